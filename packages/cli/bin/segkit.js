@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+import { processIo, runCli } from '../dist/main.js';
+
+const code = await runCli(process.argv.slice(2), processIo);
+// Let stdout drain before leaving, so piped JSON is never cut short.
+process.exitCode = code;

@@ -1,0 +1,136 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '@segkit/core';
+
+/** Where a command writes; tests pass their own to run commands in-process. */
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** True when stderr is an interactive terminal (progress bars, notices). */
+  isTTY?: boolean;
+}
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  description: string;
+  multiple?: boolean;
+  /** Placeholder shown in help, e.g. `N`. */
+  valueName?: string;
+  default?: string | boolean;
+}
+
+export interface PositionalSpec {
+  name: string;
+  description: string;
+  optional?: boolean;
+  variadic?: boolean;
+}
+
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
+
+export interface CommandContext {
+  positionals: string[];
+  options: OptionValues;
+  io: Io;
+}
+
+/** A command, or a group of lazily loaded subcommands. */
+export interface Command {
+  name: string;
+  description: string;
+  positionals?: PositionalSpec[];
+  options?: Record<string, OptionSpec>;
+  examples?: string[];
+  run?: (ctx: CommandContext) => Promise<void>;
+  subcommands?: Record<string, () => Promise<Command>>;
+}
+
+/** Declares a command (an identity function that gives editors the types). */
+export const defineCommand = (c: Command): Command => c;
+
+/** Renders `--help` text for a command; `path` is the full command path such as `segkit mask rle`. */
+export function renderHelp(cmd: Command, path: string): string {
+  const lines: string[] = [`${cmd.description}`, ''];
+  if (cmd.subcommands) {
+    lines.push(`Usage: ${path} <command> [options]`, '', 'Commands:');
+    for (const name of Object.keys(cmd.subcommands)) lines.push(`  ${name}`);
+    lines.push('', `Run \`${path} <command> --help\` for a command's options.`);
+  } else {
+    const pos = (cmd.positionals ?? [])
+      .map((p) => {
+        const n = p.variadic ? `${p.name}...` : p.name;
+        return p.optional ? `[${n}]` : `<${n}>`;
+      })
+      .join(' ');
+    lines.push(`Usage: ${path}${pos ? ` ${pos}` : ''} [options]`);
+    if (cmd.positionals?.length) {
+      lines.push('', 'Arguments:');
+      for (const p of cmd.positionals) lines.push(`  ${p.name.padEnd(22)}${p.description}`);
+    }
+  }
+  lines.push('', 'Options:');
+  const opts: [string, OptionSpec][] = [
+    ...Object.entries(cmd.options ?? {}),
+    ['help', { type: 'boolean', short: 'h', description: 'Show this help' }],
+  ];
+  for (const [name, o] of opts) {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.valueName ?? 'VALUE'}` : ''}`;
+    const extra = o.default !== undefined && o.default !== false ? ` (default: ${o.default})` : '';
+    const rep = o.multiple ? ' (repeatable)' : '';
+    lines.push(`  ${flag.padEnd(26)}${o.description}${extra}${rep}`);
+  }
+  if (cmd.examples?.length) {
+    lines.push('', 'Examples:');
+    for (const e of cmd.examples) lines.push(`  ${e}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Parses argv for a leaf command, turning parser failures into one-line `E_USAGE` errors. */
+export function parseCommandArgs(cmd: Command, argv: string[], path: string): { positionals: string[]; options: OptionValues; help: boolean } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const [name, o] of Object.entries(cmd.options ?? {})) {
+    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+    if (o.default !== undefined) options[name]!.default = o.default;
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
+    throw new UsageError(`${msg} (see \`${path} --help\`)`);
+  }
+  const help = parsed.values.help === true;
+  if (help) return { positionals: parsed.positionals, options: parsed.values as OptionValues, help };
+  const specs = cmd.positionals ?? [];
+  const required = specs.filter((p) => !p.optional).length;
+  const variadic = specs.some((p) => p.variadic);
+  if (parsed.positionals.length < required) {
+    const missing = specs[parsed.positionals.length]!;
+    throw new UsageError(`Missing argument <${missing.name}> (see \`${path} --help\`)`);
+  }
+  if (!variadic && parsed.positionals.length > specs.length) {
+    throw new UsageError(`Unexpected argument ${JSON.stringify(parsed.positionals[specs.length])} (see \`${path} --help\`)`);
+  }
+  return { positionals: parsed.positionals, options: parsed.values as OptionValues, help };
+}
+
+/** Returns a required string option, or throws `E_USAGE`. */
+export function requireOption(options: OptionValues, name: string, path: string): string {
+  const v = options[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`Missing required option --${name} (see \`${path} --help\`)`);
+  return v;
+}
+
+/** Parses a numeric option, or throws `E_USAGE` naming the flag. */
+export function numberOption(options: OptionValues, name: string, fallback: number, min = -Infinity, max = Infinity): number {
+  const v = options[name];
+  if (v === undefined) return fallback;
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be a number between ${min} and ${max}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}

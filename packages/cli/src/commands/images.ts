@@ -1,0 +1,21 @@
+import { DEFAULT_MAX_PIXELS, loadImage, readMask } from '@segkit/core';
+import type { OptionSpec, OptionValues } from '../command.js';
+import { numberOption } from '../command.js';
+
+/** The `--max-pixels` option shared by every command that decodes photos. */
+export const maxPixelsOption: Record<string, OptionSpec> = {
+  'max-pixels': {
+    type: 'string',
+    valueName: 'N',
+    default: String(DEFAULT_MAX_PIXELS),
+    description: 'Refuse images with more pixels than this',
+  },
+};
+
+/** Loads the image and masks named on the command line, applying `--max-pixels`. */
+export async function loadImageAndMasks(options: OptionValues, imagePath: string, maskPaths: string[]) {
+  const maxPixels = numberOption(options, 'max-pixels', DEFAULT_MAX_PIXELS, 1);
+  const image = await loadImage(imagePath, { maxPixels });
+  const masks = await Promise.all(maskPaths.map((p) => readMask(p, { maxPixels })));
+  return { image, masks };
+}

@@ -1,0 +1,57 @@
+import { isSegkitError, UsageError } from '@segkit/core';
+import { type Command, type Io, parseCommandArgs, renderHelp } from './command.js';
+import { rootCommand } from './root.js';
+
+const VERSION = '0.1.0';
+
+/** Default I/O: the process streams. */
+export const processIo: Io = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  isTTY: Boolean(process.stderr.isTTY),
+};
+
+/**
+ * Runs the CLI in-process and returns the exit status: 0 on success, 2 for a user error
+ * (printed as one line `segkit: E_CODE: message`), 1 for an internal bug (printed in full).
+ */
+export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
+  try {
+    let cmd: Command = rootCommand;
+    let path = 'segkit';
+    let rest = argv;
+    if (rest[0] === '--version' || rest[0] === '-v') {
+      io.stdout(`${VERSION}\n`);
+      return 0;
+    }
+    while (cmd.subcommands) {
+      const [head, ...tail] = rest;
+      if (head === undefined || head === '--help' || head === '-h') {
+        io.stdout(renderHelp(cmd, path));
+        return head === undefined ? 2 : 0;
+      }
+      const load = Object.hasOwn(cmd.subcommands, head) ? cmd.subcommands[head] : undefined;
+      if (!load) {
+        const names = Object.keys(cmd.subcommands).join(', ');
+        throw new UsageError(`Unknown command ${JSON.stringify(head)} for ${path}; expected one of: ${names}`);
+      }
+      cmd = await load();
+      path = `${path} ${head}`;
+      rest = tail;
+    }
+    const { positionals, options, help } = parseCommandArgs(cmd, rest, path);
+    if (help) {
+      io.stdout(renderHelp(cmd, path));
+      return 0;
+    }
+    await cmd.run!({ positionals, options, io });
+    return 0;
+  } catch (e) {
+    if (isSegkitError(e)) {
+      io.stderr(`segkit: ${e.code}: ${e.message.split('\n')[0]}\n`);
+      return 2;
+    }
+    io.stderr(`segkit: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Every user-facing failure in SegKit is a {@link SegkitError} with a stable `code`.
+ * Codes never change meaning; each one is listed in `docs/errors.md` (a test keeps the two in sync).
+ *
+ * @example
+ * try { decodeRle(rle) } catch (e) { if (e instanceof SegkitError) console.log(e.code) } // "E_RLE_INVALID"
+ */
+export class SegkitError extends Error {
+  /** Stable, machine-readable code such as `E_IMAGE_DECODE`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SegkitError';
+    this.code = code;
+  }
+}
+
+/** One entry per error code: the subclass to throw and a one-line description for the docs. */
+function defineError<C extends string>(code: C, summary: string) {
+  const cls = class extends SegkitError {
+    static readonly code: C = code;
+    static readonly summary = summary;
+    constructor(message: string, options?: { cause?: unknown }) {
+      super(code, message, options);
+    }
+  };
+  return cls;
+}
+
+/** A command line could not be parsed: unknown option, missing argument, bad value. */
+export const UsageError = defineError('E_USAGE', 'Command-line arguments are missing, unknown or malformed.');
+/** An API argument has the wrong type or value. */
+export const InvalidArgumentError = defineError(
+  'E_INVALID_ARGUMENT',
+  'A function argument has the wrong type or is out of range.',
+);
+/** An input path does not exist. */
+export const FileNotFoundError = defineError('E_FILE_NOT_FOUND', 'An input file or directory does not exist.');
+/** An image or PNG could not be decoded (corrupt or truncated). */
+export const ImageDecodeError = defineError(
+  'E_IMAGE_DECODE',
+  'An image could not be decoded: it is corrupt, truncated or empty.',
+);
+/** An image is in a format SegKit does not read. */
+export const ImageFormatError = defineError(
+  'E_IMAGE_UNSUPPORTED',
+  'The file is not an image format SegKit reads (PNG, JPEG, WebP, TIFF, GIF, AVIF).',
+);
+/** An image has more pixels than the configured limit. */
+export const ImageTooLargeError = defineError(
+  'E_IMAGE_TOO_LARGE',
+  'An image has more pixels than the limit (default 100 megapixels).',
+);
+/** A mask's size differs from its image or from another mask. */
+export const MaskSizeMismatchError = defineError(
+  'E_MASK_SIZE_MISMATCH',
+  "A mask's width and height differ from its image's or from the other mask's.",
+);
+/** A mask object is malformed. */
+export const MaskInvalidError = defineError(
+  'E_MASK_INVALID',
+  'A mask object is malformed: bad dimensions, wrong data length, or values other than 0 and 1.',
+);
+/** A COCO RLE is malformed. */
+export const RleInvalidError = defineError(
+  'E_RLE_INVALID',
+  'A COCO RLE is malformed: counts do not sum to h×w, a bad size, or a bad counts string.',
+);
+/** A polygon is malformed. */
+export const PolygonInvalidError = defineError(
+  'E_POLYGON_INVALID',
+  'A polygon has fewer than 3 points, an odd number of coordinates, or non-finite coordinates.',
+);
+/** A box is malformed or lies outside the image. */
+export const BoxInvalidError = defineError(
+  'E_BOX_INVALID',
+  'A box [x, y, w, h] is malformed, empty, or lies outside the image.',
+);
+/** A JSON input could not be parsed or has the wrong shape. */
+export const JsonInvalidError = defineError('E_JSON_INVALID', 'A JSON input cannot be parsed or has the wrong shape.');
+/** An output could not be written. */
+export const WriteError = defineError(
+  'E_WRITE_FAILED',
+  'An output file could not be written (missing directory, permissions, disk full).',
+);
+
+/** Every error class, in documentation order. */
+export const ERROR_CLASSES = [
+  UsageError,
+  InvalidArgumentError,
+  FileNotFoundError,
+  ImageDecodeError,
+  ImageFormatError,
+  ImageTooLargeError,
+  MaskSizeMismatchError,
+  MaskInvalidError,
+  RleInvalidError,
+  PolygonInvalidError,
+  BoxInvalidError,
+  JsonInvalidError,
+  WriteError,
+] as const;
+
+/** Every stable error code with its one-line summary. */
+export const ERROR_CODES: Readonly<Record<string, string>> = Object.fromEntries(
+  ERROR_CLASSES.map((c) => [c.code, c.summary]),
+);
+
+/** True when `e` is a SegkitError (optionally with the given code). */
+export function isSegkitError(e: unknown, code?: string): e is SegkitError {
+  return e instanceof SegkitError && (code === undefined || e.code === code);
+}

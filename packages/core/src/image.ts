@@ -1,0 +1,107 @@
+import sharp, { type Metadata } from 'sharp';
+import { ImageDecodeError, ImageFormatError, ImageTooLargeError, InvalidArgumentError } from './errors.js';
+import { readInput, writeFileAtomic } from './fs.js';
+import type { RawImage } from './types.js';
+import { describe } from './validate.js';
+
+/** Default limit on decoded image size: 100 megapixels. */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+/** Options for {@link loadImage}. */
+export interface LoadImageOptions {
+  /** Refuse images with more pixels than this (default 100 megapixels). */
+  maxPixels?: number;
+}
+
+/** An image input: a file path or the encoded bytes. */
+export type ImageInput = string | Uint8Array;
+
+/** Maps a sharp/libvips failure to a SegKit error. */
+export function imageError(e: unknown, source: string): Error {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/unsupported image format/i.test(msg)) {
+    return new ImageFormatError(`${source} is not a supported image (PNG, JPEG, WebP, TIFF, GIF, AVIF)`);
+  }
+  if (/pixel limit/i.test(msg)) return new ImageTooLargeError(`${source} exceeds the pixel limit`);
+  const detail = msg.split('\n')[0]!.replace(/:\s*$/, '');
+  return new ImageDecodeError(`Cannot decode ${source}: ${detail || 'empty input'}`, { cause: e });
+}
+
+async function toBytes(input: ImageInput): Promise<{ bytes: Uint8Array; source: string }> {
+  if (typeof input === 'string') return { bytes: await readInput(input), source: input };
+  if (input instanceof Uint8Array) return { bytes: input, source: 'image buffer' };
+  throw new InvalidArgumentError(`Expected a file path or Uint8Array for image but received ${describe(input)}`);
+}
+
+/** Reads the header and enforces the pixel limit before anything is decoded. */
+export async function openImage(input: ImageInput, opts: LoadImageOptions = {}) {
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (!(maxPixels > 0)) throw new InvalidArgumentError(`Expected a positive number for maxPixels but received ${maxPixels}`);
+  const { bytes, source } = await toBytes(input);
+  if (bytes.length === 0) throw new ImageDecodeError(`Cannot decode ${source}: the file is empty`);
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw imageError(e, source);
+  }
+  const w = meta.width ?? 0;
+  const h = meta.height ?? 0;
+  if (w * h > maxPixels) {
+    throw new ImageTooLargeError(
+      `${source} is ${w}×${h} (${(w * h / 1e6).toFixed(1)} MP), over the limit of ${(maxPixels / 1e6).toFixed(1)} MP; raise maxPixels (--max-pixels) to allow it`,
+    );
+  }
+  const pipeline = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning' });
+  return { pipeline, source, meta };
+}
+
+/**
+ * Loads an image as 8-bit RGB, with EXIF orientation applied and transparency flattened onto white.
+ * Refuses images over `maxPixels` (default 100 MP) with `E_IMAGE_TOO_LARGE` before decoding them.
+ *
+ * @example const img = await loadImage('photo.jpg'); // { width, height, channels: 3, data }
+ */
+export async function loadImage(input: ImageInput, opts: LoadImageOptions = {}): Promise<RawImage> {
+  const { pipeline, source } = await openImage(input, opts);
+  try {
+    const { data, info } = await pipeline
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  } catch (e) {
+    throw imageError(e, source);
+  }
+}
+
+/** Output formats {@link encodeImage} writes. */
+export type ImageFormat = 'png' | 'jpeg' | 'webp';
+
+/** Picks the output format from a file name's extension (`.png`, `.jpg`/`.jpeg`, `.webp`). */
+export function formatFromPath(path: string): ImageFormat {
+  const ext = path.toLowerCase().split('.').pop();
+  if (ext === 'png') return 'png';
+  if (ext === 'jpg' || ext === 'jpeg') return 'jpeg';
+  if (ext === 'webp') return 'webp';
+  throw new InvalidArgumentError(`Cannot tell the image format of ${path}: use a .png, .jpg or .webp name`);
+}
+
+/** Encodes a raw image as PNG, JPEG (quality 90) or WebP. */
+export async function encodeImage(image: RawImage, format: ImageFormat = 'png'): Promise<Buffer> {
+  const s = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
+  if (format === 'jpeg') return s.jpeg({ quality: 90 }).toBuffer();
+  if (format === 'webp') return s.webp({ quality: 90 }).toBuffer();
+  return s.png().toBuffer();
+}
+
+/**
+ * Writes a raw image atomically, in the format its extension names.
+ * @example await writeImage('overlay.jpg', await overlay(img, [mask]));
+ */
+export async function writeImage(path: string, image: RawImage): Promise<void> {
+  const format = formatFromPath(path);
+  await writeFileAtomic(path, await encodeImage(image, format));
+}

@@ -1,0 +1,370 @@
+import { PolygonInvalidError, RleInvalidError } from './errors.js';
+import type { Box, FlatPolygon, Mask, Rle, RleCompressed, RleUncompressed } from './types.js';
+import { assertMask, describe } from './validate.js';
+
+/** A growable Uint32 buffer for run counts. */
+class Counts {
+  buf = new Uint32Array(256);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.buf.length) {
+      const next = new Uint32Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.n++] = v;
+  }
+  /** Appends a run of `value` (0 or 1), merging with the previous run when it has the same value. */
+  run(value: number, len: number): void {
+    if (len === 0) return;
+    // Runs alternate 0,1,0,... starting with 0: an even count of entries means the next entry is a 0-run.
+    const nextValue = this.n & 1;
+    if (nextValue === value) this.push(len);
+    else if (this.n === 0) {
+      this.push(0);
+      this.push(len);
+    } else this.buf[this.n - 1]! += len;
+  }
+  toArray(): number[] {
+    return Array.from(this.buf.subarray(0, this.n));
+  }
+}
+
+/**
+ * Encodes a mask as COCO RLE (column-major, first run counts 0s), exactly like pycocotools `encode`.
+ * @example maskToRle(mask) // { size: [h, w], counts: "…" }; maskToRle(mask, { compressed: false }).counts // [3, 2, 4]
+ */
+export function maskToRle(mask: Mask, opts: { compressed: false }): RleUncompressed;
+export function maskToRle(mask: Mask, opts?: { compressed?: true }): RleCompressed;
+export function maskToRle(mask: Mask, opts: { compressed?: boolean } = {}): Rle {
+  assertMask(mask);
+  const { width: w, height: h, data } = mask;
+  const counts = new Counts();
+  let prev = 0;
+  let len = 0;
+  for (let x = 0; x < w; x++) {
+    for (let i = x, end = x + h * w; i < end; i += w) {
+      const v = data[i]! ? 1 : 0;
+      if (v !== prev) {
+        counts.push(len);
+        len = 0;
+        prev = v;
+      }
+      len++;
+    }
+  }
+  counts.push(len);
+  const arr = counts.toArray();
+  const size: [number, number] = [h, w];
+  return opts.compressed === false ? { size, counts: arr } : { size, counts: countsToString(arr) };
+}
+
+/**
+ * Compresses RLE counts to the COCO string: LEB128-like, 5 bits per char, chars 48–111,
+ * counts after the third stored as differences from the count two places before.
+ * @example countsToString([0, 1]) // "01"
+ */
+export function countsToString(counts: ArrayLike<number>): string {
+  let s = '';
+  for (let i = 0; i < counts.length; i++) {
+    let x = counts[i]!;
+    if (i > 2) x -= counts[i - 2]!;
+    let more = true;
+    while (more) {
+      let c = ((x % 32) + 32) % 32;
+      x = Math.floor(x / 32);
+      more = c & 0x10 ? x !== -1 : x !== 0;
+      if (more) c |= 0x20;
+      s += String.fromCharCode(c + 48);
+    }
+  }
+  return s;
+}
+
+/** Inverse of {@link countsToString}. Throws `E_RLE_INVALID` on characters outside 48–111. */
+export function countsFromString(s: string): number[] {
+  const out: number[] = [];
+  let p = 0;
+  while (p < s.length) {
+    let x = 0;
+    let k = 0;
+    let more = true;
+    while (more) {
+      if (p >= s.length) throw new RleInvalidError('RLE counts string ends in the middle of a number');
+      const c = s.charCodeAt(p) - 48;
+      if (c < 0 || c > 63) throw new RleInvalidError(`RLE counts string has an invalid character at ${p}`);
+      x += (c & 0x1f) * 2 ** (5 * k);
+      more = (c & 0x20) !== 0;
+      p++;
+      k++;
+      if (!more && c & 0x10) x -= 2 ** (5 * k);
+    }
+    if (out.length > 2) x += out[out.length - 2]!;
+    out.push(x);
+  }
+  return out;
+}
+
+/**
+ * Validates an RLE (either form) and returns its counts as numbers.
+ * Throws `E_RLE_INVALID` when the size is bad, a count is negative, or counts do not sum to h×w.
+ */
+export function rleCounts(rle: Rle): number[] {
+  if (!rle || typeof rle !== 'object') throw new RleInvalidError(`Expected an RLE object but received ${describe(rle)}`);
+  const size = (rle as Rle).size;
+  if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isInteger(v) && v >= 0)) {
+    throw new RleInvalidError(`RLE size must be [height, width] of non-negative integers, got ${describe(size)}`);
+  }
+  let counts: number[];
+  if (typeof rle.counts === 'string') counts = countsFromString(rle.counts);
+  else if (Array.isArray(rle.counts)) counts = rle.counts;
+  else throw new RleInvalidError('RLE counts must be a string or an array of numbers');
+  let sum = 0;
+  for (const c of counts) {
+    if (!Number.isInteger(c) || c < 0) throw new RleInvalidError(`RLE counts must be non-negative integers, got ${c}`);
+    sum += c;
+  }
+  const [h, w] = size;
+  if (sum !== h * w) throw new RleInvalidError(`RLE counts sum to ${sum} but size ${h}×${w} needs ${h * w}`);
+  return counts;
+}
+
+/** Decodes an RLE (either form) to a mask. @example rleToMask({ size: [2, 2], counts: [1, 2, 1] }).data // [0, 1, 1, 0] */
+export function rleToMask(rle: Rle): Mask {
+  const counts = rleCounts(rle);
+  const [h, w] = rle.size;
+  const data = new Uint8Array(w * h);
+  let x = 0;
+  let y = 0;
+  for (let r = 0; r < counts.length; r++) {
+    let len = counts[r]!;
+    if (r & 1) {
+      while (len > 0) {
+        // Fill down the current column as far as the run goes.
+        const n = Math.min(len, h - y);
+        for (let i = y * w + x, end = i + n * w; i < end; i += w) data[i] = 1;
+        len -= n;
+        y += n;
+        if (y === h) {
+          y = 0;
+          x++;
+        }
+      }
+    } else {
+      const pos = x * h + y + len;
+      x = Math.floor(pos / (h || 1));
+      y = pos - x * h;
+    }
+  }
+  return { width: w, height: h, data };
+}
+
+/** Converts an RLE to the compressed string form. */
+export function compressRle(rle: Rle): RleCompressed {
+  return { size: [rle.size[0], rle.size[1]], counts: countsToString(rleCounts(rle)) };
+}
+
+/** Converts an RLE to the uncompressed (number array) form. */
+export function decompressRle(rle: Rle): RleUncompressed {
+  return { size: [rle.size[0], rle.size[1]], counts: rleCounts(rle).slice() };
+}
+
+/** Foreground area computed on the runs. @example rleArea({ size: [2, 2], counts: [1, 2, 1] }) // 2 */
+export function rleArea(rle: Rle): number {
+  const counts = rleCounts(rle);
+  let a = 0;
+  for (let i = 1; i < counts.length; i += 2) a += counts[i]!;
+  return a;
+}
+
+/** Tight bounding box `[x, y, w, h]` computed on the runs (equals `bbox(rleToMask(rle))`). */
+export function rleBbox(rle: Rle): Box {
+  const counts = rleCounts(rle);
+  const h = rle.size[0];
+  let x0 = Infinity;
+  let x1 = -1;
+  let y0 = Infinity;
+  let y1 = -1;
+  let pos = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const len = counts[i]!;
+    if (i & 1 && len > 0) {
+      const xs = Math.floor(pos / h);
+      const ys = pos - xs * h;
+      const end = pos + len - 1;
+      const xe = Math.floor(end / h);
+      const ye = end - xe * h;
+      x0 = Math.min(x0, xs);
+      x1 = Math.max(x1, xe);
+      if (xs === xe) {
+        y0 = Math.min(y0, ys);
+        y1 = Math.max(y1, ye);
+      } else {
+        y0 = 0;
+        y1 = h - 1;
+      }
+    }
+    pos += len;
+  }
+  return x1 < 0 ? [0, 0, 0, 0] : [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
+}
+
+function assertSameRleSize(a: Rle, b: Rle): void {
+  if (a.size[0] !== b.size[0] || a.size[1] !== b.size[1]) {
+    throw new RleInvalidError(`RLEs differ in size: ${a.size.join('×')} vs ${b.size.join('×')}`);
+  }
+}
+
+/** Walks the runs of two RLEs in lockstep, calling `visit(valueA, valueB, length)` for each common stretch. */
+function walkRuns(ca: number[], cb: number[], visit: (va: number, vb: number, len: number) => void): void {
+  let ia = 0;
+  let ib = 0;
+  let ra = ca[0] ?? 0;
+  let rb = cb[0] ?? 0;
+  while (ia < ca.length && ib < cb.length) {
+    if (ra === 0) {
+      ra = ca[++ia] ?? 0;
+      continue;
+    }
+    if (rb === 0) {
+      rb = cb[++ib] ?? 0;
+      continue;
+    }
+    const step = Math.min(ra, rb);
+    visit(ia & 1, ib & 1, step);
+    ra -= step;
+    rb -= step;
+  }
+}
+
+/**
+ * IoU of two RLEs computed on the runs. With `iscrowd`, the denominator is the area of `a`
+ * (the detection), as in pycocotools. Two empty masks have IoU 1 (see docs/masks.md).
+ */
+export function rleIou(a: Rle, b: Rle, opts: { iscrowd?: boolean } = {}): number {
+  assertSameRleSize(a, b);
+  const ca = rleCounts(a);
+  const cb = rleCounts(b);
+  let inter = 0;
+  let areaA = 0;
+  let areaB = 0;
+  walkRuns(ca, cb, (va, vb, len) => {
+    if (va) areaA += len;
+    if (vb) areaB += len;
+    if (va & vb) inter += len;
+  });
+  const denom = opts.iscrowd ? areaA : areaA + areaB - inter;
+  if (denom === 0) return areaA + areaB === 0 ? 1 : 0;
+  return inter / denom;
+}
+
+/**
+ * Merges RLEs by union (default) or intersection, on the runs, like pycocotools `merge`.
+ * Returns the compressed form.
+ */
+export function rleMerge(rles: Rle[], opts: { intersect?: boolean } = {}): RleCompressed {
+  if (!Array.isArray(rles) || rles.length === 0) throw new RleInvalidError('rleMerge needs at least one RLE');
+  let acc = rleCounts(rles[0]!);
+  for (let k = 1; k < rles.length; k++) {
+    assertSameRleSize(rles[0]!, rles[k]!);
+    const out = new Counts();
+    walkRuns(acc, rleCounts(rles[k]!), (va, vb, len) => out.run(opts.intersect ? va & vb : va | vb, len));
+    acc = out.toArray();
+  }
+  const size: [number, number] = [rles[0]!.size[0], rles[0]!.size[1]];
+  return { size, counts: countsToString(acc.length ? acc : [size[0] * size[1]]) };
+}
+
+/** Checks a flat polygon `[x1, y1, x2, y2, ...]`: at least 3 points, even length, finite numbers. */
+export function assertPolygon(poly: unknown, name = 'polygon'): asserts poly is FlatPolygon {
+  if (!Array.isArray(poly) || poly.length % 2 !== 0 || !poly.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw new PolygonInvalidError(`${name} must be a flat [x1, y1, x2, y2, ...] list of finite numbers`);
+  }
+  if (poly.length < 6) throw new PolygonInvalidError(`${name} has ${poly.length / 2} points; a polygon needs at least 3`);
+}
+
+/**
+ * Rasterises one COCO polygon to an RLE with pycocotools `frPyObjects` semantics
+ * (5× upsampled boundary, y-boundary points sampled at pixel centres), so results match pycocotools exactly.
+ */
+export function polygonToRle(poly: FlatPolygon, height: number, width: number): RleCompressed {
+  assertPolygon(poly);
+  const k = poly.length / 2;
+  const scale = 5;
+  const x = new Array<number>(k + 1);
+  const y = new Array<number>(k + 1);
+  for (let j = 0; j < k; j++) {
+    x[j] = Math.trunc(scale * poly[2 * j]! + 0.5);
+    y[j] = Math.trunc(scale * poly[2 * j + 1]! + 0.5);
+  }
+  x[k] = x[0]!;
+  y[k] = y[0]!;
+  // Upsample and get discrete points densely along the whole boundary.
+  const u: number[] = [];
+  const v: number[] = [];
+  for (let j = 0; j < k; j++) {
+    let xs = x[j]!;
+    let xe = x[j + 1]!;
+    let ys = y[j]!;
+    let ye = y[j + 1]!;
+    const dx = Math.abs(xe - xs);
+    const dy = Math.abs(ys - ye);
+    const flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
+    if (flip) {
+      [xs, xe] = [xe, xs];
+      [ys, ye] = [ye, ys];
+    }
+    const s = dx >= dy ? (ye - ys) / dx : (xe - xs) / dy;
+    if (dx >= dy) {
+      for (let d = 0; d <= dx; d++) {
+        const t = flip ? dx - d : d;
+        u.push(t + xs);
+        v.push(Math.trunc(ys + s * t + 0.5));
+      }
+    } else {
+      for (let d = 0; d <= dy; d++) {
+        const t = flip ? dy - d : d;
+        v.push(t + ys);
+        u.push(Math.trunc(xs + s * t + 0.5));
+      }
+    }
+  }
+  // Get points along the y-boundary and downsample.
+  const a: number[] = [];
+  for (let j = 1; j < u.length; j++) {
+    if (u[j] === u[j - 1]) continue;
+    let xd = u[j]! < u[j - 1]! ? u[j]! : u[j]! - 1;
+    xd = (xd + 0.5) / scale - 0.5;
+    if (Math.floor(xd) !== xd || xd < 0 || xd > width - 1) continue;
+    let yd = v[j]! < v[j - 1]! ? v[j]! : v[j - 1]!;
+    yd = (yd + 0.5) / scale - 0.5;
+    if (yd < 0) yd = 0;
+    else if (yd > height) yd = height;
+    yd = Math.ceil(yd);
+    a.push(xd * height + yd);
+  }
+  // Compute the RLE from the y-boundary points.
+  a.push(height * width);
+  a.sort((p, q) => p - q);
+  let prev = 0;
+  for (let j = 0; j < a.length; j++) {
+    const t = a[j]!;
+    a[j] = t - prev;
+    prev = t;
+  }
+  const b: number[] = [a[0]!];
+  for (let j = 1; j < a.length; ) {
+    if (a[j]! > 0) b.push(a[j++]!);
+    else {
+      j++;
+      if (j < a.length) b[b.length - 1]! += a[j++]!;
+    }
+  }
+  return { size: [height, width], counts: countsToString(b) };
+}
+
+/** Rasterises several COCO polygons of one object and merges them (pycocotools `frPyObjects` + `merge`). */
+export function polygonsToRle(polys: FlatPolygon[], height: number, width: number): RleCompressed {
+  if (!Array.isArray(polys) || polys.length === 0) throw new PolygonInvalidError('Expected at least one polygon');
+  return rleMerge(polys.map((p) => polygonToRle(p, height, width)));
+}

@@ -126,9 +126,9 @@ export async function overlay(
           out[o + 1] = g;
           out[o + 2] = b;
         } else {
-          out[o] = out[o]! * inv + r * alpha;
-          out[o + 1] = out[o + 1]! * inv + g * alpha;
-          out[o + 2] = out[o + 2]! * inv + b * alpha;
+          out[o] = out[o]! * inv + r * alpha + 0.5;
+          out[o + 1] = out[o + 1]! * inv + g * alpha + 0.5;
+          out[o + 2] = out[o + 2]! * inv + b * alpha + 0.5;
         }
       }
     }

@@ -1,0 +1,41 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ERROR_CODES, ImageDecodeError, isSegkitError, SegkitError } from '../src/index.js';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const docs = readFileSync(join(root, 'docs/errors.md'), 'utf8');
+const documented = new Set([...docs.matchAll(/^\|\s*`(E_[A-Z0-9_]+)`/gm)].map((m) => m[1]!));
+
+/** Every `E_...` code that appears in a source file of any package. */
+function codesUsedInSources(): Set<string> {
+  const found = new Set<string>();
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith('.ts')) for (const m of readFileSync(p, 'utf8').matchAll(/'(E_[A-Z0-9_]+)'/g)) found.add(m[1]!);
+    }
+  };
+  for (const pkg of readdirSync(join(root, 'packages'))) walk(join(root, 'packages', pkg, 'src'));
+  return found;
+}
+
+describe('error codes', () => {
+  it('every code in errors.ts is listed in docs/errors.md', () => {
+    const missing = Object.keys(ERROR_CODES).filter((c) => !documented.has(c));
+    expect(missing).toEqual([]);
+  });
+  it('docs/errors.md lists no code that errors.ts does not define', () => {
+    expect([...documented].filter((c) => !(c in ERROR_CODES))).toEqual([]);
+  });
+  it('every code used in any package source is defined', () => {
+    expect([...codesUsedInSources()].filter((c) => !(c in ERROR_CODES))).toEqual([]);
+  });
+  it('error classes carry their code and are SegkitErrors', () => {
+    const e = new ImageDecodeError('x');
+    expect(e).toBeInstanceOf(SegkitError);
+    expect(e.code).toBe('E_IMAGE_DECODE');
+    expect(isSegkitError(e, 'E_IMAGE_DECODE')).toBe(true);
+  });
+});

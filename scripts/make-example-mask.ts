@@ -8,7 +8,27 @@ for (let k = 0; k <= 40; k++) {
   const t = Math.PI + (k / 40) * Math.PI; // top half of the rim ellipse, left to right
   rim.push(293 + 120 * Math.cos(t), 112 + 93 * Math.sin(t));
 }
-const body = [...rim, 410, 160, 398, 205, 375, 240, 340, 262, 295, 272, 250, 265, 215, 245, 192, 210, 178, 160];
+const body = [
+  ...rim,
+  410,
+  160,
+  398,
+  205,
+  375,
+  240,
+  340,
+  262,
+  295,
+  272,
+  250,
+  265,
+  215,
+  245,
+  192,
+  210,
+  178,
+  160,
+];
 const handle = [200, 235, 215, 228, 240, 232, 255, 245, 250, 270, 235, 295, 215, 302, 198, 296, 195, 275];
 const mask = polygonsToMask([body, handle], 600, 400);
 await writeMask(new URL('../examples/coffee-cup.mask.png', import.meta.url).pathname, mask);

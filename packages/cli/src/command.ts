@@ -87,12 +87,23 @@ export function renderHelp(cmd: Command, path: string): string {
 }
 
 /** Parses argv for a leaf command, turning parser failures into one-line `E_USAGE` errors. */
-export function parseCommandArgs(cmd: Command, argv: string[], path: string): { positionals: string[]; options: OptionValues; help: boolean } {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }> = {
+export function parseCommandArgs(
+  cmd: Command,
+  argv: string[],
+  path: string,
+): { positionals: string[]; options: OptionValues; help: boolean } {
+  const options: Record<
+    string,
+    { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }
+  > = {
     help: { type: 'boolean', short: 'h' },
   };
   for (const [name, o] of Object.entries(cmd.options ?? {})) {
-    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+    options[name] = {
+      type: o.type,
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.multiple ? { multiple: true } : {}),
+    };
     if (o.default !== undefined) options[name]!.default = o.default;
   }
   let parsed: ReturnType<typeof parseArgs>;
@@ -112,7 +123,9 @@ export function parseCommandArgs(cmd: Command, argv: string[], path: string): { 
     throw new UsageError(`Missing argument <${missing.name}> (see \`${path} --help\`)`);
   }
   if (!variadic && parsed.positionals.length > specs.length) {
-    throw new UsageError(`Unexpected argument ${JSON.stringify(parsed.positionals[specs.length])} (see \`${path} --help\`)`);
+    throw new UsageError(
+      `Unexpected argument ${JSON.stringify(parsed.positionals[specs.length])} (see \`${path} --help\`)`,
+    );
   }
   return { positionals: parsed.positionals, options: parsed.values as OptionValues, help };
 }
@@ -120,12 +133,19 @@ export function parseCommandArgs(cmd: Command, argv: string[], path: string): { 
 /** Returns a required string option, or throws `E_USAGE`. */
 export function requireOption(options: OptionValues, name: string, path: string): string {
   const v = options[name];
-  if (typeof v !== 'string' || v === '') throw new UsageError(`Missing required option --${name} (see \`${path} --help\`)`);
+  if (typeof v !== 'string' || v === '')
+    throw new UsageError(`Missing required option --${name} (see \`${path} --help\`)`);
   return v;
 }
 
 /** Parses a numeric option, or throws `E_USAGE` naming the flag. */
-export function numberOption(options: OptionValues, name: string, fallback: number, min = -Infinity, max = Infinity): number {
+export function numberOption(
+  options: OptionValues,
+  name: string,
+  fallback: number,
+  min = -Infinity,
+  max = Infinity,
+): number {
   const v = options[name];
   if (v === undefined) return fallback;
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;

@@ -33,7 +33,9 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
       const load = Object.hasOwn(cmd.subcommands, head) ? cmd.subcommands[head] : undefined;
       if (!load) {
         const names = Object.keys(cmd.subcommands).join(', ');
-        throw new UsageError(`Unknown command ${JSON.stringify(head)} for ${path}; expected one of: ${names}`);
+        throw new UsageError(
+          `Unknown command ${JSON.stringify(head)} for ${path}; expected one of: ${names}`,
+        );
       }
       cmd = await load();
       path = `${path} ${head}`;
@@ -51,7 +53,9 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
       io.stderr(`segkit: ${e.code}: ${e.message.split('\n')[0]}\n`);
       return 2;
     }
-    io.stderr(`segkit: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    io.stderr(
+      `segkit: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
     return 1;
   }
 }

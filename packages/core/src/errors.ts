@@ -36,7 +36,10 @@ export const InvalidArgumentError = defineError(
   'A function argument has the wrong type or is out of range.',
 );
 /** An input path does not exist. */
-export const FileNotFoundError = defineError('E_FILE_NOT_FOUND', 'An input file or directory does not exist.');
+export const FileNotFoundError = defineError(
+  'E_FILE_NOT_FOUND',
+  'An input file or directory does not exist.',
+);
 /** An image or PNG could not be decoded (corrupt or truncated). */
 export const ImageDecodeError = defineError(
   'E_IMAGE_DECODE',
@@ -78,7 +81,10 @@ export const BoxInvalidError = defineError(
   'A box [x, y, w, h] is malformed, empty, or lies outside the image.',
 );
 /** A JSON input could not be parsed or has the wrong shape. */
-export const JsonInvalidError = defineError('E_JSON_INVALID', 'A JSON input cannot be parsed or has the wrong shape.');
+export const JsonInvalidError = defineError(
+  'E_JSON_INVALID',
+  'A JSON input cannot be parsed or has the wrong shape.',
+);
 /** An output could not be written. */
 export const WriteError = defineError(
   'E_WRITE_FAILED',

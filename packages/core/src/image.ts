@@ -30,13 +30,16 @@ export function imageError(e: unknown, source: string): Error {
 async function toBytes(input: ImageInput): Promise<{ bytes: Uint8Array; source: string }> {
   if (typeof input === 'string') return { bytes: await readInput(input), source: input };
   if (input instanceof Uint8Array) return { bytes: input, source: 'image buffer' };
-  throw new InvalidArgumentError(`Expected a file path or Uint8Array for image but received ${describe(input)}`);
+  throw new InvalidArgumentError(
+    `Expected a file path or Uint8Array for image but received ${describe(input)}`,
+  );
 }
 
 /** Reads the header and enforces the pixel limit before anything is decoded. */
 export async function openImage(input: ImageInput, opts: LoadImageOptions = {}) {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (!(maxPixels > 0)) throw new InvalidArgumentError(`Expected a positive number for maxPixels but received ${maxPixels}`);
+  if (!(maxPixels > 0))
+    throw new InvalidArgumentError(`Expected a positive number for maxPixels but received ${maxPixels}`);
   const { bytes, source } = await toBytes(input);
   if (bytes.length === 0) throw new ImageDecodeError(`Cannot decode ${source}: the file is empty`);
   let meta: Metadata;
@@ -49,7 +52,7 @@ export async function openImage(input: ImageInput, opts: LoadImageOptions = {}) 
   const h = meta.height ?? 0;
   if (w * h > maxPixels) {
     throw new ImageTooLargeError(
-      `${source} is ${w}×${h} (${(w * h / 1e6).toFixed(1)} MP), over the limit of ${(maxPixels / 1e6).toFixed(1)} MP; raise maxPixels (--max-pixels) to allow it`,
+      `${source} is ${w}×${h} (${((w * h) / 1e6).toFixed(1)} MP), over the limit of ${(maxPixels / 1e6).toFixed(1)} MP; raise maxPixels (--max-pixels) to allow it`,
     );
   }
   const pipeline = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning' });
@@ -71,7 +74,12 @@ export async function loadImage(input: ImageInput, opts: LoadImageOptions = {}):
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    return {
+      width: info.width,
+      height: info.height,
+      channels: 3,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    };
   } catch (e) {
     throw imageError(e, source);
   }
@@ -91,7 +99,9 @@ export function formatFromPath(path: string): ImageFormat {
 
 /** Encodes a raw image as PNG, JPEG (quality 90) or WebP. */
 export async function encodeImage(image: RawImage, format: ImageFormat = 'png'): Promise<Buffer> {
-  const s = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
+  const s = sharp(image.data, {
+    raw: { width: image.width, height: image.height, channels: image.channels },
+  });
   if (format === 'jpeg') return s.jpeg({ quality: 90 }).toBuffer();
   if (format === 'webp') return s.webp({ quality: 90 }).toBuffer();
   return s.png().toBuffer();

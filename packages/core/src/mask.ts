@@ -1,5 +1,5 @@
-import { assertInteger, assertMask, assertSameSize } from './validate.js';
 import type { Box, Mask } from './types.js';
+import { assertInteger, assertMask, assertSameSize } from './validate.js';
 
 /**
  * Creates an all-zero mask.
@@ -67,7 +67,10 @@ export function bbox(mask: Mask): Box {
 }
 
 /** Pixel counts of the intersection and the union of two same-size masks. */
-export function overlapCounts(a: Mask, b: Mask): { intersection: number; union: number; areaA: number; areaB: number } {
+export function overlapCounts(
+  a: Mask,
+  b: Mask,
+): { intersection: number; union: number; areaA: number; areaB: number } {
   assertMask(a, 'a');
   assertMask(b, 'b');
   assertSameSize(a, b, 'Masks differ in size');

@@ -1,6 +1,6 @@
 import sharp, { type OutputInfo } from 'sharp';
-import { imageError, openImage, type ImageInput } from './image.js';
 import { writeFileAtomic } from './fs.js';
+import { type ImageInput, imageError, openImage } from './image.js';
 import type { Mask } from './types.js';
 import { assertMask } from './validate.js';
 

@@ -143,7 +143,12 @@ export function simplifyRing(ring: FlatPolygon, tolerance: number): FlatPolygon 
  * Fills polygon rings into a mask with the even-odd rule, sampling at pixel centres.
  * Rings from {@link maskToPolygons} (outer rings and holes together) reproduce the mask exactly.
  */
-export function fillRingsEvenOdd(rings: FlatPolygon[], width: number, height: number, into?: Uint8Array): Uint8Array {
+export function fillRingsEvenOdd(
+  rings: FlatPolygon[],
+  width: number,
+  height: number,
+  into?: Uint8Array,
+): Uint8Array {
   const data = into ?? new Uint8Array(width * height);
   // Edge table: for each non-horizontal edge, the rows whose centre line it crosses.
   const xs: number[][] = Array.from({ length: height }, () => []);
@@ -194,9 +199,16 @@ export function polygonsToMask(polygons: Contour[] | FlatPolygon[], width: numbe
   const data = new Uint8Array(width * height);
   const tagged = polygons.filter((p): p is Contour => !Array.isArray(p));
   const plain = polygons.filter((p): p is FlatPolygon => Array.isArray(p));
-  tagged.forEach((c, i) => assertPolygon(c?.points, `polygon ${i}`));
-  plain.forEach((p, i) => assertPolygon(p, `polygon ${i}`));
-  if (tagged.length) fillRingsEvenOdd(tagged.map((c) => c.points), width, height, data);
+  polygons.forEach((p, i) => {
+    assertPolygon(Array.isArray(p) ? p : p?.points, `polygon ${i}`);
+  });
+  if (tagged.length)
+    fillRingsEvenOdd(
+      tagged.map((c) => c.points),
+      width,
+      height,
+      data,
+    );
   for (const ring of plain) fillRingsEvenOdd([ring], width, height, data);
   return { width, height, data };
 }

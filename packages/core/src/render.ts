@@ -23,7 +23,8 @@ const BASE: [number, number, number][] = [
  * @example paletteColor(0) // [31, 119, 180]
  */
 export function paletteColor(index: number): [number, number, number] {
-  if (!Number.isInteger(index) || index < 0) throw new InvalidArgumentError(`Expected a non-negative integer index, got ${index}`);
+  if (!Number.isInteger(index) || index < 0)
+    throw new InvalidArgumentError(`Expected a non-negative integer index, got ${index}`);
   if (index < BASE.length) return BASE[index]!.slice() as [number, number, number];
   const hue = ((index - BASE.length) * 137.508) % 360;
   return hsvToRgb(hue, 0.7, 0.92);
@@ -34,7 +35,17 @@ function hsvToRgb(h: number, s: number, v: number): [number, number, number] {
   const x = c * (1 - Math.abs(((h / 60) % 2) - 1));
   const m = v - c;
   const [r, g, b] =
-    h < 60 ? [c, x, 0] : h < 120 ? [x, c, 0] : h < 180 ? [0, c, x] : h < 240 ? [0, x, c] : h < 300 ? [x, 0, c] : [c, 0, x];
+    h < 60
+      ? [c, x, 0]
+      : h < 120
+        ? [x, c, 0]
+        : h < 180
+          ? [0, c, x]
+          : h < 240
+            ? [0, x, c]
+            : h < 300
+              ? [x, 0, c]
+              : [c, 0, x];
   return [Math.round((r + m) * 255), Math.round((g + m) * 255), Math.round((b + m) * 255)];
 }
 
@@ -43,13 +54,17 @@ function toRgb(image: RawImage): RawImage {
   const n = image.width * image.height;
   const out = new Uint8Array(n * 3);
   for (let i = 0; i < n; i++) {
-    for (let c = 0; c < 3; c++) out[i * 3 + c] = image.data[i * image.channels + (image.channels === 1 ? 0 : c)]!;
+    for (let c = 0; c < 3; c++)
+      out[i * 3 + c] = image.data[i * image.channels + (image.channels === 1 ? 0 : c)]!;
   }
   return { width: image.width, height: image.height, channels: 3, data: out };
 }
 
 const escapeXml = (s: string) =>
-  s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+  s.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!,
+  );
 
 /** Draws text boxes onto an RGB image through an SVG overlay. */
 async function drawLabels(
@@ -68,7 +83,9 @@ async function drawLabels(
     })
     .join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${image.height}">${boxes}</svg>`;
-  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+  const { data, info } = await sharp(image.data, {
+    raw: { width: image.width, height: image.height, channels: 3 },
+  })
     .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
     .removeAlpha()
     .raw()
@@ -120,7 +137,15 @@ export async function overlay(
         if (!d[i]) continue;
         const o = i * 3;
         const edge =
-          outline && (x === 0 || y === 0 || x === W - 1 || y === H - 1 || !d[i - 1] || !d[i + 1] || !d[i - W] || !d[i + W]);
+          outline &&
+          (x === 0 ||
+            y === 0 ||
+            x === W - 1 ||
+            y === H - 1 ||
+            !d[i - 1] ||
+            !d[i + 1] ||
+            !d[i - W] ||
+            !d[i + W]);
         if (edge) {
           out[o] = r;
           out[o + 1] = g;
@@ -188,8 +213,12 @@ export interface PanelItem {
  * Tiles are scaled to a common height (default: the tallest tile, capped at 512 px).
  * @example await writeImage('panel.png', await panel([{ image: img, caption: 'Original' }, { image: gt, caption: 'GT' }]));
  */
-export async function panel(items: PanelItem[], opts: { height?: number; gap?: number } = {}): Promise<RawImage> {
-  if (!Array.isArray(items) || items.length === 0) throw new InvalidArgumentError('panel needs at least one image');
+export async function panel(
+  items: PanelItem[],
+  opts: { height?: number; gap?: number } = {},
+): Promise<RawImage> {
+  if (!Array.isArray(items) || items.length === 0)
+    throw new InvalidArgumentError('panel needs at least one image');
   const tiles = items.map((it) => ('channels' in it.image ? toRgb(it.image) : toRgb(maskToImage(it.image))));
   const height = opts.height ?? Math.min(512, Math.max(...tiles.map((t) => t.height)));
   const gap = opts.gap ?? 8;
@@ -223,7 +252,9 @@ export async function panel(items: PanelItem[], opts: { height?: number; gap?: n
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${totalW}" height="${totalH}">${captions.join('')}</svg>`;
     layers.push({ input: Buffer.from(svg), left: 0, top: 0 });
   }
-  const { data, info } = await sharp({ create: { width: totalW, height: totalH, channels: 3, background: '#ffffff' } })
+  const { data, info } = await sharp({
+    create: { width: totalW, height: totalH, channels: 3, background: '#ffffff' },
+  })
     .composite(layers)
     .removeAlpha()
     .raw()

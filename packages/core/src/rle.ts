@@ -110,10 +110,13 @@ export function countsFromString(s: string): number[] {
  * Throws `E_RLE_INVALID` when the size is bad, a count is negative, or counts do not sum to h×w.
  */
 export function rleCounts(rle: Rle): number[] {
-  if (!rle || typeof rle !== 'object') throw new RleInvalidError(`Expected an RLE object but received ${describe(rle)}`);
+  if (!rle || typeof rle !== 'object')
+    throw new RleInvalidError(`Expected an RLE object but received ${describe(rle)}`);
   const size = (rle as Rle).size;
   if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isInteger(v) && v >= 0)) {
-    throw new RleInvalidError(`RLE size must be [height, width] of non-negative integers, got ${describe(size)}`);
+    throw new RleInvalidError(
+      `RLE size must be [height, width] of non-negative integers, got ${describe(size)}`,
+    );
   }
   let counts: number[];
   if (typeof rle.counts === 'string') counts = countsFromString(rle.counts);
@@ -121,7 +124,8 @@ export function rleCounts(rle: Rle): number[] {
   else throw new RleInvalidError('RLE counts must be a string or an array of numbers');
   let sum = 0;
   for (const c of counts) {
-    if (!Number.isInteger(c) || c < 0) throw new RleInvalidError(`RLE counts must be non-negative integers, got ${c}`);
+    if (!Number.isInteger(c) || c < 0)
+      throw new RleInvalidError(`RLE counts must be non-negative integers, got ${c}`);
     sum += c;
   }
   const [h, w] = size;
@@ -277,10 +281,15 @@ export function rleMerge(rles: Rle[], opts: { intersect?: boolean } = {}): RleCo
 
 /** Checks a flat polygon `[x1, y1, x2, y2, ...]`: at least 3 points, even length, finite numbers. */
 export function assertPolygon(poly: unknown, name = 'polygon'): asserts poly is FlatPolygon {
-  if (!Array.isArray(poly) || poly.length % 2 !== 0 || !poly.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+  if (
+    !Array.isArray(poly) ||
+    poly.length % 2 !== 0 ||
+    !poly.every((v) => typeof v === 'number' && Number.isFinite(v))
+  ) {
     throw new PolygonInvalidError(`${name} must be a flat [x1, y1, x2, y2, ...] list of finite numbers`);
   }
-  if (poly.length < 6) throw new PolygonInvalidError(`${name} has ${poly.length / 2} points; a polygon needs at least 3`);
+  if (poly.length < 6)
+    throw new PolygonInvalidError(`${name} has ${poly.length / 2} points; a polygon needs at least 3`);
 }
 
 /**
@@ -336,7 +345,7 @@ export function polygonToRle(poly: FlatPolygon, height: number, width: number): 
     let xd = u[j]! < u[j - 1]! ? u[j]! : u[j]! - 1;
     xd = (xd + 0.5) / scale - 0.5;
     if (Math.floor(xd) !== xd || xd < 0 || xd > width - 1) continue;
-    let yd = v[j]! < v[j - 1]! ? v[j]! : v[j - 1]!;
+    let yd = Math.min(v[j]!, v[j - 1]!);
     yd = (yd + 0.5) / scale - 0.5;
     if (yd < 0) yd = 0;
     else if (yd > height) yd = height;
@@ -365,6 +374,7 @@ export function polygonToRle(poly: FlatPolygon, height: number, width: number): 
 
 /** Rasterises several COCO polygons of one object and merges them (pycocotools `frPyObjects` + `merge`). */
 export function polygonsToRle(polys: FlatPolygon[], height: number, width: number): RleCompressed {
-  if (!Array.isArray(polys) || polys.length === 0) throw new PolygonInvalidError('Expected at least one polygon');
+  if (!Array.isArray(polys) || polys.length === 0)
+    throw new PolygonInvalidError('Expected at least one polygon');
   return rleMerge(polys.map((p) => polygonToRle(p, height, width)));
 }

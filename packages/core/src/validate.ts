@@ -11,7 +11,11 @@ export function describe(value: unknown): string {
 }
 
 /** The one place argument messages are phrased: `Expected <what> for <name> but received <value>`. */
-export function invalid(what: string, name: string, value: unknown): InstanceType<typeof InvalidArgumentError> {
+export function invalid(
+  what: string,
+  name: string,
+  value: unknown,
+): InstanceType<typeof InvalidArgumentError> {
   return new InvalidArgumentError(`Expected ${what} for ${name} but received ${describe(value)}`);
 }
 
@@ -46,21 +50,36 @@ export function assertMask(mask: unknown, name = 'mask', strict = false): assert
   if (strict) {
     const d = m.data;
     for (let i = 0; i < d.length; i++) {
-      if (d[i]! > 1) throw new MaskInvalidError(`${name} has value ${d[i]} at index ${i}; masks hold only 0 and 1`);
+      if (d[i]! > 1)
+        throw new MaskInvalidError(`${name} has value ${d[i]} at index ${i}; masks hold only 0 and 1`);
     }
   }
 }
 
-export function assertSameSize(a: { width: number; height: number }, b: { width: number; height: number }, what: string) {
+export function assertSameSize(
+  a: { width: number; height: number },
+  b: { width: number; height: number },
+  what: string,
+) {
   if (a.width !== b.width || a.height !== b.height) {
     throw new MaskSizeMismatchError(`${what}: ${a.width}×${a.height} vs ${b.width}×${b.height}`);
   }
 }
 
 /** Validates a box and returns it as integer pixel bounds [x0, y0, x1, y1) rounded outwards, inside `bounds`. */
-export function boxToPixelBounds(box: unknown, width: number, height: number): [number, number, number, number] {
-  if (!Array.isArray(box) || box.length !== 4 || !box.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-    throw new BoxInvalidError(`Expected a box [x, y, w, h] of 4 finite numbers but received ${describe(box)}`);
+export function boxToPixelBounds(
+  box: unknown,
+  width: number,
+  height: number,
+): [number, number, number, number] {
+  if (
+    !Array.isArray(box) ||
+    box.length !== 4 ||
+    !box.every((v) => typeof v === 'number' && Number.isFinite(v))
+  ) {
+    throw new BoxInvalidError(
+      `Expected a box [x, y, w, h] of 4 finite numbers but received ${describe(box)}`,
+    );
   }
   const [x, y, w, h] = box as Box;
   if (w <= 0 || h <= 0) throw new BoxInvalidError(`Box ${describe(box)} is empty: w and h must be > 0`);

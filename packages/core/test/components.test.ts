@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { area, fillHoles, labelComponents, maskFromFunction, masksEqual, removeSmallComponents } from '../src/index.js';
+import {
+  area,
+  fillHoles,
+  labelComponents,
+  maskFromFunction,
+  masksEqual,
+  removeSmallComponents,
+} from '../src/index.js';
 import { ringAndParts } from './helpers/arbitraries.js';
 import { hasScipy, python } from './helpers/python.js';
+import { lcg } from './helpers/random.js';
 
 describe('connected components (8-connectivity)', () => {
   it('joins diagonal neighbours and reports stats', () => {
@@ -14,8 +22,7 @@ describe('connected components (8-connectivity)', () => {
 
   it.skipIf(!hasScipy)('matches scipy.ndimage.label with a 3×3 structure on random masks', () => {
     for (let seed = 1; seed <= 5; seed++) {
-      let s = seed;
-      const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const rand = lcg(seed);
       const m = maskFromFunction(64, 48, () => rand() < 0.45);
       const ref = python<{ n: number; sizes: number[] }>(
         'import sys,json,numpy as np,scipy.ndimage as nd\nd=json.load(sys.stdin)\na=np.array(d["data"],dtype=np.uint8).reshape(d["h"],d["w"])\nl,n=nd.label(a,structure=np.ones((3,3)))\nprint(json.dumps({"n":int(n),"sizes":sorted(int((l==i).sum()) for i in range(1,n+1))}))',

@@ -14,7 +14,8 @@ function codesUsedInSources(): Set<string> {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (p.endsWith('.ts')) for (const m of readFileSync(p, 'utf8').matchAll(/'(E_[A-Z0-9_]+)'/g)) found.add(m[1]!);
+      else if (p.endsWith('.ts'))
+        for (const m of readFileSync(p, 'utf8').matchAll(/'(E_[A-Z0-9_]+)'/g)) found.add(m[1]!);
     }
   };
   for (const pkg of readdirSync(join(root, 'packages'))) walk(join(root, 'packages', pkg, 'src'));

@@ -32,7 +32,10 @@ describe('writeFileAtomic', () => {
 
 describe('readInput', () => {
   it('names the missing file', async () => {
-    await expect(readInput('/no/such/file.png')).rejects.toMatchObject({ code: 'E_FILE_NOT_FOUND', message: 'File not found: /no/such/file.png' });
+    await expect(readInput('/no/such/file.png')).rejects.toMatchObject({
+      code: 'E_FILE_NOT_FOUND',
+      message: 'File not found: /no/such/file.png',
+    });
   });
   it('rejects a directory', async () => {
     await expect(readInput(tmpdir())).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });

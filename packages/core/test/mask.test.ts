@@ -31,7 +31,9 @@ describe('mask operations', () => {
   });
 
   it('rejects masks of different sizes and malformed masks', () => {
-    expect(() => union(a, createMask(5, 4))).toThrow(expect.objectContaining({ code: 'E_MASK_SIZE_MISMATCH' }));
+    expect(() => union(a, createMask(5, 4))).toThrow(
+      expect.objectContaining({ code: 'E_MASK_SIZE_MISMATCH' }),
+    );
     expect(() => area({ width: 3, height: 3, data: new Uint8Array(8) })).toThrow(
       expect.objectContaining({ code: 'E_MASK_INVALID' }),
     );

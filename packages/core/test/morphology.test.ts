@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { area, close, dilate, erode, maskFromFunction, masksEqual, open } from '../src/index.js';
 import { hasScipy, python } from './helpers/python.js';
+import { lcg } from './helpers/random.js';
 
 const dot = maskFromFunction(9, 9, (x, y) => x === 4 && y === 4);
 
@@ -19,7 +20,11 @@ describe('morphology with a Euclidean disk', () => {
   });
 
   it('open removes specks, close fills gaps', () => {
-    const speckled = maskFromFunction(20, 20, (x, y) => (x >= 5 && x < 15 && y >= 5 && y < 15) || (x === 1 && y === 1));
+    const speckled = maskFromFunction(
+      20,
+      20,
+      (x, y) => (x >= 5 && x < 15 && y >= 5 && y < 15) || (x === 1 && y === 1),
+    );
     expect(area(open(speckled, 1))).toBeLessThan(area(speckled));
     expect(open(speckled, 1).data[1 * 20 + 1]).toBe(0);
     const gapped = maskFromFunction(20, 9, (x, y) => y >= 2 && y <= 6 && x !== 10);
@@ -31,9 +36,12 @@ describe('morphology with a Euclidean disk', () => {
   });
 
   it.skipIf(!hasScipy)('matches scipy binary_dilation/erosion with a disk on random masks', () => {
-    let s = 7;
-    const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const m = maskFromFunction(40, 30, (x, y) => rand() < 0.15 || (x > 10 && x < 30 && y > 8 && y < 22 && rand() < 0.9));
+    const rand = lcg(7);
+    const m = maskFromFunction(
+      40,
+      30,
+      (x, y) => rand() < 0.15 || (x > 10 && x < 30 && y > 8 && y < 22 && rand() < 0.9),
+    );
     for (const r of [1, 2, 3.5]) {
       const ref = python<{ d: number[]; e: number[] }>(
         'import sys,json,numpy as np,scipy.ndimage as nd\nd=json.load(sys.stdin);r=d["r"]\na=np.array(d["data"],dtype=bool).reshape(d["h"],d["w"])\nk=int(np.floor(r));yy,xx=np.mgrid[-k:k+1,-k:k+1];st=xx**2+yy**2<=r*r\nprint(json.dumps({"d":nd.binary_dilation(a,st).astype(int).ravel().tolist(),"e":nd.binary_erosion(a,st,border_value=1).astype(int).ravel().tolist()}))',

@@ -22,18 +22,53 @@ describe('readMask', () => {
   });
 
   it('uses alpha for RGBA and grey+alpha masks', async () => {
-    const rgba = encodePng({ width: 3, height: 1, bitDepth: 8, colour: 'rgba', samples: [0, 0, 0, 255, 0, 0, 0, 127, 0, 0, 0, 128] });
+    const rgba = encodePng({
+      width: 3,
+      height: 1,
+      bitDepth: 8,
+      colour: 'rgba',
+      samples: [0, 0, 0, 255, 0, 0, 0, 127, 0, 0, 0, 128],
+    });
     expect(bits(await readMask(rgba))).toEqual([1, 0, 1]);
-    const ga = encodePng({ width: 2, height: 1, bitDepth: 16, colour: 'grey-alpha', samples: [0, 65535, 65535, 0] });
+    const ga = encodePng({
+      width: 2,
+      height: 1,
+      bitDepth: 16,
+      colour: 'grey-alpha',
+      samples: [0, 65535, 65535, 0],
+    });
     expect(bits(await readMask(ga))).toEqual([1, 0]);
   });
 
   it('uses colour when an RGBA mask is fully opaque, and counts coloured pixels in RGB and palette masks', async () => {
-    const opaque = encodePng({ width: 2, height: 1, bitDepth: 8, colour: 'rgba', samples: [255, 255, 255, 255, 0, 0, 0, 255] });
+    const opaque = encodePng({
+      width: 2,
+      height: 1,
+      bitDepth: 8,
+      colour: 'rgba',
+      samples: [255, 255, 255, 255, 0, 0, 0, 255],
+    });
     expect(bits(await readMask(opaque))).toEqual([1, 0]);
-    const rgb = encodePng({ width: 3, height: 1, bitDepth: 8, colour: 'rgb', samples: [200, 0, 0, 0, 0, 0, 0, 0, 130] });
+    const rgb = encodePng({
+      width: 3,
+      height: 1,
+      bitDepth: 8,
+      colour: 'rgb',
+      samples: [200, 0, 0, 0, 0, 0, 0, 0, 130],
+    });
     expect(bits(await readMask(rgb))).toEqual([1, 0, 1]);
-    const pal = encodePng({ width: 3, height: 1, bitDepth: 2, colour: 'palette', samples: [0, 1, 2], palette: [[0, 0, 0], [255, 255, 255], [0, 140, 0]] });
+    const pal = encodePng({
+      width: 3,
+      height: 1,
+      bitDepth: 2,
+      colour: 'palette',
+      samples: [0, 1, 2],
+      palette: [
+        [0, 0, 0],
+        [255, 255, 255],
+        [0, 140, 0],
+      ],
+    });
     expect(bits(await readMask(pal))).toEqual([0, 1, 1]);
   });
 
@@ -41,7 +76,9 @@ describe('readMask', () => {
     const good = await encodeMaskPng(ringAndParts());
     await expect(readMask(good.subarray(0, 40))).rejects.toMatchObject({ code: 'E_IMAGE_DECODE' });
     await expect(readMask(new Uint8Array(0))).rejects.toMatchObject({ code: 'E_IMAGE_DECODE' });
-    await expect(readMask(Buffer.from('definitely not a png'))).rejects.toMatchObject({ code: 'E_IMAGE_UNSUPPORTED' });
+    await expect(readMask(Buffer.from('definitely not a png'))).rejects.toMatchObject({
+      code: 'E_IMAGE_UNSUPPORTED',
+    });
   });
 
   it('rejects a missing file with E_FILE_NOT_FOUND', async () => {
@@ -49,7 +86,13 @@ describe('readMask', () => {
   });
 
   it('rejects a mask over the pixel limit', async () => {
-    const png = encodePng({ width: 10, height: 10, bitDepth: 8, colour: 'grey', samples: new Array(100).fill(0) });
+    const png = encodePng({
+      width: 10,
+      height: 10,
+      bitDepth: 8,
+      colour: 'grey',
+      samples: new Array(100).fill(0),
+    });
     await expect(readMask(png, { maxPixels: 99 })).rejects.toMatchObject({ code: 'E_IMAGE_TOO_LARGE' });
   });
 });

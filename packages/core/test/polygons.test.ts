@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { iou, labelComponents, maskToPolygons, masksEqual, polygonsToMask, simplifyRing } from '../src/index.js';
+import {
+  iou,
+  labelComponents,
+  masksEqual,
+  maskToPolygons,
+  polygonsToMask,
+  simplifyRing,
+} from '../src/index.js';
 import { arbMask, ringAndParts } from './helpers/arbitraries.js';
 
 describe('maskToPolygons', () => {
@@ -46,7 +53,9 @@ describe('maskToPolygons', () => {
 
   it('simplifies with a tolerance and stays close to the mask', () => {
     const disc = { width: 200, height: 200, data: new Uint8Array(40000) };
-    for (let y = 0; y < 200; y++) for (let x = 0; x < 200; x++) disc.data[y * 200 + x] = (x - 100) ** 2 + (y - 100) ** 2 < 80 ** 2 ? 1 : 0;
+    for (let y = 0; y < 200; y++)
+      for (let x = 0; x < 200; x++)
+        disc.data[y * 200 + x] = (x - 100) ** 2 + (y - 100) ** 2 < 80 ** 2 ? 1 : 0;
     const exact = maskToPolygons(disc)[0]!.points.length / 2;
     const simple = maskToPolygons(disc, { tolerance: 1 });
     expect(simple[0]!.points.length / 2).toBeLessThan(exact / 3);
@@ -54,7 +63,9 @@ describe('maskToPolygons', () => {
   });
 
   it('rejects a negative tolerance', () => {
-    expect(() => maskToPolygons(ringAndParts(), { tolerance: -1 })).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }));
+    expect(() => maskToPolygons(ringAndParts(), { tolerance: -1 })).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }),
+    );
   });
 });
 
@@ -72,9 +83,15 @@ describe('polygonsToMask', () => {
   });
 
   it('rejects polygons with fewer than 3 points or odd coordinates', () => {
-    expect(() => polygonsToMask([[0, 0, 1, 1]], 4, 4)).toThrow(expect.objectContaining({ code: 'E_POLYGON_INVALID' }));
-    expect(() => polygonsToMask([[0, 0, 1, 1, 2]], 4, 4)).toThrow(expect.objectContaining({ code: 'E_POLYGON_INVALID' }));
-    expect(() => polygonsToMask([[0, 0, 1, Number.NaN, 2, 2]], 4, 4)).toThrow(expect.objectContaining({ code: 'E_POLYGON_INVALID' }));
+    expect(() => polygonsToMask([[0, 0, 1, 1]], 4, 4)).toThrow(
+      expect.objectContaining({ code: 'E_POLYGON_INVALID' }),
+    );
+    expect(() => polygonsToMask([[0, 0, 1, 1, 2]], 4, 4)).toThrow(
+      expect.objectContaining({ code: 'E_POLYGON_INVALID' }),
+    );
+    expect(() => polygonsToMask([[0, 0, 1, Number.NaN, 2, 2]], 4, 4)).toThrow(
+      expect.objectContaining({ code: 'E_POLYGON_INVALID' }),
+    );
   });
 });
 

@@ -1,8 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { cutout, loadImage, maskFromFunction, overlay, paletteColor, panel, readMask, type RawImage } from '../src/index.js';
+import {
+  cutout,
+  loadImage,
+  maskFromFunction,
+  overlay,
+  paletteColor,
+  panel,
+  type RawImage,
+  readMask,
+} from '../src/index.js';
 
-const grey = (w: number, h: number, v = 100): RawImage => ({ width: w, height: h, channels: 3, data: new Uint8Array(w * h * 3).fill(v) });
-const px = (img: RawImage, x: number, y: number) => Array.from(img.data.subarray((y * img.width + x) * img.channels, (y * img.width + x + 1) * img.channels));
+const grey = (w: number, h: number, v = 100): RawImage => ({
+  width: w,
+  height: h,
+  channels: 3,
+  data: new Uint8Array(w * h * 3).fill(v),
+});
+const px = (img: RawImage, x: number, y: number) =>
+  Array.from(img.data.subarray((y * img.width + x) * img.channels, (y * img.width + x + 1) * img.channels));
 
 describe('palette', () => {
   it('is deterministic and distinct for the first 30 indices', () => {
@@ -42,7 +57,9 @@ describe('overlay', () => {
   });
 
   it('rejects a mask whose size differs from the image', async () => {
-    await expect(overlay(img, [maskFromFunction(10, 10, () => true)])).rejects.toMatchObject({ code: 'E_MASK_SIZE_MISMATCH' });
+    await expect(overlay(img, [maskFromFunction(10, 10, () => true)])).rejects.toMatchObject({
+      code: 'E_MASK_SIZE_MISMATCH',
+    });
   });
 
   it('rejects alpha outside 0..1', async () => {
@@ -57,14 +74,20 @@ describe('cutout', () => {
     const out = cutout(photo, mask);
     expect(out.channels).toBe(4);
     let mismatches = 0;
-    for (let i = 0; i < mask.data.length; i++) if ((out.data[i * 4 + 3] === 255) !== (mask.data[i] === 1)) mismatches++;
+    for (let i = 0; i < mask.data.length; i++)
+      if ((out.data[i * 4 + 3] === 255) !== (mask.data[i] === 1)) mismatches++;
     expect(mismatches).toBe(0);
     expect(px(out, 300, 150).slice(0, 3)).toEqual(px(photo, 300, 150));
     const cropped = cutout(photo, mask, { crop: true });
     expect([cropped.width, cropped.height]).toEqual([240, 283]);
   });
   it('rejects a size mismatch', () => {
-    expect(() => cutout(grey(4, 4), maskFromFunction(5, 4, () => true))).toThrow(expect.objectContaining({ code: 'E_MASK_SIZE_MISMATCH' }));
+    expect(() =>
+      cutout(
+        grey(4, 4),
+        maskFromFunction(5, 4, () => true),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'E_MASK_SIZE_MISMATCH' }));
   });
 });
 
@@ -72,7 +95,14 @@ describe('panel', () => {
   it('lays tiles side by side at a common height with a caption band', async () => {
     const a = grey(40, 20, 0);
     const m = maskFromFunction(20, 10, (x) => x < 5);
-    const out = await panel([{ image: a, caption: 'Original' }, { image: m, caption: 'GT' }, { image: m, caption: 'Prediction' }], { height: 20, gap: 4 });
+    const out = await panel(
+      [
+        { image: a, caption: 'Original' },
+        { image: m, caption: 'GT' },
+        { image: m, caption: 'Prediction' },
+      ],
+      { height: 20, gap: 4 },
+    );
     expect(out.height).toBeGreaterThan(20);
     expect(out.width).toBe(40 + 40 + 40 + 4 * 4);
     // The first tile's pixels are black, below the caption band.

@@ -10,9 +10,9 @@ import {
   intersection,
   iou,
   maskFromFunction,
+  masksEqual,
   maskToPolygons,
   maskToRle,
-  masksEqual,
   polygonsToMask,
   polygonsToRle,
   polygonToRle,
@@ -65,7 +65,9 @@ describe('RLE properties', () => {
           expect(rleBbox(ra)).toEqual(bbox(a));
           expect(rleIou(ra, rb)).toBeCloseTo(iou(a, b), 12);
           expect(masksEqual(rleToMask(rleMerge([ra, rb])), union(a, b))).toBe(true);
-          expect(masksEqual(rleToMask(rleMerge([ra, rb], { intersect: true })), intersection(a, b))).toBe(true);
+          expect(masksEqual(rleToMask(rleMerge([ra, rb], { intersect: true })), intersection(a, b))).toBe(
+            true,
+          );
         },
       ),
       runs,
@@ -82,8 +84,12 @@ describe('RLE properties', () => {
 });
 
 /** Tiles b's pixels over a's size so the pair always matches in size. */
-function resizeData(b: { width: number; height: number; data: Uint8Array }, a: { width: number; height: number }) {
-  return maskFromFunction(a.width, a.height, (x, y) => b.data[(y % b.height) * b.width + (x % b.width)] === 1).data;
+function resizeData(
+  b: { width: number; height: number; data: Uint8Array },
+  a: { width: number; height: number },
+) {
+  return maskFromFunction(a.width, a.height, (x, y) => b.data[(y % b.height) * b.width + (x % b.width)] === 1)
+    .data;
 }
 
 describe('RLE golden strings', () => {
@@ -161,14 +167,24 @@ describe('RLE errors', () => {
     );
   });
   it('rejects a bad size, negative counts and bad characters', () => {
-    expect(() => rleToMask({ size: [2] as never, counts: [4] })).toThrow(expect.objectContaining({ code: 'E_RLE_INVALID' }));
-    expect(() => rleToMask({ size: [2, 2], counts: [5, -1] })).toThrow(expect.objectContaining({ code: 'E_RLE_INVALID' }));
-    expect(() => rleToMask({ size: [2, 2], counts: '4~' })).toThrow(expect.objectContaining({ code: 'E_RLE_INVALID' }));
-    expect(() => rleToMask({ size: [2, 2], counts: 'T' })).toThrow(expect.objectContaining({ code: 'E_RLE_INVALID' }));
+    expect(() => rleToMask({ size: [2] as never, counts: [4] })).toThrow(
+      expect.objectContaining({ code: 'E_RLE_INVALID' }),
+    );
+    expect(() => rleToMask({ size: [2, 2], counts: [5, -1] })).toThrow(
+      expect.objectContaining({ code: 'E_RLE_INVALID' }),
+    );
+    expect(() => rleToMask({ size: [2, 2], counts: '4~' })).toThrow(
+      expect.objectContaining({ code: 'E_RLE_INVALID' }),
+    );
+    expect(() => rleToMask({ size: [2, 2], counts: 'T' })).toThrow(
+      expect.objectContaining({ code: 'E_RLE_INVALID' }),
+    );
   });
   it('rejects merging RLEs of different sizes', () => {
     const a = maskToRle(ringAndParts());
-    expect(() => rleMerge([a, { size: [1, 1], counts: [1] }])).toThrow(expect.objectContaining({ code: 'E_RLE_INVALID' }));
+    expect(() => rleMerge([a, { size: [1, 1], counts: [1] }])).toThrow(
+      expect.objectContaining({ code: 'E_RLE_INVALID' }),
+    );
   });
   it('rejects polygons with fewer than 3 points', () => {
     expect(() => polygonToRle([0, 0, 5, 5], 10, 10)).toThrow(

@@ -10,14 +10,20 @@ export const cutoutCommand = defineCommand({
     { name: 'mask.png', description: 'A mask of the same size as the image' },
   ],
   options: {
-    output: { type: 'string', short: 'o', valueName: 'out.png', description: 'Output PNG or WebP (required)' },
+    output: {
+      type: 'string',
+      short: 'o',
+      valueName: 'out.png',
+      description: 'Output PNG or WebP (required)',
+    },
     crop: { type: 'boolean', description: "Crop the result to the mask's bounding box" },
     ...maxPixelsOption,
   },
   examples: ['segkit cutout examples/coffee.png examples/coffee-cup.mask.png -o cup.png'],
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit cutout');
-    if (formatFromPath(out) === 'jpeg') throw new InvalidArgumentError('A cutout needs transparency: write a .png or .webp');
+    if (formatFromPath(out) === 'jpeg')
+      throw new InvalidArgumentError('A cutout needs transparency: write a .png or .webp');
     const { image, masks } = await loadImageAndMasks(options, positionals[0]!, [positionals[1]!]);
     const result = cutout(image, masks[0]!, { crop: options.crop === true });
     await writeImage(out, result);

@@ -2,24 +2,29 @@ import {
   bbox,
   JsonInvalidError,
   labelComponents,
+  area as maskArea,
   maskToPolygons,
   maskToRle,
   type Rle,
   readMask,
   rleToMask,
-  area as maskArea,
   writeMask,
 } from '@segkit/core';
 import { defineCommand, numberOption, requireOption } from '../command.js';
 import { jsonLine, readJson } from '../util.js';
 
-const maskArg = { name: 'mask.png', description: 'A mask image: any bit depth; foreground where value (or alpha) ≥ 128' };
+const maskArg = {
+  name: 'mask.png',
+  description: 'A mask image: any bit depth; foreground where value (or alpha) ≥ 128',
+};
 
 const rle = defineCommand({
   name: 'rle',
   description: 'Print the COCO compressed RLE of a mask, byte-identical to pycocotools.',
   positionals: [maskArg],
-  options: { uncompressed: { type: 'boolean', description: 'Print counts as a number array instead of the string' } },
+  options: {
+    uncompressed: { type: 'boolean', description: 'Print counts as a number array instead of the string' },
+  },
   examples: ['segkit mask rle examples/coffee-cup.mask.png'],
   async run({ positionals, options, io }) {
     const mask = await readMask(positionals[0]!);
@@ -31,12 +36,19 @@ const decode = defineCommand({
   name: 'decode',
   description: 'Decode a COCO RLE JSON ({"size":[h,w],"counts":...}) into a mask PNG.',
   positionals: [{ name: 'rle.json', description: 'RLE JSON file, or - for stdin' }],
-  options: { output: { type: 'string', short: 'o', valueName: 'mask.png', description: 'Output PNG (required)' } },
-  examples: ['segkit mask rle examples/coffee-cup.mask.png > cup.rle.json', 'segkit mask decode cup.rle.json -o cup.png'],
+  options: {
+    output: { type: 'string', short: 'o', valueName: 'mask.png', description: 'Output PNG (required)' },
+  },
+  examples: [
+    'segkit mask rle examples/coffee-cup.mask.png > cup.rle.json',
+    'segkit mask decode cup.rle.json -o cup.png',
+  ],
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit mask decode');
     const json = await readJson(positionals[0]!);
-    const obj = (json && typeof json === 'object' && 'segmentation' in json ? json.segmentation : json) as Rle;
+    const obj = (
+      json && typeof json === 'object' && 'segmentation' in json ? json.segmentation : json
+    ) as Rle;
     if (!obj || typeof obj !== 'object' || !('size' in obj) || !('counts' in obj)) {
       throw new JsonInvalidError(`${positionals[0]} must hold an RLE object {"size":[h,w],"counts":...}`);
     }
@@ -74,7 +86,13 @@ const info = defineCommand({
   async run({ positionals, io }) {
     const mask = await readMask(positionals[0]!);
     const { count } = labelComponents(mask);
-    const summary = { width: mask.width, height: mask.height, area: maskArea(mask), bbox: bbox(mask), components: count };
+    const summary = {
+      width: mask.width,
+      height: mask.height,
+      area: maskArea(mask),
+      bbox: bbox(mask),
+      components: count,
+    };
     io.stdout(jsonLine(summary));
   },
 });

@@ -4,16 +4,27 @@ import { loadImageAndMasks, maxPixelsOption } from './images.js';
 
 export const overlayCommand = defineCommand({
   name: 'overlay',
-  description: 'Draw one or more masks over an image, colour-coded with a fixed palette (mask k always gets colour k).',
+  description:
+    'Draw one or more masks over an image, colour-coded with a fixed palette (mask k always gets colour k).',
   positionals: [
     { name: 'image', description: 'The photo; EXIF orientation is applied' },
     { name: 'mask.png', description: 'Masks of the same size as the image', variadic: true },
   ],
   options: {
-    output: { type: 'string', short: 'o', valueName: 'out.png', description: 'Output .png, .jpg or .webp (required)' },
+    output: {
+      type: 'string',
+      short: 'o',
+      valueName: 'out.png',
+      description: 'Output .png, .jpg or .webp (required)',
+    },
     alpha: { type: 'string', valueName: 'A', default: '0.5', description: 'Fill opacity between 0 and 1' },
     'no-outline': { type: 'boolean', description: 'Do not draw mask boundaries' },
-    label: { type: 'string', multiple: true, valueName: 'TEXT', description: 'Label for the next mask, in order' },
+    label: {
+      type: 'string',
+      multiple: true,
+      valueName: 'TEXT',
+      description: 'Label for the next mask, in order',
+    },
     ...maxPixelsOption,
   },
   examples: [

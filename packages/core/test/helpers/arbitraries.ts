@@ -17,7 +17,7 @@ function paint(width: number, height: number, shapes: Shape[], noise: number[]):
       }
     }
   }
-  for (const i of noise) data[i % data.length] ^= 1;
+  for (const i of noise) if (data.length) data[i % data.length] = data[i % data.length]! ^ 1;
   return { width, height, data };
 }
 

@@ -8,7 +8,11 @@ export const hasScipy = (() => {
 
 /** Runs a Python snippet with JSON on stdin and returns its JSON stdout. */
 export function python<T>(code: string, input: unknown): T {
-  const r = spawnSync('python3', ['-c', code], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync('python3', ['-c', code], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }

@@ -1,0 +1,89 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { masksEqual, readMask } from '@segkit/core';
+import { describe, expect, it } from 'vitest';
+import { cli, example, repo, tmp } from './helpers.js';
+
+const commands = [
+  [],
+  ['mask'],
+  ['mask', 'rle'],
+  ['mask', 'decode'],
+  ['mask', 'polygons'],
+  ['mask', 'info'],
+  ['cutout'],
+  ['overlay'],
+];
+
+describe('help', () => {
+  it.each(commands)('every command answers --help: segkit %s', async (...path) => {
+    const r = await cli(...path, '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: segkit/);
+    expect(r.stdout).toMatch(/--help/);
+  });
+
+  it('leaf commands show examples', async () => {
+    expect((await cli('mask', 'rle', '--help')).stdout).toMatch(/Examples:\n {2}segkit mask rle /);
+  });
+});
+
+describe('user errors', () => {
+  it('an unknown command or option is one E_USAGE line with exit 2', async () => {
+    expect(await cli('frobnicate')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^segkit: E_USAGE: Unknown command "frobnicate"[^\n]*\n$/),
+    });
+    expect(await cli('mask', 'info', 'a.png', '--bogus')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^segkit: E_USAGE: Unknown option '--bogus'[^\n]*\n$/),
+    });
+    expect(await cli('mask', 'info', 'a.png', 'b.png')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^segkit: E_USAGE: Unexpected argument "b.png"/),
+    });
+  });
+});
+
+const bin = join(repo, 'packages/cli/bin/segkit.js');
+const built = existsSync(join(repo, 'packages/cli/dist/main.js'));
+
+describe.skipIf(!built)('the installed binary (needs `npm run build`)', () => {
+  it('prints one line and exits 2 on a user error, with no stack trace', () => {
+    const r = spawnSync(process.execPath, [bin, 'mask', 'info', 'no-such.png'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('segkit: E_FILE_NOT_FOUND: File not found: no-such.png\n');
+    expect(r.stdout).toBe('');
+  });
+
+  it('pipes large JSON output completely', () => {
+    const r = spawnSync(process.execPath, [bin, 'mask', 'polygons', example('coffee-cup.mask.png')], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    expect(r.status).toBe(0);
+    expect(() => JSON.parse(r.stdout)).not.toThrow();
+  });
+
+  it('reads an RLE from stdin with -, and reports an unwritable output on one line', async () => {
+    const rle = spawnSync(process.execPath, [bin, 'mask', 'rle', example('coffee-cup.mask.png')], {
+      encoding: 'utf8',
+    }).stdout;
+    const out = join(tmp(), 'back.png');
+    const ok = spawnSync(process.execPath, [bin, 'mask', 'decode', '-', '-o', out], {
+      input: rle,
+      encoding: 'utf8',
+    });
+    expect(ok.status).toBe(0);
+    expect(masksEqual(await readMask(out), await readMask(example('coffee-cup.mask.png')))).toBe(true);
+    const bad = spawnSync(process.execPath, [bin, 'mask', 'decode', '-', '-o', '/nonexistent-dir/x.png'], {
+      input: rle,
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe(
+      'segkit: E_WRITE_FAILED: Cannot write /nonexistent-dir/x.png: its directory does not exist\n',
+    );
+  });
+});

@@ -38,28 +38,33 @@ export function labelComponents(mask: Mask): Components {
   // New labels go to pairwise non-adjacent pixels, so at most ceil(W/2)·ceil(H/2) of them are ever needed.
   const parent = new Int32Array(Math.ceil(W / 2) * Math.ceil(H / 2) + 1);
   let next = 1;
-  const union = (a: number, b: number) => {
+  // Joins the sets of labels a and b; the smaller label (the earlier one in raster order) stays the root.
+  const join = (a: number, b: number): number => {
     const ra = find(parent, a);
     const rb = find(parent, b);
     if (ra < rb) parent[rb] = ra;
     else if (rb < ra) parent[ra] = rb;
+    return a;
   };
   for (let y = 0; y < H; y++) {
+    const row = y * W;
+    const up = row - W;
     for (let x = 0; x < W; x++) {
-      const i = y * W + x;
+      const i = row + x;
       if (!data[i]) continue;
-      let l = 0;
-      // Previously visited 8-neighbours: W, NW, N, NE.
-      const nb = [
-        x > 0 ? labels[i - 1]! : 0,
-        x > 0 && y > 0 ? labels[i - W - 1]! : 0,
-        y > 0 ? labels[i - W]! : 0,
-        x < W - 1 && y > 0 ? labels[i - W + 1]! : 0,
-      ];
-      for (const n of nb) {
-        if (!n) continue;
-        if (!l) l = n;
-        else if (n !== l) union(l, n);
+      // Already visited 8-neighbours: W, NW, N, NE.
+      let l = x > 0 ? labels[i - 1]! : 0;
+      if (y > 0) {
+        const n = labels[up + x]!;
+        if (n) l = l && l !== n ? join(l, n) : n;
+        if (x > 0) {
+          const nw = labels[up + x - 1]!;
+          if (nw) l = l && l !== nw ? join(l, nw) : nw;
+        }
+        if (x < W - 1) {
+          const ne = labels[up + x + 1]!;
+          if (ne) l = l && l !== ne ? join(l, ne) : ne;
+        }
       }
       if (!l) {
         l = next++;
@@ -68,45 +73,46 @@ export function labelComponents(mask: Mask): Components {
       labels[i] = l;
     }
   }
-  return finish(mask, labels, parent, next);
-}
-
-function finish(mask: Mask, labels: Int32Array, parent: Int32Array, next: number): Components {
-  const { width: W, height: H } = mask;
-  const remap = new Int32Array(next);
+  // Final numbering: roots are the smallest provisional label of their set, i.e. raster order of first pixels.
+  const final = new Int32Array(next);
   let count = 0;
-  const stats: ComponentStats[] = [];
-  const acc: { area: number; x0: number; y0: number; x1: number; y1: number; sx: number; sy: number }[] = [];
-  for (let i = 0; i < W * H; i++) {
-    const l0 = labels[i]!;
-    if (!l0) continue;
-    const root = find(parent, l0);
-    let l = remap[root]!;
-    if (!l) {
-      l = ++count;
-      remap[root] = l;
-      acc.push({ area: 0, x0: Infinity, y0: Infinity, x1: -1, y1: -1, sx: 0, sy: 0 });
-    }
-    labels[i] = l;
-    const a = acc[l - 1]!;
-    const x = i % W;
-    const y = (i - x) / W;
-    a.area++;
-    a.sx += x;
-    a.sy += y;
-    if (x < a.x0) a.x0 = x;
-    if (x > a.x1) a.x1 = x;
-    if (y < a.y0) a.y0 = y;
-    if (y > a.y1) a.y1 = y;
+  for (let l = 1; l < next; l++) {
+    const root = find(parent, l);
+    final[l] = root === l ? ++count : final[root]!;
   }
-  acc.forEach((a, k) => {
+  const areas = new Float64Array(count + 1);
+  const sx = new Float64Array(count + 1);
+  const sy = new Float64Array(count + 1);
+  const x0 = new Int32Array(count + 1).fill(W);
+  const y0 = new Int32Array(count + 1).fill(H);
+  const x1 = new Int32Array(count + 1).fill(-1);
+  const y1 = new Int32Array(count + 1).fill(-1);
+  for (let y = 0; y < H; y++) {
+    const row = y * W;
+    for (let x = 0; x < W; x++) {
+      const p = labels[row + x]!;
+      if (!p) continue;
+      const l = final[p]!;
+      labels[row + x] = l;
+      areas[l]!++;
+      sx[l]! += x;
+      sy[l]! += y;
+      if (x < x0[l]!) x0[l] = x;
+      if (x > x1[l]!) x1[l] = x;
+      if (y < y0[l]!) y0[l] = y;
+      y1[l] = y;
+    }
+  }
+  const stats: ComponentStats[] = [];
+  for (let l = 1; l <= count; l++) {
+    const a = areas[l]!;
     stats.push({
-      label: k + 1,
-      area: a.area,
-      bbox: [a.x0, a.y0, a.x1 - a.x0 + 1, a.y1 - a.y0 + 1],
-      centroid: [a.sx / a.area + 0.5, a.sy / a.area + 0.5],
+      label: l,
+      area: a,
+      bbox: [x0[l]!, y0[l]!, x1[l]! - x0[l]! + 1, y1[l]! - y0[l]! + 1],
+      centroid: [sx[l]! / a + 0.5, sy[l]! / a + 0.5],
     });
-  });
+  }
   return { labels, count, stats };
 }
 

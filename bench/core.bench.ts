@@ -1,0 +1,78 @@
+// Benchmarks for @segkit/core: RLE, area, IoU, polygons and overlay on realistic masks.
+import {
+  area,
+  type Mask,
+  maskFromFunction,
+  maskToPolygons,
+  maskToRle,
+  overlay,
+  type RawImage,
+  rleArea,
+  rleIou,
+  rleToMask,
+} from '../packages/core/src/index.js';
+import { type BenchResult, bench, printTable } from './harness.js';
+
+/** A mask with a few blobs, holes and a thin bar, scaled to the given size. */
+function blobs(width: number, height: number, shift = 0): Mask {
+  const s = Math.min(width, height);
+  const discs = [
+    [0.3, 0.4, 0.22, 0.08],
+    [0.7, 0.3, 0.12, 0.04],
+    [0.65, 0.75, 0.15, 0],
+  ] as const;
+  return maskFromFunction(width, height, (x, y) => {
+    const bar = y > height * 0.9 && y < height * 0.92 && x > width * 0.1 && x < width * 0.9;
+    for (const [cx, cy, r, hole] of discs) {
+      const d2 = (x - cx * width - shift) ** 2 + (y - cy * height) ** 2;
+      if (d2 < (r * s) ** 2 && d2 >= (hole * s) ** 2) return true;
+    }
+    return bar;
+  });
+}
+
+export async function runCoreBench(): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  for (const [w, h] of [
+    [1024, 1024],
+    [4000, 3000],
+  ] as const) {
+    const m = blobs(w, h);
+    const other = blobs(w, h, Math.round(w * 0.03));
+    const rle = maskToRle(m);
+    const rleOther = maskToRle(other);
+    const tag = `${w}×${h}`;
+    const runs = w > 2000 ? 7 : 25;
+    results.push(await bench(`RLE encode ${tag}`, () => maskToRle(m), { runs }));
+    results.push(await bench(`RLE decode ${tag}`, () => rleToMask(rle), { runs }));
+    results.push(await bench(`RLE encode + decode ${tag}`, () => rleToMask(maskToRle(m)), { runs }));
+    results.push(await bench(`area (bitmap) ${tag}`, () => area(m), { runs }));
+    results.push(await bench(`area (RLE) ${tag}`, () => rleArea(rle), { runs }));
+    results.push(await bench(`IoU on RLEs ${tag}`, () => rleIou(rle, rleOther), { runs }));
+    results.push(await bench(`polygon extraction ${tag}`, () => maskToPolygons(m), { runs }));
+  }
+  const image: RawImage = {
+    width: 1024,
+    height: 768,
+    channels: 3,
+    data: new Uint8Array(1024 * 768 * 3).fill(128),
+  };
+  const masks = Array.from({ length: 20 }, (_, k) =>
+    maskFromFunction(
+      1024,
+      768,
+      (x, y) => (x - 50 - (k % 5) * 220) ** 2 + (y - 90 - Math.floor(k / 5) * 190) ** 2 < 80 ** 2,
+    ),
+  );
+  results.push(await bench('overlay 20 masks on 1024×768', () => overlay(image, masks), { runs: 10 }));
+  return results;
+}
+
+export const coreTargets: Record<string, number> = {
+  'RLE encode + decode 1024×1024': 5,
+  'polygon extraction 1024×1024': 20,
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  printTable('@segkit/core', await runCoreBench(), coreTargets);
+}

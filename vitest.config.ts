@@ -9,7 +9,7 @@ export default defineConfig({
     alias: { '@segkit/core': src('core'), '@segkit/cli': src('cli') },
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'tests/**/*.test.ts'],
     testTimeout: 30_000,
     reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
   },

@@ -1,49 +1,8 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '@segkit/core';
+import type { Command, OptionSpec, OptionValues } from './types.js';
 
-/** Where a command writes; tests pass their own to run commands in-process. */
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** True when stderr is an interactive terminal (progress bars, notices). */
-  isTTY?: boolean;
-}
-
-export interface OptionSpec {
-  type: 'string' | 'boolean';
-  short?: string;
-  description: string;
-  multiple?: boolean;
-  /** Placeholder shown in help, e.g. `N`. */
-  valueName?: string;
-  default?: string | boolean;
-}
-
-export interface PositionalSpec {
-  name: string;
-  description: string;
-  optional?: boolean;
-  variadic?: boolean;
-}
-
-export type OptionValues = Record<string, string | boolean | string[] | undefined>;
-
-export interface CommandContext {
-  positionals: string[];
-  options: OptionValues;
-  io: Io;
-}
-
-/** A command, or a group of lazily loaded subcommands. */
-export interface Command {
-  name: string;
-  description: string;
-  positionals?: PositionalSpec[];
-  options?: Record<string, OptionSpec>;
-  examples?: string[];
-  run?: (ctx: CommandContext) => Promise<void>;
-  subcommands?: Record<string, () => Promise<Command>>;
-}
+export type { Command, CommandContext, Io, OptionSpec, OptionValues, PositionalSpec } from './types.js';
 
 /** Declares a command (an identity function that gives editors the types). */
 export const defineCommand = (c: Command): Command => c;

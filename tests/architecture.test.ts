@@ -1,0 +1,43 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// The one-way dependency rule from ARCHITECTURE.md: a package may import only packages of a lower layer.
+const LAYER: Record<string, number> = {
+  core: 0,
+  models: 1,
+  datasets: 2,
+  analytics: 2,
+  cli: 3,
+  server: 3,
+  web: 4,
+};
+const root = new URL('../', import.meta.url).pathname;
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+describe('package dependency rule', () => {
+  const packages = readdirSync(join(root, 'packages'));
+  it.each(packages)('%s imports only packages below it', (pkg) => {
+    const violations: string[] = [];
+    for (const file of sources(join(root, 'packages', pkg, 'src'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/from '@segkit\/([a-z-]+)'/g)) {
+        const dep = m[1]!;
+        if (!(dep in LAYER) || LAYER[dep]! >= LAYER[pkg]!) violations.push(`${file}: @segkit/${dep}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('only models/src/backend imports the inference runtimes', () => {
+    const offenders = packages
+      .flatMap((pkg) => sources(join(root, 'packages', pkg, 'src')))
+      .filter((f) => !f.includes('/models/src/backend/'))
+      .filter((f) => /from '(@huggingface\/transformers|onnxruntime-node)'/.test(readFileSync(f, 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+});

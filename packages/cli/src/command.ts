@@ -12,7 +12,8 @@ export function renderHelp(cmd: Command, path: string): string {
   const lines: string[] = [`${cmd.description}`, ''];
   if (cmd.subcommands) {
     lines.push(`Usage: ${path} <command> [options]`, '', 'Commands:');
-    for (const name of Object.keys(cmd.subcommands)) lines.push(`  ${name}`);
+    for (const [name, sub] of Object.entries(cmd.subcommands))
+      lines.push(`  ${name.padEnd(22)}${sub.summary}`);
     lines.push('', `Run \`${path} <command> --help\` for a command's options.`);
   } else {
     const pos = (cmd.positionals ?? [])

@@ -30,14 +30,14 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
         io.stdout(renderHelp(cmd, path));
         return head === undefined ? 2 : 0;
       }
-      const load = Object.hasOwn(cmd.subcommands, head) ? cmd.subcommands[head] : undefined;
-      if (!load) {
+      const sub = Object.hasOwn(cmd.subcommands, head) ? cmd.subcommands[head] : undefined;
+      if (!sub) {
         const names = Object.keys(cmd.subcommands).join(', ');
         throw new UsageError(
           `Unknown command ${JSON.stringify(head)} for ${path}; expected one of: ${names}`,
         );
       }
-      cmd = await load();
+      cmd = await sub.load();
       path = `${path} ${head}`;
       rest = tail;
     }

@@ -5,8 +5,17 @@ export const rootCommand = defineCommand({
   name: 'segkit',
   description: 'SegKit: masks, prompts and datasets for image segmentation, on your machine.',
   subcommands: {
-    mask: async () => (await import('./commands/mask.js')).maskCommand,
-    cutout: async () => (await import('./commands/cutout.js')).cutoutCommand,
-    overlay: async () => (await import('./commands/overlay.js')).overlayCommand,
+    mask: {
+      summary: 'Inspect and convert mask PNGs: info, rle, decode, polygons',
+      load: async () => (await import('./commands/mask.js')).maskCommand,
+    },
+    cutout: {
+      summary: 'Cut a masked region out of an image as an RGBA PNG',
+      load: async () => (await import('./commands/cutout.js')).cutoutCommand,
+    },
+    overlay: {
+      summary: 'Draw colour-coded masks over an image',
+      load: async () => (await import('./commands/overlay.js')).overlayCommand,
+    },
   },
 });

@@ -39,5 +39,6 @@ export interface Command {
   options?: Record<string, OptionSpec>;
   examples?: string[];
   run?: (ctx: CommandContext) => Promise<void>;
-  subcommands?: Record<string, () => Promise<Command>>;
+  /** Subcommands: a one-line summary for help, and a loader so a command's module is imported only when used. */
+  subcommands?: Record<string, { summary: string; load: () => Promise<Command> }>;
 }

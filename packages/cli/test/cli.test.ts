@@ -24,6 +24,11 @@ describe('help', () => {
     expect(r.stdout).toMatch(/--help/);
   });
 
+  it('group commands list their subcommands with a summary', async () => {
+    expect((await cli('--help')).stdout).toMatch(/ {2}overlay +Draw colour-coded masks over an image/);
+    expect((await cli('mask', '--help')).stdout).toMatch(/ {2}rle +Print the COCO compressed RLE/);
+  });
+
   it('leaf commands show examples', async () => {
     expect((await cli('mask', 'rle', '--help')).stdout).toMatch(/Examples:\n {2}segkit mask rle /);
   });

@@ -219,15 +219,17 @@ export async function panel(
 ): Promise<RawImage> {
   if (!Array.isArray(items) || items.length === 0)
     throw new InvalidArgumentError('panel needs at least one image');
+  const isMask = items.map((it) => !('channels' in it.image));
   const tiles = items.map((it) => ('channels' in it.image ? toRgb(it.image) : toRgb(maskToImage(it.image))));
   const height = opts.height ?? Math.min(512, Math.max(...tiles.map((t) => t.height)));
   const gap = opts.gap ?? 8;
   const captionH = Math.max(18, Math.round(height / 14));
   const scaled = await Promise.all(
-    tiles.map(async (t) => {
+    tiles.map(async (t, i) => {
       const w = Math.max(1, Math.round((t.width * height) / t.height));
+      // Masks keep hard edges; photos are resampled smoothly.
       const buf = await sharp(t.data, { raw: { width: t.width, height: t.height, channels: 3 } })
-        .resize(w, height, { kernel: 'nearest', fit: 'fill' })
+        .resize(w, height, { kernel: isMask[i] ? 'nearest' : 'lanczos3', fit: 'fill' })
         .png()
         .toBuffer();
       return { buf, w };

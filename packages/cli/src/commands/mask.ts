@@ -101,9 +101,9 @@ export const maskCommand = defineCommand({
   name: 'mask',
   description: 'Inspect and convert mask PNGs: RLE, polygons, info.',
   subcommands: {
-    rle: async () => rle,
-    decode: async () => decode,
-    polygons: async () => polygons,
-    info: async () => info,
+    info: { summary: info.description, load: async () => info },
+    rle: { summary: rle.description, load: async () => rle },
+    decode: { summary: decode.description, load: async () => decode },
+    polygons: { summary: polygons.description, load: async () => polygons },
   },
 });

@@ -91,6 +91,42 @@ export const WriteError = defineError(
   'An output file could not be written (missing directory, permissions, disk full).',
 );
 
+/** A model name is not a preset, an imported model, a local directory or an `org/name` hub id. */
+export const ModelUnknownError = defineError(
+  'E_MODEL_UNKNOWN',
+  'A model reference is not a preset, an imported name, a model directory or an org/name hub id.',
+);
+/** A model is not in the cache (or offline mode forbids fetching it). */
+export const ModelMissingError = defineError(
+  'E_MODEL_MISSING',
+  'A model is not downloaded yet, or offline mode (SEGKIT_OFFLINE=1) forbids fetching it.',
+);
+/** A cached model file is truncated or not a valid model. */
+export const ModelCorruptError = defineError(
+  'E_MODEL_CORRUPT',
+  'A cached model file is truncated or cannot be loaded; pulling it again fixes it.',
+);
+/** A model exists but is of a type the requested task does not support. */
+export const ModelUnsupportedError = defineError(
+  'E_MODEL_UNSUPPORTED',
+  'A model is of a type (config.json model_type) that this task cannot use.',
+);
+/** A download failed: HTTP error, network failure or a size mismatch. */
+export const DownloadError = defineError(
+  'E_DOWNLOAD_FAILED',
+  'A model file could not be downloaded: HTTP error, network failure, or a size that does not match.',
+);
+/** A prompt coordinate lies outside the image. */
+export const PromptOutOfBoundsError = defineError(
+  'E_PROMPT_OUT_OF_BOUNDS',
+  'A prompt point or box lies outside the image.',
+);
+/** A prompt is malformed (empty point list, bad label, wrong shape). */
+export const PromptInvalidError = defineError(
+  'E_PROMPT_INVALID',
+  'A prompt is malformed: an empty point list, a bad label, or a point or box of the wrong shape.',
+);
+
 /** Every error class, in documentation order. */
 export const ERROR_CLASSES = [
   UsageError,
@@ -106,6 +142,13 @@ export const ERROR_CLASSES = [
   BoxInvalidError,
   JsonInvalidError,
   WriteError,
+  ModelUnknownError,
+  ModelMissingError,
+  ModelCorruptError,
+  ModelUnsupportedError,
+  DownloadError,
+  PromptOutOfBoundsError,
+  PromptInvalidError,
 ] as const;
 
 /** Every stable error code with its one-line summary. */

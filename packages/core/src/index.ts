@@ -39,6 +39,7 @@ export { dice, iou, MetricAccumulator, type MetricReport, type MetricSummary } f
 export { close, cropMask, dilate, erode, open, resizeMask } from './morphology.js';
 export { encodeMaskPng, readMask, writeMask } from './png.js';
 export { maskToPolygons, polygonsToMask, simplifyRing } from './polygons.js';
+export { type Progress, progressBar, silentProgress } from './progress.js';
 export {
   cutout,
   maskToImage,

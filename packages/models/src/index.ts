@@ -1,1 +1,31 @@
-export {};
+/**
+ * `@segkit/models`: the model runtime (presets, hub download with resume, cache, offline mode) and
+ * promptable segmentation. Only `src/backend/` imports the inference runtime.
+ * @packageDocumentation
+ */
+
+export { cacheRoot, hubUrl, isOffline } from './cache-dir.js';
+export { type DownloadOptions, downloadFile } from './download.js';
+export { resolveModelRef } from './model-ref.js';
+export { findPreset, onnxFiles, PRESETS } from './presets.js';
+export {
+  importModel,
+  listModels,
+  type Manifest,
+  type ModelListing,
+  type ModelStatus,
+  modelStatus,
+  type PullOptions,
+  pullModel,
+  removeModel,
+  requireModel,
+} from './store.js';
+export type {
+  Dtype,
+  LabeledPoint,
+  ModelTask,
+  Preset,
+  Prompt,
+  ResolvedModel,
+  SegmentResult,
+} from './types.js';

@@ -1,0 +1,31 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** The model cache root: `SEGKIT_CACHE_DIR`, or `~/.cache/segkit`. */
+export function cacheRoot(): string {
+  return process.env.SEGKIT_CACHE_DIR || join(homedir(), '.cache', 'segkit');
+}
+
+/** Where a hub repo's snapshot lives: `<cache>/models/<org>/<name>/<revision>/`. */
+export function snapshotDir(repo: string, revision: string): string {
+  return join(cacheRoot(), 'models', ...repo.split('/'), revision);
+}
+
+/** Where an imported model lives: `<cache>/local/<name>/`. */
+export function importedDir(name: string): string {
+  return join(cacheRoot(), 'local', name);
+}
+
+/** The hub base URL: `SEGKIT_HUB_URL`, or the public Hugging Face hub. */
+export function hubUrl(): string {
+  return (process.env.SEGKIT_HUB_URL || 'https://huggingface.co').replace(/\/+$/, '');
+}
+
+/** True when `SEGKIT_OFFLINE` is set to a true value: SegKit then never touches the network. */
+export function isOffline(): boolean {
+  const v = (process.env.SEGKIT_OFFLINE ?? '').toLowerCase();
+  return v !== '' && v !== '0' && v !== 'false';
+}
+
+/** Name of the manifest written into a model directory once every file is complete. */
+export const MANIFEST = 'segkit-manifest.json';

@@ -1,0 +1,110 @@
+import type { Dtype, Preset } from './types.js';
+
+/**
+ * The presets: names for real public repos that transformers.js supports, with the weight variant to fetch.
+ * Fixture models (fixtures/models/) are test tools and never appear here.
+ */
+export const PRESETS: readonly Preset[] = [
+  {
+    name: 'sam',
+    repo: 'Xenova/slimsam-77-uniform',
+    revision: 'main',
+    modelType: 'sam',
+    task: 'segment',
+    dtype: 'fp32',
+    approxBytes: 40e6,
+    description: 'SlimSAM-77: small, fast SAM (default)',
+  },
+  {
+    name: 'sam-vit-base',
+    repo: 'Xenova/sam-vit-base',
+    revision: 'main',
+    modelType: 'sam',
+    task: 'segment',
+    dtype: 'q8',
+    approxBytes: 110e6,
+    description: 'SAM ViT-B, 8-bit quantised',
+  },
+  {
+    name: 'sam2-tiny',
+    repo: 'onnx-community/sam2.1-hiera-tiny-ONNX',
+    revision: 'main',
+    modelType: 'sam2',
+    task: 'segment',
+    dtype: 'fp32',
+    approxBytes: 150e6,
+    description: 'SAM 2.1 Hiera-Tiny',
+  },
+  {
+    name: 'sam2-small',
+    repo: 'onnx-community/sam2.1-hiera-small-ONNX',
+    revision: 'main',
+    modelType: 'sam2',
+    task: 'segment',
+    dtype: 'fp32',
+    approxBytes: 185e6,
+    description: 'SAM 2.1 Hiera-Small',
+  },
+  {
+    name: 'clipseg',
+    repo: 'Xenova/clipseg-rd64-refined',
+    revision: 'main',
+    modelType: 'clipseg',
+    task: 'text-segment',
+    dtype: 'q8',
+    approxBytes: 40e6,
+    description: 'CLIPSeg rd64 refined (text prompts)',
+  },
+  {
+    name: 'clip',
+    repo: 'Xenova/clip-vit-base-patch32',
+    revision: 'main',
+    modelType: 'clip',
+    task: 'embed',
+    dtype: 'q8',
+    approxBytes: 155e6,
+    description: 'CLIP ViT-B/32 image and text embeddings',
+  },
+  {
+    name: 'detr-panoptic',
+    repo: 'Xenova/detr-resnet-50-panoptic',
+    revision: 'main',
+    modelType: 'detr',
+    task: 'panoptic',
+    dtype: 'q8',
+    approxBytes: 45e6,
+    description: 'DETR ResNet-50 panoptic (COCO)',
+  },
+];
+
+export const findPreset = (name: string): Preset | undefined => PRESETS.find((p) => p.name === name);
+
+/** The file-name suffix transformers.js uses for a dtype (`onnx/model{suffix}.onnx`). */
+export const DTYPE_SUFFIX: Record<Dtype, string> = {
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+};
+
+/** The ONNX sessions transformers.js opens for each model type. */
+export const SESSIONS: Record<string, string[]> = {
+  sam: ['vision_encoder', 'prompt_encoder_mask_decoder'],
+  sam2: ['vision_encoder', 'prompt_encoder_mask_decoder'],
+  clipseg: ['model'],
+  clip: ['text_model', 'vision_model'],
+  detr: ['model'],
+};
+
+/** Files every model needs, and files fetched when present. */
+export const REQUIRED_CONFIGS = ['config.json', 'preprocessor_config.json'];
+export const OPTIONAL_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+
+/** The ONNX files a model of `modelType` needs for `dtype`. */
+export function onnxFiles(modelType: string, dtype: Dtype): string[] {
+  const sessions = SESSIONS[modelType];
+  if (!sessions) return [];
+  return sessions.map((s) => `onnx/${s}${DTYPE_SUFFIX[dtype]}.onnx`);
+}

@@ -1,0 +1,260 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cp, mkdir, rename, rm, unlink } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import {
+  InvalidArgumentError,
+  ModelCorruptError,
+  ModelMissingError,
+  ModelUnsupportedError,
+  type Progress,
+  silentProgress,
+  writeFileAtomic,
+} from '@segkit/core';
+import { cacheRoot, hubUrl, importedDir, isOffline, MANIFEST, snapshotDir } from './cache-dir.js';
+import { downloadFile } from './download.js';
+import { isValidImportName, resolveModelRef } from './model-ref.js';
+import { OPTIONAL_FILES, onnxFiles, PRESETS, REQUIRED_CONFIGS } from './presets.js';
+import type { ResolvedModel } from './types.js';
+
+/** What a model directory's manifest records. */
+export interface Manifest {
+  name: string;
+  repo?: string;
+  revision?: string;
+  dtype: string;
+  modelType: string;
+  files: Record<string, number>;
+  completedAt: string;
+}
+
+export type ModelStatus = 'ready' | 'missing' | 'corrupt';
+
+function readManifest(dir: string): Manifest | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Manifest;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Files whose size differs from the manifest (truncated, grown or missing). */
+function badFiles(dir: string, m: Manifest): string[] {
+  return Object.entries(m.files)
+    .filter(([f, size]) => {
+      const p = join(dir, f);
+      return !existsSync(p) || statSync(p).size !== size;
+    })
+    .map(([f]) => f);
+}
+
+/** Whether a model can be used now: all files present with the sizes recorded when it was pulled. */
+export function modelStatus(model: ResolvedModel): ModelStatus {
+  if (model.kind === 'dir') return 'ready';
+  const m = readManifest(model.dir);
+  if (!m) return 'missing';
+  return badFiles(model.dir, m).length ? 'corrupt' : 'ready';
+}
+
+const pullHint = (model: ResolvedModel) =>
+  model.kind === 'imported'
+    ? `segkit models import DIR --as ${model.name}`
+    : `segkit models pull ${model.preset ? model.name : model.ref}`;
+
+/**
+ * Returns the model's directory if it is ready to load, or throws `E_MODEL_MISSING` / `E_MODEL_CORRUPT`
+ * with the command that fixes it. Never downloads.
+ */
+export function requireModel(model: ResolvedModel): string {
+  const status = modelStatus(model);
+  if (status === 'missing') {
+    throw new ModelMissingError(
+      `Model ${model.name} is not downloaded. Get it with \`${pullHint(model)}\`${model.kind === 'imported' ? '' : `, or on an air-gapped machine \`segkit models import DIR --as ${model.name}\``}`,
+    );
+  }
+  if (status === 'corrupt') {
+    const m = readManifest(model.dir)!;
+    throw new ModelCorruptError(
+      `Model ${model.name} is damaged (${badFiles(model.dir, m).join(', ')} truncated or changed). Fetch it again with \`${pullHint(model)}\``,
+    );
+  }
+  return model.dir;
+}
+
+/** Options for {@link pullModel}. */
+export interface PullOptions {
+  /** Makes a progress reporter for each file (the CLI draws bars on a TTY). */
+  progress?: (file: string) => Progress;
+}
+
+/**
+ * Downloads a preset or hub repo into the cache from `SEGKIT_HUB_URL` (`{repo}/resolve/{revision}/{file}`),
+ * resuming partial files. Files already complete are kept. Refuses in offline mode.
+ * @example await pullModel(resolveModelRef('sam'));
+ */
+export async function pullModel(model: ResolvedModel, opts: PullOptions = {}): Promise<Manifest> {
+  if (model.kind === 'dir' || model.kind === 'imported') {
+    throw new InvalidArgumentError(`${model.name} is a local model; there is nothing to pull`);
+  }
+  if (isOffline()) {
+    throw new ModelMissingError(
+      `Offline mode (SEGKIT_OFFLINE=1) forbids downloading ${model.name}; unset it or use \`segkit models import\``,
+    );
+  }
+  const { dir, repo, revision } = model as Required<Pick<ResolvedModel, 'dir' | 'repo' | 'revision'>>;
+  const old = readManifest(dir);
+  const stale = new Set(old ? badFiles(dir, old) : []);
+  await mkdir(dir, { recursive: true });
+  // The manifest goes first, so an interrupted pull never looks complete.
+  await unlink(join(dir, MANIFEST)).catch(() => {});
+  const base = `${hubUrl()}/${repo}/resolve/${encodeURIComponent(revision).replace(/%2F/g, '/')}`;
+  const fetchOne = async (file: string, optional = false) => {
+    const dest = join(dir, file);
+    if (existsSync(dest) && !stale.has(file) && old?.files[file] === statSync(dest).size) return true;
+    await unlink(dest).catch(() => {});
+    await mkdir(dirname(dest), { recursive: true });
+    return downloadFile(`${base}/${file}`, dest, {
+      optional,
+      progress: opts.progress?.(file) ?? silentProgress,
+    });
+  };
+  for (const f of REQUIRED_CONFIGS) await fetchOne(f);
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: string };
+  const modelType = config.model_type ?? '';
+  const weights = onnxFiles(modelType, model.dtype);
+  if (!weights.length)
+    throw new ModelUnsupportedError(
+      `${model.name} has model_type ${JSON.stringify(modelType)}, which SegKit cannot run`,
+    );
+  for (const f of weights) await fetchOne(f);
+  for (const f of OPTIONAL_FILES) await fetchOne(f, true);
+  const files: Record<string, number> = {};
+  for (const f of [...REQUIRED_CONFIGS, ...weights, ...OPTIONAL_FILES]) {
+    if (existsSync(join(dir, f))) files[f] = statSync(join(dir, f)).size;
+  }
+  const manifest: Manifest = {
+    name: model.name,
+    repo,
+    revision,
+    dtype: model.dtype,
+    modelType,
+    files,
+    completedAt: new Date().toISOString(),
+  };
+  await writeFileAtomic(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .filter((f) => f !== MANIFEST && !f.endsWith('.part'));
+}
+
+/**
+ * Copies a hub-layout model directory into the cache under `name`, for air-gapped machines.
+ * @example await importModel('/media/usb/slimsam', 'sam-offline');  // then --model sam-offline
+ */
+export async function importModel(src: string, name: string): Promise<ResolvedModel> {
+  if (!isValidImportName(name)) {
+    throw new InvalidArgumentError(
+      `Expected a simple name (letters, digits, . _ -) that is not a preset for --as but received ${JSON.stringify(name)}`,
+    );
+  }
+  const from = resolveModelRef(src);
+  if (from.kind !== 'dir')
+    throw new ModelMissingError(`${src} is not a model directory (it needs config.json)`);
+  const config = JSON.parse(readFileSync(join(from.dir, 'config.json'), 'utf8')) as { model_type?: string };
+  const dest = importedDir(name);
+  const tmp = `${dest}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(dirname(dest), { recursive: true });
+  await cp(from.dir, tmp, { recursive: true });
+  const files: Record<string, number> = {};
+  for (const f of listFiles(tmp)) files[f] = statSync(join(tmp, f)).size;
+  const manifest: Manifest = {
+    name,
+    dtype: 'fp32',
+    modelType: config.model_type ?? '',
+    files,
+    completedAt: new Date().toISOString(),
+  };
+  await writeFileAtomic(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  await rm(dest, { recursive: true, force: true });
+  await rename(tmp, dest);
+  return resolveModelRef(name);
+}
+
+/** Deletes a cached or imported model. Returns false when there was nothing to delete. */
+export async function removeModel(model: ResolvedModel): Promise<boolean> {
+  if (model.kind === 'dir')
+    throw new InvalidArgumentError(`${model.name} is a directory you own; SegKit does not delete it`);
+  if (!existsSync(model.dir)) return false;
+  await rm(model.dir, { recursive: true, force: true });
+  return true;
+}
+
+/** Bytes on disk under a directory. */
+function diskBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return listFiles(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+}
+
+/** One row of `segkit models list`. */
+export interface ModelListing {
+  name: string;
+  source: string;
+  status: ModelStatus;
+  bytes: number;
+  description: string;
+}
+
+/** The presets with their cache status, plus imported models and other cached repos. */
+export function listModels(): ModelListing[] {
+  const rows: ModelListing[] = PRESETS.map((p) => {
+    const r = resolveModelRef(p.name);
+    const status = modelStatus(r);
+    return {
+      name: p.name,
+      source: `${p.repo} (${p.dtype})`,
+      status,
+      bytes: status === 'missing' ? p.approxBytes : diskBytes(r.dir),
+      description: p.description,
+    };
+  });
+  const localRoot = join(cacheRoot(), 'local');
+  if (existsSync(localRoot)) {
+    for (const name of readdirSync(localRoot).filter((n) => !n.includes('.tmp-'))) {
+      const r = resolveModelRef(name);
+      rows.push({
+        name,
+        source: 'imported',
+        status: modelStatus(r),
+        bytes: diskBytes(r.dir),
+        description: readManifest(r.dir)?.modelType ?? '',
+      });
+    }
+  }
+  const presetDirs = new Set(PRESETS.map((p) => snapshotDir(p.repo, p.revision)));
+  const modelsRoot = join(cacheRoot(), 'models');
+  if (existsSync(modelsRoot)) {
+    for (const org of readdirSync(modelsRoot)) {
+      for (const repoName of readdirSync(join(modelsRoot, org))) {
+        for (const rev of readdirSync(join(modelsRoot, org, repoName))) {
+          const dir = join(modelsRoot, org, repoName, rev);
+          if (presetDirs.has(dir)) continue;
+          const ref = `${org}/${repoName}${rev === 'main' ? '' : `@${rev}`}`;
+          const r = resolveModelRef(ref);
+          rows.push({
+            name: ref,
+            source: 'hub',
+            status: modelStatus(r),
+            bytes: diskBytes(dir),
+            description: readManifest(dir)?.modelType ?? '',
+          });
+        }
+      }
+    }
+  }
+  return rows;
+}

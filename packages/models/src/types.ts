@@ -1,0 +1,64 @@
+import type { Box, Mask, Point } from '@segkit/core';
+
+/** ONNX weight variants, as transformers.js names them. */
+export type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4';
+
+/** What a model is used for. */
+export type ModelTask = 'segment' | 'text-segment' | 'embed' | 'panoptic';
+
+/** A named, known-good model: a public hub repo plus which files and weight variant to fetch. */
+export interface Preset {
+  name: string;
+  repo: string;
+  revision: string;
+  /** The `model_type` its config.json declares. */
+  modelType: string;
+  task: ModelTask;
+  dtype: Dtype;
+  description: string;
+  /** Approximate download size, for `segkit models list` before anything is cached. */
+  approxBytes: number;
+}
+
+/** Where a model reference points, after resolution. */
+export interface ResolvedModel {
+  /** What the user typed. */
+  ref: string;
+  kind: 'preset' | 'repo' | 'dir' | 'imported';
+  /** Display name: the preset or imported name, the repo id, or the directory. */
+  name: string;
+  /** Hub repo and revision (presets and repos). */
+  repo?: string;
+  revision?: string;
+  dtype: Dtype;
+  /** The hub-layout directory the model lives in (may not exist yet). */
+  dir: string;
+  preset?: Preset;
+}
+
+/** A point prompt: `[x, y]` in original-image pixels with label 1 (positive) or 0 (negative). */
+export interface LabeledPoint {
+  point: Point;
+  label: 0 | 1;
+}
+
+/**
+ * A promptable-segmentation prompt. All coordinates are original-image pixels.
+ * - `undefined`: segment whatever is at the image centre
+ * - `{ point }`: one positive click
+ * - `{ points }`: several clicks, each positive or negative
+ * - `{ box }`, optionally with `points`
+ */
+export type Prompt =
+  | { point: Point }
+  | { points: LabeledPoint[]; box?: Box }
+  | { box: Box; points?: LabeledPoint[] };
+
+/** One segmentation result, at the original image size. */
+export interface SegmentResult {
+  mask: Mask;
+  /** The model's predicted IoU for this mask (0–1). */
+  score: number;
+  bbox: Box;
+  area: number;
+}

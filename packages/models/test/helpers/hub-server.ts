@@ -1,0 +1,94 @@
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const repoRoot = new URL('../../../../', import.meta.url).pathname;
+export const fixtureModel = (name: string) => join(repoRoot, 'fixtures/models', name);
+
+/** What the test server saw and how it should misbehave. */
+export interface HubServer {
+  url: string;
+  root: string;
+  requests: { path: string; range?: string }[];
+  /** Paths (after /resolve/rev/) whose next response is cut after this many bytes. */
+  cutOnce: Map<string, number>;
+  /** Ignore Range headers (answer 200 with the whole file). */
+  noRanges: boolean;
+  /** Paths whose Content-Length claims more than is sent, every time. */
+  lies: Set<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A static file server over a hub-layout folder: GET /{org}/{name}/resolve/{revision}/{file}
+ * serves {root}/{org}/{name}/{file}, with Range support (206) unless told otherwise.
+ */
+export async function startHub(): Promise<HubServer> {
+  const root = mkdtempSync(join(tmpdir(), 'segkit-hub-'));
+  const state = {
+    requests: [] as HubServer['requests'],
+    cutOnce: new Map<string, number>(),
+    noRanges: false,
+    lies: new Set<string>(),
+  };
+  const server: Server = createServer((req, res) => {
+    const m = decodeURIComponent(req.url ?? '').match(/^\/([^/]+)\/([^/]+)\/resolve\/([^/]+)\/(.+)$/);
+    state.requests.push({ path: req.url ?? '', ...(req.headers.range ? { range: req.headers.range } : {}) });
+    if (!m) return void res.writeHead(404).end();
+    const [, org, name, , file] = m;
+    const path = join(root, org!, name!, file!);
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      return void res.writeHead(404).end('Entry not found');
+    }
+    const body = readFileSync(path);
+    let start = 0;
+    const range = req.headers.range?.match(/^bytes=(\d+)-$/);
+    if (range && !state.noRanges) {
+      start = Number(range[1]);
+      if (start >= size) return void res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
+      res.writeHead(206, {
+        'Content-Length': size - start,
+        'Content-Range': `bytes ${start}-${size - 1}/${size}`,
+        'Accept-Ranges': 'bytes',
+      });
+    } else {
+      const lie = state.lies.has(file!) ? 100 : 0;
+      res.writeHead(200, {
+        'Content-Length': size + lie,
+        'Accept-Ranges': state.noRanges ? 'none' : 'bytes',
+      });
+      if (lie) {
+        res.write(body);
+        setTimeout(() => res.destroy(), 20);
+        return;
+      }
+    }
+    const cut = state.cutOnce.get(file!);
+    if (cut !== undefined) {
+      state.cutOnce.delete(file!);
+      res.write(body.subarray(start, start + cut));
+      setTimeout(() => res.destroy(), 20);
+      return;
+    }
+    res.end(body.subarray(start));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${port}`,
+    root,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  });
+}
+
+/** Publishes a local model folder on the hub under `repo` (e.g. `Xenova/slimsam-77-uniform`). */
+export function publish(hub: HubServer, folder: string, repo: string): void {
+  const dest = join(hub.root, ...repo.split('/'));
+  mkdirSync(dest, { recursive: true });
+  cpSync(folder, dest, { recursive: true });
+}

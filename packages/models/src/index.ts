@@ -6,8 +6,18 @@
 
 export { cacheRoot, hubUrl, isOffline } from './cache-dir.js';
 export { type DownloadOptions, downloadFile } from './download.js';
+export { EmbeddingCache, imageKey } from './embedding-cache.js';
 export { resolveModelRef } from './model-ref.js';
 export { findPreset, onnxFiles, PRESETS } from './presets.js';
+export { normalizePrompt } from './prompt.js';
+export {
+  DEFAULT_SEGMENT_MODEL,
+  Segmenter,
+  type SegmenterOptions,
+  type SegmenterStats,
+  type SegmentOptions,
+  segment,
+} from './segmenter.js';
 export {
   importModel,
   listModels,

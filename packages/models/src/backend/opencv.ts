@@ -1,0 +1,137 @@
+// The classic backend: OpenCV GrabCut (through @techstark/opencv-js), which needs no model download.
+import { labelComponents, type Mask, overlapCounts, type RawImage, resizeMask } from '@segkit/core';
+import type { DecoderPrompt } from './transformers.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: opencv-js ships no usable types
+type Cv = any;
+let cvPromise: Promise<{ cv: Cv }> | undefined;
+
+/**
+ * Loads OpenCV once. The module object is an Emscripten "thenable": awaiting it (or returning it from an async
+ * function) re-adopts it forever, so it is wrapped in `{ cv }`, and readiness is detected by polling for `cv.Mat`.
+ */
+export function loadOpenCv(): Promise<{ cv: Cv }> {
+  cvPromise ??= import('@techstark/opencv-js').then(
+    (mod) =>
+      new Promise<{ cv: Cv }>((resolve, reject) => {
+        const cv: Cv = (mod as { default?: Cv }).default ?? mod;
+        const started = Date.now();
+        const poll = () => {
+          if (cv.Mat) resolve({ cv });
+          else if (Date.now() - started > 60_000) reject(new Error('OpenCV did not initialise within 60 s'));
+          else setTimeout(poll, 5);
+        };
+        poll();
+      }),
+  );
+  return cvPromise;
+}
+
+/** GrabCut works on at most this many pixels on the long side; the mask is scaled back up. */
+const WORK_SIDE = 512;
+
+/**
+ * Segments with GrabCut. A box initialises GrabCut's rectangle; points become hard foreground/background
+ * seeds (inside a search window around the positive points when there is no box). Returns the mask at the
+ * original size and a stability score: the IoU between the result after 3 and after 5 iterations.
+ */
+export async function grabCutSegment(
+  image: RawImage,
+  prompt: DecoderPrompt,
+): Promise<{ mask: Mask; score: number }> {
+  const { cv } = await loadOpenCv();
+  const scale = Math.min(1, WORK_SIDE / Math.max(image.width, image.height));
+  const w = Math.max(1, Math.round(image.width * scale));
+  const h = Math.max(1, Math.round(image.height * scale));
+  const rgb = rgbData(image);
+  const src = cv.matFromArray(image.height, image.width, cv.CV_8UC3, rgb);
+  const img = new cv.Mat();
+  cv.resize(src, img, new cv.Size(w, h), 0, 0, cv.INTER_AREA);
+  src.delete();
+  const seeds = new cv.Mat(h, w, cv.CV_8UC1, new cv.Scalar(cv.GC_BGD));
+  const bgd = new cv.Mat();
+  const fgd = new cv.Mat();
+  try {
+    const s = (v: number) => Math.round(v * scale);
+    const radius = Math.max(2, Math.round(Math.min(w, h) * 0.015));
+    const positives = prompt.points.filter((_, i) => prompt.labels[i] === 1);
+    let [x0, y0, x1, y1] = prompt.box ?? [0, 0, 0, 0];
+    if (!prompt.box) {
+      // No box: a search window around the positive points, a quarter of the image wide at least.
+      const margin = 0.25 * Math.max(image.width, image.height);
+      x0 = Math.max(0, Math.min(...positives.map((p) => p[0])) - margin);
+      y0 = Math.max(0, Math.min(...positives.map((p) => p[1])) - margin);
+      x1 = Math.min(image.width, Math.max(...positives.map((p) => p[0])) + margin);
+      y1 = Math.min(image.height, Math.max(...positives.map((p) => p[1])) + margin);
+    }
+    const rect = new cv.Rect(s(x0), s(y0), Math.max(1, s(x1) - s(x0)), Math.max(1, s(y1) - s(y0)));
+    cv.rectangle(
+      seeds,
+      new cv.Point(rect.x, rect.y),
+      new cv.Point(rect.x + rect.width - 1, rect.y + rect.height - 1),
+      new cv.Scalar(prompt.box ? cv.GC_PR_FGD : cv.GC_PR_BGD),
+      -1,
+    );
+    prompt.points.forEach(([px, py], i) => {
+      const label = prompt.labels[i] === 1 ? cv.GC_FGD : cv.GC_BGD;
+      cv.circle(seeds, new cv.Point(s(px), s(py)), radius, new cv.Scalar(label), -1);
+    });
+    cv.grabCut(img, seeds, rect, bgd, fgd, 3, cv.GC_INIT_WITH_MASK);
+    const early = foreground(seeds, w, h);
+    cv.grabCut(img, seeds, rect, bgd, fgd, 2, cv.GC_EVAL);
+    let small = foreground(seeds, w, h);
+    small = keepPromptedParts(
+      small,
+      positives.map(([px, py]) => [s(px), s(py)]),
+      Boolean(prompt.box),
+    );
+    const score = agreement(early, small);
+    const mask = scale === 1 ? small : resizeMask(small, image.width, image.height);
+    return { mask, score };
+  } finally {
+    img.delete();
+    seeds.delete();
+    bgd.delete();
+    fgd.delete();
+  }
+}
+
+function rgbData(image: RawImage): Uint8Array {
+  if (image.channels === 3) return image.data;
+  const n = image.width * image.height;
+  const out = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < 3; c++)
+      out[i * 3 + c] = image.data[i * image.channels + (image.channels === 1 ? 0 : c)]!;
+  return out;
+}
+
+function foreground(seeds: { data: Uint8Array }, w: number, h: number): Mask {
+  const data = new Uint8Array(w * h);
+  for (let i = 0; i < data.length; i++) {
+    const v = seeds.data[i]!;
+    data[i] = v === 1 || v === 3 ? 1 : 0; // GC_FGD or GC_PR_FGD
+  }
+  return { width: w, height: h, data };
+}
+
+/** Keeps the components that contain a positive seed, or (for a box without seeds) the largest one. */
+function keepPromptedParts(mask: Mask, seeds: [number, number][], hasBox: boolean): Mask {
+  const { labels, stats } = labelComponents(mask);
+  if (!stats.length) return mask;
+  const keep = new Set<number>();
+  for (const [x, y] of seeds) {
+    const l = labels[Math.min(mask.height - 1, y) * mask.width + Math.min(mask.width - 1, x)]!;
+    if (l) keep.add(l);
+  }
+  if (!keep.size && hasBox) keep.add(stats.reduce((a, b) => (b.area > a.area ? b : a)).label);
+  const data = new Uint8Array(mask.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = keep.has(labels[i]!) ? 1 : 0;
+  return { width: mask.width, height: mask.height, data };
+}
+
+/** IoU of the early and final GrabCut results; 0 when nothing was found. */
+function agreement(a: Mask, b: Mask): number {
+  const { intersection, union } = overlapCounts(a, b);
+  return union === 0 ? 0 : intersection / union;
+}

@@ -1,0 +1,247 @@
+// The only module that imports the inference runtime (transformers.js on onnxruntime-node).
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  AutoProcessor,
+  env,
+  RawImage as HfImage,
+  Sam2Model,
+  SamModel,
+  Tensor,
+} from '@huggingface/transformers';
+import { ModelCorruptError, ModelMissingError, ModelUnsupportedError, type RawImage } from '@segkit/core';
+import type { Dtype } from '../types.js';
+
+// SegKit downloads models itself; transformers.js only ever reads local directories.
+env.allowRemoteModels = false;
+env.allowLocalModels = true;
+
+/** Tensors that stand for one encoded image, plus the geometry needed to map prompts and masks. */
+export interface SamEmbedding {
+  tensors: Record<string, Tensor>;
+  /** [height, width] of the original image. */
+  originalSize: [number, number];
+  /** [height, width] of the image after the processor's resize (before padding). */
+  reshapedSize: [number, number];
+  /** [height, width] of the frame the low-res masks cover (the padded input). */
+  frameSize: [number, number];
+  bytes: number;
+}
+
+/** The raw decoder output for one prompt. */
+export interface SamDecoded {
+  /** Predicted IoU per candidate. */
+  scores: Float32Array;
+  /** Candidate mask logits, [candidates, lowH, lowW] in the frame. */
+  logits: Float32Array;
+  candidates: number;
+  lowSize: [number, number];
+}
+
+/** Prompt geometry in original-image pixels, ready for the decoder. */
+export interface DecoderPrompt {
+  points: [number, number][];
+  labels: number[];
+  /** [x0, y0, x1, y1] */
+  box?: [number, number, number, number];
+}
+
+type SamLike = SamModel | Sam2Model;
+
+/** A loaded SAM-family model. */
+export class SamBackend {
+  /** Milliseconds spent inside the decoder's `session.run` (for overhead benchmarks). */
+  decoderRunMs = 0;
+  /** Milliseconds spent inside the encoder's `session.run`. */
+  encoderRunMs = 0;
+
+  private constructor(
+    readonly family: 'sam' | 'sam2',
+    private readonly model: SamLike,
+    private readonly processor: Awaited<ReturnType<typeof AutoProcessor.from_pretrained>>,
+    private readonly decoderInputs: string[],
+  ) {}
+
+  /** Loads a SAM or SAM 2 model from a hub-layout directory. */
+  static async load(dir: string, dtype: Dtype): Promise<SamBackend> {
+    let modelType: string | undefined;
+    try {
+      modelType = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: string })
+        .model_type;
+    } catch (e) {
+      throw new ModelCorruptError(`${dir}/config.json cannot be read: ${(e as Error).message}`);
+    }
+    if (modelType !== 'sam' && modelType !== 'sam2') {
+      throw new ModelUnsupportedError(
+        `${dir} is a ${JSON.stringify(modelType)} model; promptable segmentation needs sam or sam2`,
+      );
+    }
+    // An absolute path is not a valid hub id, so transformers.js reads the files from it as they are.
+    const id = resolve(dir);
+    const Cls = modelType === 'sam2' ? Sam2Model : SamModel;
+    let model: SamLike;
+    let processor: Awaited<ReturnType<typeof AutoProcessor.from_pretrained>>;
+    try {
+      model = (await Cls.from_pretrained(id, { dtype, device: 'cpu', local_files_only: true })) as SamLike;
+      processor = await AutoProcessor.from_pretrained(id, { local_files_only: true });
+    } catch (e) {
+      throw loadError(e, dir);
+    }
+    const sessions = (
+      model as unknown as {
+        sessions: Record<string, { inputNames: string[]; run: (...a: unknown[]) => Promise<unknown> }>;
+      }
+    ).sessions;
+    const backend = new SamBackend(
+      modelType,
+      model,
+      processor,
+      sessions.prompt_encoder_mask_decoder!.inputNames,
+    );
+    timeRuns(sessions.model!, (ms) => {
+      backend.encoderRunMs += ms;
+    });
+    timeRuns(sessions.prompt_encoder_mask_decoder!, (ms) => {
+      backend.decoderRunMs += ms;
+    });
+    return backend;
+  }
+
+  /** Pre-processes an image (resize, normalise, pad) without running the encoder. */
+  async preprocess(image: RawImage) {
+    const hf = new HfImage(
+      new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length),
+      image.width,
+      image.height,
+      image.channels,
+    );
+    return (await (this.processor as unknown as (i: HfImage) => Promise<Record<string, unknown>>)(hf)) as {
+      pixel_values: Tensor;
+      original_sizes: [number, number][];
+      reshaped_input_sizes: [number, number][];
+    };
+  }
+
+  /** Runs pre-processing and the image encoder. */
+  async encode(image: RawImage): Promise<SamEmbedding> {
+    const inputs = await this.preprocess(image);
+    const tensors = (await this.model.get_image_embeddings({ pixel_values: inputs.pixel_values })) as Record<
+      string,
+      Tensor
+    >;
+    const bytes = Object.values(tensors).reduce((s, t) => s + (t.data as Float32Array).byteLength, 0);
+    const [ph, pw] = inputs.pixel_values.dims.slice(2) as [number, number];
+    return {
+      tensors,
+      originalSize: inputs.original_sizes[0]!,
+      reshapedSize: inputs.reshaped_input_sizes[0]!,
+      frameSize: this.family === 'sam2' ? inputs.reshaped_input_sizes[0]! : [ph, pw],
+      bytes,
+    };
+  }
+
+  /** Runs the prompt encoder and mask decoder against a cached embedding. */
+  async decode(emb: SamEmbedding, prompt: DecoderPrompt): Promise<SamDecoded> {
+    const [oh, ow] = emb.originalSize;
+    const [rh, rw] = emb.reshapedSize;
+    const sx = rw / ow;
+    const sy = rh / oh;
+    const pts: number[] = [];
+    const labels: number[] = [];
+    prompt.points.forEach(([x, y], i) => {
+      pts.push(x * sx, y * sy);
+      labels.push(prompt.labels[i]!);
+    });
+    const feeds: Record<string, Tensor> = { ...emb.tensors };
+    const box: [number, number, number, number] | undefined = prompt.box && [
+      prompt.box[0] * sx,
+      prompt.box[1] * sy,
+      prompt.box[2] * sx,
+      prompt.box[3] * sy,
+    ];
+    if (box && this.decoderInputs.includes('input_boxes')) {
+      feeds.input_boxes = new Tensor('float32', Float32Array.from(box), [1, 1, 4]);
+    } else if (box) {
+      // Meta's SAM ONNX convention: a box is two points labelled 2 (top-left) and 3 (bottom-right).
+      pts.push(box[0], box[1], box[2], box[3]);
+      labels.push(2, 3);
+    }
+    if (labels.length) {
+      feeds.input_points = new Tensor('float32', Float32Array.from(pts), [1, 1, labels.length, 2]);
+      feeds.input_labels = new Tensor('int64', BigInt64Array.from(labels.map(BigInt)), [1, 1, labels.length]);
+    }
+    const out = (await this.model(feeds)) as { iou_scores: Tensor; pred_masks: Tensor };
+    const dims = out.pred_masks.dims;
+    return {
+      scores: out.iou_scores.data as Float32Array,
+      logits: out.pred_masks.data as Float32Array,
+      candidates: dims[2]!,
+      lowSize: [dims[3]!, dims[4]!],
+    };
+  }
+}
+
+function timeRuns(session: { run: (...a: unknown[]) => Promise<unknown> }, add: (ms: number) => void) {
+  const run = session.run.bind(session);
+  session.run = async (...args: unknown[]) => {
+    const t0 = performance.now();
+    try {
+      return await run(...args);
+    } finally {
+      add(performance.now() - t0);
+    }
+  };
+}
+
+function loadError(e: unknown, dir: string): Error {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/could not locate file|ENOENT|no such file/i.test(msg)) {
+    return new ModelMissingError(`${dir} is missing a model file: ${msg.split('\n')[0]}`);
+  }
+  return new ModelCorruptError(`${dir} cannot be loaded (${msg.split('\n')[0]}); pull or import it again`);
+}
+
+/** Serialises an embedding for the on-disk cache: a JSON header line, then the raw float32 data. */
+export function encodeEmbedding(e: SamEmbedding): Buffer {
+  const names = Object.keys(e.tensors);
+  const header = {
+    tensors: names.map((n) => ({ name: n, dims: e.tensors[n]!.dims })),
+    originalSize: e.originalSize,
+    reshapedSize: e.reshapedSize,
+    frameSize: e.frameSize,
+  };
+  const parts = names.map((n) => {
+    const d = e.tensors[n]!.data as Float32Array;
+    return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  });
+  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...parts]);
+}
+
+/** Inverse of {@link encodeEmbedding}. */
+export function decodeEmbedding(buf: Buffer): SamEmbedding {
+  const nl = buf.indexOf(10);
+  const header = JSON.parse(buf.subarray(0, nl).toString('utf8')) as {
+    tensors: { name: string; dims: number[] }[];
+    originalSize: [number, number];
+    reshapedSize: [number, number];
+    frameSize: [number, number];
+  };
+  let off = nl + 1;
+  const tensors: Record<string, Tensor> = {};
+  for (const t of header.tensors) {
+    const n = t.dims.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    Buffer.from(data.buffer).set(buf.subarray(off, off + n * 4));
+    if (off + n * 4 > buf.length) throw new Error('truncated embedding file');
+    off += n * 4;
+    tensors[t.name] = new Tensor('float32', data, t.dims);
+  }
+  const bytes = Object.values(tensors).reduce((s, t) => s + (t.data as Float32Array).byteLength, 0);
+  return {
+    tensors,
+    originalSize: header.originalSize,
+    reshapedSize: header.reshapedSize,
+    frameSize: header.frameSize,
+    bytes,
+  };
+}

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type RawImage, writeFileAtomic } from '@segkit/core';
+
+/** Content hash of an image's pixels (not its file bytes): the same picture always gets the same key. */
+export function imageKey(image: RawImage): string {
+  return createHash('sha256')
+    .update(`${image.width}x${image.height}x${image.channels}:`)
+    .update(image.data)
+    .digest('hex');
+}
+
+/** Something with a size in bytes. */
+export interface Sized {
+  bytes: number;
+}
+
+/** Encodes and decodes cache entries for the optional on-disk layer. */
+export interface DiskCodec<T> {
+  encode(value: T): Buffer;
+  decode(bytes: Buffer): T;
+}
+
+/**
+ * An LRU cache with a byte budget. Concurrent `get`s of the same key share one `compute` call;
+ * an optional directory keeps entries across processes.
+ */
+export class EmbeddingCache<T extends Sized> {
+  private readonly entries = new Map<string, T>();
+  private readonly pending = new Map<string, Promise<T>>();
+  private used = 0;
+  /** How many times `compute` ran (each is an encoder run). */
+  computeCount = 0;
+  hits = 0;
+
+  constructor(
+    private readonly budgetBytes: number,
+    private readonly disk?: { dir: string; codec: DiskCodec<T> },
+  ) {}
+
+  get bytesUsed(): number {
+    return this.used;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  async get(key: string, compute: () => Promise<T>): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.hits++;
+      this.entries.delete(key);
+      this.entries.set(key, hit); // most recently used goes last
+      return hit;
+    }
+    const inflight = this.pending.get(key);
+    if (inflight) {
+      this.hits++;
+      return inflight;
+    }
+    const p = (async () => {
+      const fromDisk = this.readDisk(key);
+      if (fromDisk) return fromDisk;
+      this.computeCount++;
+      const value = await compute();
+      await this.writeDisk(key, value);
+      return value;
+    })();
+    this.pending.set(key, p);
+    try {
+      const value = await p;
+      this.put(key, value);
+      return value;
+    } finally {
+      this.pending.delete(key);
+    }
+  }
+
+  private put(key: string, value: T): void {
+    if (value.bytes > this.budgetBytes) return; // too big to keep; still returned to the caller
+    this.entries.set(key, value);
+    this.used += value.bytes;
+    for (const [k, v] of this.entries) {
+      if (this.used <= this.budgetBytes) break;
+      this.entries.delete(k);
+      this.used -= v.bytes;
+    }
+  }
+
+  private readDisk(key: string): T | undefined {
+    if (!this.disk) return undefined;
+    const p = join(this.disk.dir, `${key}.bin`);
+    if (!existsSync(p)) return undefined;
+    try {
+      return this.disk.codec.decode(readFileSync(p));
+    } catch {
+      return undefined; // a damaged cache file is recomputed and overwritten
+    }
+  }
+
+  private async writeDisk(key: string, value: T): Promise<void> {
+    if (!this.disk) return;
+    await mkdir(this.disk.dir, { recursive: true });
+    await writeFileAtomic(join(this.disk.dir, `${key}.bin`), this.disk.codec.encode(value));
+  }
+}

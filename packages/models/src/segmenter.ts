@@ -1,0 +1,222 @@
+import { type Box, bbox, type ImageInput, loadImage, area as maskArea, type RawImage } from '@segkit/core';
+import { grabCutSegment } from './backend/opencv.js';
+import { decodeEmbedding, encodeEmbedding, SamBackend, type SamEmbedding } from './backend/transformers.js';
+import { EmbeddingCache, imageKey } from './embedding-cache.js';
+import { resolveModelRef } from './model-ref.js';
+import { logitsToMask } from './postprocess.js';
+import { normalizePrompt } from './prompt.js';
+import { modelStatus, requireModel } from './store.js';
+import type { Prompt, SegmentResult } from './types.js';
+
+/** The model SegKit uses when none is named. */
+export const DEFAULT_SEGMENT_MODEL = 'sam';
+
+/** Options for {@link Segmenter.create}. */
+export interface SegmenterOptions {
+  /** Preset, hub repo id, model directory, imported name, or `classic`. Default: `sam`, else `classic`. */
+  model?: string;
+  /** Byte budget of the in-memory embedding cache (default 512 MB). */
+  cacheBytes?: number;
+  /** Also keep embeddings on disk in this directory, across processes. */
+  diskCacheDir?: string;
+  /** Receives one-line notices, such as the fallback to `classic`. */
+  onNotice?: (message: string) => void;
+  /** Largest image accepted, in pixels (default 100 MP). */
+  maxPixels?: number;
+}
+
+/** Options for one `segment` call. */
+export interface SegmentOptions {
+  prompt?: Prompt;
+  /** Return all three candidates, best first, instead of the best one. */
+  multimask?: boolean;
+}
+
+/** Counters for tests and benchmarks. */
+export interface SegmenterStats {
+  encoderRuns: number;
+  cacheHits: number;
+  /** Milliseconds inside the decoder's and the encoder's `session.run`. */
+  decoderRunMs: number;
+  encoderRunMs: number;
+}
+
+/**
+ * Promptable segmentation on one model, with an image-embedding cache: each image is encoded once (keyed by a
+ * hash of its pixels) and every later prompt on it only runs the light decoder.
+ *
+ * @example
+ * const seg = await Segmenter.create({ model: 'sam' });
+ * const { mask, score, bbox } = await seg.segment('photo.jpg', { prompt: { point: [320, 240] } });
+ */
+export class Segmenter {
+  private readonly cache: EmbeddingCache<SamEmbedding>;
+
+  private constructor(
+    /** The model in use: a name, or `classic`. */
+    readonly modelName: string,
+    private readonly sam: SamBackend | undefined,
+    private readonly opts: SegmenterOptions,
+    cacheKey: string,
+  ) {
+    const disk = opts.diskCacheDir
+      ? {
+          dir: `${opts.diskCacheDir}/${cacheKey}`,
+          codec: { encode: encodeEmbedding, decode: decodeEmbedding },
+        }
+      : undefined;
+    this.cache = new EmbeddingCache<SamEmbedding>(opts.cacheBytes ?? 512 * 2 ** 20, disk);
+  }
+
+  /** Which backend runs: `sam`, `sam2` or `classic`. */
+  get backend(): 'sam' | 'sam2' | 'classic' {
+    return this.sam?.family ?? 'classic';
+  }
+
+  /**
+   * Opens a model. A model named explicitly must be available (`E_MODEL_MISSING` / `E_MODEL_CORRUPT` otherwise);
+   * with no model named, SegKit uses `sam` when it is downloaded and the offline `classic` backend otherwise,
+   * with a notice saying how to get SAM.
+   */
+  static async create(opts: SegmenterOptions = {}): Promise<Segmenter> {
+    const requested = opts.model;
+    if (requested === 'classic') return new Segmenter('classic', undefined, opts, 'classic');
+    if (requested === undefined) {
+      const preset = resolveModelRef(DEFAULT_SEGMENT_MODEL);
+      if (modelStatus(preset) !== 'ready') {
+        opts.onNotice?.(
+          `SAM is not downloaded, so this uses the offline classic backend (GrabCut). For SAM quality run \`segkit models pull ${DEFAULT_SEGMENT_MODEL}\`.`,
+        );
+        return new Segmenter('classic', undefined, opts, 'classic');
+      }
+    }
+    const model = resolveModelRef(requested ?? DEFAULT_SEGMENT_MODEL);
+    const dir = requireModel(model);
+    const backend = await SamBackend.load(dir, model.dtype);
+    const cacheKey = imageKey({
+      width: 0,
+      height: 0,
+      channels: 1,
+      data: new TextEncoder().encode(`${dir}|${model.dtype}`),
+    }).slice(0, 16);
+    return new Segmenter(model.name, backend, opts, cacheKey);
+  }
+
+  /** Counters: encoder runs, cache hits, time inside `session.run`. */
+  get stats(): SegmenterStats {
+    return {
+      encoderRuns: this.cache.computeCount,
+      cacheHits: this.cache.hits,
+      decoderRunMs: this.sam?.decoderRunMs ?? 0,
+      encoderRunMs: this.sam?.encoderRunMs ?? 0,
+    };
+  }
+
+  private async image(input: ImageInput | RawImage): Promise<RawImage> {
+    if (typeof input === 'object' && input !== null && 'channels' in input && 'data' in input) return input;
+    return loadImage(input, this.opts.maxPixels !== undefined ? { maxPixels: this.opts.maxPixels } : {});
+  }
+
+  private embedding(image: RawImage): Promise<SamEmbedding> {
+    return this.cache.get(imageKey(image), () => this.sam!.encode(image));
+  }
+
+  /** Encodes an image ahead of time so the first prompt on it is fast. A no-op for `classic`. */
+  async preload(input: ImageInput | RawImage): Promise<void> {
+    if (this.sam) await this.embedding(await this.image(input));
+  }
+
+  /**
+   * Segments what the prompt points at. Coordinates are original-image pixels; no prompt means the image centre.
+   * Returns the best mask, or with `multimask` all candidates sorted by score (three for SAM models).
+   */
+  segment(input: ImageInput | RawImage, opts: SegmentOptions & { multimask: true }): Promise<SegmentResult[]>;
+  segment(
+    input: ImageInput | RawImage,
+    opts?: SegmentOptions & { multimask?: false },
+  ): Promise<SegmentResult>;
+  async segment(
+    input: ImageInput | RawImage,
+    opts: SegmentOptions = {},
+  ): Promise<SegmentResult | SegmentResult[]> {
+    const image = await this.image(input);
+    const prompt = normalizePrompt(opts.prompt, image.width, image.height);
+    let results: SegmentResult[];
+    if (!this.sam) {
+      const { mask, score } = await grabCutSegment(image, prompt);
+      results = [result(mask, score)];
+    } else {
+      const emb = await this.embedding(image);
+      const out = await this.sam.decode(emb, prompt);
+      const [lh, lw] = out.lowSize;
+      const order = Array.from({ length: out.candidates }, (_, k) => k).sort(
+        (a, b) => out.scores[b]! - out.scores[a]!,
+      );
+      const wanted = opts.multimask ? order : order.slice(0, 1);
+      results = wanted.map((k) =>
+        result(
+          logitsToMask(
+            out.logits,
+            k * lh * lw,
+            out.lowSize,
+            emb.frameSize,
+            emb.reshapedSize,
+            emb.originalSize,
+          ),
+          out.scores[k]!,
+        ),
+      );
+    }
+    return opts.multimask ? results : results[0]!;
+  }
+
+  /** Tightens a loose box: the bbox of the mask the box prompts. Returns the input box when nothing is found. */
+  async refineBox(
+    input: ImageInput | RawImage,
+    box: Box,
+  ): Promise<{ box: Box; mask: SegmentResult['mask']; score: number }> {
+    const r = await this.segment(input, { prompt: { box } });
+    return { box: r.area > 0 ? r.bbox : box, mask: r.mask, score: r.score };
+  }
+
+  /** One click to a box: segments at the point and returns the mask's bbox with the mask. */
+  async pointToBox(
+    input: ImageInput | RawImage,
+    point: [number, number],
+  ): Promise<{ box: Box; mask: SegmentResult['mask']; score: number }> {
+    const r = await this.segment(input, { prompt: { point } });
+    return { box: r.bbox, mask: r.mask, score: r.score };
+  }
+}
+
+function result(mask: SegmentResult['mask'], score: number): SegmentResult {
+  return { mask, score, bbox: bbox(mask), area: maskArea(mask) };
+}
+
+const shared = new Map<string, Promise<Segmenter>>();
+
+/**
+ * One-call promptable segmentation; reuses one {@link Segmenter} (and its embedding cache) per model.
+ * @example const { mask } = await segment('photo.jpg', { prompt: { box: [40, 30, 200, 180] }, model: 'sam' });
+ */
+export async function segment(
+  image: ImageInput | RawImage,
+  opts: SegmentOptions & { model?: string; multimask: true },
+): Promise<SegmentResult[]>;
+export async function segment(
+  image: ImageInput | RawImage,
+  opts?: SegmentOptions & { model?: string; multimask?: false },
+): Promise<SegmentResult>;
+export async function segment(image: ImageInput | RawImage, opts: SegmentOptions & { model?: string } = {}) {
+  const key = opts.model ?? '';
+  let seg = shared.get(key);
+  if (!seg) {
+    seg = Segmenter.create(opts.model !== undefined ? { model: opts.model } : {});
+    shared.set(key, seg);
+    seg.catch(() => shared.delete(key));
+  }
+  const s = await seg;
+  return opts.multimask
+    ? s.segment(image, { ...opts, multimask: true })
+    : s.segment(image, { ...opts, multimask: false });
+}

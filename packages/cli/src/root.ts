@@ -5,6 +5,14 @@ export const rootCommand = defineCommand({
   name: 'segkit',
   description: 'SegKit: masks, prompts and datasets for image segmentation, on your machine.',
   subcommands: {
+    segment: {
+      summary: 'Segment the object at a click or in a box (SAM, SAM 2, classic)',
+      load: async () => (await import('./commands/segment.js')).segmentCommand,
+    },
+    models: {
+      summary: 'List, pull, import, locate and remove models',
+      load: async () => (await import('./commands/models.js')).modelsCommand,
+    },
     mask: {
       summary: 'Inspect and convert mask PNGs: info, rle, decode, polygons',
       load: async () => (await import('./commands/mask.js')).maskCommand,

@@ -1,4 +1,5 @@
 // The classic backend: OpenCV GrabCut (through @techstark/opencv-js), which needs no model download.
+import { createRequire } from 'node:module';
 import { labelComponents, type Mask, overlapCounts, type RawImage, resizeMask } from '@segkit/core';
 import type { DecoderPrompt } from './transformers.js';
 
@@ -11,19 +12,17 @@ let cvPromise: Promise<{ cv: Cv }> | undefined;
  * function) re-adopts it forever, so it is wrapped in `{ cv }`, and readiness is detected by polling for `cv.Mat`.
  */
 export function loadOpenCv(): Promise<{ cv: Cv }> {
-  cvPromise ??= import('@techstark/opencv-js').then(
-    (mod) =>
-      new Promise<{ cv: Cv }>((resolve, reject) => {
-        const cv: Cv = (mod as { default?: Cv }).default ?? mod;
-        const started = Date.now();
-        const poll = () => {
-          if (cv.Mat) resolve({ cv });
-          else if (Date.now() - started > 60_000) reject(new Error('OpenCV did not initialise within 60 s'));
-          else setTimeout(poll, 5);
-        };
-        poll();
-      }),
-  );
+  cvPromise ??= new Promise<{ cv: Cv }>((resolve, reject) => {
+    // A plain require: dynamic import() would hand the thenable module to promise machinery (and hang).
+    const cv: Cv = createRequire(import.meta.url)('@techstark/opencv-js');
+    const started = Date.now();
+    const poll = () => {
+      if (cv.Mat) resolve({ cv });
+      else if (Date.now() - started > 60_000) reject(new Error('OpenCV did not initialise within 60 s'));
+      else setTimeout(poll, 5);
+    };
+    poll();
+  });
   return cvPromise;
 }
 

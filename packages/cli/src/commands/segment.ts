@@ -1,0 +1,125 @@
+import { basename, dirname, extname, join } from 'node:path';
+import {
+  type Box,
+  cutout,
+  formatFromPath,
+  loadImage,
+  maskToPolygons,
+  overlay,
+  UsageError,
+  writeImage,
+  writeMask,
+} from '@segkit/core';
+import { type LabeledPoint, type Prompt, Segmenter, type SegmentResult } from '@segkit/models';
+import { defineCommand, numberOption, type OptionValues, requireOption } from '../command.js';
+import { jsonLine } from '../util.js';
+import { maxPixelsOption } from './images.js';
+
+function parseNumbers(value: string, count: number, flag: string): number[] {
+  const parts = value.split(',').map((v) => v.trim());
+  const nums = parts.map(Number);
+  if (parts.length !== count || parts.some((p) => p === '') || nums.some((n) => !Number.isFinite(n))) {
+    throw new UsageError(
+      `${flag} expects ${count === 2 ? 'x,y' : 'x,y,w,h'} numbers, got ${JSON.stringify(value)}`,
+    );
+  }
+  return nums;
+}
+
+/** Builds the prompt from --point, --negative and --box. */
+export function promptFromOptions(options: OptionValues): Prompt | undefined {
+  const pos = ((options.point as string[] | undefined) ?? []).map((v) => parseNumbers(v, 2, '--point'));
+  const neg = ((options.negative as string[] | undefined) ?? []).map((v) => parseNumbers(v, 2, '--negative'));
+  const box = typeof options.box === 'string' ? (parseNumbers(options.box, 4, '--box') as Box) : undefined;
+  const points: LabeledPoint[] = [
+    ...pos.map((p) => ({ point: p as [number, number], label: 1 as const })),
+    ...neg.map((p) => ({ point: p as [number, number], label: 0 as const })),
+  ];
+  if (neg.length && !pos.length && !box)
+    throw new UsageError('--negative needs at least one --point or a --box');
+  if (box) return points.length ? { box, points } : { box };
+  return points.length ? { points } : undefined;
+}
+
+const numbered = (path: string, k: number) =>
+  join(dirname(path), `${basename(path, extname(path))}-${k}${extname(path) || '.png'}`);
+
+export const segmentCommand = defineCommand({
+  name: 'segment',
+  description: 'Segment the object at a click or in a box (SAM, SAM 2, or the offline classic backend).',
+  positionals: [
+    { name: 'image', description: 'The photo; coordinates are in its pixels (after EXIF rotation)' },
+  ],
+  options: {
+    point: { type: 'string', multiple: true, valueName: 'x,y', description: 'A positive click' },
+    negative: {
+      type: 'string',
+      multiple: true,
+      valueName: 'x,y',
+      description: 'A negative click (not this)',
+    },
+    box: { type: 'string', valueName: 'x,y,w,h', description: 'A box around the object' },
+    multimask: {
+      type: 'boolean',
+      description: 'Write all candidates as <out>-0.png, <out>-1.png, ... best first',
+    },
+    model: {
+      type: 'string',
+      valueName: 'NAME|REPO|DIR',
+      description:
+        'sam, sam-vit-base, sam2-tiny, sam2-small, classic, org/name or a directory (default: sam if downloaded, else classic)',
+    },
+    output: { type: 'string', short: 'o', valueName: 'mask.png', description: 'Output mask PNG (required)' },
+    json: {
+      type: 'boolean',
+      description: 'Print {"model","score","bbox","area"} (an array with --multimask)',
+    },
+    overlay: { type: 'string', valueName: 'out.jpg', description: 'Also draw the mask over the image' },
+    cutout: { type: 'string', valueName: 'out.png', description: 'Also write an RGBA cutout' },
+    polygons: {
+      type: 'boolean',
+      description: 'Print the mask outline as polygons (inside the JSON with --json)',
+    },
+    ...maxPixelsOption,
+  },
+  examples: [
+    'segkit segment examples/coffee.png --box 165,12,255,300 --model classic -o cup.png',
+    'segkit segment examples/coffee.png --point 290,150 -o cup.png --overlay cup-overlay.jpg',
+    'segkit segment photo.jpg --point 320,240 --negative 400,260 --multimask -o mask.png --json',
+  ],
+  async run({ positionals, options, io }) {
+    const out = requireOption(options, 'output', 'segkit segment');
+    if (formatFromPath(out) !== 'png') throw new UsageError('-o must name a .png file (masks are PNG)');
+    for (const flag of ['overlay', 'cutout'] as const)
+      if (typeof options[flag] === 'string') formatFromPath(options[flag] as string);
+    const prompt = promptFromOptions(options);
+    const maxPixels = numberOption(options, 'max-pixels', 100_000_000, 1);
+    const image = await loadImage(positionals[0]!, { maxPixels });
+    const segmenter = await Segmenter.create({
+      ...(typeof options.model === 'string' ? { model: options.model } : {}),
+      onNotice: (m) => io.stderr(`segkit: note: ${m}\n`),
+    });
+    const results: SegmentResult[] = options.multimask
+      ? await segmenter.segment(image, { ...(prompt ? { prompt } : {}), multimask: true })
+      : [await segmenter.segment(image, prompt ? { prompt } : {})];
+    const paths = options.multimask ? results.map((_, k) => numbered(out, k)) : [out];
+    for (const [k, r] of results.entries()) await writeMask(paths[k]!, r.mask);
+    const best = results[0]!;
+    if (typeof options.overlay === 'string')
+      await writeImage(options.overlay, await overlay(image, [best.mask]));
+    if (typeof options.cutout === 'string') await writeImage(options.cutout, cutout(image, best.mask));
+    const summary = (r: SegmentResult, k: number) => ({
+      model: segmenter.modelName,
+      score: Number(r.score.toFixed(4)),
+      bbox: r.bbox,
+      area: r.area,
+      ...(options.multimask ? { file: paths[k] } : {}),
+      ...(options.polygons ? { polygons: maskToPolygons(r.mask, { tolerance: 1 }) } : {}),
+    });
+    if (options.json) io.stdout(jsonLine(options.multimask ? results.map(summary) : summary(best, 0)));
+    else if (options.polygons) io.stdout(jsonLine(maskToPolygons(best.mask, { tolerance: 1 })));
+    io.stderr(
+      `wrote ${paths.join(', ')} (${segmenter.modelName}, score ${best.score.toFixed(3)}, area ${best.area})\n`,
+    );
+  },
+});

@@ -14,6 +14,13 @@ const commands = [
   ['mask', 'info'],
   ['cutout'],
   ['overlay'],
+  ['segment'],
+  ['models'],
+  ['models', 'list'],
+  ['models', 'pull'],
+  ['models', 'import'],
+  ['models', 'path'],
+  ['models', 'rm'],
 ];
 
 describe('help', () => {

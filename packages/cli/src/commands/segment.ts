@@ -10,7 +10,13 @@ import {
   writeImage,
   writeMask,
 } from '@segkit/core';
-import { type LabeledPoint, type Prompt, Segmenter, type SegmentResult } from '@segkit/models';
+import {
+  type LabeledPoint,
+  normalizePrompt,
+  type Prompt,
+  Segmenter,
+  type SegmentResult,
+} from '@segkit/models';
 import { defineCommand, numberOption, type OptionValues, requireOption } from '../command.js';
 import { jsonLine } from '../util.js';
 import { maxPixelsOption } from './images.js';
@@ -95,6 +101,7 @@ export const segmentCommand = defineCommand({
     const prompt = promptFromOptions(options);
     const maxPixels = numberOption(options, 'max-pixels', 100_000_000, 1);
     const image = await loadImage(positionals[0]!, { maxPixels });
+    normalizePrompt(prompt, image.width, image.height); // a bad prompt fails before any model is opened
     const segmenter = await Segmenter.create({
       ...(typeof options.model === 'string' ? { model: options.model } : {}),
       onNotice: (m) => io.stderr(`segkit: note: ${m}\n`),

@@ -1,0 +1,107 @@
+import { existsSync, mkdtempSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fixtureModel, type HubServer, publish, startHub } from '../../models/test/helpers/hub-server.js';
+import { cli, repo } from './helpers.js';
+
+let hub: HubServer;
+beforeAll(async () => {
+  hub = await startHub();
+  publish(hub, fixtureModel('sam-fixture'), 'Xenova/slimsam-77-uniform');
+});
+afterAll(() => hub.close());
+beforeEach(() => {
+  process.env.SEGKIT_HUB_URL = hub.url;
+  process.env.SEGKIT_CACHE_DIR = mkdtempSync(join(tmpdir(), 'segkit-cache-'));
+  delete process.env.SEGKIT_OFFLINE;
+});
+
+describe('segkit models', () => {
+  it('list shows every preset as missing with an estimated size on an empty cache', async () => {
+    const r = await cli('models', 'list');
+    expect(r.code).toBe(0);
+    for (const name of [
+      'sam',
+      'sam-vit-base',
+      'sam2-tiny',
+      'sam2-small',
+      'clipseg',
+      'clip',
+      'detr-panoptic',
+    ]) {
+      expect(r.stdout).toMatch(new RegExp(`^${name} +missing +~`, 'm'));
+    }
+  });
+
+  it('pull, list, path and rm a preset through the hub mirror', async () => {
+    expect((await cli('models', 'pull', 'sam')).code).toBe(0);
+    expect((await cli('models', 'list')).stdout).toMatch(/^sam +ready +0\.0 MB/m);
+    const path = (await cli('models', 'path', 'sam')).stdout.trim();
+    expect(path).toBe(join(process.env.SEGKIT_CACHE_DIR!, 'models/Xenova/slimsam-77-uniform/main'));
+    expect(existsSync(join(path, 'onnx/vision_encoder.onnx'))).toBe(true);
+    expect((await cli('models', 'rm', 'sam')).code).toBe(0);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('after a pull, segment uses SAM by default', async () => {
+    await cli('models', 'pull', 'sam');
+    const r = await cli(
+      'segment',
+      join(repo, 'examples/coffee.png'),
+      '--point',
+      '290,150',
+      '--json',
+      '-o',
+      join(mkdtempSync(join(tmpdir(), 'o-')), 'm.png'),
+    );
+    expect(r.stderr).not.toMatch(/note/);
+    expect(JSON.parse(r.stdout).model).toBe('sam');
+  });
+
+  it('a truncated cached file is reported as E_MODEL_CORRUPT and a second pull fixes it', async () => {
+    await cli('models', 'pull', 'sam');
+    const path = (await cli('models', 'path', 'sam')).stdout.trim();
+    truncateSync(join(path, 'onnx/vision_encoder.onnx'), 10);
+    const broken = await cli('models', 'path', 'sam');
+    expect(broken.stderr).toMatch(/^segkit: E_MODEL_CORRUPT: .*segkit models pull sam/);
+    expect((await cli('models', 'list')).stdout).toMatch(/^sam +corrupt/m);
+    await cli('models', 'pull', 'sam');
+    expect((await cli('models', 'path', 'sam')).code).toBe(0);
+  });
+
+  it('import copies a directory under a name that --model accepts', async () => {
+    const r = await cli('models', 'import', fixtureModel('sam2-fixture'), '--as', 'my-sam2');
+    expect(r.code).toBe(0);
+    expect((await cli('models', 'list')).stdout).toMatch(/^my-sam2 +ready .* imported/m);
+    const seg = await cli(
+      'segment',
+      join(repo, 'examples/coffee.png'),
+      '--point',
+      '290,150',
+      '--model',
+      'my-sam2',
+      '--json',
+      '-o',
+      join(mkdtempSync(join(tmpdir(), 'o-')), 'm.png'),
+    );
+    expect(JSON.parse(seg.stdout).model).toBe('my-sam2');
+  });
+
+  it('errors: a 404 repo, offline pull, a missing model path, a bad import name', async () => {
+    expect((await cli('models', 'pull', 'nobody/nothing')).stderr).toMatch(
+      /^segkit: E_DOWNLOAD_FAILED: .*404/,
+    );
+    process.env.SEGKIT_OFFLINE = '1';
+    expect((await cli('models', 'pull', 'sam')).stderr).toMatch(/^segkit: E_MODEL_MISSING: Offline mode/);
+    expect((await cli('models', 'path', 'sam')).stderr).toMatch(
+      /^segkit: E_MODEL_MISSING: Model sam is not downloaded/,
+    );
+    expect((await cli('models', 'import', fixtureModel('sam-fixture'), '--as', 'sam')).stderr).toMatch(
+      /^segkit: E_INVALID_ARGUMENT: /,
+    );
+    expect((await cli('models', 'pull', 'sam', '--dtype', 'fp64')).stderr).toMatch(
+      /^segkit: E_USAGE: --dtype/,
+    );
+  });
+});

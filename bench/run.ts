@@ -1,6 +1,11 @@
 // `npm run bench`: runs every benchmark suite and prints medians. Benchmarks are never timed tests.
 import { coreTargets, runCoreBench } from './core.bench.js';
 import { printTable } from './harness.js';
+import { runSegmentBench, segmentTargets } from './segment.bench.js';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 printTable('@segkit/core (median of repeated runs, ms)', await runCoreBench(), coreTargets);
+
+const seg = await runSegmentBench();
+printTable('promptable segmentation, fixture SAM (median, ms)', seg.results, segmentTargets);
+for (const n of seg.notes) console.log(n);

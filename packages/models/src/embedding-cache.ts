@@ -4,12 +4,19 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type RawImage, writeFileAtomic } from '@segkit/core';
 
-/** Content hash of an image's pixels (not its file bytes): the same picture always gets the same key. */
+const keys = new WeakMap<Uint8Array, string>();
+
+/**
+ * Content hash of an image's pixels (not its file bytes): the same picture always gets the same key.
+ * The hash is remembered per pixel buffer, so repeat prompts on the same image object do not re-hash it.
+ */
 export function imageKey(image: RawImage): string {
-  return createHash('sha256')
-    .update(`${image.width}x${image.height}x${image.channels}:`)
-    .update(image.data)
-    .digest('hex');
+  const known = keys.get(image.data);
+  const shape = `${image.width}x${image.height}x${image.channels}:`;
+  if (known?.startsWith(shape)) return known;
+  const key = shape + createHash('sha256').update(image.data).digest('hex');
+  keys.set(image.data, key);
+  return key;
 }
 
 /** Something with a size in bytes. */

@@ -1,0 +1,77 @@
+// Promptable-segmentation benchmarks with the fixture models (their session.run is tiny, so what is measured
+// is SegKit's own work: prompt handling, tensors, the transformers.js call path and mask post-processing).
+import type { RawImage } from '../packages/core/src/index.js';
+import { SamBackend } from '../packages/models/src/backend/transformers.js';
+import { Segmenter } from '../packages/models/src/index.js';
+import { type BenchResult, bench } from './harness.js';
+
+const fixture = (name: string) => new URL(`../fixtures/models/${name}`, import.meta.url).pathname;
+
+function photo(width: number, height: number): RawImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const inside = (x - width * 0.4) ** 2 + (y - height * 0.5) ** 2 < (Math.min(width, height) * 0.25) ** 2;
+      data.set(inside ? [200, 40, 40] : [230, 230, 225], (y * width + x) * 3);
+    }
+  }
+  return { width, height, channels: 3, data };
+}
+
+export async function runSegmentBench(): Promise<{ results: BenchResult[]; notes: string[] }> {
+  const results: BenchResult[] = [];
+  const notes: string[] = [];
+  for (const [w, h] of [
+    [1024, 768],
+    [4000, 3000],
+  ] as const) {
+    const image = photo(w, h);
+    const tag = `${w}×${h}`;
+    const seg = await Segmenter.create({ model: fixture('sam-fixture') });
+    // First prompt: pre-processing + encoder + decoder. Then repeat prompts on the cached embedding.
+    const t0 = performance.now();
+    await seg.segment(image, { prompt: { point: [w * 0.4, h * 0.5] } });
+    const first = performance.now() - t0;
+    const runs = w > 2000 ? 9 : 25;
+    const totals: number[] = [];
+    const overheads: number[] = [];
+    for (let i = 0; i < runs + 3; i++) {
+      const before = seg.stats.decoderRunMs;
+      const s = performance.now();
+      await seg.segment(image, { prompt: { point: [w * (0.3 + 0.01 * (i % 10)), h * 0.5] } });
+      const total = performance.now() - s;
+      if (i >= 3) {
+        totals.push(total);
+        overheads.push(total - (seg.stats.decoderRunMs - before));
+      }
+    }
+    const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+    results.push({
+      name: `own overhead per prompt (cached) ${tag}`,
+      median: med(overheads),
+      min: Math.min(...overheads),
+      max: Math.max(...overheads),
+      runs,
+    });
+    results.push({
+      name: `whole repeat prompt (cached) ${tag}`,
+      median: med(totals),
+      min: Math.min(...totals),
+      max: Math.max(...totals),
+      runs,
+    });
+    notes.push(
+      `${tag}: first prompt ${first.toFixed(1)} ms vs repeat ${med(totals).toFixed(1)} ms (${(first / med(totals)).toFixed(1)}× faster on a cached embedding)`,
+    );
+    const backend = await SamBackend.load(fixture('sam-fixture'), 'fp32');
+    results.push(
+      await bench(`encoder pre-processing (resize, normalise, pad) ${tag}`, () => backend.preprocess(image), {
+        runs: w > 2000 ? 5 : 11,
+        warmup: 1,
+      }),
+    );
+  }
+  return { results, notes };
+}
+
+export const segmentTargets: Record<string, number> = { 'own overhead per prompt (cached) 1024×768': 15 };

@@ -7,6 +7,9 @@ export type { Command, CommandContext, Io, OptionSpec, OptionValues, PositionalS
 /** Declares a command (an identity function that gives editors the types). */
 export const defineCommand = (c: Command): Command => c;
 
+/** Registers an already-loaded command as a subcommand, summarised by its description. */
+export const eager = (c: Command) => ({ summary: c.description, load: async () => c });
+
 /** Renders `--help` text for a command; `path` is the full command path such as `segkit mask rle`. */
 export function renderHelp(cmd: Command, path: string): string {
   const lines: string[] = [`${cmd.description}`, ''];

@@ -49,6 +49,7 @@ export {
   type PanelItem,
   paletteColor,
   panel,
+  toRgb,
 } from './render.js';
 export {
   assertPolygon,

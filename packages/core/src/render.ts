@@ -49,7 +49,8 @@ function hsvToRgb(h: number, s: number, v: number): [number, number, number] {
   return [Math.round((r + m) * 255), Math.round((g + m) * 255), Math.round((b + m) * 255)];
 }
 
-function toRgb(image: RawImage): RawImage {
+/** The image as 3-channel RGB (grey is replicated, alpha dropped); RGB input is returned as is. */
+export function toRgb(image: RawImage): RawImage {
   if (image.channels === 3) return image;
   const n = image.width * image.height;
   const out = new Uint8Array(n * 3);

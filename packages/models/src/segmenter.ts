@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Box, bbox, type ImageInput, loadImage, area as maskArea, type RawImage } from '@segkit/core';
 import { grabCutSegment } from './backend/opencv.js';
 import { decodeEmbedding, encodeEmbedding, SamBackend, type SamEmbedding } from './backend/transformers.js';
@@ -93,12 +94,7 @@ export class Segmenter {
     const model = resolveModelRef(requested ?? DEFAULT_SEGMENT_MODEL);
     const dir = requireModel(model);
     const backend = await SamBackend.load(dir, model.dtype);
-    const cacheKey = imageKey({
-      width: 0,
-      height: 0,
-      channels: 1,
-      data: new TextEncoder().encode(`${dir}|${model.dtype}`),
-    }).slice(0, 16);
+    const cacheKey = createHash('sha256').update(`${dir}|${model.dtype}`).digest('hex').slice(0, 16);
     return new Segmenter(model.name, backend, opts, cacheKey);
   }
 

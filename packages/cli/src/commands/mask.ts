@@ -10,7 +10,7 @@ import {
   rleToMask,
   writeMask,
 } from '@segkit/core';
-import { defineCommand, numberOption, requireOption } from '../command.js';
+import { defineCommand, eager, numberOption, requireOption } from '../command.js';
 import { jsonLine, readJson } from '../util.js';
 
 const maskArg = {
@@ -101,9 +101,9 @@ export const maskCommand = defineCommand({
   name: 'mask',
   description: 'Inspect and convert mask PNGs: RLE, polygons, info.',
   subcommands: {
-    info: { summary: info.description, load: async () => info },
-    rle: { summary: rle.description, load: async () => rle },
-    decode: { summary: decode.description, load: async () => decode },
-    polygons: { summary: polygons.description, load: async () => polygons },
+    info: eager(info),
+    rle: eager(rle),
+    decode: eager(decode),
+    polygons: eager(polygons),
   },
 });

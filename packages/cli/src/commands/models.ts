@@ -9,7 +9,7 @@ import {
   requireModel,
   resolveModelRef,
 } from '@segkit/models';
-import { defineCommand, requireOption } from '../command.js';
+import { defineCommand, eager, requireOption } from '../command.js';
 import { jsonLine } from '../util.js';
 
 const fmt = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(1)} MB`);
@@ -110,10 +110,10 @@ export const modelsCommand = defineCommand({
   name: 'models',
   description: 'Manage models: list presets and the cache, pull, import, locate and remove.',
   subcommands: {
-    list: { summary: list.description, load: async () => list },
-    pull: { summary: pull.description, load: async () => pull },
-    import: { summary: importCmd.description, load: async () => importCmd },
-    path: { summary: path.description, load: async () => path },
-    rm: { summary: rm.description, load: async () => rm },
+    list: eager(list),
+    pull: eager(pull),
+    import: eager(importCmd),
+    path: eager(path),
+    rm: eager(rm),
   },
 });

@@ -2,6 +2,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import {
   type Box,
   cutout,
+  DEFAULT_MAX_PIXELS,
   formatFromPath,
   loadImage,
   maskToPolygons,
@@ -99,7 +100,7 @@ export const segmentCommand = defineCommand({
     for (const flag of ['overlay', 'cutout'] as const)
       if (typeof options[flag] === 'string') formatFromPath(options[flag] as string);
     const prompt = promptFromOptions(options);
-    const maxPixels = numberOption(options, 'max-pixels', 100_000_000, 1);
+    const maxPixels = numberOption(options, 'max-pixels', DEFAULT_MAX_PIXELS, 1);
     const image = await loadImage(positionals[0]!, { maxPixels });
     normalizePrompt(prompt, image.width, image.height); // a bad prompt fails before any model is opened
     const segmenter = await Segmenter.create({

@@ -1,6 +1,6 @@
 // The classic backend: OpenCV GrabCut (through @techstark/opencv-js), which needs no model download.
 import { createRequire } from 'node:module';
-import { labelComponents, type Mask, overlapCounts, type RawImage, resizeMask } from '@segkit/core';
+import { labelComponents, type Mask, overlapCounts, type RawImage, resizeMask, toRgb } from '@segkit/core';
 import type { DecoderPrompt } from './transformers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: opencv-js ships no usable types
@@ -42,7 +42,7 @@ export async function grabCutSegment(
   const scale = Math.min(1, WORK_SIDE / Math.max(image.width, image.height));
   const w = Math.max(1, Math.round(image.width * scale));
   const h = Math.max(1, Math.round(image.height * scale));
-  const rgb = rgbData(image);
+  const rgb = toRgb(image).data;
   const src = cv.matFromArray(image.height, image.width, cv.CV_8UC3, rgb);
   const img = new cv.Mat();
   cv.resize(src, img, new cv.Size(w, h), 0, 0, cv.INTER_AREA);
@@ -93,16 +93,6 @@ export async function grabCutSegment(
     bgd.delete();
     fgd.delete();
   }
-}
-
-function rgbData(image: RawImage): Uint8Array {
-  if (image.channels === 3) return image.data;
-  const n = image.width * image.height;
-  const out = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++)
-    for (let c = 0; c < 3; c++)
-      out[i * 3 + c] = image.data[i * image.channels + (image.channels === 1 ? 0 : c)]!;
-  return out;
 }
 
 function foreground(seeds: { data: Uint8Array }, w: number, h: number): Mask {

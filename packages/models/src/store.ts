@@ -104,12 +104,16 @@ export async function pullModel(model: ResolvedModel, opts: PullOptions = {}): P
   const old = readManifest(dir);
   const stale = new Set(old ? badFiles(dir, old) : []);
   await mkdir(dir, { recursive: true });
-  // The manifest goes first, so an interrupted pull never looks complete.
-  await unlink(join(dir, MANIFEST)).catch(() => {});
+  let manifestDropped = false;
   const base = `${hubUrl()}/${repo}/resolve/${encodeURIComponent(revision).replace(/%2F/g, '/')}`;
   const fetchOne = async (file: string, optional = false) => {
     const dest = join(dir, file);
     if (existsSync(dest) && !stale.has(file) && old?.files[file] === statSync(dest).size) return true;
+    if (!optional && !manifestDropped) {
+      // A required file is about to change: until the pull completes, the model must not look ready.
+      await unlink(join(dir, MANIFEST)).catch(() => {});
+      manifestDropped = true;
+    }
     await unlink(dest).catch(() => {});
     await mkdir(dirname(dest), { recursive: true });
     return downloadFile(`${base}/${file}`, dest, {

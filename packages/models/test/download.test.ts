@@ -110,6 +110,14 @@ describe('pulling from a hub mirror (SEGKIT_HUB_URL)', () => {
     expect(requireModel(sam)).toBe(sam.dir);
   });
 
+  it('re-pulling a ready model while the hub is down keeps the model usable', async () => {
+    const sam = resolveModelRef('sam');
+    await pullModel(sam);
+    process.env.SEGKIT_HUB_URL = 'http://127.0.0.1:9';
+    await pullModel(sam).catch(() => {});
+    expect(modelStatus(sam)).toBe('ready');
+  });
+
   it('SEGKIT_OFFLINE=1 never touches the network', async () => {
     process.env.SEGKIT_OFFLINE = '1';
     await expect(pullModel(resolveModelRef('sam'))).rejects.toMatchObject({

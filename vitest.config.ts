@@ -6,7 +6,12 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources, not the built dist/.
-    alias: { '@segkit/core': src('core'), '@segkit/models': src('models'), '@segkit/cli': src('cli') },
+    alias: {
+      '@segkit/core': src('core'),
+      '@segkit/models': src('models'),
+      '@segkit/datasets': src('datasets'),
+      '@segkit/cli': src('cli'),
+    },
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'tests/**/*.test.ts'],

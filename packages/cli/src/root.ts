@@ -13,6 +13,10 @@ export const rootCommand = defineCommand({
       summary: 'List, pull, import, locate and remove models',
       load: async () => (await import('./commands/models.js')).modelsCommand,
     },
+    dataset: {
+      summary: 'Convert datasets between COCO, YOLO, YOLO-seg and PNG masks',
+      load: async () => (await import('./commands/dataset.js')).datasetCommand,
+    },
     mask: {
       summary: 'Inspect and convert mask PNGs: info, rle, decode, polygons',
       load: async () => (await import('./commands/mask.js')).maskCommand,

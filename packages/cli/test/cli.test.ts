@@ -21,6 +21,8 @@ const commands = [
   ['models', 'import'],
   ['models', 'path'],
   ['models', 'rm'],
+  ['dataset'],
+  ['dataset', 'convert'],
 ];
 
 describe('help', () => {

@@ -127,6 +127,27 @@ export const PromptInvalidError = defineError(
   'A prompt is malformed: an empty point list, a bad label, or a point or box of the wrong shape.',
 );
 
+/** A dataset's annotations are malformed; the message lists every problem with its file and JSON path or line. */
+export const DatasetInvalidError = defineError(
+  'E_DATASET_INVALID',
+  'A dataset has malformed annotations; every problem is listed with its file and JSON path or line.',
+);
+/** A dataset's format cannot be recognised, or a format name is unknown. */
+export const DatasetFormatError = defineError(
+  'E_DATASET_FORMAT',
+  'A dataset folder or file is in no format SegKit recognises, or a --to/--from format name is unknown.',
+);
+/** A path inside a dataset or archive points outside it. */
+export const UnsafePathError = defineError(
+  'E_UNSAFE_PATH',
+  'A path in an annotation file or archive points outside the dataset (.., absolute path, drive letter, backslash).',
+);
+/** An archive breaks a safety limit or holds a forbidden entry. */
+export const ArchiveUnsafeError = defineError(
+  'E_ARCHIVE_UNSAFE',
+  'An archive holds a symlink, too many entries, too many bytes, or a suspicious compression ratio.',
+);
+
 /** Every error class, in documentation order. */
 export const ERROR_CLASSES = [
   UsageError,
@@ -149,6 +170,10 @@ export const ERROR_CLASSES = [
   DownloadError,
   PromptOutOfBoundsError,
   PromptInvalidError,
+  DatasetInvalidError,
+  DatasetFormatError,
+  UnsafePathError,
+  ArchiveUnsafeError,
 ] as const;
 
 /** Every stable error code with its one-line summary. */

@@ -60,6 +60,19 @@ export async function openImage(input: ImageInput, opts: LoadImageOptions = {}) 
 }
 
 /**
+ * Reads an image's width and height from its header (EXIF orientation applied), without decoding pixels.
+ * @example await imageSize('photo.jpg') // { width: 4000, height: 3000 }
+ */
+export async function imageSize(
+  input: ImageInput,
+  opts: LoadImageOptions = {},
+): Promise<{ width: number; height: number }> {
+  const { meta } = await openImage(input, opts);
+  const swap = (meta.orientation ?? 1) >= 5;
+  return { width: (swap ? meta.height : meta.width) ?? 0, height: (swap ? meta.width : meta.height) ?? 0 };
+}
+
+/**
  * Loads an image as 8-bit RGB, with EXIF orientation applied and transparency flattened onto white.
  * Refuses images over `maxPixels` (default 100 MP) with `E_IMAGE_TOO_LARGE` before decoding them.
  *

@@ -18,6 +18,7 @@ export {
   formatFromPath,
   type ImageFormat,
   type ImageInput,
+  imageSize,
   type LoadImageOptions,
   loadImage,
   writeImage,

@@ -1,0 +1,40 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { masksEqual, readMask } from '@segkit/core';
+import { describe, expect, it } from 'vitest';
+import { maskFolderDataset, tmp } from '../../datasets/test/helpers/generate.js';
+import { cli } from './helpers.js';
+
+describe('segkit dataset convert', () => {
+  it('converts PNG masks → COCO → PNG masks losslessly and reports counts', async () => {
+    const src = await maskFolderDataset();
+    const coco = join(tmp(), 'coco');
+    const r = await cli('dataset', 'convert', src, coco, '--to', 'coco');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/wrote .* \(coco\): 2 images, 2 categories, 3 annotations, 0 warnings/);
+    const back = join(tmp(), 'masks');
+    expect(
+      (await cli('dataset', 'convert', join(coco, 'annotations.json'), back, '--to', 'masks')).code,
+    ).toBe(0);
+    expect(
+      masksEqual(await readMask(join(back, 'masks/cat/a.png')), await readMask(join(src, 'masks/cat/a.png'))),
+    ).toBe(true);
+    expect(JSON.parse(readFileSync(join(back, 'manifest.json'), 'utf8')).format).toBe('masks');
+  });
+
+  it('rejects an unknown format, a missing --to and an undetectable folder, writing nothing', async () => {
+    const src = await maskFolderDataset();
+    const parent = tmp();
+    expect((await cli('dataset', 'convert', src, join(parent, 'o'), '--to', 'voc')).stderr).toMatch(
+      /^segkit: E_DATASET_FORMAT: --to must be one of coco, yolo, yolo-seg, masks/,
+    );
+    expect((await cli('dataset', 'convert', src, join(parent, 'o'))).stderr).toMatch(
+      /^segkit: E_USAGE: Missing required option --to/,
+    );
+    expect((await cli('dataset', 'convert', tmp(), join(parent, 'o'), '--to', 'coco')).stderr).toMatch(
+      /^segkit: E_DATASET_FORMAT: Cannot tell the format/,
+    );
+    expect(readdirSync(parent)).toEqual([]);
+    expect(existsSync(join(parent, 'o'))).toBe(false);
+  });
+});

@@ -89,41 +89,66 @@ export function cocoToDataset(json: unknown, file: string, imageRoot: string): D
   };
   const images: DatasetImage[] = [];
   const imageById = new Map<number, DatasetImage>();
-  arr('images').forEach((raw, i) => {
+  for (const [i, raw] of arr('images').entries()) {
     const at = `$.images[${i}]`;
-    if (!isObj(raw)) return p.add(file, at, 'must be an object');
+    if (!isObj(raw)) {
+      p.add(file, at, 'must be an object');
+      continue;
+    }
     const { id, file_name, width, height } = raw;
-    if (!isInt(id)) return p.add(file, `${at}.id`, 'must be an integer');
-    if (imageById.has(id)) return p.add(file, `${at}.id`, `duplicate image id ${id}`);
-    if (!isInt(width) || !isInt(height) || width <= 0 || height <= 0)
-      return p.add(file, at, 'width and height must be positive integers');
+    if (!isInt(id)) {
+      p.add(file, `${at}.id`, 'must be an integer');
+      continue;
+    }
+    if (imageById.has(id)) {
+      p.add(file, `${at}.id`, `duplicate image id ${id}`);
+      continue;
+    }
+    if (!isInt(width) || !isInt(height) || width <= 0 || height <= 0) {
+      p.add(file, at, 'width and height must be positive integers');
+      continue;
+    }
     // An unsafe path is a hard error of its own (E_UNSAFE_PATH), not one problem among others.
     const safe = safeRelativePath(String(file_name), `${file} ${at}.file_name`);
     const img = { id, file: safe, width, height };
     images.push(img);
     imageById.set(id, img);
-  });
+  }
   const categories: Category[] = [];
   const catIds = new Set<number>();
-  arr('categories').forEach((raw, i) => {
+  for (const [i, raw] of arr('categories').entries()) {
     const at = `$.categories[${i}]`;
-    if (!isObj(raw)) return p.add(file, at, 'must be an object');
-    if (!isInt(raw.id)) return p.add(file, `${at}.id`, 'must be an integer');
-    if (catIds.has(raw.id)) return p.add(file, `${at}.id`, `duplicate category id ${raw.id}`);
-    if (typeof raw.name !== 'string' || !raw.name)
-      return p.add(file, `${at}.name`, 'must be a non-empty string');
+    if (!isObj(raw)) {
+      p.add(file, at, 'must be an object');
+      continue;
+    }
+    if (!isInt(raw.id)) {
+      p.add(file, `${at}.id`, 'must be an integer');
+      continue;
+    }
+    if (catIds.has(raw.id)) {
+      p.add(file, `${at}.id`, `duplicate category id ${raw.id}`);
+      continue;
+    }
+    if (typeof raw.name !== 'string' || !raw.name) {
+      p.add(file, `${at}.name`, 'must be a non-empty string');
+      continue;
+    }
     catIds.add(raw.id);
     categories.push({
       id: raw.id,
       name: raw.name,
       ...(typeof raw.supercategory === 'string' ? { supercategory: raw.supercategory } : {}),
     });
-  });
+  }
   const annotations: Annotation[] = [];
   const annIds = new Set<number>();
-  arr('annotations').forEach((raw, i) => {
+  for (const [i, raw] of arr('annotations').entries()) {
     const at = `$.annotations[${i}]`;
-    if (!isObj(raw)) return p.add(file, at, 'must be an object');
+    if (!isObj(raw)) {
+      p.add(file, at, 'must be an object');
+      continue;
+    }
     const before = p.list.length;
     if (!isInt(raw.id)) p.add(file, `${at}.id`, 'must be an integer');
     else if (annIds.has(raw.id)) p.add(file, `${at}.id`, `duplicate annotation id ${raw.id}`);
@@ -131,10 +156,10 @@ export function cocoToDataset(json: unknown, file: string, imageRoot: string): D
     if (!image) p.add(file, `${at}.image_id`, `image ${JSON.stringify(raw.image_id)} does not exist`);
     if (!isInt(raw.category_id) || !catIds.has(raw.category_id))
       p.add(file, `${at}.category_id`, `category ${JSON.stringify(raw.category_id)} is not defined`);
-    if (p.list.length > before || !image) return;
+    if (p.list.length > before || !image) continue;
     annIds.add(raw.id as number);
     const seg = parseSegmentation(raw.segmentation, image, `${at}.segmentation`, file, p);
-    if (seg === null) return;
+    if (seg === null) continue;
     let bbox =
       Array.isArray(raw.bbox) &&
       raw.bbox.length === 4 &&
@@ -142,9 +167,15 @@ export function cocoToDataset(json: unknown, file: string, imageRoot: string): D
         ? (raw.bbox as Box)
         : undefined;
     const stats = seg ? segmentationStats(seg, image) : undefined;
-    if (!bbox && raw.bbox !== undefined) return p.add(file, `${at}.bbox`, 'must be [x, y, w, h] numbers');
+    if (!bbox && raw.bbox !== undefined) {
+      p.add(file, `${at}.bbox`, 'must be [x, y, w, h] numbers');
+      continue;
+    }
     bbox ??= stats?.bbox;
-    if (!bbox) return p.add(file, at, 'needs a bbox or a segmentation');
+    if (!bbox) {
+      p.add(file, at, 'needs a bbox or a segmentation');
+      continue;
+    }
     const clipped = clipBox(bbox, image);
     if (clipped.join() !== bbox.join())
       p.warn(
@@ -168,7 +199,7 @@ export function cocoToDataset(json: unknown, file: string, imageRoot: string): D
           : 'segment',
       ...(isObj(raw.attributes) ? { attributes: raw.attributes } : {}),
     });
-  });
+  }
   p.throwIfAny();
   return { imageRoot, images, categories, annotations, warnings: p.warnings };
 }

@@ -65,49 +65,52 @@ export async function readYolo(dir: string): Promise<Dataset> {
     const { width, height } = await imageSize(join(imageRoot, file));
     const image = { id: k + 1, file, width, height };
     images.push(image);
-    const labelFile = join(dir, 'labels', file.slice(0, -extname(file).length) + '.txt');
+    const labelFile = join(dir, 'labels', `${file.slice(0, -extname(file).length)}.txt`);
     if (!existsSync(labelFile)) continue;
     const rel = relative(dir, labelFile);
-    readFileSync(labelFile, 'utf8')
-      .split(/\r?\n/)
-      .forEach((line, n) => {
-        const t = line.trim();
-        if (!t) return;
-        const nums = t.split(/\s+/).map(Number);
-        const cls = nums[0]!;
-        const where = `line ${n + 1}`;
-        if (nums.some((v) => !Number.isFinite(v))) return p.add(rel, where, 'holds a non-number');
-        if (!Number.isInteger(cls) || cls < 0 || cls >= names.length)
-          return p.add(rel, where, `class ${cls} is not in data.yaml (0–${names.length - 1})`);
-        const base = {
-          id: annotations.length + 1,
-          imageId: image.id,
-          categoryId: cls,
-          iscrowd: false,
-          source: 'user' as const,
-          promptType: 'segment' as const,
-        };
-        if (nums.length === 5) {
-          const [, cx, cy, w, h] = nums as [number, number, number, number, number];
-          const bbox: [number, number, number, number] = [
-            (cx - w / 2) * width,
-            (cy - h / 2) * height,
-            w * width,
-            h * height,
-          ];
-          annotations.push({ ...base, bbox, area: bbox[2] * bbox[3] });
-        } else if (nums.length >= 7 && nums.length % 2 === 1) {
-          const poly = nums.slice(1).map((v, i) => v * (i % 2 ? height : width));
-          const seg = { polygons: [poly] };
-          annotations.push({ ...base, segmentation: seg, ...segmentationStats(seg, image) });
-        } else {
-          p.add(
-            rel,
-            where,
-            `expected "class cx cy w h" or "class x1 y1 x2 y2 x3 y3 ...", got ${nums.length} numbers`,
-          );
-        }
-      });
+    for (const [n, line] of readFileSync(labelFile, 'utf8').split(/\r?\n/).entries()) {
+      const t = line.trim();
+      if (!t) continue;
+      const nums = t.split(/\s+/).map(Number);
+      const cls = nums[0]!;
+      const where = `line ${n + 1}`;
+      if (nums.some((v) => !Number.isFinite(v))) {
+        p.add(rel, where, 'holds a non-number');
+        continue;
+      }
+      if (!Number.isInteger(cls) || cls < 0 || cls >= names.length) {
+        p.add(rel, where, `class ${cls} is not in data.yaml (0–${names.length - 1})`);
+        continue;
+      }
+      const base = {
+        id: annotations.length + 1,
+        imageId: image.id,
+        categoryId: cls,
+        iscrowd: false,
+        source: 'user' as const,
+        promptType: 'segment' as const,
+      };
+      if (nums.length === 5) {
+        const [, cx, cy, w, h] = nums as [number, number, number, number, number];
+        const bbox: [number, number, number, number] = [
+          (cx - w / 2) * width,
+          (cy - h / 2) * height,
+          w * width,
+          h * height,
+        ];
+        annotations.push({ ...base, bbox, area: bbox[2] * bbox[3] });
+      } else if (nums.length >= 7 && nums.length % 2 === 1) {
+        const poly = nums.slice(1).map((v, i) => v * (i % 2 ? height : width));
+        const seg = { polygons: [poly] };
+        annotations.push({ ...base, segmentation: seg, ...segmentationStats(seg, image) });
+      } else {
+        p.add(
+          rel,
+          where,
+          `expected "class cx cy w h" or "class x1 y1 x2 y2 x3 y3 ...", got ${nums.length} numbers`,
+        );
+      }
+    }
   }
   p.throwIfAny();
   return {
@@ -168,7 +171,7 @@ export async function writeYolo(
           );
         }
       }
-      const label = join(dir, 'labels', img.file.slice(0, -extname(img.file).length) + '.txt');
+      const label = join(dir, 'labels', `${img.file.slice(0, -extname(img.file).length)}.txt`);
       await mkdir(dirname(label), { recursive: true });
       await writeFileAtomic(label, lines.length ? `${lines.join('\n')}\n` : '');
     }

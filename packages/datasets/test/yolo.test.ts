@@ -35,7 +35,8 @@ describe('YOLO-seg', () => {
     const a = parse(join(src, 'labels/p.txt'));
     const b = parse(join(out, 'labels/p.txt'));
     expect(b.length).toBe(a.length);
-    b.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(a[i]![j]!, 6)));
+    for (const [i, row] of b.entries())
+      for (const [j, v] of row.entries()) expect(v).toBeCloseTo(a[i]![j]!, 6);
     const back = await readDataset(out);
     back.annotations.forEach((ann, i) => {
       const img = back.images[0]!;

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatasetFormatError, FileNotFoundError } from '@segkit/core';
+import { type ArchiveLimits, extractZipToTemp } from './archive.js';
 import { readCoco, writeCoco } from './coco.js';
 import { readMaskFolders, writeMaskFolders } from './mask-folders.js';
 import type { Dataset, DatasetFormat } from './types.js';
@@ -46,7 +47,20 @@ export function detectFormat(path: string): DatasetFormat {
  * Reads a dataset in any supported format (detected from its layout unless given).
  * @example const ds = await readDataset('data/coco'); ds.annotations.length
  */
-export async function readDataset(path: string, format?: DatasetFormat): Promise<Dataset> {
+export async function readDataset(
+  path: string,
+  format?: DatasetFormat,
+  opts: { limits?: Partial<ArchiveLimits> } = {},
+): Promise<Dataset> {
+  if (path.toLowerCase().endsWith('.zip')) {
+    if (!existsSync(path)) throw new FileNotFoundError(`Dataset not found: ${path}`);
+    const dir = await extractZipToTemp(path, opts.limits);
+    // A zip often holds one top-level folder; look inside it when the root itself is no dataset.
+    const entries = readdirSync(dir);
+    const inner =
+      entries.length === 1 && statSync(join(dir, entries[0]!)).isDirectory() ? join(dir, entries[0]!) : dir;
+    return readDataset(inner, format);
+  }
   const f = format ?? detectFormat(path);
   if (f === 'coco') {
     const json = statSync(path).isFile()

@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 
+export { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, extractZip, extractZipToTemp } from './archive.js';
 export { type CocoJson, cocoToDataset, datasetToCoco, readCoco, writeCoco } from './coco.js';
 export { detectFormat, readDataset, type WriteOptions, writeDataset } from './formats.js';
 export { readMaskFolders, SINGLE_LABEL, writeMaskFolders } from './mask-folders.js';

@@ -17,6 +17,10 @@ export const rootCommand = defineCommand({
       summary: 'Convert datasets between COCO, YOLO, YOLO-seg and PNG masks',
       load: async () => (await import('./commands/dataset.js')).datasetCommand,
     },
+    eval: {
+      summary: 'Score predicted masks against ground truth (mIoU, Dice, threshold sweeps, reports)',
+      load: async () => (await import('./commands/eval.js')).evalCommand,
+    },
     mask: {
       summary: 'Inspect and convert mask PNGs: info, rle, decode, polygons',
       load: async () => (await import('./commands/mask.js')).maskCommand,

@@ -23,6 +23,7 @@ const commands = [
   ['models', 'rm'],
   ['dataset'],
   ['dataset', 'convert'],
+  ['eval'],
 ];
 
 describe('help', () => {

@@ -36,7 +36,7 @@ export {
   overlapCounts,
   union,
 } from './mask.js';
-export { dice, iou, MetricAccumulator, type MetricReport, type MetricSummary } from './metrics.js';
+export { dice, iou, MetricAccumulator, type MetricReport, type MetricSummary, scorePair } from './metrics.js';
 export { close, cropMask, dilate, erode, open, resizeMask } from './morphology.js';
 export { encodeMaskPng, readMask, writeMask } from './png.js';
 export { maskToPolygons, polygonsToMask, simplifyRing } from './polygons.js';

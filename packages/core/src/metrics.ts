@@ -6,8 +6,7 @@ import type { Mask } from './types.js';
  * @example iou(a, a) // 1
  */
 export function iou(a: Mask, b: Mask): number {
-  const { intersection, union } = overlapCounts(a, b);
-  return union === 0 ? 1 : intersection / union;
+  return scorePair(a, b).iou;
 }
 
 /**
@@ -15,8 +14,19 @@ export function iou(a: Mask, b: Mask): number {
  * @example dice(a, a) // 1
  */
 export function dice(a: Mask, b: Mask): number {
-  const { intersection, areaA, areaB } = overlapCounts(a, b);
-  return areaA + areaB === 0 ? 1 : (2 * intersection) / (areaA + areaB);
+  return scorePair(a, b).dice;
+}
+
+/**
+ * IoU and Dice of a (ground truth, prediction) pair in one pass, with the empty-mask conventions of {@link iou}.
+ * @example scorePair(gt, pred) // { iou: 0.6667, dice: 0.8 }
+ */
+export function scorePair(gt: Mask, pred: Mask): { iou: number; dice: number } {
+  const { intersection, union, areaA, areaB } = overlapCounts(gt, pred);
+  return {
+    iou: union === 0 ? 1 : intersection / union,
+    dice: areaA + areaB === 0 ? 1 : (2 * intersection) / (areaA + areaB),
+  };
 }
 
 /** Summary of a group of mask pairs. */
@@ -53,11 +63,7 @@ export class MetricAccumulator {
 
   /** Adds one pair and returns its scores. */
   add(label: string, gt: Mask, pred: Mask): { iou: number; dice: number } {
-    const { intersection, union, areaA, areaB } = overlapCounts(gt, pred);
-    const scores = {
-      iou: union === 0 ? 1 : intersection / union,
-      dice: areaA + areaB === 0 ? 1 : (2 * intersection) / (areaA + areaB),
-    };
+    const scores = scorePair(gt, pred);
     this.addScores(label, scores.iou, scores.dice);
     return scores;
   }

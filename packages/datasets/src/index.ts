@@ -5,6 +5,22 @@
 
 export { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, extractZip, extractZipToTemp } from './archive.js';
 export { type CocoJson, cocoToDataset, datasetToCoco, readCoco, writeCoco } from './coco.js';
+export {
+  cocoSource,
+  DEFAULT_LABEL,
+  type MaskSource,
+  type MaskValue,
+  maskFolderSource,
+  openMaskSource,
+} from './eval-sources.js';
+export {
+  type EvalReport,
+  type EvaluateOptions,
+  evaluate,
+  type ImageScore,
+  type ThresholdRow,
+  writeReport,
+} from './evaluate.js';
 export { detectFormat, readDataset, type WriteOptions, writeDataset } from './formats.js';
 export { readMaskFolders, SINGLE_LABEL, writeMaskFolders } from './mask-folders.js';
 export { maskToSegmentation, segmentationStats, segmentationToMask } from './masks.js';

@@ -1,0 +1,82 @@
+import { UsageError } from '@segkit/core';
+import { evaluate, openMaskSource, writeReport } from '@segkit/datasets';
+import { defineCommand, numberOption, requireOption } from '../command.js';
+
+const numberList = (v: unknown, flag: string): number[] | undefined => {
+  if (typeof v !== 'string') return undefined;
+  const nums = v.split(',').map((x) => Number(x.trim()));
+  if (!nums.length || nums.some((n) => !Number.isFinite(n) || n < 0 || n > 1))
+    throw new UsageError(`${flag} expects numbers in [0, 1] separated by commas, got ${JSON.stringify(v)}`);
+  return nums;
+};
+
+export const evalCommand = defineCommand({
+  name: 'eval',
+  description:
+    'Score predicted masks against ground truth: IoU and Dice per image, mIoU and Dice per label and overall.',
+  options: {
+    pred: {
+      type: 'string',
+      valueName: 'DIR|COCO',
+      description: 'Predictions: a mask folder (<label>/<stem>.png or <stem>.png) or a COCO .json (required)',
+    },
+    gt: { type: 'string', valueName: 'DIR|COCO', description: 'Ground truth, in the same forms (required)' },
+    labels: { type: 'string', valueName: 'a,b', description: 'Only these labels' },
+    thresholds: {
+      type: 'string',
+      valueName: '0.3,0.4,...',
+      description: 'Thresholds to sweep for probability maps',
+      default: '0.3,0.4,0.5,0.6',
+    },
+    threshold: {
+      type: 'string',
+      valueName: 'T',
+      description: 'Threshold for the headline numbers (probability maps)',
+      default: '0.5',
+    },
+    split: {
+      type: 'string',
+      valueName: 'NAME',
+      description: 'Which split this is (val, test, …); a sweep on test is flagged',
+    },
+    images: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'Folder of the original images, for report panels',
+    },
+    out: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'Write report.md, report.json, per_image.csv and panels here',
+    },
+    k: {
+      type: 'string',
+      valueName: 'K',
+      description: 'Panels for the K best and K worst images',
+      default: '3',
+    },
+  },
+  examples: [
+    'segkit eval --pred preds/ --gt gt/ --out report/',
+    'segkit eval --pred probs/ --gt data/coco/annotations.json --split val --thresholds 0.3,0.4,0.5,0.6 --out report/',
+  ],
+  async run({ options, io }) {
+    const predPath = requireOption(options, 'pred', 'segkit eval');
+    const gtPath = requireOption(options, 'gt', 'segkit eval');
+    const images = typeof options.images === 'string' ? options.images : undefined;
+    const [pred, gt] = await Promise.all([openMaskSource(predPath, images), openMaskSource(gtPath, images)]);
+    const report = await evaluate(pred, gt, {
+      ...(typeof options.labels === 'string'
+        ? { labels: options.labels.split(',').map((l) => l.trim()) }
+        : {}),
+      thresholds: numberList(options.thresholds ?? '0.3,0.4,0.5,0.6', '--thresholds')!,
+      threshold: numberOption(options, 'threshold', 0.5, 0, 1),
+      ...(typeof options.split === 'string' ? { split: options.split } : {}),
+    });
+    if (typeof options.out === 'string')
+      await writeReport(report, options.out, pred, gt, { k: numberOption(options, 'k', 3, 0, 100) });
+    const { perImage, ...summary } = report;
+    io.stdout(`${JSON.stringify({ ...summary, perImageCount: perImage.length })}\n`);
+    for (const n of report.notes) io.stderr(`segkit: note: ${n}\n`);
+  },
+});

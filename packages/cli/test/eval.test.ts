@@ -1,0 +1,42 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { maskFromFunction, writeMask } from '@segkit/core';
+import { describe, expect, it } from 'vitest';
+import { tmp } from '../../datasets/test/helpers/generate.js';
+import { cli } from './helpers.js';
+
+describe('segkit eval', () => {
+  it('prints the summary and writes a report', async () => {
+    const gt = tmp();
+    const pred = tmp();
+    await writeMask(
+      join(gt, 'a.png'),
+      maskFromFunction(6, 6, (x) => x < 3),
+    );
+    await writeMask(
+      join(pred, 'a.png'),
+      maskFromFunction(6, 6, (x) => x < 2),
+    );
+    const out = join(tmp(), 'rep');
+    const r = await cli('eval', '--pred', pred, '--gt', gt, '--split', 'val', '--out', out);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.overall).toEqual({ miou: 2 / 3, dice: 0.8, n: 1 });
+    expect(json.perLabel.foreground.n).toBe(1);
+    expect(existsSync(join(out, 'report.md'))).toBe(true);
+  });
+
+  it('rejects bad thresholds and missing inputs on one line', async () => {
+    const gt = tmp();
+    mkdirSync(join(gt, 'x'));
+    expect((await cli('eval', '--pred', gt, '--gt', gt, '--thresholds', '0.3,abc')).stderr).toMatch(
+      /^segkit: E_USAGE: --thresholds/,
+    );
+    expect((await cli('eval', '--pred', '/no/such', '--gt', gt)).stderr).toMatch(
+      /^segkit: E_FILE_NOT_FOUND: /,
+    );
+    expect((await cli('eval', '--gt', gt)).stderr).toMatch(
+      /^segkit: E_USAGE: Missing required option --pred/,
+    );
+  });
+});

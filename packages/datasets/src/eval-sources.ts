@@ -1,0 +1,121 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { DatasetFormatError, FileNotFoundError, loadImage, type Mask, union } from '@segkit/core';
+import { readCoco } from './coco.js';
+import { segmentationToMask } from './masks.js';
+
+/** A prediction or ground truth for one (label, image stem): a binary mask or a probability map (0–1). */
+export type MaskValue =
+  | { kind: 'mask'; mask: Mask }
+  | { kind: 'prob'; width: number; height: number; prob: Float32Array };
+
+/** Masks keyed by `label` and image stem, loaded on demand. */
+export interface MaskSource {
+  keys: { label: string; stem: string }[];
+  load(label: string, stem: string): Promise<MaskValue | undefined>;
+  /** Where the original image of a stem is, when known (for report panels). */
+  imagePath(stem: string): string | undefined;
+}
+
+const stemOf = (f: string) => basename(f, extname(f));
+const keyOf = (label: string, stem: string) => `${label}\n${stem}`;
+
+/** Label used when a mask folder holds `<stem>.png` files directly. */
+export const DEFAULT_LABEL = 'foreground';
+
+/**
+ * A folder of masks: `<label>/<image-stem>.png`, or `<image-stem>.png` directly for a single label.
+ * Pixel values other than 0 and 255 make a file a probability map (value / 255).
+ */
+export function maskFolderSource(dir: string, imagesDir?: string): MaskSource {
+  const files = new Map<string, string>();
+  const keys: MaskSource['keys'] = [];
+  const add = (label: string, path: string) => {
+    const stem = stemOf(path);
+    files.set(keyOf(label, stem), path);
+    keys.push({ label, stem });
+  };
+  for (const e of readdirSync(dir).sort()) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory())
+      for (const f of readdirSync(p)
+        .filter((x) => x.endsWith('.png'))
+        .sort())
+        add(e, join(p, f));
+    else if (e.endsWith('.png')) add(DEFAULT_LABEL, p);
+  }
+  return {
+    keys,
+    async load(label, stem) {
+      const path = files.get(keyOf(label, stem));
+      if (!path) return undefined;
+      const img = await loadImage(path);
+      const n = img.width * img.height;
+      let binary = true;
+      for (let i = 0; i < n && binary; i++) {
+        const v = img.data[i * 3]!;
+        if (v !== 0 && v !== 255) binary = false;
+      }
+      if (binary) {
+        const data = new Uint8Array(n);
+        for (let i = 0; i < n; i++) data[i] = img.data[i * 3]! >= 128 ? 1 : 0;
+        return { kind: 'mask', mask: { width: img.width, height: img.height, data } };
+      }
+      const prob = new Float32Array(n);
+      for (let i = 0; i < n; i++) prob[i] = img.data[i * 3]! / 255;
+      return { kind: 'prob', width: img.width, height: img.height, prob };
+    },
+    imagePath(stem) {
+      if (!imagesDir || !existsSync(imagesDir)) return undefined;
+      const f = readdirSync(imagesDir).find((x) => stemOf(x) === stem);
+      return f ? join(imagesDir, f) : undefined;
+    },
+  };
+}
+
+/** A COCO file (or folder with annotations.json): per image and category name, the union of its masks. */
+export async function cocoSource(path: string): Promise<MaskSource> {
+  const json = statSync(path).isDirectory() ? join(path, 'annotations.json') : path;
+  const ds = await readCoco(json);
+  const catName = new Map(ds.categories.map((c) => [c.id, c.name]));
+  const imageById = new Map(ds.images.map((i) => [i.id, i]));
+  const groups = new Map<string, { image: (typeof ds.images)[number]; anns: typeof ds.annotations }>();
+  for (const a of ds.annotations) {
+    if (!a.segmentation) continue;
+    const image = imageById.get(a.imageId)!;
+    const k = keyOf(catName.get(a.categoryId)!, stemOf(image.file));
+    groups.set(k, { image, anns: [...(groups.get(k)?.anns ?? []), a] });
+  }
+  return {
+    keys: [...groups.keys()].map((k) => {
+      const [label, stem] = k.split('\n') as [string, string];
+      return { label, stem };
+    }),
+    async load(label, stem) {
+      const g = groups.get(keyOf(label, stem));
+      if (!g) return undefined;
+      const mask = g.anns
+        .map((a) => segmentationToMask(a.segmentation!, g.image))
+        .reduce((x, y) => union(x, y));
+      return { kind: 'mask', mask };
+    },
+    imagePath(stem) {
+      const img = ds.images.find((i) => stemOf(i.file) === stem);
+      return img ? join(ds.imageRoot, img.file) : undefined;
+    },
+  };
+}
+
+/** Opens `--pred`/`--gt`: a COCO .json, a folder with annotations.json, or a mask folder. */
+export async function openMaskSource(path: string, imagesDir?: string): Promise<MaskSource> {
+  if (!existsSync(path)) throw new FileNotFoundError(`Not found: ${path}`);
+  if (statSync(path).isFile()) {
+    if (path.endsWith('.json')) return cocoSource(path);
+    throw new DatasetFormatError(`${path} is neither a COCO .json nor a folder of masks`);
+  }
+  if (existsSync(join(path, 'annotations.json'))) return cocoSource(path);
+  return maskFolderSource(
+    existsSync(join(path, 'masks')) ? join(path, 'masks') : path,
+    imagesDir ?? (existsSync(join(path, 'images')) ? join(path, 'images') : undefined),
+  );
+}

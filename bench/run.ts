@@ -1,5 +1,6 @@
 // `npm run bench`: runs every benchmark suite and prints medians. Benchmarks are never timed tests.
 import { coreTargets, runCoreBench } from './core.bench.js';
+import { datasetTargets, runDatasetBench } from './datasets.bench.js';
 import { printTable } from './harness.js';
 import { runSegmentBench, segmentTargets } from './segment.bench.js';
 
@@ -9,3 +10,7 @@ printTable('@segkit/core (median of repeated runs, ms)', await runCoreBench(), c
 const seg = await runSegmentBench();
 printTable('promptable segmentation, fixture SAM (median, ms)', seg.results, segmentTargets);
 for (const n of seg.notes) console.log(n);
+
+const ds = await runDatasetBench();
+printTable('datasets and evaluation (single timed run each, ms)', ds.results, datasetTargets);
+for (const n of ds.notes) console.log(n);

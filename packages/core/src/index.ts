@@ -66,6 +66,7 @@ export {
   rleCounts,
   rleIou,
   rleMerge,
+  rleToCroppedMask,
   rleToMask,
 } from './rle.js';
 export type {

@@ -163,6 +163,34 @@ export function rleToMask(rle: Rle): Mask {
   return { width: w, height: h, data };
 }
 
+/**
+ * Decodes only the part of an RLE inside its bounding box: `{ mask, box }` with the mask at the box's size.
+ * Cost follows the runs and the box area, not the image size.
+ * @example rleToCroppedMask(rle).box // the same as rleBbox(rle)
+ */
+export function rleToCroppedMask(rle: Rle): { mask: Mask; box: Box } {
+  const box = rleBbox(rle);
+  const [bx, by, bw, bh] = box;
+  const data = new Uint8Array(bw * bh);
+  const counts = rleCounts(rle);
+  const h = rle.size[0];
+  let pos = 0;
+  for (let r = 0; r < counts.length; r++) {
+    const len = counts[r]!;
+    if (r & 1) {
+      for (let p = pos, end = pos + len; p < end; ) {
+        const x = Math.floor(p / h);
+        const y = p - x * h;
+        const n = Math.min(end - p, h - y); // the rest of this run in this column
+        for (let k = 0; k < n; k++) data[(y + k - by) * bw + (x - bx)] = 1;
+        p += n;
+      }
+    }
+    pos += len;
+  }
+  return { mask: { width: bw, height: bh, data }, box };
+}
+
 /** Converts an RLE to the compressed string form. */
 export function compressRle(rle: Rle): RleCompressed {
   return { size: [rle.size[0], rle.size[1]], counts: countsToString(rleCounts(rle)) };

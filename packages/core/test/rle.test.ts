@@ -6,6 +6,7 @@ import {
   compressRle,
   countsFromString,
   countsToString,
+  cropMask,
   decompressRle,
   intersection,
   iou,
@@ -20,6 +21,7 @@ import {
   rleBbox,
   rleIou,
   rleMerge,
+  rleToCroppedMask,
   rleToMask,
   union,
 } from '../src/index.js';
@@ -70,6 +72,19 @@ describe('RLE properties', () => {
           );
         },
       ),
+      runs,
+    );
+  });
+
+  it('decoding just the bounding box equals cropping the full decode', () => {
+    fc.assert(
+      fc.property(arbMask(), (m) => {
+        const rle = maskToRle(m);
+        const { mask, box } = rleToCroppedMask(rle);
+        expect(box).toEqual(bbox(m));
+        if (box[2] > 0) expect(masksEqual(mask, cropMask(m, box))).toBe(true);
+        else expect(mask.data.length).toBe(0);
+      }),
       runs,
     );
   });

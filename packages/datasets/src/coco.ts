@@ -7,12 +7,13 @@ import {
   FileNotFoundError,
   type FlatPolygon,
   JsonInvalidError,
+  polygonsToRle,
   type RleCompressed,
   readInput,
   rleCounts,
   writeFileAtomic,
 } from '@segkit/core';
-import { maskToSegmentation, segmentationStats, segmentationToMask } from './masks.js';
+import { segmentationStats, simplePolygonOfRle } from './masks.js';
 import { writeDirectoryAtomic } from './output-dir.js';
 import { safeRelativePath } from './paths.js';
 import { Problems } from './problems.js';
@@ -279,13 +280,15 @@ export function datasetToCoco(ds: Dataset, opts: { rle?: boolean } = {}): CocoJs
       const image = imageById.get(a.imageId)!;
       let segmentation: FlatPolygon[] | RleCompressed | undefined;
       if (a.segmentation) {
-        if ('polygons' in a.segmentation && !opts.rle && !a.iscrowd) segmentation = a.segmentation.polygons;
-        else if ('rle' in a.segmentation && (opts.rle || a.iscrowd)) segmentation = a.segmentation.rle;
-        else {
-          const seg = maskToSegmentation(segmentationToMask(a.segmentation, image), {
-            rle: opts.rle || a.iscrowd,
-          });
-          segmentation = 'rle' in seg ? seg.rle : seg.polygons;
+        const wantRle = opts.rle || a.iscrowd;
+        if ('polygons' in a.segmentation) {
+          segmentation = wantRle
+            ? polygonsToRle(a.segmentation.polygons, image.height, image.width)
+            : a.segmentation.polygons;
+        } else {
+          // An RLE mask goes out as one polygon when that is exact; otherwise its RLE is kept as it is.
+          const poly = wantRle ? undefined : simplePolygonOfRle(a.segmentation.rle);
+          segmentation = poly ? [poly] : a.segmentation.rle;
         }
       }
       return {

@@ -54,6 +54,24 @@ export interface EvaluateOptions {
   split?: string;
 }
 
+/** Scores a probability map thresholded at `t` against a mask in one pass, without building the binary mask. */
+function scoreAt(gt: Mask, v: MaskValue, t: number): { iou: number; dice: number } {
+  if (v.kind === 'mask') return scorePair(gt, v.mask);
+  let inter = 0;
+  let a = 0;
+  let b = 0;
+  const g = gt.data;
+  const p = v.prob;
+  for (let i = 0; i < g.length; i++) {
+    const on = p[i]! >= t ? 1 : 0;
+    a += g[i]!;
+    b += on;
+    inter += g[i]! & on;
+  }
+  const union = a + b - inter;
+  return { iou: union === 0 ? 1 : inter / union, dice: a + b === 0 ? 1 : (2 * inter) / (a + b) };
+}
+
 const binarize = (v: MaskValue, t: number): Mask => {
   if (v.kind === 'mask') return v.mask;
   const data = new Uint8Array(v.prob.length);
@@ -100,12 +118,13 @@ export async function evaluate(
         `Prediction ${label}/${stem} is ${w}×${h} but its ground truth is ${gtMask.width}×${gtMask.height}`,
       );
     }
-    if (value.kind === 'prob') sawProb = true;
-    const s = scorePair(gtMask, binarize(value, headline));
+    const s = scoreAt(gtMask, value, headline);
     main.addScores(label, s.iou, s.dice);
     perImage.push({ image: stem, label, ...s, missing: isMissing });
+    if (value.kind === 'prob') sawProb = true;
     thresholds.forEach((t, k) => {
-      const st = scorePair(gtMask, binarize(value, t));
+      // A binary mask scores the same at every threshold, so only probability maps are rescored.
+      const st = value.kind === 'prob' ? scoreAt(gtMask, value, t) : s;
       sweep[k]!.addScores(label, st.iou, st.dice);
     });
   }

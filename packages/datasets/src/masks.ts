@@ -1,10 +1,16 @@
 import {
+  type Box,
+  bbox,
+  cropMask,
+  type FlatPolygon,
   type Mask,
   maskToPolygons,
   maskToRle,
   polygonsToRle,
+  type RleCompressed,
   rleArea,
   rleBbox,
+  rleToCroppedMask,
   rleToMask,
 } from '@segkit/core';
 import type { Annotation, DatasetImage, Segmentation } from './types.js';
@@ -15,16 +21,35 @@ export function segmentationToMask(seg: Segmentation, image: DatasetImage): Mask
   return rleToMask(polygonsToRle(seg.polygons, image.height, image.width));
 }
 
+/** The single polygon tracing a (cropped) mask exactly when it is one part without holes, shifted by `box`. */
+function singleRing(crop: Mask, box: Box): FlatPolygon | undefined {
+  const rings = maskToPolygons(crop);
+  if (rings.length !== 1 || rings[0]!.type !== 'outer') return undefined;
+  return rings[0]!.points.map((v, i) => v + (i % 2 ? box[1] : box[0]));
+}
+
+/**
+ * The single polygon that represents a mask exactly (one part, no holes), or undefined. Contours are traced on
+ * the mask's bounding-box crop only, so the cost follows the object's size, not the image's.
+ */
+export function simplePolygon(mask: Mask): FlatPolygon | undefined {
+  const box = bbox(mask);
+  return box[2] === 0 ? undefined : singleRing(cropMask(mask, box), box);
+}
+
+/** {@link simplePolygon} for an RLE, decoding only its bounding box. */
+export function simplePolygonOfRle(rle: RleCompressed): FlatPolygon | undefined {
+  const { mask, box } = rleToCroppedMask(rle);
+  return box[2] === 0 ? undefined : singleRing(mask, box);
+}
+
 /**
  * The most faithful COCO form of a mask: a single polygon when the mask is one part without holes
  * (its pixel-corner ring rasterises back exactly, also in pycocotools), otherwise RLE.
  */
 export function maskToSegmentation(mask: Mask, opts: { rle?: boolean } = {}): Segmentation {
-  if (!opts.rle) {
-    const rings = maskToPolygons(mask);
-    if (rings.length === 1 && rings[0]!.type === 'outer') return { polygons: [rings[0]!.points] };
-  }
-  return { rle: maskToRle(mask) };
+  const poly = opts.rle ? undefined : simplePolygon(mask);
+  return poly ? { polygons: [poly] } : { rle: maskToRle(mask) };
 }
 
 /** Area and bbox of a segmentation, computed exactly on its RLE. */

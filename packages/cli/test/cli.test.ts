@@ -23,6 +23,9 @@ const commands = [
   ['models', 'rm'],
   ['dataset'],
   ['dataset', 'convert'],
+  ['dataset', 'manifest'],
+  ['dataset', 'merge'],
+  ['dataset', 'split'],
   ['eval'],
 ];
 

@@ -38,3 +38,27 @@ describe('segkit dataset convert', () => {
     expect(existsSync(join(parent, 'o'))).toBe(false);
   });
 });
+
+describe('segkit dataset manifest / split / merge', () => {
+  it('writes a manifest, re-splits it reproducibly and prints the count table', async () => {
+    const src = await maskFolderDataset();
+    const dir = tmp();
+    expect((await cli('dataset', 'manifest', src, '-o', join(dir, 'm.csv'))).code).toBe(0);
+    const a = await cli('dataset', 'split', join(dir, 'm.csv'), '-o', join(dir, 's1.csv'), '--seed', '7');
+    const b = await cli('dataset', 'split', join(dir, 'm.csv'), '-o', join(dir, 's2.csv'), '--seed', '7');
+    expect(b.stdout).toBe(a.stdout);
+    expect(a.stdout).toMatch(/^label +train +val +test\ncat /);
+    expect(a.stdout).toMatch(/images +\d+ +\d+ +\d+\n$/);
+    expect(readFileSync(join(dir, 's1.csv'), 'utf8')).toBe(readFileSync(join(dir, 's2.csv'), 'utf8'));
+    const merged = await cli('dataset', 'merge', join(dir, 'm.csv'), src, '-o', join(dir, 'merged.csv'));
+    expect(merged.code).toBe(0);
+    expect(readFileSync(join(dir, 'merged.csv'), 'utf8').trim().split('\n')).toHaveLength(4);
+  });
+
+  it('rejects bad ratios on one line', async () => {
+    const src = await maskFolderDataset();
+    expect(
+      (await cli('dataset', 'split', src, '-o', join(tmp(), 's.csv'), '--ratios', '70,30')).stderr,
+    ).toMatch(/^segkit: E_USAGE: --ratios/);
+  });
+});

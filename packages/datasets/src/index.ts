@@ -22,11 +22,21 @@ export {
   writeReport,
 } from './evaluate.js';
 export { detectFormat, readDataset, type WriteOptions, writeDataset } from './formats.js';
+export {
+  buildManifest,
+  MANIFEST_COLUMNS,
+  type ManifestRow,
+  manifestToCsv,
+  mergeManifests,
+  readManifest,
+  writeManifest,
+} from './manifest.js';
 export { readMaskFolders, SINGLE_LABEL, writeMaskFolders } from './mask-folders.js';
 export { maskToSegmentation, segmentationStats, segmentationToMask } from './masks.js';
 export { listFiles, writeDirectoryAtomic } from './output-dir.js';
 export { safeRelativePath } from './paths.js';
 export { type Problem, Problems } from './problems.js';
+export { SPLITS, type SplitItem, type SplitName, splitItems, splitTable } from './split.js';
 export type {
   Annotation,
   AnnotationSource,

@@ -6,6 +6,8 @@ export interface DatasetImage {
   file: string;
   width: number;
   height: number;
+  /** The split this image belongs to, when the source says (Roboflow folders, manifests). */
+  split?: string;
 }
 
 export interface Category {

@@ -1,6 +1,21 @@
-import { DatasetFormatError } from '@segkit/core';
-import { DATASET_FORMATS, type DatasetFormat, readDataset, writeDataset } from '@segkit/datasets';
-import { defineCommand, eager, requireOption } from '../command.js';
+import { join } from 'node:path';
+import { DatasetFormatError, UsageError } from '@segkit/core';
+import {
+  buildManifest,
+  DATASET_FORMATS,
+  type DatasetFormat,
+  detectFormat,
+  type ManifestRow,
+  mergeManifests,
+  readDataset,
+  readManifest,
+  SPLITS,
+  splitItems,
+  splitTable,
+  writeDataset,
+  writeManifest,
+} from '@segkit/datasets';
+import { defineCommand, eager, numberOption, requireOption } from '../command.js';
 
 const asFormat = (v: unknown, flag: string): DatasetFormat | undefined => {
   if (v === undefined) return undefined;
@@ -52,8 +67,121 @@ const convert = defineCommand({
   },
 });
 
+/** Rows of a manifest CSV, or a manifest built from a dataset folder. */
+async function rowsOf(path: string): Promise<ManifestRow[]> {
+  if (path.endsWith('.csv')) return readManifest(path);
+  const format = detectFormat(path);
+  const ds = await readDataset(path, format);
+  return buildManifest(ds, {
+    source: path,
+    relativeTo: path,
+    ...(format === 'masks' ? { maskRoot: join(path, 'masks') } : {}),
+  });
+}
+
+const manifest = defineCommand({
+  name: 'manifest',
+  description:
+    'Write a CSV manifest: one row per (image, label) with image_id, image_path, mask_path, label, split, source_dataset.',
+  positionals: [{ name: 'dataset', description: 'A dataset folder or COCO .json' }],
+  options: {
+    output: { type: 'string', short: 'o', valueName: 'manifest.csv', description: 'Output CSV (required)' },
+  },
+  examples: ['segkit dataset manifest data/masks -o manifest.csv'],
+  async run({ positionals, options, io }) {
+    const out = requireOption(options, 'output', 'segkit dataset manifest');
+    const rows = await rowsOf(positionals[0]!);
+    await writeManifest(rows, out);
+    io.stderr(`wrote ${out} (${rows.length} rows)\n`);
+  },
+});
+
+const merge = defineCommand({
+  name: 'merge',
+  description:
+    'Merge manifests (CSV files or dataset folders) into one; identical repeats are dropped, conflicts are errors.',
+  positionals: [{ name: 'manifest', description: 'Two or more manifests or datasets', variadic: true }],
+  options: {
+    output: { type: 'string', short: 'o', valueName: 'merged.csv', description: 'Output CSV (required)' },
+  },
+  examples: ['segkit dataset merge a.csv b.csv -o merged.csv'],
+  async run({ positionals, options, io }) {
+    const out = requireOption(options, 'output', 'segkit dataset merge');
+    if (positionals.length < 2) throw new UsageError('merge needs at least two manifests');
+    const rows = mergeManifests(
+      await Promise.all(positionals.map(async (p) => ({ name: p, rows: await rowsOf(p) }))),
+    );
+    await writeManifest(rows, out);
+    io.stderr(`wrote ${out} (${rows.length} rows from ${positionals.length} inputs)\n`);
+  },
+});
+
+const split = defineCommand({
+  name: 'split',
+  description:
+    'Re-split by image into train/val/test: seeded, reproducible, keeping every label in every split when possible.',
+  positionals: [{ name: 'manifest', description: 'A manifest CSV or a dataset folder' }],
+  options: {
+    output: {
+      type: 'string',
+      short: 'o',
+      valueName: 'split.csv',
+      description: 'Output manifest CSV with the split column (required)',
+    },
+    seed: { type: 'string', valueName: 'N', default: '42', description: 'Random seed' },
+    ratios: {
+      type: 'string',
+      valueName: '70,15,15',
+      default: '70,15,15',
+      description: 'train,val,test proportions',
+    },
+  },
+  examples: ['segkit dataset split manifest.csv -o split.csv --seed 42 --ratios 70,15,15'],
+  async run({ positionals, options, io }) {
+    const out = requireOption(options, 'output', 'segkit dataset split');
+    const seed = numberOption(options, 'seed', 42, 0, 2 ** 32 - 1);
+    const ratios = String(options.ratios ?? '70,15,15')
+      .split(',')
+      .map(Number);
+    if (
+      ratios.length !== 3 ||
+      ratios.some((r) => !Number.isFinite(r) || r < 0) ||
+      ratios.every((r) => r === 0)
+    ) {
+      throw new UsageError(
+        `--ratios expects three non-negative numbers like 70,15,15, got ${JSON.stringify(options.ratios)}`,
+      );
+    }
+    const rows = await rowsOf(positionals[0]!);
+    const byImage = new Map<string, string[]>();
+    for (const r of rows) byImage.set(r.image_path, [...(byImage.get(r.image_path) ?? []), r.label]);
+    const items = [...byImage].map(([id, labels]) => ({ id, labels }));
+    const assignment = splitItems(items, { seed, ratios: ratios as [number, number, number] });
+    await writeManifest(
+      rows.map((r) => ({ ...r, split: assignment.get(r.image_path)! })),
+      out,
+    );
+    const table = splitTable(items, assignment);
+    const width = Math.max(5, ...table.labels.map((l) => l.length));
+    io.stdout(`${'label'.padEnd(width)}  ${SPLITS.map((s) => s.padStart(6)).join('')}\n`);
+    for (const l of table.labels)
+      io.stdout(
+        `${l.padEnd(width)}  ${SPLITS.map((s) => String(table.counts[s][l]).padStart(6)).join('')}\n`,
+      );
+    io.stdout(
+      `${'images'.padEnd(width)}  ${SPLITS.map((s) => String(table.images[s]).padStart(6)).join('')}\n`,
+    );
+    io.stderr(`wrote ${out} (seed ${seed})\n`);
+  },
+});
+
 export const datasetCommand = defineCommand({
   name: 'dataset',
-  description: 'Work with datasets: convert between formats.',
-  subcommands: { convert: eager(convert) },
+  description: 'Work with datasets: convert between formats, write, merge and re-split CSV manifests.',
+  subcommands: {
+    convert: eager(convert),
+    manifest: eager(manifest),
+    merge: eager(merge),
+    split: eager(split),
+  },
 });

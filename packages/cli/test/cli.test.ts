@@ -26,6 +26,7 @@ const commands = [
   ['dataset', 'manifest'],
   ['dataset', 'merge'],
   ['dataset', 'split'],
+  ['dataset', 'build-seg'],
   ['eval'],
 ];
 

@@ -62,3 +62,23 @@ describe('segkit dataset manifest / split / merge', () => {
     ).toMatch(/^segkit: E_USAGE: --ratios/);
   });
 });
+
+describe('segkit dataset build-seg', () => {
+  it('builds masks from the boxes of a YOLO detection dataset with classic, reporting the summary', async () => {
+    const { encodeImage } = await import('@segkit/core');
+    const { scene } = await import('../../models/test/helpers/shapes.js');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const src = tmp();
+    mkdirSync(join(src, 'images'));
+    mkdirSync(join(src, 'labels'));
+    writeFileSync(join(src, 'images/s.png'), await encodeImage(scene().image, 'png'));
+    writeFileSync(join(src, 'data.yaml'), 'names: [shape]\n');
+    writeFileSync(join(src, 'labels/s.txt'), '0 0.225 0.3167 0.275 0.3333\n'); // around the first red rectangle
+    const out = join(tmp(), 'seg');
+    const r = await cli('dataset', 'build-seg', src, '--out', out, '--model', 'classic');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ images: 1, masks: 1, fallbacks: 0, model: 'classic' });
+    expect(r.stderr).toMatch(/wrote .*: 1 images, 1 masks, 0 fallbacks to the box/);
+    expect(existsSync(join(out, 'annotations.json'))).toBe(true);
+  });
+});

@@ -4,6 +4,7 @@
  */
 
 export { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, extractZip, extractZipToTemp } from './archive.js';
+export { type BuildSegOptions, type BuildSegSummary, buildSegmentation } from './build-seg.js';
 export { type CocoJson, cocoToDataset, datasetToCoco, readCoco, writeCoco } from './coco.js';
 export {
   cocoSource,

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { DatasetFormatError, UsageError } from '@segkit/core';
+import { DatasetFormatError, progressBar, UsageError } from '@segkit/core';
 import {
   buildManifest,
+  buildSegmentation,
   DATASET_FORMATS,
   type DatasetFormat,
   detectFormat,
@@ -175,6 +176,60 @@ const split = defineCommand({
   },
 });
 
+const buildSeg = defineCommand({
+  name: 'build-seg',
+  description:
+    'Turn a box dataset into a segmentation dataset by prompting a segmenter with every box (resumable).',
+  positionals: [
+    { name: 'bbox-dataset', description: 'A COCO, YOLO or other dataset with boxes (never modified)' },
+  ],
+  options: {
+    out: { type: 'string', valueName: 'DIR', description: 'The new COCO dataset folder (required)' },
+    model: {
+      type: 'string',
+      valueName: 'NAME',
+      description: 'sam, classic, sam2-tiny, a repo or a folder (default: sam if downloaded, else classic)',
+    },
+    'score-threshold': {
+      type: 'string',
+      valueName: 'S',
+      default: '0',
+      description: 'Masks scoring below S fall back to the box',
+    },
+    simplify: {
+      type: 'string',
+      valueName: 'PX',
+      default: '1.5',
+      description: 'Polygon simplification tolerance in pixels',
+    },
+    'min-area': {
+      type: 'string',
+      valueName: 'PX',
+      default: '0',
+      description: 'Masks smaller than this fall back to the box',
+    },
+    workers: { type: 'string', valueName: 'N', default: '1', description: 'Images processed concurrently' },
+  },
+  examples: ['segkit dataset build-seg data/yolo-boxes --out data/seg --model classic --simplify 1.5'],
+  async run({ positionals, options, io }) {
+    const out = requireOption(options, 'out', 'segkit dataset build-seg');
+    const ds = await readDataset(positionals[0]!);
+    const summary = await buildSegmentation(ds, out, {
+      ...(typeof options.model === 'string' ? { model: options.model } : {}),
+      scoreThreshold: numberOption(options, 'score-threshold', 0, 0, 1),
+      simplify: numberOption(options, 'simplify', 1.5, 0),
+      minArea: numberOption(options, 'min-area', 0, 0),
+      workers: numberOption(options, 'workers', 1, 1, 64),
+      progress: progressBar('build-seg images', { unit: 'items' }),
+      onNotice: (m) => io.stderr(`segkit: note: ${m}\n`),
+    });
+    io.stdout(`${JSON.stringify(summary)}\n`);
+    io.stderr(
+      `wrote ${out}: ${summary.images} images, ${summary.masks} masks, ${summary.fallbacks} fallbacks to the box${summary.resumed ? `, ${summary.resumed} images resumed` : ''}, ${summary.seconds.toFixed(1)} s (${summary.model})\n`,
+    );
+  },
+});
+
 export const datasetCommand = defineCommand({
   name: 'dataset',
   description: 'Work with datasets: convert between formats, write, merge and re-split CSV manifests.',
@@ -183,5 +238,6 @@ export const datasetCommand = defineCommand({
     manifest: eager(manifest),
     merge: eager(merge),
     split: eager(split),
+    'build-seg': eager(buildSeg),
   },
 });

@@ -4,6 +4,7 @@ import { DatasetFormatError, FileNotFoundError } from '@segkit/core';
 import { type ArchiveLimits, extractZipToTemp } from './archive.js';
 import { readCoco, writeCoco } from './coco.js';
 import { readMaskFolders, writeMaskFolders } from './mask-folders.js';
+import { isRoboflow, readRoboflow } from './roboflow.js';
 import type { Dataset, DatasetFormat } from './types.js';
 import { DATASET_FORMATS } from './types.js';
 import { readYolo, writeYolo } from './yolo.js';
@@ -31,7 +32,7 @@ export function detectFormat(path: string): DatasetFormat {
     throw new DatasetFormatError(`${path} is a file but not a COCO .json`);
   }
   const has = (f: string) => existsSync(join(path, f));
-  if (has('annotations.json') || has('_annotations.coco.json')) return 'coco';
+  if (has('annotations.json') || has('_annotations.coco.json') || isRoboflow(path)) return 'coco';
   if (has('labels') && has('images')) {
     // Boxes have 5 numbers per line; polygons have at least 7.
     const line = firstLabelLine(path);
@@ -63,6 +64,8 @@ export async function readDataset(
   }
   const f = format ?? detectFormat(path);
   if (f === 'coco') {
+    if (statSync(path).isDirectory() && !existsSync(join(path, 'annotations.json')) && isRoboflow(path))
+      return readRoboflow(path);
     const json = statSync(path).isFile()
       ? path
       : existsSync(join(path, 'annotations.json'))

@@ -37,6 +37,7 @@ export { maskToSegmentation, segmentationStats, segmentationToMask } from './mas
 export { listFiles, writeDirectoryAtomic } from './output-dir.js';
 export { safeRelativePath } from './paths.js';
 export { type Problem, Problems } from './problems.js';
+export { isRoboflow, ROBOFLOW_SPLITS, readRoboflow } from './roboflow.js';
 export { SPLITS, type SplitItem, type SplitName, splitItems, splitTable } from './split.js';
 export type {
   Annotation,

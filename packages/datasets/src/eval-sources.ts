@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { DatasetFormatError, FileNotFoundError, loadImage, type Mask, union } from '@segkit/core';
 import { readCoco } from './coco.js';
+import { readManifest } from './manifest.js';
 import { segmentationToMask } from './masks.js';
 
 /** A prediction or ground truth for one (label, image stem): a binary mask or a probability map (0–1). */
@@ -19,6 +20,25 @@ export interface MaskSource {
 
 const stemOf = (f: string) => basename(f, extname(f));
 const keyOf = (label: string, stem: string) => `${label}\n${stem}`;
+
+/** Reads a mask PNG as a binary mask, or as a probability map (value / 255) when it holds other values than 0 and 255. */
+async function loadMaskFile(path: string): Promise<MaskValue> {
+  const img = await loadImage(path);
+  const n = img.width * img.height;
+  let binary = true;
+  for (let i = 0; i < n && binary; i++) {
+    const v = img.data[i * 3]!;
+    if (v !== 0 && v !== 255) binary = false;
+  }
+  if (binary) {
+    const data = new Uint8Array(n);
+    for (let i = 0; i < n; i++) data[i] = img.data[i * 3]! >= 128 ? 1 : 0;
+    return { kind: 'mask', mask: { width: img.width, height: img.height, data } };
+  }
+  const prob = new Float32Array(n);
+  for (let i = 0; i < n; i++) prob[i] = img.data[i * 3]! / 255;
+  return { kind: 'prob', width: img.width, height: img.height, prob };
+}
 
 /** Label used when a mask folder holds `<stem>.png` files directly. */
 export const DEFAULT_LABEL = 'foreground';
@@ -48,22 +68,7 @@ export function maskFolderSource(dir: string, imagesDir?: string): MaskSource {
     keys,
     async load(label, stem) {
       const path = files.get(keyOf(label, stem));
-      if (!path) return undefined;
-      const img = await loadImage(path);
-      const n = img.width * img.height;
-      let binary = true;
-      for (let i = 0; i < n && binary; i++) {
-        const v = img.data[i * 3]!;
-        if (v !== 0 && v !== 255) binary = false;
-      }
-      if (binary) {
-        const data = new Uint8Array(n);
-        for (let i = 0; i < n; i++) data[i] = img.data[i * 3]! >= 128 ? 1 : 0;
-        return { kind: 'mask', mask: { width: img.width, height: img.height, data } };
-      }
-      const prob = new Float32Array(n);
-      for (let i = 0; i < n; i++) prob[i] = img.data[i * 3]! / 255;
-      return { kind: 'prob', width: img.width, height: img.height, prob };
+      return path ? loadMaskFile(path) : undefined;
     },
     imagePath(stem) {
       if (!imagesDir || !existsSync(imagesDir)) return undefined;
@@ -106,11 +111,34 @@ export async function cocoSource(path: string): Promise<MaskSource> {
   };
 }
 
-/** Opens `--pred`/`--gt`: a COCO .json, a folder with annotations.json, or a mask folder. */
+/**
+ * A CSV manifest: each row's `mask_path` is the mask of (`label`, stem of `image_path`); paths are relative to the
+ * manifest's folder. Optionally only the rows of one split.
+ */
+export async function manifestSource(csv: string, split?: string): Promise<MaskSource> {
+  const base = dirname(csv);
+  const rows = (await readManifest(csv)).filter((r) => r.mask_path && (!split || r.split === split));
+  const folder = maskFolderSource(base);
+  const files = new Map(rows.map((r) => [keyOf(r.label, stemOf(r.image_path)), r]));
+  return {
+    keys: rows.map((r) => ({ label: r.label, stem: stemOf(r.image_path) })),
+    async load(label, stem) {
+      const row = files.get(keyOf(label, stem));
+      return row ? loadMaskFile(join(base, row.mask_path)) : undefined;
+    },
+    imagePath(stem) {
+      const row = rows.find((r) => stemOf(r.image_path) === stem);
+      return row ? join(base, row.image_path) : folder.imagePath(stem);
+    },
+  };
+}
+
+/** Opens `--pred`/`--gt`: a COCO .json, a folder with annotations.json, a manifest .csv, or a mask folder. */
 export async function openMaskSource(path: string, imagesDir?: string): Promise<MaskSource> {
   if (!existsSync(path)) throw new FileNotFoundError(`Not found: ${path}`);
   if (statSync(path).isFile()) {
     if (path.endsWith('.json')) return cocoSource(path);
+    if (path.endsWith('.csv')) return manifestSource(path);
     throw new DatasetFormatError(`${path} is neither a COCO .json nor a folder of masks`);
   }
   if (existsSync(join(path, 'annotations.json'))) return cocoSource(path);

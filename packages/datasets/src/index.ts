@@ -9,6 +9,7 @@ export { type CocoJson, cocoToDataset, datasetToCoco, readCoco, writeCoco } from
 export {
   cocoSource,
   DEFAULT_LABEL,
+  manifestSource,
   type MaskSource,
   type MaskValue,
   maskFolderSource,

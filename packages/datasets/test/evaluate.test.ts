@@ -134,3 +134,25 @@ describe('evaluate', () => {
     });
   });
 });
+
+describe('evaluate against a manifest', () => {
+  it('reads ground truth from a CSV manifest (optionally one split)', async () => {
+    const { buildManifest, readDataset, writeManifest, manifestSource } = await import('../src/index.js');
+    const { maskFolderDataset } = await import('./helpers/generate.js');
+    const src = await maskFolderDataset();
+    const rows = buildManifest(await readDataset(src), { relativeTo: src, maskRoot: join(src, 'masks') }).map(
+      (r, i) => ({ ...r, split: i === 0 ? 'test' : 'train' }),
+    );
+    await writeManifest(rows, join(src, 'm.csv'));
+    const perfect = await evaluate(
+      maskFolderSource(join(src, 'masks')),
+      await openMaskSource(join(src, 'm.csv')),
+    );
+    expect(perfect.overall).toEqual({ miou: 1, dice: 1, n: 3 });
+    const testOnly = await evaluate(
+      maskFolderSource(join(src, 'masks')),
+      await manifestSource(join(src, 'm.csv'), 'test'),
+    );
+    expect(testOnly.overall.n).toBe(1);
+  });
+});

@@ -117,3 +117,22 @@ export function numberOption(
   }
   return n;
 }
+
+/**
+ * Parses a comma-separated list of numbers ("x,y", "0.3,0.4", "70,15,15"), or throws `E_USAGE` naming the flag and
+ * what it expects. Empty items are errors, not zeros.
+ */
+export function numberList(
+  value: string,
+  flag: string,
+  rule: { what: string; count?: number; min?: number; max?: number },
+): number[] {
+  const parts = value.split(',').map((v) => v.trim());
+  const nums = parts.map(Number);
+  const bad =
+    (rule.count !== undefined && parts.length !== rule.count) ||
+    parts.some((p) => p === '') ||
+    nums.some((n) => !Number.isFinite(n) || n < (rule.min ?? -Infinity) || n > (rule.max ?? Infinity));
+  if (bad) throw new UsageError(`${flag} expects ${rule.what}, got ${JSON.stringify(value)}`);
+  return nums;
+}

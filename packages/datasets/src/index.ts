@@ -9,9 +9,9 @@ export { type CocoJson, cocoToDataset, datasetToCoco, readCoco, writeCoco } from
 export {
   cocoSource,
   DEFAULT_LABEL,
-  manifestSource,
   type MaskSource,
   type MaskValue,
+  manifestSource,
   maskFolderSource,
   openMaskSource,
 } from './eval-sources.js';

@@ -16,7 +16,7 @@ import {
   writeDataset,
   writeManifest,
 } from '@segkit/datasets';
-import { defineCommand, eager, numberOption, requireOption } from '../command.js';
+import { defineCommand, eager, numberList, numberOption, requireOption } from '../command.js';
 
 const asFormat = (v: unknown, flag: string): DatasetFormat | undefined => {
   if (v === undefined) return undefined;
@@ -141,18 +141,12 @@ const split = defineCommand({
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit dataset split');
     const seed = numberOption(options, 'seed', 42, 0, 2 ** 32 - 1);
-    const ratios = String(options.ratios ?? '70,15,15')
-      .split(',')
-      .map(Number);
-    if (
-      ratios.length !== 3 ||
-      ratios.some((r) => !Number.isFinite(r) || r < 0) ||
-      ratios.every((r) => r === 0)
-    ) {
-      throw new UsageError(
-        `--ratios expects three non-negative numbers like 70,15,15, got ${JSON.stringify(options.ratios)}`,
-      );
-    }
+    const ratios = numberList(String(options.ratios ?? '70,15,15'), '--ratios', {
+      count: 3,
+      min: 0,
+      what: 'three non-negative numbers like 70,15,15',
+    });
+    if (ratios.every((r) => r === 0)) throw new UsageError('--ratios cannot all be 0');
     const rows = await rowsOf(positionals[0]!);
     const byImage = new Map<string, string[]>();
     for (const r of rows) byImage.set(r.image_path, [...(byImage.get(r.image_path) ?? []), r.label]);

@@ -1,14 +1,5 @@
-import { UsageError } from '@segkit/core';
 import { evaluate, openMaskSource, writeReport } from '@segkit/datasets';
-import { defineCommand, numberOption, requireOption } from '../command.js';
-
-const numberList = (v: unknown, flag: string): number[] | undefined => {
-  if (typeof v !== 'string') return undefined;
-  const nums = v.split(',').map((x) => Number(x.trim()));
-  if (!nums.length || nums.some((n) => !Number.isFinite(n) || n < 0 || n > 1))
-    throw new UsageError(`${flag} expects numbers in [0, 1] separated by commas, got ${JSON.stringify(v)}`);
-  return nums;
-};
+import { defineCommand, numberList, numberOption, requireOption } from '../command.js';
 
 export const evalCommand = defineCommand({
   name: 'eval',
@@ -69,7 +60,11 @@ export const evalCommand = defineCommand({
       ...(typeof options.labels === 'string'
         ? { labels: options.labels.split(',').map((l) => l.trim()) }
         : {}),
-      thresholds: numberList(options.thresholds ?? '0.3,0.4,0.5,0.6', '--thresholds')!,
+      thresholds: numberList(String(options.thresholds ?? '0.3,0.4,0.5,0.6'), '--thresholds', {
+        min: 0,
+        max: 1,
+        what: 'numbers in [0, 1] separated by commas',
+      }),
       threshold: numberOption(options, 'threshold', 0.5, 0, 1),
       ...(typeof options.split === 'string' ? { split: options.split } : {}),
     });

@@ -18,26 +18,22 @@ import {
   Segmenter,
   type SegmentResult,
 } from '@segkit/models';
-import { defineCommand, numberOption, type OptionValues, requireOption } from '../command.js';
+import { defineCommand, numberList, numberOption, type OptionValues, requireOption } from '../command.js';
 import { jsonLine } from '../util.js';
 import { maxPixelsOption } from './images.js';
 
-function parseNumbers(value: string, count: number, flag: string): number[] {
-  const parts = value.split(',').map((v) => v.trim());
-  const nums = parts.map(Number);
-  if (parts.length !== count || parts.some((p) => p === '') || nums.some((n) => !Number.isFinite(n))) {
-    throw new UsageError(
-      `${flag} expects ${count === 2 ? 'x,y' : 'x,y,w,h'} numbers, got ${JSON.stringify(value)}`,
-    );
-  }
-  return nums;
-}
-
 /** Builds the prompt from --point, --negative and --box. */
 export function promptFromOptions(options: OptionValues): Prompt | undefined {
-  const pos = ((options.point as string[] | undefined) ?? []).map((v) => parseNumbers(v, 2, '--point'));
-  const neg = ((options.negative as string[] | undefined) ?? []).map((v) => parseNumbers(v, 2, '--negative'));
-  const box = typeof options.box === 'string' ? (parseNumbers(options.box, 4, '--box') as Box) : undefined;
+  const pos = ((options.point as string[] | undefined) ?? []).map((v) =>
+    numberList(v, '--point', { count: 2, what: 'x,y numbers' }),
+  );
+  const neg = ((options.negative as string[] | undefined) ?? []).map((v) =>
+    numberList(v, '--negative', { count: 2, what: 'x,y numbers' }),
+  );
+  const box =
+    typeof options.box === 'string'
+      ? (numberList(options.box, '--box', { count: 4, what: 'x,y,w,h numbers' }) as Box)
+      : undefined;
   const points: LabeledPoint[] = [
     ...pos.map((p) => ({ point: p as [number, number], label: 1 as const })),
     ...neg.map((p) => ({ point: p as [number, number], label: 0 as const })),

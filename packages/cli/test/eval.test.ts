@@ -29,9 +29,11 @@ describe('segkit eval', () => {
   it('rejects bad thresholds and missing inputs on one line', async () => {
     const gt = tmp();
     mkdirSync(join(gt, 'x'));
-    expect((await cli('eval', '--pred', gt, '--gt', gt, '--thresholds', '0.3,abc')).stderr).toMatch(
-      /^segkit: E_USAGE: --thresholds/,
-    );
+    for (const bad of ['0.3,abc', '0.3,', '1.5']) {
+      expect((await cli('eval', '--pred', gt, '--gt', gt, '--thresholds', bad)).stderr).toMatch(
+        /^segkit: E_USAGE: --thresholds/,
+      );
+    }
     expect((await cli('eval', '--pred', '/no/such', '--gt', gt)).stderr).toMatch(
       /^segkit: E_FILE_NOT_FOUND: /,
     );

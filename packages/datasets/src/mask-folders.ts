@@ -3,6 +3,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative } from 'node:path';
 import {
   DatasetFormatError,
+  DatasetInvalidError,
   imageSize,
   type Mask,
   MaskSizeMismatchError,
@@ -90,6 +91,16 @@ export async function readMaskFolders(dir: string): Promise<Dataset> {
 
 /** Writes `images/` and `masks/<label>/<image-stem>.png`: per image and label, the union of its masks. */
 export async function writeMaskFolders(ds: Dataset, out: string): Promise<void> {
+  // The layout is flat (images/<stem>.*, masks/<label>/<stem>.png): two images with one stem would overwrite.
+  const byStem = new Map<string, string>();
+  for (const img of ds.images) {
+    const other = byStem.get(stem(img.file));
+    if (other)
+      throw new DatasetInvalidError(
+        `${other} and ${img.file} share the name ${stem(img.file)}; the masks format needs unique image names (convert to coco instead)`,
+      );
+    byStem.set(stem(img.file), img.file);
+  }
   const catName = new Map(ds.categories.map((c) => [c.id, c.name]));
   await writeDirectoryAtomic(out, async (dir) => {
     const merged = new Map<string, { img: DatasetImage; label: string; mask: Mask }>();

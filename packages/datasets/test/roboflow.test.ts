@@ -75,5 +75,13 @@ describe('Roboflow COCO-segmentation layout', () => {
     const out = join(tmp(), 'coco');
     await writeDataset(ds, out, 'coco');
     expect((await readDataset(out)).images.map((i) => i.file)).toEqual(['train/img.png', 'valid/img.png']);
+    // Flattening both img.png files into masks/<label>/img.png would overwrite one: refused, nothing written.
+    const flat = join(tmp(), 'masks');
+    await expect(writeDataset(ds, flat, 'masks')).rejects.toMatchObject({
+      code: 'E_DATASET_INVALID',
+      message: expect.stringContaining('share the name img'),
+    });
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(flat)).toBe(false);
   });
 });

@@ -9,6 +9,10 @@ export const rootCommand = defineCommand({
       summary: 'Segment the object at a click or in a box (SAM, SAM 2, classic)',
       load: async () => (await import('./commands/segment.js')).segmentCommand,
     },
+    text: {
+      summary: 'Segment what text prompts describe (CLIPSeg)',
+      load: async () => (await import('./commands/text.js')).textCommand,
+    },
     models: {
       summary: 'List, pull, import, locate and remove models',
       load: async () => (await import('./commands/models.js')).modelsCommand,

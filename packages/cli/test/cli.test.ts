@@ -15,6 +15,7 @@ const commands = [
   ['cutout'],
   ['overlay'],
   ['segment'],
+  ['text'],
   ['models'],
   ['models', 'list'],
   ['models', 'pull'],

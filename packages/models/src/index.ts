@@ -30,6 +30,16 @@ export {
   removeModel,
   requireModel,
 } from './store.js';
+export {
+  MAX_PROMPTS,
+  type PromptSet,
+  readPromptSet,
+  segmentText,
+  slug,
+  type TextSegment,
+  type TextSegmentOptions,
+  toPromptSet,
+} from './text-segment.js';
 export type {
   Dtype,
   LabeledPoint,

@@ -57,3 +57,42 @@ export function logitsToMask(
   }
   return { width: ow, height: oh, data };
 }
+
+/** Bilinear resize of a single-channel float map, sampling at pixel centres (values are clamped at the borders). */
+export function resizeBilinear(
+  src: Float32Array,
+  sw: number,
+  sh: number,
+  dw: number,
+  dh: number,
+): Float32Array {
+  const out = new Float32Array(dw * dh);
+  const table = (n: number, s: number) => {
+    const i0 = new Int32Array(n);
+    const i1 = new Int32Array(n);
+    const w = new Float32Array(n);
+    for (let k = 0; k < n; k++) {
+      const g = Math.min(Math.max(((k + 0.5) * s) / n - 0.5, 0), s - 1);
+      i0[k] = Math.floor(g);
+      i1[k] = Math.min(i0[k]! + 1, s - 1);
+      w[k] = g - i0[k]!;
+    }
+    return { i0, i1, w };
+  };
+  const X = table(dw, sw);
+  const Y = table(dh, sh);
+  for (let y = 0; y < dh; y++) {
+    const ra = Y.i0[y]! * sw;
+    const rb = Y.i1[y]! * sw;
+    const wy = Y.w[y]!;
+    for (let x = 0; x < dw; x++) {
+      const xa = X.i0[x]!;
+      const xb = X.i1[x]!;
+      const wx = X.w[x]!;
+      const top = src[ra + xa]! * (1 - wx) + src[ra + xb]! * wx;
+      const bottom = src[rb + xa]! * (1 - wx) + src[rb + xb]! * wx;
+      out[y * dw + x] = top * (1 - wy) + bottom * wy;
+    }
+  }
+  return out;
+}

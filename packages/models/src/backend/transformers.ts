@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   AutoProcessor,
+  AutoTokenizer,
+  CLIPSegForImageSegmentation,
   env,
   RawImage as HfImage,
   Sam2Model,
@@ -244,4 +246,63 @@ export function decodeEmbedding(buf: Buffer): SamEmbedding {
     frameSize: header.frameSize,
     bytes,
   };
+}
+
+/** A loaded CLIPSeg model (text-prompted segmentation). */
+export class ClipSegBackend {
+  private constructor(
+    private readonly model: CLIPSegForImageSegmentation,
+    private readonly tokenizer: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>,
+    private readonly processor: Awaited<ReturnType<typeof AutoProcessor.from_pretrained>>,
+  ) {}
+
+  static async load(dir: string, dtype: Dtype): Promise<ClipSegBackend> {
+    let modelType: string | undefined;
+    try {
+      modelType = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: string })
+        .model_type;
+    } catch (e) {
+      throw new ModelCorruptError(`${dir}/config.json cannot be read: ${(e as Error).message}`);
+    }
+    if (modelType !== 'clipseg')
+      throw new ModelUnsupportedError(
+        `${dir} is a ${JSON.stringify(modelType)} model; text prompts need clipseg`,
+      );
+    const id = resolve(dir);
+    try {
+      const model = (await CLIPSegForImageSegmentation.from_pretrained(id, {
+        dtype,
+        device: 'cpu',
+        local_files_only: true,
+      })) as CLIPSegForImageSegmentation;
+      const tokenizer = await AutoTokenizer.from_pretrained(id, { local_files_only: true });
+      const processor = await AutoProcessor.from_pretrained(id, { local_files_only: true });
+      return new ClipSegBackend(model, tokenizer, processor);
+    } catch (e) {
+      throw loadError(e, dir);
+    }
+  }
+
+  /** Per-text probability maps (sigmoid of the logits) at the model's output size. */
+  async predict(image: RawImage, texts: string[]): Promise<{ probs: Float32Array; size: [number, number] }> {
+    const hf = new HfImage(
+      new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length),
+      image.width,
+      image.height,
+      image.channels,
+    );
+    const textInputs = (this.tokenizer as unknown as (t: string[], o: object) => Record<string, Tensor>)(
+      texts,
+      { padding: true, truncation: true },
+    );
+    const imageInputs = await (this.processor as unknown as (i: HfImage) => Promise<Record<string, Tensor>>)(
+      hf,
+    );
+    const { logits } = (await this.model({ ...textInputs, ...imageInputs })) as { logits: Tensor };
+    const dims = logits.dims;
+    const data = logits.data as Float32Array;
+    const probs = new Float32Array(data.length);
+    for (let i = 0; i < data.length; i++) probs[i] = 1 / (1 + Math.exp(-data[i]!));
+    return { probs, size: [dims[dims.length - 2]!, dims[dims.length - 1]!] };
+  }
 }

@@ -13,7 +13,7 @@ export const eager = (c: Command) => ({ summary: c.description, load: async () =
 /** Renders `--help` text for a command; `path` is the full command path such as `segkit mask rle`. */
 export function renderHelp(cmd: Command, path: string): string {
   const lines: string[] = [`${cmd.description}`, ''];
-  if (cmd.subcommands) {
+  if (cmd.subcommands && !cmd.run) {
     lines.push(`Usage: ${path} <command> [options]`, '', 'Commands:');
     for (const [name, sub] of Object.entries(cmd.subcommands))
       lines.push(`  ${name.padEnd(22)}${sub.summary}`);
@@ -30,6 +30,11 @@ export function renderHelp(cmd: Command, path: string): string {
       lines.push('', 'Arguments:');
       for (const p of cmd.positionals) lines.push(`  ${p.name.padEnd(22)}${p.description}`);
     }
+  }
+  if (cmd.subcommands && cmd.run) {
+    lines.push('', 'Subcommands:');
+    for (const [name, sub] of Object.entries(cmd.subcommands))
+      lines.push(`${`  ${path} ${name}`.padEnd(24)}  ${sub.summary}`);
   }
   lines.push('', 'Options:');
   const opts: [string, OptionSpec][] = [

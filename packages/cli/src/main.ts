@@ -26,6 +26,8 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
     }
     while (cmd.subcommands) {
       const [head, ...tail] = rest;
+      // A command with its own `run` (such as `eval`) runs itself unless a subcommand is named.
+      if (cmd.run && (head === undefined || !Object.hasOwn(cmd.subcommands, head))) break;
       if (head === undefined || head === '--help' || head === '-h') {
         io.stdout(renderHelp(cmd, path));
         return head === undefined ? 2 : 0;

@@ -29,6 +29,7 @@ const commands = [
   ['dataset', 'split'],
   ['dataset', 'build-seg'],
   ['eval'],
+  ['eval', 'text'],
 ];
 
 describe('help', () => {

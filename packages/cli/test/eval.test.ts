@@ -42,3 +42,32 @@ describe('segkit eval', () => {
     );
   });
 });
+
+describe('segkit eval text', () => {
+  it('runs the text model over a split and prints the metrics with the time per image', async () => {
+    const { textDataset } = await import('../../datasets/test/helpers/generate.js');
+    const dir = await textDataset();
+    const model = new URL('../../../fixtures/models/clipseg-fixture', import.meta.url).pathname;
+    const out = join(tmp(), 'rep');
+    const r = await cli(
+      'eval',
+      'text',
+      '--manifest',
+      join(dir, 'm.csv'),
+      '--split',
+      'train',
+      '--prompts',
+      join(dir, 'prompts.json'),
+      '--model',
+      model,
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ split: 'train', images: 1 });
+    expect(json.overall.miou).toBeGreaterThanOrEqual(0.9);
+    expect(json.msPerImage).toBeGreaterThan(0);
+    expect(existsSync(join(out, 'report.md'))).toBe(true);
+  });
+});

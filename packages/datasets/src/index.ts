@@ -15,6 +15,7 @@ export {
   maskFolderSource,
   openMaskSource,
 } from './eval-sources.js';
+export { type EvalTextOptions, type EvalTextResult, evalText } from './eval-text.js';
 export {
   type EvalReport,
   type EvaluateOptions,

@@ -1,7 +1,8 @@
-import { evaluate, openMaskSource, writeReport } from '@segkit/datasets';
-import { defineCommand, numberList, numberOption, requireOption } from '../command.js';
+import { evalText, evaluate, openMaskSource, writeReport } from '@segkit/datasets';
+import { readPromptSet } from '@segkit/models';
+import { defineCommand, eager, numberList, numberOption, requireOption } from '../command.js';
 
-export const evalCommand = defineCommand({
+const evalMasks = defineCommand({
   name: 'eval',
   description:
     'Score predicted masks against ground truth: IoU and Dice per image, mIoU and Dice per label and overall.',
@@ -75,3 +76,62 @@ export const evalCommand = defineCommand({
     for (const n of report.notes) io.stderr(`segkit: note: ${n}\n`);
   },
 });
+
+const evalTextCommand = defineCommand({
+  name: 'text',
+  description:
+    'Run text-prompted segmentation over a manifest split and evaluate it, with the time per image.',
+  options: {
+    manifest: {
+      type: 'string',
+      valueName: 'm.csv',
+      description: 'Manifest with mask_path ground truth (required)',
+    },
+    split: { type: 'string', valueName: 'NAME', description: 'Only this split (for example test)' },
+    prompts: {
+      type: 'string',
+      valueName: 'prompts.json',
+      description: 'Labels with prompt lists (required)',
+    },
+    model: { type: 'string', valueName: 'NAME|REPO|DIR', description: 'Text model (default: clipseg)' },
+    threshold: {
+      type: 'string',
+      valueName: 'T',
+      default: '0.5',
+      description: 'Threshold for the headline numbers',
+    },
+    thresholds: {
+      type: 'string',
+      valueName: '0.3,0.4,...',
+      default: '0.3,0.4,0.5,0.6',
+      description: 'Thresholds to sweep',
+    },
+    out: { type: 'string', valueName: 'DIR', description: 'Write the report here' },
+  },
+  examples: [
+    'segkit eval text --manifest m.csv --split test --prompts prompts.json --model clipseg --threshold 0.5 --out report/',
+  ],
+  async run({ options, io }) {
+    const manifest = requireOption(options, 'manifest', 'segkit eval text');
+    const prompts = await readPromptSet(requireOption(options, 'prompts', 'segkit eval text'));
+    const r = await evalText(manifest, prompts, {
+      ...(typeof options.split === 'string' ? { split: options.split } : {}),
+      ...(typeof options.model === 'string' ? { model: options.model } : {}),
+      threshold: numberOption(options, 'threshold', 0.5, 0, 1),
+      thresholds: numberList(String(options.thresholds ?? '0.3,0.4,0.5,0.6'), '--thresholds', {
+        min: 0,
+        max: 1,
+        what: 'numbers in [0, 1] separated by commas',
+      }),
+    });
+    if (typeof options.out === 'string') await writeReport(r.report, options.out, r.pred, r.gt);
+    const { perImage, ...summary } = r.report;
+    io.stdout(
+      `${JSON.stringify({ ...summary, perImageCount: perImage.length, images: r.images, msPerImage: Number(r.msPerImage.toFixed(1)) })}\n`,
+    );
+    for (const n of r.report.notes) io.stderr(`segkit: note: ${n}\n`);
+  },
+});
+
+/** `segkit eval` scores masks itself; `segkit eval text` runs a text model first. */
+export const evalCommand = defineCommand({ ...evalMasks, subcommands: { text: eager(evalTextCommand) } });

@@ -1,7 +1,17 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Mask, maskFromFunction, type RawImage, writeImage, writeMask } from '@segkit/core';
+import {
+  encodeImage,
+  type Mask,
+  maskFromFunction,
+  type RawImage,
+  union,
+  writeImage,
+  writeMask,
+} from '@segkit/core';
+import { scene } from '../../../models/test/helpers/shapes.js';
+import { buildManifest, readDataset, writeManifest } from '../../src/index.js';
 
 export const W = 64;
 export const H = 48;
@@ -40,5 +50,27 @@ export async function maskFolderDataset(): Promise<string> {
   await writeMask(join(dir, 'masks/cat/a.png'), shapes.ring);
   await writeMask(join(dir, 'masks/cat/b.png'), shapes.square);
   await writeMask(join(dir, 'masks/dog/a.png'), shapes.twoParts);
+  return dir;
+}
+
+/** A masks dataset of two scenes with `red` and `blue` labels, and its manifest with a test split. */
+export async function textDataset(): Promise<string> {
+  const dir = tmp();
+  for (const d of ['images', 'masks/red', 'masks/blue']) mkdirSync(join(dir, d), { recursive: true });
+  const { image, truth } = scene();
+  for (const name of ['s1', 's2']) {
+    writeFileSync(join(dir, `images/${name}.png`), await encodeImage(image, 'png'));
+    await writeMask(join(dir, `masks/red/${name}.png`), union(truth.redA!, truth.redB!));
+    await writeMask(join(dir, `masks/blue/${name}.png`), truth.blue!);
+  }
+  const rows = buildManifest(await readDataset(dir), { relativeTo: dir, maskRoot: join(dir, 'masks') });
+  await writeManifest(
+    rows.map((r) => ({ ...r, split: r.image_path.includes('s1') ? 'test' : 'train' })),
+    join(dir, 'm.csv'),
+  );
+  writeFileSync(
+    join(dir, 'prompts.json'),
+    JSON.stringify({ red: ['segment red'], blue: ['blue'], green: ['green'] }),
+  );
   return dir;
 }

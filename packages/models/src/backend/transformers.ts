@@ -66,13 +66,7 @@ export class SamBackend {
 
   /** Loads a SAM or SAM 2 model from a hub-layout directory. */
   static async load(dir: string, dtype: Dtype): Promise<SamBackend> {
-    let modelType: string | undefined;
-    try {
-      modelType = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: string })
-        .model_type;
-    } catch (e) {
-      throw new ModelCorruptError(`${dir}/config.json cannot be read: ${(e as Error).message}`);
-    }
+    const modelType = readModelType(dir);
     if (modelType !== 'sam' && modelType !== 'sam2') {
       throw new ModelUnsupportedError(
         `${dir} is a ${JSON.stringify(modelType)} model; promptable segmentation needs sam or sam2`,
@@ -183,6 +177,15 @@ export class SamBackend {
   }
 }
 
+/** The `model_type` a model directory's config.json declares (`E_MODEL_CORRUPT` when it cannot be read). */
+function readModelType(dir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: string }).model_type;
+  } catch (e) {
+    throw new ModelCorruptError(`${dir}/config.json cannot be read: ${(e as Error).message}`);
+  }
+}
+
 function timeRuns(session: { run: (...a: unknown[]) => Promise<unknown> }, add: (ms: number) => void) {
   const run = session.run.bind(session);
   session.run = async (...args: unknown[]) => {
@@ -257,13 +260,7 @@ export class ClipSegBackend {
   ) {}
 
   static async load(dir: string, dtype: Dtype): Promise<ClipSegBackend> {
-    let modelType: string | undefined;
-    try {
-      modelType = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: string })
-        .model_type;
-    } catch (e) {
-      throw new ModelCorruptError(`${dir}/config.json cannot be read: ${(e as Error).message}`);
-    }
+    const modelType = readModelType(dir);
     if (modelType !== 'clipseg')
       throw new ModelUnsupportedError(
         `${dir} is a ${JSON.stringify(modelType)} model; text prompts need clipseg`,

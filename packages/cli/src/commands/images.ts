@@ -12,9 +12,13 @@ export const maxPixelsOption: Record<string, OptionSpec> = {
   },
 };
 
+/** The `--max-pixels` value (default 100 MP). */
+export const maxPixelsFrom = (options: OptionValues): number =>
+  numberOption(options, 'max-pixels', DEFAULT_MAX_PIXELS, 1);
+
 /** Loads the image and masks named on the command line, applying `--max-pixels`. */
 export async function loadImageAndMasks(options: OptionValues, imagePath: string, maskPaths: string[]) {
-  const maxPixels = numberOption(options, 'max-pixels', DEFAULT_MAX_PIXELS, 1);
+  const maxPixels = maxPixelsFrom(options);
   const image = await loadImage(imagePath, { maxPixels });
   const masks = await Promise.all(maskPaths.map((p) => readMask(p, { maxPixels })));
   return { image, masks };

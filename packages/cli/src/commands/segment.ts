@@ -2,7 +2,6 @@ import { basename, dirname, extname, join } from 'node:path';
 import {
   type Box,
   cutout,
-  DEFAULT_MAX_PIXELS,
   formatFromPath,
   loadImage,
   maskToPolygons,
@@ -20,7 +19,7 @@ import {
 } from '@segkit/models';
 import { defineCommand, numberList, numberOption, type OptionValues, requireOption } from '../command.js';
 import { jsonLine } from '../util.js';
-import { maxPixelsOption } from './images.js';
+import { maxPixelsFrom, maxPixelsOption } from './images.js';
 
 /** Builds the prompt from --point, --negative and --box. */
 export function promptFromOptions(options: OptionValues): Prompt | undefined {
@@ -96,7 +95,7 @@ export const segmentCommand = defineCommand({
     for (const flag of ['overlay', 'cutout'] as const)
       if (typeof options[flag] === 'string') formatFromPath(options[flag] as string);
     const prompt = promptFromOptions(options);
-    const maxPixels = numberOption(options, 'max-pixels', DEFAULT_MAX_PIXELS, 1);
+    const maxPixels = maxPixelsFrom(options);
     const image = await loadImage(positionals[0]!, { maxPixels });
     normalizePrompt(prompt, image.width, image.height); // a bad prompt fails before any model is opened
     const segmenter = await Segmenter.create({

@@ -11,7 +11,7 @@ import {
 import { type PromptSet, readPromptSet, segmentText, slug, toPromptSet } from '@segkit/models';
 import { defineCommand, numberOption, requireOption } from '../command.js';
 import { jsonLine } from '../util.js';
-import { maxPixelsOption } from './images.js';
+import { maxPixelsFrom, maxPixelsOption } from './images.js';
 
 export const textCommand = defineCommand({
   name: 'text',
@@ -71,7 +71,7 @@ export const textCommand = defineCommand({
     const combine = String(options.combine ?? 'max');
     if (combine !== 'max' && combine !== 'mean') throw new UsageError('--combine must be max or mean');
     const image = await loadImage(positionals[0]!, {
-      maxPixels: numberOption(options, 'max-pixels', DEFAULT_MAX_PIXELS, 1),
+      maxPixels: maxPixelsFrom(options),
     });
     const results = await segmentText(image, set, {
       threshold: numberOption(options, 'threshold', 0.5, 0, 1),

@@ -17,7 +17,7 @@ import {
   Segmenter,
   type SegmentResult,
 } from '@segkit/models';
-import { defineCommand, numberList, numberOption, type OptionValues, requireOption } from '../command.js';
+import { defineCommand, numberList, type OptionValues, requireOption } from '../command.js';
 import { jsonLine } from '../util.js';
 import { maxPixelsFrom, maxPixelsOption } from './images.js';
 

@@ -1,13 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  DEFAULT_MAX_PIXELS,
-  loadImage,
-  type RawImage,
-  UsageError,
-  writeImage,
-  writeMask,
-} from '@segkit/core';
+import { loadImage, type RawImage, UsageError, writeImage, writeMask } from '@segkit/core';
 import { type PromptSet, readPromptSet, segmentText, slug, toPromptSet } from '@segkit/models';
 import { defineCommand, numberOption, requireOption } from '../command.js';
 import { jsonLine } from '../util.js';

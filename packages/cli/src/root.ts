@@ -18,7 +18,7 @@ export const rootCommand = defineCommand({
       load: async () => (await import('./commands/models.js')).modelsCommand,
     },
     dataset: {
-      summary: 'Convert datasets between COCO, YOLO, YOLO-seg and PNG masks',
+      summary: 'Convert datasets (COCO, YOLO, YOLO-seg, PNG masks), manifests, splits, box → mask builder',
       load: async () => (await import('./commands/dataset.js')).datasetCommand,
     },
     eval: {

@@ -13,6 +13,10 @@ export const rootCommand = defineCommand({
       summary: 'Segment what text prompts describe (CLIPSeg)',
       load: async () => (await import('./commands/text.js')).textCommand,
     },
+    panoptic: {
+      summary: 'Panoptic segmentation with COCO labels (DETR)',
+      load: async () => (await import('./commands/panoptic.js')).panopticCommand,
+    },
     models: {
       summary: 'List, pull, import, locate and remove models',
       load: async () => (await import('./commands/models.js')).modelsCommand,

@@ -16,6 +16,7 @@ const commands = [
   ['overlay'],
   ['segment'],
   ['text'],
+  ['panoptic'],
   ['models'],
   ['models', 'list'],
   ['models', 'pull'],

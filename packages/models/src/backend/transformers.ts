@@ -5,6 +5,7 @@ import {
   AutoProcessor,
   AutoTokenizer,
   CLIPSegForImageSegmentation,
+  DetrForSegmentation,
   env,
   RawImage as HfImage,
   Sam2Model,
@@ -301,5 +302,68 @@ export class ClipSegBackend {
     const probs = new Float32Array(data.length);
     for (let i = 0; i < data.length; i++) probs[i] = 1 / (1 + Math.exp(-data[i]!));
     return { probs, size: [dims[dims.length - 2]!, dims[dims.length - 1]!] };
+  }
+}
+
+/** A loaded DETR panoptic model. */
+export class DetrBackend {
+  private constructor(
+    private readonly model: DetrForSegmentation,
+    private readonly processor: Awaited<ReturnType<typeof AutoProcessor.from_pretrained>>,
+    readonly id2label: Record<string, string>,
+  ) {}
+
+  static async load(dir: string, dtype: Dtype): Promise<DetrBackend> {
+    const modelType = readModelType(dir);
+    if (modelType !== 'detr')
+      throw new ModelUnsupportedError(
+        `${dir} is a ${JSON.stringify(modelType)} model; panoptic segmentation needs detr`,
+      );
+    const id2label =
+      (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { id2label?: Record<string, string> })
+        .id2label ?? {};
+    const id = resolve(dir);
+    try {
+      const model = (await DetrForSegmentation.from_pretrained(id, {
+        dtype,
+        device: 'cpu',
+        local_files_only: true,
+      })) as DetrForSegmentation;
+      const processor = await AutoProcessor.from_pretrained(id, { local_files_only: true });
+      return new DetrBackend(model, processor, id2label);
+    } catch (e) {
+      throw loadError(e, dir);
+    }
+  }
+
+  /**
+   * Runs the model and transformers.js's panoptic post-processing at the original image size.
+   * `fuse` lists label ids whose instances merge into one segment (stuff classes).
+   */
+  async predict(
+    image: RawImage,
+    threshold: number,
+    fuse: Set<number>,
+  ): Promise<{ segmentation: Int32Array; segments: { id: number; label_id: number; score: number }[] }> {
+    const hf = new HfImage(
+      new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length),
+      image.width,
+      image.height,
+      image.channels,
+    );
+    const inputs = await (this.processor as unknown as (i: HfImage) => Promise<Record<string, Tensor>>)(hf);
+    const outputs = await this.model(inputs);
+    const post = (
+      this.processor as unknown as {
+        image_processor: {
+          post_process_panoptic_segmentation: (
+            ...a: unknown[]
+          ) => { segmentation: Tensor; segments_info: { id: number; label_id: number; score: number }[] }[];
+        };
+      }
+    ).image_processor.post_process_panoptic_segmentation(outputs, threshold, 0.5, 0.8, fuse, [
+      [image.height, image.width],
+    ]);
+    return { segmentation: post[0]!.segmentation.data as Int32Array, segments: post[0]!.segments_info };
   }
 }

@@ -8,6 +8,7 @@ export { cacheRoot, hubUrl, isOffline } from './cache-dir.js';
 export { cocoPanopticCategories, type PanopticCategory, panopticLabel } from './coco-panoptic.js';
 export { type DownloadOptions, downloadFile } from './download.js';
 export { EmbeddingCache, imageKey } from './embedding-cache.js';
+export { type GeneratedMask, type GenerateMasksOptions, generateFromEmbedding } from './generate-masks.js';
 export { resolveModelRef } from './model-ref.js';
 export { type PanopticOptions, type PanopticSegment, segmentPanoptic } from './panoptic.js';
 export { findPreset, onnxFiles, PRESETS } from './presets.js';

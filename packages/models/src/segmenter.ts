@@ -3,6 +3,7 @@ import { type Box, bbox, type ImageInput, loadImage, area as maskArea, type RawI
 import { grabCutSegment } from './backend/opencv.js';
 import { decodeEmbedding, encodeEmbedding, SamBackend, type SamEmbedding } from './backend/transformers.js';
 import { EmbeddingCache, imageKey } from './embedding-cache.js';
+import { type GeneratedMask, type GenerateMasksOptions, generateFromEmbedding } from './generate-masks.js';
 import { resolveModelRef } from './model-ref.js';
 import { logitsToMask } from './postprocess.js';
 import { normalizePrompt } from './prompt.js';
@@ -164,6 +165,18 @@ export class Segmenter {
       );
     }
     return opts.multimask ? results : results[0]!;
+  }
+
+  /**
+   * Segments everything in the image with a grid of point prompts (SAM and SAM 2 only), batched against the one
+   * cached embedding; see {@link generateFromEmbedding} for the filters.
+   */
+  async generateMasks(
+    input: ImageInput | RawImage,
+    opts: GenerateMasksOptions = {},
+  ): Promise<GeneratedMask[]> {
+    const image = await this.image(input);
+    return generateFromEmbedding(this.sam, this.sam ? await this.embedding(image) : undefined, image, opts);
   }
 
   /** Tightens a loose box: the bbox of the mask the box prompts. Returns the input box when nothing is found. */

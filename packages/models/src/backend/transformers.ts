@@ -137,6 +137,33 @@ export class SamBackend {
     };
   }
 
+  /**
+   * Runs the decoder for `points.length` one-click prompts in a single call (point batch P): logits come back as
+   * [P, candidates, lowH, lowW] and scores as [P, candidates].
+   */
+  async decodeBatch(
+    emb: SamEmbedding,
+    points: [number, number][],
+  ): Promise<SamDecoded & { prompts: number }> {
+    const [oh, ow] = emb.originalSize;
+    const [rh, rw] = emb.reshapedSize;
+    const coords = Float32Array.from(points.flatMap(([x, y]) => [(x * rw) / ow, (y * rh) / oh]));
+    const feeds: Record<string, Tensor> = {
+      ...emb.tensors,
+      input_points: new Tensor('float32', coords, [1, points.length, 1, 2]),
+      input_labels: new Tensor('int64', BigInt64Array.from(points.map(() => 1n)), [1, points.length, 1]),
+    };
+    const out = (await this.model(feeds)) as { iou_scores: Tensor; pred_masks: Tensor };
+    const dims = out.pred_masks.dims;
+    return {
+      scores: out.iou_scores.data as Float32Array,
+      logits: out.pred_masks.data as Float32Array,
+      candidates: dims[2]!,
+      lowSize: [dims[3]!, dims[4]!],
+      prompts: dims[1]!,
+    };
+  }
+
   /** Runs the prompt encoder and mask decoder against a cached embedding. */
   async decode(emb: SamEmbedding, prompt: DecoderPrompt): Promise<SamDecoded> {
     const [oh, ow] = emb.originalSize;

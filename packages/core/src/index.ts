@@ -80,4 +80,4 @@ export type {
   RleCompressed,
   RleUncompressed,
 } from './types.js';
-export { assertMask } from './validate.js';
+export { assertMask, assertSameSize } from './validate.js';

@@ -7,6 +7,15 @@
 export { cacheRoot, hubUrl, isOffline } from './cache-dir.js';
 export { cocoPanopticCategories, type PanopticCategory, panopticLabel } from './coco-panoptic.js';
 export { type DownloadOptions, downloadFile } from './download.js';
+export {
+  type Classification,
+  classify,
+  type EmbedMasksOptions,
+  embedMasks,
+  embedText,
+  l2normalize,
+  maskCrop,
+} from './embed.js';
 export { EmbeddingCache, imageKey } from './embedding-cache.js';
 export { type GeneratedMask, type GenerateMasksOptions, generateFromEmbedding } from './generate-masks.js';
 export { resolveModelRef } from './model-ref.js';

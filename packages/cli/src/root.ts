@@ -13,6 +13,10 @@ export const rootCommand = defineCommand({
       summary: 'Segment what text prompts describe (CLIPSeg)',
       load: async () => (await import('./commands/text.js')).textCommand,
     },
+    find: {
+      summary: 'Find every instance of a concept from text and/or exemplar boxes',
+      load: async () => (await import('./commands/find.js')).findCommand,
+    },
     panoptic: {
       summary: 'Panoptic segmentation with COCO labels (DETR)',
       load: async () => (await import('./commands/panoptic.js')).panopticCommand,

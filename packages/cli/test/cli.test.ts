@@ -17,6 +17,7 @@ const commands = [
   ['segment'],
   ['text'],
   ['panoptic'],
+  ['find'],
   ['models'],
   ['models', 'list'],
   ['models', 'pull'],

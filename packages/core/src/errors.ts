@@ -127,6 +127,11 @@ export const PromptInvalidError = defineError(
   'A prompt is malformed: an empty point list, a bad label, or a point or box of the wrong shape.',
 );
 
+/** find-all was called with neither a text prompt nor exemplar boxes. */
+export const FindAllNeedsPromptError = defineError(
+  'E_FIND_ALL_NEEDS_PROMPT',
+  'find-all requires a text prompt or exemplar boxes.',
+);
 /** A dataset's annotations are malformed; the message lists every problem with its file and JSON path or line. */
 export const DatasetInvalidError = defineError(
   'E_DATASET_INVALID',
@@ -170,6 +175,7 @@ export const ERROR_CLASSES = [
   DownloadError,
   PromptOutOfBoundsError,
   PromptInvalidError,
+  FindAllNeedsPromptError,
   DatasetInvalidError,
   DatasetFormatError,
   UnsafePathError,

@@ -17,6 +17,7 @@ export {
   maskCrop,
 } from './embed.js';
 export { EmbeddingCache, imageKey } from './embedding-cache.js';
+export { type FindAllOptions, type FoundInstance, findAll } from './find-all.js';
 export { type GeneratedMask, type GenerateMasksOptions, generateFromEmbedding } from './generate-masks.js';
 export { resolveModelRef } from './model-ref.js';
 export { type PanopticOptions, type PanopticSegment, segmentPanoptic } from './panoptic.js';

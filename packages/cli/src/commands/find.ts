@@ -1,0 +1,100 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type Box,
+  formatFromPath,
+  loadImage,
+  overlay,
+  writeFileAtomic,
+  writeImage,
+  writeMask,
+} from '@segkit/core';
+import { findAll } from '@segkit/models';
+import { defineCommand, numberList, numberOption, requireOption } from '../command.js';
+import { jsonLine } from '../util.js';
+import { maxPixelsFrom, maxPixelsOption } from './images.js';
+
+const boxes = (v: unknown, flag: string): Box[] =>
+  ((v as string[] | undefined) ?? []).map(
+    (b) => numberList(b, flag, { count: 4, what: 'x,y,w,h numbers' }) as Box,
+  );
+
+export const findCommand = defineCommand({
+  name: 'find',
+  description:
+    'Find every instance of a concept from a text prompt and/or exemplar boxes (CLIPSeg + SAM + CLIP).',
+  positionals: [{ name: 'image', description: 'The photo' }],
+  options: {
+    text: { type: 'string', valueName: 'TEXT', description: 'What to find' },
+    positive: {
+      type: 'string',
+      multiple: true,
+      valueName: 'x,y,w,h',
+      description: 'An example of what to find',
+    },
+    negative: {
+      type: 'string',
+      multiple: true,
+      valueName: 'x,y,w,h',
+      description: 'An example of what not to find',
+    },
+    threshold: {
+      type: 'string',
+      valueName: 'S',
+      default: '0.25',
+      description: 'Minimum score (positive minus negative similarity)',
+    },
+    max: { type: 'string', valueName: 'N', default: '50', description: 'At most N instances' },
+    'segment-model': {
+      type: 'string',
+      valueName: 'NAME',
+      description: 'Segmenter (default: sam if downloaded, else classic)',
+    },
+    'text-model': { type: 'string', valueName: 'NAME', description: 'CLIPSeg model (default: clipseg)' },
+    'clip-model': { type: 'string', valueName: 'NAME', description: 'CLIP model (default: clip)' },
+    output: {
+      type: 'string',
+      short: 'o',
+      valueName: 'DIR',
+      description: 'Output folder for <k>.png and instances.json (required)',
+    },
+    overlay: { type: 'string', valueName: 'out.jpg', description: 'Also draw the instances over the image' },
+    ...maxPixelsOption,
+  },
+  examples: [
+    'segkit find shelf.jpg --text "bottle" --positive 120,40,30,90 --negative 300,50,40,40 -o found/ --overlay found.jpg',
+  ],
+  async run({ positionals, options, io }) {
+    const out = requireOption(options, 'output', 'segkit find');
+    if (typeof options.overlay === 'string') formatFromPath(options.overlay);
+    const image = await loadImage(positionals[0]!, { maxPixels: maxPixelsFrom(options) });
+    const found = await findAll(image, {
+      ...(typeof options.text === 'string' ? { text: options.text } : {}),
+      positiveExemplars: boxes(options.positive, '--positive'),
+      negativeExemplars: boxes(options.negative, '--negative'),
+      threshold: numberOption(options, 'threshold', 0.25, -1, 1),
+      maxInstances: numberOption(options, 'max', 50, 1, 10_000),
+      ...(typeof options['segment-model'] === 'string' ? { segmentModel: options['segment-model'] } : {}),
+      ...(typeof options['text-model'] === 'string' ? { textModel: options['text-model'] } : {}),
+      ...(typeof options['clip-model'] === 'string' ? { clipModel: options['clip-model'] } : {}),
+    });
+    await mkdir(out, { recursive: true });
+    const rows = [];
+    for (const [k, f] of found.entries()) {
+      const file = join(out, `${k}.png`);
+      await writeMask(file, f.mask);
+      rows.push({ file, bbox: f.bbox, score: Number(f.score.toFixed(4)), source: f.source });
+    }
+    await writeFileAtomic(join(out, 'instances.json'), `${JSON.stringify(rows, null, 2)}\n`);
+    if (typeof options.overlay === 'string')
+      await writeImage(
+        options.overlay,
+        await overlay(
+          image,
+          found.map((f) => f.mask),
+        ),
+      );
+    io.stdout(jsonLine(rows));
+    io.stderr(`found ${found.length} instance${found.length === 1 ? '' : 's'}; wrote ${out}\n`);
+  },
+});

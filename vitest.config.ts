@@ -10,6 +10,7 @@ export default defineConfig({
       '@segkit/core': src('core'),
       '@segkit/models': src('models'),
       '@segkit/datasets': src('datasets'),
+      '@segkit/analytics': src('analytics'),
       '@segkit/cli': src('cli'),
     },
   },

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { adjustedRandIndex, hdbscan } from '../src/index.js';
+
+describe('hdbscan', () => {
+  it('matches a hand-worked example', () => {
+    // Points on a line: A = {0, 1, 2}, B = {10, 11, 12}, outlier 30; minClusterSize 3, minSamples 2.
+    // Core distances (nearest other point): 1 for A and B, 18 for 30. Mutual-reachability MST: four edges of weight 1
+    // inside A and B, A–B at 8 (2↔10), B–30 at 18. Condensed tree: 30 falls out of the root at λ = 1/18; at λ = 1/8
+    // the root splits into A and B (both ≥ 3 points); each then dissolves at λ = 1, so stability(A) = stability(B) =
+    // 3·(1 − 1/8) = 2.625. Both leaves are selected; 30 belongs to no selected cluster → noise.
+    const labels = hdbscan([[0], [1], [2], [10], [11], [12], [30]], { minClusterSize: 3, minSamples: 2 });
+    expect(Array.from(labels)).toEqual([0, 0, 0, 1, 1, 1, -1]);
+  });
+
+  it('labels everything noise when no split makes two clusters (one blob, no single-cluster mode)', () => {
+    expect(Array.from(hdbscan([[0], [1], [2], [3], [4]], { minClusterSize: 3 }))).toEqual([
+      -1, -1, -1, -1, -1,
+    ]);
+    expect(Array.from(hdbscan([[0], [1]], { minClusterSize: 3 }))).toEqual([-1, -1]);
+    expect(Array.from(hdbscan([], { minClusterSize: 3 }))).toEqual([]);
+  });
+
+  it('recovers three separated blobs (ARI ≥ 0.9)', () => {
+    let s = 3;
+    const rand = () => {
+      s = (s * 1103515245 + 12345) % 2 ** 31;
+      return s / 2 ** 31;
+    };
+    const centres = [
+      [0, 0],
+      [8, 0],
+      [4, 7],
+    ];
+    const pts: number[][] = [];
+    const truth: number[] = [];
+    centres.forEach(([cx, cy], c) => {
+      for (let i = 0; i < 60; i++) {
+        const r = Math.sqrt(-2 * Math.log(rand() + 1e-9));
+        const t = 2 * Math.PI * rand();
+        pts.push([cx! + 0.6 * r * Math.cos(t), cy! + 0.6 * r * Math.sin(t)]);
+        truth.push(c);
+      }
+    });
+    const labels = hdbscan(pts, { minClusterSize: 10 });
+    const clustered = Array.from(labels).filter((l) => l >= 0).length;
+    expect(new Set(Array.from(labels).filter((l) => l >= 0)).size).toBe(3);
+    expect(clustered).toBeGreaterThan(150);
+    expect(adjustedRandIndex(labels, truth)).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('rejects a bad minClusterSize', () => {
+    expect(() => hdbscan([[0]], { minClusterSize: 1 })).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }),
+    );
+  });
+});
+
+describe('adjustedRandIndex', () => {
+  it('is 1 for identical partitions up to renaming and about 0 for unrelated ones', () => {
+    expect(adjustedRandIndex([0, 0, 1, 1, 2], [5, 5, 7, 7, 9])).toBe(1);
+    expect(Math.abs(adjustedRandIndex([0, 1, 0, 1, 0, 1, 0, 1], [0, 0, 1, 1, 0, 0, 1, 1]))).toBeLessThan(0.2);
+  });
+});

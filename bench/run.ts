@@ -1,4 +1,6 @@
 // `npm run bench`: runs every benchmark suite and prints medians. Benchmarks are never timed tests.
+
+import { analyticsTargets, runAnalyticsBench } from './analytics.bench.js';
 import { coreTargets, runCoreBench } from './core.bench.js';
 import { datasetTargets, runDatasetBench } from './datasets.bench.js';
 import { printTable } from './harness.js';
@@ -14,3 +16,11 @@ for (const n of seg.notes) console.log(n);
 const ds = await runDatasetBench();
 printTable('datasets and evaluation (single timed run each, ms)', ds.results, datasetTargets);
 for (const n of ds.notes) console.log(n);
+
+const an = await runAnalyticsBench();
+printTable(
+  'analytics: UMAP + HDBSCAN on random 512-d vectors (single timed run each, ms)',
+  an.results,
+  analyticsTargets,
+);
+for (const n of an.notes) console.log(n);

@@ -25,6 +25,10 @@ export const rootCommand = defineCommand({
       summary: 'List, pull, import, locate and remove models',
       load: async () => (await import('./commands/models.js')).modelsCommand,
     },
+    analyze: {
+      summary: 'Mask analytics: CLIP embeddings, UMAP, HDBSCAN clusters, scatter plots',
+      load: async () => (await import('./commands/analyze.js')).analyzeCommand,
+    },
     dataset: {
       summary: 'Convert datasets (COCO, YOLO, YOLO-seg, PNG masks), manifests, splits, box → mask builder',
       load: async () => (await import('./commands/dataset.js')).datasetCommand,

@@ -18,6 +18,8 @@ const commands = [
   ['text'],
   ['panoptic'],
   ['find'],
+  ['analyze'],
+  ['analyze', 'plot'],
   ['models'],
   ['models', 'list'],
   ['models', 'pull'],

@@ -1,0 +1,265 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import {
+  area,
+  type Box,
+  bbox,
+  InvalidArgumentError,
+  loadImage,
+  type Mask,
+  type Progress,
+  silentProgress,
+  writeFileAtomic,
+  writeMask,
+} from '@segkit/core';
+import { embedMasks, Segmenter, segmentText } from '@segkit/models';
+import { hdbscan } from './hdbscan.js';
+import { readNpy, writeNpy } from './npy.js';
+import { umap2d } from './umap.js';
+
+/** The pipeline name written to run.json; a run directory of another pipeline is refused. */
+export const PIPELINE = 'segkit.analyze';
+const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);
+
+export interface AnalyzeOptions {
+  backend: 'sam' | 'clipseg';
+  prompt?: string;
+  segmentModel?: string;
+  embedModel?: string;
+  minClusterSize?: number;
+  seed?: number;
+  nNeighbors?: number;
+  minDist?: number;
+  /** SAM grid density (default 16). */
+  pointsPerSide?: number;
+  /** Drop masks covering more than this fraction of their image, such as the background (default 0.5). */
+  maxAreaFraction?: number;
+  progress?: Progress;
+}
+
+/** One row of masks.jsonl. */
+export interface MaskRow {
+  id: string;
+  image: string;
+  bbox: Box;
+  area: number;
+  score: number;
+  backend: string;
+  prompt: string | null;
+  embedding: { file: string; index: number };
+  mask_umap: [number, number] | null;
+  mask_cluster: number | null;
+}
+
+/** Image files named on the command line, or found in folders. */
+export function collectImages(inputs: string[]): string[] {
+  const out: string[] = [];
+  for (const p of inputs) {
+    if (!existsSync(p)) throw new InvalidArgumentError(`Not found: ${p}`);
+    if (statSync(p).isDirectory())
+      out.push(
+        ...readdirSync(p)
+          .filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()))
+          .sort()
+          .map((f) => join(p, f)),
+      );
+    else out.push(p);
+  }
+  if (!out.length) throw new InvalidArgumentError('No images to analyze');
+  return out;
+}
+
+/** Opens `out` as a run directory (resuming it) or creates `out/run-<timestamp>/`. */
+export async function openRunDir(
+  out: string,
+  params: Record<string, unknown>,
+): Promise<{ dir: string; resumed: boolean }> {
+  const manifest = join(out, 'run.json');
+  if (existsSync(manifest)) {
+    const run = JSON.parse(readFileSync(manifest, 'utf8')) as { pipeline?: string };
+    if (run.pipeline !== PIPELINE)
+      throw new InvalidArgumentError(
+        `${out} is a run directory of another pipeline (${JSON.stringify(run.pipeline)}); choose a new --out`,
+      );
+    return { dir: out, resumed: true };
+  }
+  const dir = join(out, `run-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(
+    join(dir, 'run.json'),
+    `${JSON.stringify({ pipeline: PIPELINE, status: 'running', params }, null, 2)}\n`,
+  );
+  return { dir, resumed: false };
+}
+
+const stemOf = (p: string) => basename(p, extname(p));
+
+/**
+ * The mask analytics pipeline: `sam_segment` (automatic masks) or `clipseg_segment` (text instances), then
+ * `embed_masks` (CLIP, one .npy per image), `umap` (mask_embedding → mask_umap) and `hdbscan` (mask_umap →
+ * mask_cluster, noise −1). Finished images are journalled, so running it again on the same run directory skips them;
+ * every file is written atomically.
+ */
+export async function analyze(
+  images: string[],
+  out: string,
+  opts: AnalyzeOptions,
+): Promise<{ dir: string; rows: MaskRow[]; run: Record<string, unknown> }> {
+  if (opts.backend === 'clipseg' && !opts.prompt?.trim())
+    throw new InvalidArgumentError('--backend clipseg needs --prompt TEXT');
+  const params = {
+    backend: opts.backend,
+    prompt: opts.prompt ?? null,
+    minClusterSize: opts.minClusterSize ?? 5,
+    seed: opts.seed ?? 42,
+    nNeighbors: opts.nNeighbors ?? 15,
+    minDist: opts.minDist ?? 0.1,
+    pointsPerSide: opts.pointsPerSide ?? 16,
+    maxAreaFraction: opts.maxAreaFraction ?? 0.5,
+  };
+  const { dir, resumed } = await openRunDir(out, params);
+  const journal = join(dir, '.done.jsonl');
+  const done = new Map<string, MaskRow[]>();
+  if (existsSync(journal)) {
+    for (const line of readFileSync(journal, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const e = JSON.parse(line) as { image: string; rows: MaskRow[] };
+        done.set(e.image, e.rows);
+      } catch {
+        // an interrupted last line: that image runs again
+      }
+    }
+  }
+  const t0 = performance.now();
+  const segmenter =
+    opts.backend === 'sam'
+      ? await Segmenter.create(opts.segmentModel ? { model: opts.segmentModel } : {})
+      : undefined;
+  const progress = opts.progress ?? silentProgress;
+  let finished = 0;
+  const timings = { segment: 0, embed: 0, umap: 0, hdbscan: 0 };
+  for (const path of images) {
+    const stem = stemOf(path);
+    if (done.has(stem)) {
+      progress.update(++finished, images.length);
+      continue;
+    }
+    const image = await loadImage(path);
+    let ts = performance.now();
+    let masks: { mask: Mask; score: number; bbox: Box; area: number }[];
+    if (segmenter) {
+      masks = (await segmenter.generateMasks(image, { pointsPerSide: params.pointsPerSide })).filter(
+        (m) => m.area <= params.maxAreaFraction * image.width * image.height,
+      );
+    } else {
+      const [r] = await segmentText(image, [opts.prompt!], {
+        instances: true,
+        ...(opts.segmentModel ? { model: opts.segmentModel } : {}),
+      });
+      masks = (r!.instances ?? []).map((m) => ({ mask: m, score: 1, bbox: bbox(m), area: area(m) }));
+    }
+    timings.segment += performance.now() - ts;
+    ts = performance.now();
+    const vectors = masks.length
+      ? await embedMasks(
+          image,
+          masks.map((m) => m.mask),
+          opts.embedModel ? { model: opts.embedModel } : {},
+        )
+      : [];
+    timings.embed += performance.now() - ts;
+    await mkdir(join(dir, 'masks', stem), { recursive: true });
+    await mkdir(join(dir, 'embeddings'), { recursive: true });
+    const rows: MaskRow[] = [];
+    for (const [k, m] of masks.entries()) {
+      await writeMask(join(dir, 'masks', stem, `${k}.png`), m.mask);
+      rows.push({
+        id: `${stem}/${k}`,
+        image: path,
+        bbox: m.bbox,
+        area: m.area,
+        score: Number(m.score.toFixed(4)),
+        backend: opts.backend,
+        prompt: opts.prompt ?? null,
+        embedding: { file: `embeddings/${stem}.npy`, index: k },
+        mask_umap: null,
+        mask_cluster: null,
+      });
+    }
+    if (vectors.length) {
+      const d = vectors[0]!.length;
+      const flat = new Float32Array(vectors.length * d);
+      for (const [i, v] of vectors.entries()) flat.set(v, i * d);
+      await writeNpy(join(dir, 'embeddings', `${stem}.npy`), flat, [vectors.length, d]);
+    }
+    await appendFile(journal, `${JSON.stringify({ image: stem, rows })}\n`);
+    done.set(stem, rows);
+    progress.update(++finished, images.length);
+  }
+  progress.finish();
+  // umap and hdbscan over every mask of the run.
+  const rows = images.flatMap((p) => done.get(stemOf(p)) ?? []);
+  const vectors: Float32Array[] = [];
+  const cache = new Map<string, { data: Float32Array; shape: number[] }>();
+  for (const r of rows) {
+    let m = cache.get(r.embedding.file);
+    if (!m) {
+      m = await readNpy(join(dir, r.embedding.file));
+      cache.set(r.embedding.file, m);
+    }
+    const d = m.shape[1]!;
+    vectors.push(m.data.slice(r.embedding.index * d, (r.embedding.index + 1) * d));
+  }
+  let ts = performance.now();
+  const layout = umap2d(vectors, {
+    nNeighbors: params.nNeighbors,
+    minDist: params.minDist,
+    seed: params.seed,
+  });
+  timings.umap = performance.now() - ts;
+  ts = performance.now();
+  const clusters = hdbscan(layout.points, { minClusterSize: params.minClusterSize });
+  timings.hdbscan = performance.now() - ts;
+  rows.forEach((r, i) => {
+    r.mask_umap = layout.points[i]!;
+    r.mask_cluster = clusters[i]!;
+  });
+  await writeFileAtomic(
+    join(dir, 'masks.jsonl'),
+    rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''),
+  );
+  const clusterCount = new Set(Array.from(clusters).filter((c) => c >= 0)).size;
+  const run = {
+    pipeline: PIPELINE,
+    status: 'complete',
+    params,
+    operations: [
+      'sam' === opts.backend ? 'sam_segment' : 'clipseg_segment',
+      'embed_masks',
+      'umap',
+      'hdbscan',
+    ],
+    fields: {
+      umap: { source: 'mask_embedding', output_field: 'mask_umap' },
+      hdbscan: { source: 'mask_umap', output_field: 'mask_cluster' },
+    },
+    models: {
+      segment: segmenter?.modelName ?? opts.segmentModel ?? 'clipseg',
+      embed: opts.embedModel ?? 'clip',
+    },
+    umap: { nNeighbors: layout.nNeighbors, adapted: layout.adapted },
+    counts: {
+      images: images.length,
+      imagesWithoutMasks: images.filter((p) => !(done.get(stemOf(p)) ?? []).length).length,
+      masks: rows.length,
+      clusters: clusterCount,
+      noise: Array.from(clusters).filter((c) => c < 0).length,
+    },
+    resumed,
+    timingsMs: { ...timings, total: performance.now() - t0 },
+  };
+  await writeFileAtomic(join(dir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
+  return { dir, rows, run };
+}

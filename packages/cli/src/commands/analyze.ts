@@ -1,0 +1,89 @@
+import { analyze, collectImages, plotRun } from '@segkit/analytics';
+import { progressBar, UsageError } from '@segkit/core';
+import { defineCommand, eager, numberOption, requireOption } from '../command.js';
+import { jsonLine } from '../util.js';
+
+const plot = defineCommand({
+  name: 'plot',
+  description:
+    'Draw the UMAP scatter of a run, coloured by cluster, with a legend (PNG, or --html for an interactive page).',
+  positionals: [{ name: 'run-dir', description: 'A run directory written by segkit analyze' }],
+  options: {
+    output: { type: 'string', short: 'o', valueName: 'scatter.png', description: 'Output file (required)' },
+    html: { type: 'boolean', description: 'Write a self-contained HTML page instead of a PNG' },
+  },
+  examples: ['segkit analyze plot artifacts/run-2026-11-23T15-00-00-000Z -o scatter.png'],
+  async run({ positionals, options, io }) {
+    const out = requireOption(options, 'output', 'segkit analyze plot');
+    await plotRun(positionals[0]!, out, { html: options.html === true });
+    io.stderr(`wrote ${out}\n`);
+  },
+});
+
+export const analyzeCommand = defineCommand({
+  name: 'analyze',
+  description:
+    'Mask analytics: segment images, embed every mask with CLIP, lay them out with UMAP and cluster with HDBSCAN.',
+  positionals: [{ name: 'images', description: 'Image files or folders', variadic: true }],
+  options: {
+    backend: {
+      type: 'string',
+      valueName: 'sam|clipseg',
+      default: 'sam',
+      description: 'Automatic SAM masks, or CLIPSeg instances for --prompt',
+    },
+    prompt: { type: 'string', valueName: 'TEXT', description: 'Text prompt (clipseg backend)' },
+    'segment-model': { type: 'string', valueName: 'NAME|REPO|DIR', description: 'Segmentation model' },
+    'embed-model': { type: 'string', valueName: 'NAME|REPO|DIR', description: 'CLIP model (default: clip)' },
+    out: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'Parent folder for run-<timestamp>/, or an existing run to resume (required)',
+    },
+    'min-cluster-size': {
+      type: 'string',
+      valueName: 'N',
+      default: '5',
+      description: 'HDBSCAN min_cluster_size',
+    },
+    seed: { type: 'string', valueName: 'N', default: '42', description: 'UMAP seed' },
+    'n-neighbors': {
+      type: 'string',
+      valueName: 'N',
+      default: '15',
+      description: 'UMAP n_neighbors (reduced for small runs)',
+    },
+    'min-dist': { type: 'string', valueName: 'D', default: '0.1', description: 'UMAP min_dist' },
+    'points-per-side': {
+      type: 'string',
+      valueName: 'N',
+      default: '16',
+      description: 'SAM point grid density',
+    },
+  },
+  subcommands: { plot: eager(plot) },
+  examples: [
+    'segkit analyze photos/ --backend sam --out artifacts/ --min-cluster-size 5 --seed 42',
+    'segkit analyze wall.jpg --backend clipseg --prompt "segment crack" --out artifacts/',
+  ],
+  async run({ positionals, options, io }) {
+    const out = requireOption(options, 'out', 'segkit analyze');
+    const backend = String(options.backend ?? 'sam');
+    if (backend !== 'sam' && backend !== 'clipseg') throw new UsageError('--backend must be sam or clipseg');
+    const images = collectImages(positionals);
+    const { dir, run } = await analyze(images, out, {
+      backend,
+      ...(typeof options.prompt === 'string' ? { prompt: options.prompt } : {}),
+      ...(typeof options['segment-model'] === 'string' ? { segmentModel: options['segment-model'] } : {}),
+      ...(typeof options['embed-model'] === 'string' ? { embedModel: options['embed-model'] } : {}),
+      minClusterSize: numberOption(options, 'min-cluster-size', 5, 2),
+      seed: numberOption(options, 'seed', 42, 0),
+      nNeighbors: numberOption(options, 'n-neighbors', 15, 2),
+      minDist: numberOption(options, 'min-dist', 0.1, 0, 1),
+      pointsPerSide: numberOption(options, 'points-per-side', 16, 1, 64),
+      progress: progressBar('analyze images', { unit: 'items' }),
+    });
+    io.stdout(jsonLine({ dir, ...(run as object) }));
+    io.stderr(`wrote ${dir}\n`);
+  },
+});

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@segkit/core';
+import { InvalidArgumentError, seededRandom } from '@segkit/core';
 import { UMAP } from 'umap-js';
 
 /** Options for {@link umap2d}. */
@@ -18,18 +18,6 @@ export interface UmapResult {
   points: [number, number][];
   nNeighbors: number;
   adapted: boolean;
-}
-
-/** mulberry32: a small seeded PRNG, so the same seed gives the same layout. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -53,7 +41,7 @@ export function umap2d(vectors: ArrayLike<number>[], opts: UmapOptions = {}): Um
     nComponents: 2,
     nNeighbors,
     minDist: opts.minDist ?? 0.1,
-    random: seeded(opts.seed ?? 42),
+    random: seededRandom(opts.seed ?? 42),
     ...(opts.nEpochs ? { nEpochs: opts.nEpochs } : {}),
   });
   const points = model.fit(vectors.map((v) => Array.from(v))) as [number, number][];

@@ -98,6 +98,15 @@ export async function loadImage(input: ImageInput, opts: LoadImageOptions = {}):
   }
 }
 
+/** Uses a decoded image as it is, or loads a path or encoded bytes with {@link loadImage}. */
+export async function toRawImage(
+  input: ImageInput | RawImage,
+  opts: LoadImageOptions = {},
+): Promise<RawImage> {
+  if (typeof input === 'object' && input !== null && 'channels' in input && 'data' in input) return input;
+  return loadImage(input, opts);
+}
+
 /** Output formats {@link encodeImage} writes. */
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
 

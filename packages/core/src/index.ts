@@ -21,6 +21,7 @@ export {
   imageSize,
   type LoadImageOptions,
   loadImage,
+  toRawImage,
   writeImage,
 } from './image.js';
 export {
@@ -41,6 +42,7 @@ export { close, cropMask, dilate, erode, open, resizeMask } from './morphology.j
 export { encodeMaskPng, readMask, writeMask } from './png.js';
 export { maskToPolygons, polygonsToMask, simplifyRing } from './polygons.js';
 export { type Progress, progressBar, silentProgress } from './progress.js';
+export { seededRandom } from './random.js';
 export {
   cutout,
   maskToImage,

@@ -1,19 +1,7 @@
-import { InvalidArgumentError } from '@segkit/core';
+import { InvalidArgumentError, seededRandom } from '@segkit/core';
 
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
-
-/** A small, well-mixed seeded PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An item to split: an image id and the labels it carries. */
 export interface SplitItem {
@@ -40,7 +28,7 @@ export function splitItems(
   }
   const sum = ratios[0] + ratios[1] + ratios[2];
   const order = [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];

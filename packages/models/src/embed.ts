@@ -3,30 +3,16 @@ import {
   bbox,
   type ImageInput,
   InvalidArgumentError,
-  loadImage,
   type Mask,
   PromptInvalidError,
   type RawImage,
+  toRawImage,
   toRgb,
 } from '@segkit/core';
 import { ClipBackend } from './backend/transformers.js';
-import { resolveModelRef } from './model-ref.js';
-import { requireModel } from './store.js';
+import { cachedBackend } from './backend-cache.js';
 
-const backends = new Map<string, Promise<ClipBackend>>();
-
-function clip(ref: string): Promise<ClipBackend> {
-  const model = resolveModelRef(ref);
-  const dir = requireModel(model);
-  const key = `${dir}|${model.dtype}`;
-  let b = backends.get(key);
-  if (!b) {
-    b = ClipBackend.load(dir, model.dtype);
-    backends.set(key, b);
-    b.catch(() => backends.delete(key));
-  }
-  return b;
-}
+const clip = (ref: string) => cachedBackend('clip', ref, ClipBackend.load);
 
 /** Scales a vector to unit length (a zero vector stays zero). */
 export function l2normalize(v: Float32Array): Float32Array {
@@ -84,8 +70,7 @@ export async function embedMasks(
   masks: Mask[],
   opts: EmbedMasksOptions = {},
 ): Promise<Float32Array[]> {
-  const image =
-    typeof input === 'object' && 'channels' in input && 'data' in input ? input : await loadImage(input);
+  const image = await toRawImage(input);
   const backend = await clip(opts.model ?? 'clip');
   const crops = masks.map((m) => maskCrop(image, m, opts.padding ?? 0.1, opts.blankBackground ?? true));
   const batch = Math.max(1, Math.floor(opts.batchSize ?? 16));

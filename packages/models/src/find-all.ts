@@ -5,10 +5,10 @@ import {
   type ImageInput,
   iou,
   labelComponents,
-  loadImage,
   type Mask,
   PromptOutOfBoundsError,
   type RawImage,
+  toRawImage,
 } from '@segkit/core';
 import { embedMasks, embedText } from './embed.js';
 import { Segmenter } from './segmenter.js';
@@ -100,8 +100,7 @@ export async function findAll(input: ImageInput | RawImage, opts: FindAllOptions
         : 'find-all requires a text prompt or exemplar boxes',
     );
   }
-  const image =
-    typeof input === 'object' && 'channels' in input && 'data' in input ? input : await loadImage(input);
+  const image = await toRawImage(input);
   const posMasks = positives.map((b) => boxMask(image, b));
   const negMasks = negatives.map((b) => boxMask(image, b));
   const segmenter = await Segmenter.create(opts.segmentModel ? { model: opts.segmentModel } : {});

@@ -3,14 +3,13 @@ import {
   bbox,
   type ImageInput,
   InvalidArgumentError,
-  loadImage,
   type Mask,
   type RawImage,
+  toRawImage,
 } from '@segkit/core';
 import { DetrBackend } from './backend/transformers.js';
+import { cachedBackend } from './backend-cache.js';
 import { cocoPanopticCategories, panopticLabel } from './coco-panoptic.js';
-import { resolveModelRef } from './model-ref.js';
-import { requireModel } from './store.js';
 
 /** One panoptic segment at the original image size. */
 export interface PanopticSegment {
@@ -31,8 +30,6 @@ export interface PanopticOptions {
   threshold?: number;
 }
 
-const backends = new Map<string, Promise<DetrBackend>>();
-
 /**
  * Panoptic segmentation with DETR: every pixel goes to at most one segment. Labels come from the model's
  * `id2label`; placeholder `LABEL_n` entries fall back to the COCO panoptic taxonomy (133 categories, shipped in
@@ -46,18 +43,8 @@ export async function segmentPanoptic(
   const threshold = opts.threshold ?? 0.85;
   if (!(threshold >= 0 && threshold <= 1))
     throw new InvalidArgumentError(`Expected a number in [0, 1] for threshold but received ${threshold}`);
-  const model = resolveModelRef(opts.model ?? 'detr-panoptic');
-  const dir = requireModel(model);
-  const key = `${dir}|${model.dtype}`;
-  let b = backends.get(key);
-  if (!b) {
-    b = DetrBackend.load(dir, model.dtype);
-    backends.set(key, b);
-    b.catch(() => backends.delete(key));
-  }
-  const backend = await b;
-  const image =
-    typeof input === 'object' && 'channels' in input && 'data' in input ? input : await loadImage(input);
+  const backend = await cachedBackend('detr', opts.model ?? 'detr-panoptic', DetrBackend.load);
+  const image = await toRawImage(input);
   const stuff = new Set(
     cocoPanopticCategories()
       .filter((c) => c.isthing === 0)

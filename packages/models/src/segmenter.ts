@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Box, bbox, type ImageInput, loadImage, area as maskArea, type RawImage } from '@segkit/core';
+import { type Box, bbox, type ImageInput, area as maskArea, type RawImage, toRawImage } from '@segkit/core';
 import { grabCutSegment } from './backend/opencv.js';
 import { decodeEmbedding, encodeEmbedding, SamBackend, type SamEmbedding } from './backend/transformers.js';
 import { EmbeddingCache, imageKey } from './embedding-cache.js';
@@ -110,8 +110,7 @@ export class Segmenter {
   }
 
   private async image(input: ImageInput | RawImage): Promise<RawImage> {
-    if (typeof input === 'object' && input !== null && 'channels' in input && 'data' in input) return input;
-    return loadImage(input, this.opts.maxPixels !== undefined ? { maxPixels: this.opts.maxPixels } : {});
+    return toRawImage(input, this.opts.maxPixels !== undefined ? { maxPixels: this.opts.maxPixels } : {});
   }
 
   private embedding(image: RawImage): Promise<SamEmbedding> {

@@ -3,18 +3,17 @@ import {
   type ImageInput,
   JsonInvalidError,
   labelComponents,
-  loadImage,
   type Mask,
   open,
   PromptInvalidError,
   type RawImage,
   readInput,
   removeSmallComponents,
+  toRawImage,
 } from '@segkit/core';
 import { ClipSegBackend } from './backend/transformers.js';
-import { resolveModelRef } from './model-ref.js';
+import { cachedBackend } from './backend-cache.js';
 import { resizeBilinear } from './postprocess.js';
-import { requireModel } from './store.js';
 
 /** Labels with one or more prompts each, e.g. `{ "crack": ["segment crack", "segment wall crack"] }`. */
 export type PromptSet = Record<string, string[]>;
@@ -94,21 +93,6 @@ export async function readPromptSet(path: string): Promise<PromptSet> {
   return toPromptSet(json as PromptSet);
 }
 
-const backends = new Map<string, Promise<ClipSegBackend>>();
-
-function backendFor(ref: string): Promise<ClipSegBackend> {
-  const model = resolveModelRef(ref);
-  const dir = requireModel(model);
-  const key = `${dir}|${model.dtype}`;
-  let b = backends.get(key);
-  if (!b) {
-    b = ClipSegBackend.load(dir, model.dtype);
-    backends.set(key, b);
-    b.catch(() => backends.delete(key));
-  }
-  return b;
-}
-
 /**
  * Text-prompted segmentation with CLIPSeg: for each label, a probability map and a binary mask at the original
  * image size. A label's prompts are combined by max (or mean). Post-processing: threshold, optional open/close,
@@ -124,9 +108,8 @@ export async function segmentText(
   const threshold = opts.threshold ?? 0.5;
   if (!(threshold >= 0 && threshold <= 1))
     throw new PromptInvalidError(`threshold must lie in [0, 1], got ${threshold}`);
-  const image =
-    typeof input === 'object' && 'channels' in input && 'data' in input ? input : await loadImage(input);
-  const backend = await backendFor(opts.model ?? 'clipseg');
+  const image = await toRawImage(input);
+  const backend = await cachedBackend('clipseg', opts.model ?? 'clipseg', ClipSegBackend.load);
   const labels = Object.keys(set);
   const texts = labels.flatMap((l) => set[l]!);
   const { probs, size } = await backend.predict(image, texts);

@@ -108,12 +108,7 @@ export class SamBackend {
 
   /** Pre-processes an image (resize, normalise, pad) without running the encoder. */
   async preprocess(image: RawImage) {
-    const hf = new HfImage(
-      new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length),
-      image.width,
-      image.height,
-      image.channels,
-    );
+    const hf = toHfImage(image);
     return (await (this.processor as unknown as (i: HfImage) => Promise<Record<string, unknown>>)(hf)) as {
       pixel_values: Tensor;
       original_sizes: [number, number][];
@@ -205,6 +200,16 @@ export class SamBackend {
       lowSize: [dims[3]!, dims[4]!],
     };
   }
+}
+
+/** Wraps a SegKit image as a transformers.js image, sharing its pixels. */
+function toHfImage(image: RawImage): HfImage {
+  return new HfImage(
+    new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length),
+    image.width,
+    image.height,
+    image.channels,
+  );
 }
 
 /** The `model_type` a model directory's config.json declares (`E_MODEL_CORRUPT` when it cannot be read). */
@@ -312,12 +317,7 @@ export class ClipSegBackend {
 
   /** Per-text probability maps (sigmoid of the logits) at the model's output size. */
   async predict(image: RawImage, texts: string[]): Promise<{ probs: Float32Array; size: [number, number] }> {
-    const hf = new HfImage(
-      new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length),
-      image.width,
-      image.height,
-      image.channels,
-    );
+    const hf = toHfImage(image);
     const textInputs = (this.tokenizer as unknown as (t: string[], o: object) => Record<string, Tensor>)(
       texts,
       { padding: true, truncation: true },
@@ -374,12 +374,7 @@ export class DetrBackend {
     threshold: number,
     fuse: Set<number>,
   ): Promise<{ segmentation: Int32Array; segments: { id: number; label_id: number; score: number }[] }> {
-    const hf = new HfImage(
-      new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length),
-      image.width,
-      image.height,
-      image.channels,
-    );
+    const hf = toHfImage(image);
     const inputs = await (this.processor as unknown as (i: HfImage) => Promise<Record<string, Tensor>>)(hf);
     const outputs = await this.model(inputs);
     const post = (
@@ -431,15 +426,7 @@ export class ClipBackend {
 
   /** Raw (not yet normalised) image embeddings, one row per image. */
   async embedImages(images: RawImage[]): Promise<Float32Array[]> {
-    const hf = images.map(
-      (im) =>
-        new HfImage(
-          new Uint8ClampedArray(im.data.buffer, im.data.byteOffset, im.data.length),
-          im.width,
-          im.height,
-          im.channels,
-        ),
-    );
+    const hf = images.map((im) => toHfImage(im));
     const inputs = await (this.processor as unknown as (i: HfImage[]) => Promise<Record<string, Tensor>>)(hf);
     const { image_embeds } = (await this.vision(inputs)) as { image_embeds: Tensor };
     return rows(image_embeds);

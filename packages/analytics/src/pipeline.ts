@@ -33,8 +33,10 @@ export interface AnalyzeOptions {
   minDist?: number;
   /** SAM grid density (default 16). */
   pointsPerSide?: number;
-  /** Drop masks covering more than this fraction of their image, such as the background (default 0.5). */
+  /** Drop SAM masks covering more than this fraction of their image, such as the background (default 0.5). */
   maxAreaFraction?: number;
+  /** Drop masks covering less than this fraction of their image: scraps too small to embed (default 0.005). */
+  minAreaFraction?: number;
   progress?: Progress;
 }
 
@@ -117,7 +119,11 @@ export async function analyze(
     minDist: opts.minDist ?? 0.1,
     pointsPerSide: opts.pointsPerSide ?? 16,
     maxAreaFraction: opts.maxAreaFraction ?? 0.5,
+    minAreaFraction: opts.minAreaFraction ?? 0.005,
   };
+  for (const k of ['maxAreaFraction', 'minAreaFraction'] as const)
+    if (!(params[k] >= 0 && params[k] <= 1))
+      throw new InvalidArgumentError(`Expected ${k} between 0 and 1 but received ${params[k]}`);
   const { dir, resumed } = await openRunDir(out, params);
   const journal = join(dir, '.done.jsonl');
   const done = new Map<string, MaskRow[]>();
@@ -160,6 +166,7 @@ export async function analyze(
       });
       masks = (r!.instances ?? []).map((m) => ({ mask: m, score: 1, bbox: bbox(m), area: area(m) }));
     }
+    masks = masks.filter((m) => m.area >= params.minAreaFraction * image.width * image.height);
     timings.segment += performance.now() - ts;
     ts = performance.now();
     const vectors = masks.length
@@ -249,7 +256,7 @@ export async function analyze(
       segment: segmenter?.modelName ?? opts.segmentModel ?? 'clipseg',
       embed: opts.embedModel ?? 'clip',
     },
-    umap: { nNeighbors: layout.nNeighbors, adapted: layout.adapted },
+    umap: { nNeighbors: layout.nNeighbors, adapted: layout.adapted, init: layout.init },
     counts: {
       images: images.length,
       imagesWithoutMasks: images.filter((p) => !(done.get(stemOf(p)) ?? []).length).length,

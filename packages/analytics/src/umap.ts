@@ -1,5 +1,6 @@
 import { InvalidArgumentError, seededRandom } from '@segkit/core';
 import { UMAP } from 'umap-js';
+import { spectralLayout } from './spectral.js';
 
 /** Options for {@link umap2d}. */
 export interface UmapOptions {
@@ -11,6 +12,8 @@ export interface UmapOptions {
   seed?: number;
   /** Optimisation epochs (default: umap-js chooses from the data size). */
   nEpochs?: number;
+  /** Starting layout: 'spectral' (default, as umap-learn) or 'random' (umap-js's own). */
+  init?: 'spectral' | 'random';
 }
 
 /** The layout and the parameters actually used (nNeighbors may have been reduced). */
@@ -18,11 +21,20 @@ export interface UmapResult {
   points: [number, number][];
   nNeighbors: number;
   adapted: boolean;
+  /** The starting layout actually used. */
+  init: 'spectral' | 'random';
+}
+
+/** The fuzzy graph umap-js builds in `initializeFit`: a private field, read defensively (umap-js is pinned). */
+interface FuzzyGraph {
+  nRows: number;
+  getAll(): { row: number; col: number; value: number }[];
 }
 
 /**
  * A seeded 2-D UMAP layout (umap-js). With fewer points than `nNeighbors + 1`, `nNeighbors` is reduced to
- * `points − 1` (reported as `adapted`); with fewer than 3 points, the points are placed on a line.
+ * `points − 1` (reported as `adapted`); with fewer than 3 points, the points are placed on a line. The optimiser
+ * starts from a spectral layout of the fuzzy graph, as umap-learn does (see spectral.ts), unless `init: 'random'`.
  * @example const { points } = umap2d(vectors, { nNeighbors: 15, minDist: 0.1, seed: 42 });
  */
 export function umap2d(vectors: ArrayLike<number>[], opts: UmapOptions = {}): UmapResult {
@@ -35,6 +47,7 @@ export function umap2d(vectors: ArrayLike<number>[], opts: UmapOptions = {}): Um
       points: Array.from({ length: n }, (_, i) => [i, 0] as [number, number]),
       nNeighbors: Math.max(1, n - 1),
       adapted: true,
+      init: 'random',
     };
   const nNeighbors = Math.min(wanted, n - 1);
   const model = new UMAP({
@@ -44,6 +57,31 @@ export function umap2d(vectors: ArrayLike<number>[], opts: UmapOptions = {}): Um
     random: seededRandom(opts.seed ?? 42),
     ...(opts.nEpochs ? { nEpochs: opts.nEpochs } : {}),
   });
-  const points = model.fit(vectors.map((v) => Array.from(v))) as [number, number][];
-  return { points, nNeighbors, adapted: nNeighbors !== wanted };
+  const data = vectors.map((v) => Array.from(v));
+  const nEpochs = model.initializeFit(data);
+  let init: UmapResult['init'] = 'random';
+  const graph = (model as unknown as { graph?: FuzzyGraph }).graph;
+  if ((opts.init ?? 'spectral') === 'spectral' && typeof graph?.getAll === 'function') {
+    const entries = graph.getAll();
+    const start = spectralLayout(
+      {
+        n,
+        rows: entries.map((e) => e.row),
+        cols: entries.map((e) => e.col),
+        values: entries.map((e) => e.value),
+      },
+      data,
+      seededRandom((opts.seed ?? 42) ^ 0x5eed),
+    );
+    // getEmbedding() is the array the optimiser moves, so the start is written into it in place.
+    const embedding = model.getEmbedding();
+    for (let i = 0; i < n; i++) {
+      embedding[i]![0] = start[i]![0];
+      embedding[i]![1] = start[i]![1];
+    }
+    init = 'spectral';
+  }
+  for (let e = 0; e < nEpochs; e++) model.step();
+  const points = model.getEmbedding().map((p) => [p[0]!, p[1]!] as [number, number]);
+  return { points, nNeighbors, adapted: nNeighbors !== wanted, init };
 }

@@ -26,6 +26,12 @@ describe('umap2d', () => {
     const b = umap2d(vectors, { seed: 7, nNeighbors: 10 });
     expect(a.points).toEqual(b.points);
     expect(a.points).toHaveLength(90);
+    // umap-learn's start: a spectral layout of the fuzzy graph (read from umap-js, which is pinned; if an upgrade
+    // renamed its graph field, this says so instead of silently falling back to a random start).
+    expect(a.init).toBe('spectral');
+    const random = umap2d(vectors, { seed: 7, nNeighbors: 10, init: 'random' });
+    expect(random.init).toBe('random');
+    expect(random.points).not.toEqual(a.points);
     const labels = hdbscan(a.points, { minClusterSize: 5 });
     expect(adjustedRandIndex(labels, truth)).toBeGreaterThanOrEqual(0.9);
   });
@@ -35,6 +41,6 @@ describe('umap2d', () => {
     const r = umap2d(vectors, { nNeighbors: 15 });
     expect(r).toMatchObject({ nNeighbors: 5, adapted: true });
     expect(r.points).toHaveLength(6);
-    expect(umap2d([[1, 2]], {})).toEqual({ points: [[0, 0]], nNeighbors: 1, adapted: true });
+    expect(umap2d([[1, 2]], {})).toEqual({ points: [[0, 0]], nNeighbors: 1, adapted: true, init: 'random' });
   });
 });

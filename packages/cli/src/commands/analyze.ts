@@ -60,6 +60,12 @@ export const analyzeCommand = defineCommand({
       default: '16',
       description: 'SAM point grid density',
     },
+    'min-area': {
+      type: 'string',
+      valueName: 'FRACTION',
+      default: '0.005',
+      description: 'Drop masks smaller than this fraction of their image',
+    },
   },
   subcommands: { plot: eager(plot) },
   examples: [
@@ -81,6 +87,7 @@ export const analyzeCommand = defineCommand({
       nNeighbors: numberOption(options, 'n-neighbors', 15, 2),
       minDist: numberOption(options, 'min-dist', 0.1, 0, 1),
       pointsPerSide: numberOption(options, 'points-per-side', 16, 1, 64),
+      minAreaFraction: numberOption(options, 'min-area', 0.005, 0, 1),
       progress: progressBar('analyze images', { unit: 'items' }),
     });
     io.stdout(jsonLine({ dir, ...(run as object) }));

@@ -10,3 +10,4 @@ export {
 } from './pipeline.js';
 export { plotRun, readRows, scatterSvg } from './plot.js';
 export { type UmapOptions, type UmapResult, umap2d } from './umap.js';
+export { rowsOfImage, zipImageMasks } from './zip.js';

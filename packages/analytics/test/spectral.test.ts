@@ -10,7 +10,10 @@ const seeded = (seed: number) => () => {
 function graph(n: number, edges: [number, number][]): CooGraph {
   const rows: number[] = [];
   const cols: number[] = [];
-  for (const [a, b] of edges) rows.push(a, b), cols.push(b, a);
+  for (const [a, b] of edges) {
+    rows.push(a, b);
+    cols.push(b, a);
+  }
   return { n, rows, cols, values: rows.map(() => 1) };
 }
 

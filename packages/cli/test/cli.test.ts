@@ -20,6 +20,7 @@ const commands = [
   ['find'],
   ['analyze'],
   ['analyze', 'plot'],
+  ['analyze', 'zip'],
   ['models'],
   ['models', 'list'],
   ['models', 'pull'],

@@ -83,3 +83,4 @@ export type {
   RleUncompressed,
 } from './types.js';
 export { assertMask, assertSameSize } from './validate.js';
+export { encodeZip, writeZip, type ZipFileEntry } from './zip.js';

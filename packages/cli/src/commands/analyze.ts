@@ -1,4 +1,5 @@
-import { analyze, collectImages, plotRun } from '@segkit/analytics';
+import { basename, extname } from 'node:path';
+import { analyze, collectImages, plotRun, zipImageMasks } from '@segkit/analytics';
 import { progressBar, UsageError } from '@segkit/core';
 import { defineCommand, eager, numberOption, requireOption } from '../command.js';
 import { jsonLine } from '../util.js';
@@ -17,6 +18,31 @@ const plot = defineCommand({
     const out = requireOption(options, 'output', 'segkit analyze plot');
     await plotRun(positionals[0]!, out, { html: options.html === true });
     io.stderr(`wrote ${out}\n`);
+  },
+});
+
+const zip = defineCommand({
+  name: 'zip',
+  description: 'Write a ZIP of all the mask PNGs of one image of a run, with their masks.jsonl rows.',
+  positionals: [
+    { name: 'run-dir', description: 'A run directory written by segkit analyze' },
+    { name: 'image', description: 'The image: its stem (img00), file name (img00.png) or path' },
+  ],
+  options: {
+    output: {
+      type: 'string',
+      short: 'o',
+      valueName: 'masks.zip',
+      description: 'Output file (default: <image-stem>-masks.zip)',
+    },
+  },
+  examples: ['segkit analyze zip artifacts/run-2026-11-23T15-00-00-000Z img00.png -o img00-masks.zip'],
+  async run({ positionals, options, io }) {
+    const [runDir, image] = positionals as [string, string];
+    const out =
+      typeof options.output === 'string' ? options.output : `${basename(image, extname(image))}-masks.zip`;
+    const { masks } = await zipImageMasks(runDir, image, out);
+    io.stderr(`wrote ${out} (${masks} masks)\n`);
   },
 });
 
@@ -67,7 +93,7 @@ export const analyzeCommand = defineCommand({
       description: 'Drop masks smaller than this fraction of their image',
     },
   },
-  subcommands: { plot: eager(plot) },
+  subcommands: { plot: eager(plot), zip: eager(zip) },
   examples: [
     'segkit analyze photos/ --backend sam --out artifacts/ --min-cluster-size 5 --seed 42',
     'segkit analyze wall.jpg --backend clipseg --prompt "segment crack" --out artifacts/',

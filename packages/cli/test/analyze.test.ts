@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { adjustedRandIndex, type MaskRow } from '@segkit/analytics';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { colourImages, trueColour } from '../../analytics/test/helpers/colour-images.js';
+import { cli, repo, tmp } from './helpers.js';
+
+const fx = (n: string) => join(repo, 'fixtures/models', n);
+
+describe('segkit analyze', () => {
+  it('clusters 30 generated images into the 3 shape colours, then plots and zips one image', async () => {
+    const src = await colourImages(30);
+    const out = tmp();
+    const r = await cli(
+      'analyze',
+      join(src, 'images'),
+      '--backend',
+      'sam',
+      '--segment-model',
+      fx('sam-fixture'),
+      '--embed-model',
+      fx('clip-fixture'),
+      '--points-per-side',
+      '6',
+      '--min-cluster-size',
+      '10',
+      '--out',
+      out,
+    );
+    expect(r.stderr).toMatch(/wrote .*run-/);
+    expect(r.code).toBe(0);
+    const { dir, counts } = JSON.parse(r.stdout) as {
+      dir: string;
+      counts: { clusters: number; images: number };
+    };
+    expect(counts).toMatchObject({ images: 30, clusters: 3 });
+    const rows = readFileSync(join(dir, 'masks.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as MaskRow);
+    const truth = await Promise.all(
+      rows.map((row) => trueColour(row.image, join(dir, 'masks', `${row.id}.png`))),
+    );
+    expect(
+      adjustedRandIndex(
+        rows.map((row) => row.mask_cluster!),
+        truth,
+      ),
+    ).toBeGreaterThanOrEqual(0.9);
+
+    const png = join(tmp(), 'scatter.png');
+    expect((await cli('analyze', 'plot', dir, '-o', png)).code).toBe(0);
+    expect((await sharp(png).metadata()).format).toBe('png');
+
+    // analyze zip: every mask PNG of one image, plus its masks.jsonl rows.
+    const zipDir = tmp();
+    const zipPath = join(zipDir, 'img03.zip');
+    const z = await cli('analyze', 'zip', dir, join(src, 'images', 'img03.png'), '-o', zipPath);
+    const mine = rows.filter((row) => row.id.startsWith('img03/'));
+    expect(z.stderr).toBe(`wrote ${zipPath} (${mine.length} masks)\n`);
+    expect(readdirSync(zipDir)).toEqual(['img03.zip']);
+    const py = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print("\\n".join(z.namelist()))',
+        zipPath,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (py.status === 0)
+      expect(py.stdout.trim().split('\n')).toEqual([
+        ...mine.map((row) => `${row.id}.png`),
+        'img03/masks.jsonl',
+      ]);
+    // The stem works as well, and the default name is <stem>-masks.zip in the working directory.
+    const cwd = process.cwd();
+    process.chdir(zipDir);
+    try {
+      expect((await cli('analyze', 'zip', dir, 'img03')).code).toBe(0);
+      expect(existsSync(join(zipDir, 'img03-masks.zip'))).toBe(true);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('analyze zip refuses an image the run does not hold, and a folder that is not a run', async () => {
+    const dir = tmp();
+    writeFileSync(
+      join(dir, 'masks.jsonl'),
+      `${JSON.stringify({ id: 'a/0', image: '/x/a.png' })}\n${JSON.stringify({ id: 'b/0', image: '/x/b.png' })}\n`,
+    );
+    const r = await cli('analyze', 'zip', dir, 'zebra', '-o', join(dir, 'z.zip'));
+    expect(r).toMatchObject({ code: 2 });
+    expect(r.stderr).toBe(
+      `segkit: E_INVALID_ARGUMENT: No masks of "zebra" in ${dir}; its images with masks are a, b\n`,
+    );
+    expect(existsSync(join(dir, 'z.zip'))).toBe(false);
+    const empty = tmp();
+    expect((await cli('analyze', 'zip', empty, 'a')).stderr).toMatch(
+      /^segkit: E_INVALID_ARGUMENT: .* has no masks.jsonl/,
+    );
+    expect((await cli('analyze', 'zip', empty)).stderr).toMatch(/^segkit: E_USAGE: /);
+  });
+});

@@ -1,4 +1,4 @@
-import { isSegkitError, UsageError } from '@segkit/core';
+import { isSegkitError, removePendingTemps, UsageError } from '@segkit/core';
 import { type Command, type Io, parseCommandArgs, renderHelp } from './command.js';
 import { rootCommand } from './root.js';
 
@@ -10,6 +10,23 @@ export const processIo: Io = {
   stderr: (t) => process.stderr.write(t),
   isTTY: Boolean(process.stderr.isTTY),
 };
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM: remove the temporary files still being written, print one line and exit with
+ * 128 + the signal number, so an interrupted command leaves no half-written files. Finished files stay (an
+ * interrupted `segkit analyze` resumes from them).
+ */
+export function exitCleanlyOnSignals(): void {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      removePendingTemps();
+      process.stderr.write(`segkit: interrupted (${signal})\n`, () => process.exit(code));
+    });
+  }
+}
 
 /**
  * Runs the CLI in-process and returns the exit status: 0 on success, 2 for a user error

@@ -1,6 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { adjustedRandIndex, type MaskRow } from '@segkit/analytics';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -103,5 +104,57 @@ describe('segkit analyze', () => {
       /^segkit: E_INVALID_ARGUMENT: .* has no masks.jsonl/,
     );
     expect((await cli('analyze', 'zip', empty)).stderr).toMatch(/^segkit: E_USAGE: /);
+  });
+});
+
+const bin = join(repo, 'packages/cli/bin/segkit.js');
+const built = existsSync(join(repo, 'packages/cli/dist/main.js'));
+
+/** Every path under `dir`, relative. */
+const walk = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((p) => p.replaceAll('\\', '/'));
+
+describe.skipIf(!built)('segkit analyze, interrupted (the installed binary)', () => {
+  it('Ctrl-C exits 130 with no half-written file, and running it again on the run directory finishes the job', async () => {
+    const src = await colourImages(12);
+    const out = tmp();
+    const args = [
+      '--segment-model',
+      fx('sam-fixture'),
+      '--embed-model',
+      fx('clip-fixture'),
+      '--points-per-side',
+      '6',
+    ];
+    const child = spawn(process.execPath, [bin, 'analyze', join(src, 'images'), '--out', out, ...args]);
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Interrupt once a few images are done.
+    const journal = () => {
+      const run = readdirSync(out).find((d) => d.startsWith('run-'));
+      const file = run && join(out, run, '.done.jsonl');
+      return file && existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+    };
+    for (let i = 0; i < 600 && journal() < 3; i++) await sleep(50);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('segkit: interrupted (SIGINT)');
+    const run = join(out, readdirSync(out).find((d) => d.startsWith('run-'))!);
+    expect(walk(run).filter((p) => p.includes('.tmp-'))).toEqual([]);
+    const done = journal();
+    expect(done).toBeGreaterThanOrEqual(3);
+    expect(done).toBeLessThan(12);
+    // Resume: the finished images are skipped, the rest run, and the run completes.
+    const again = await cli('analyze', join(src, 'images'), '--out', run, ...args);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      status: 'complete',
+      resumed: true,
+      counts: { images: 12 },
+    });
+    expect(journal()).toBe(12);
   });
 });

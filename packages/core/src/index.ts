@@ -11,7 +11,14 @@ export {
   removeSmallComponents,
 } from './components.js';
 export * from './errors.js';
-export { readInput, writeFileAtomic } from './fs.js';
+export {
+  pendingTemps,
+  readInput,
+  removePendingTemps,
+  trackTemp,
+  untrackTemp,
+  writeFileAtomic,
+} from './fs.js';
 export {
   DEFAULT_MAX_PIXELS,
   encodeImage,

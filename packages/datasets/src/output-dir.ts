@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { InvalidArgumentError, writeFileAtomic } from '@segkit/core';
+import { InvalidArgumentError, trackTemp, untrackTemp, writeFileAtomic } from '@segkit/core';
 
 /**
  * Builds a dataset directory atomically: `fill` writes into a temporary sibling directory, which gets a
@@ -17,6 +17,7 @@ export async function writeDirectoryAtomic(
   const parent = dirname(out);
   if (!existsSync(parent)) throw new InvalidArgumentError(`The parent directory of ${out} does not exist`);
   const tmp = join(parent, `.${basename(out)}.tmp-${process.pid}-${Date.now()}`);
+  trackTemp(tmp);
   await mkdir(tmp, { recursive: true });
   try {
     const summary = await fill(tmp);
@@ -33,6 +34,8 @@ export async function writeDirectoryAtomic(
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;
+  } finally {
+    untrackTemp(tmp);
   }
 }
 

@@ -8,6 +8,8 @@ import {
   ModelUnsupportedError,
   type Progress,
   silentProgress,
+  trackTemp,
+  untrackTemp,
   writeFileAtomic,
 } from '@segkit/core';
 import { cacheRoot, hubUrl, importedDir, isOffline, MANIFEST, snapshotDir } from './cache-dir.js';
@@ -171,21 +173,29 @@ export async function importModel(src: string, name: string): Promise<ResolvedMo
   const config = JSON.parse(readFileSync(join(from.dir, 'config.json'), 'utf8')) as { model_type?: string };
   const dest = importedDir(name);
   const tmp = `${dest}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(dirname(dest), { recursive: true });
-  await cp(from.dir, tmp, { recursive: true });
-  const files: Record<string, number> = {};
-  for (const f of listFiles(tmp)) files[f] = statSync(join(tmp, f)).size;
-  const manifest: Manifest = {
-    name,
-    dtype: 'fp32',
-    modelType: config.model_type ?? '',
-    files,
-    completedAt: new Date().toISOString(),
-  };
-  await writeFileAtomic(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-  await rm(dest, { recursive: true, force: true });
-  await rename(tmp, dest);
+  trackTemp(tmp);
+  try {
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(dirname(dest), { recursive: true });
+    await cp(from.dir, tmp, { recursive: true });
+    const files: Record<string, number> = {};
+    for (const f of listFiles(tmp)) files[f] = statSync(join(tmp, f)).size;
+    const manifest: Manifest = {
+      name,
+      dtype: 'fp32',
+      modelType: config.model_type ?? '',
+      files,
+      completedAt: new Date().toISOString(),
+    };
+    await writeFileAtomic(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    await rm(dest, { recursive: true, force: true });
+    await rename(tmp, dest);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  } finally {
+    untrackTemp(tmp);
+  }
   return resolveModelRef(name);
 }
 

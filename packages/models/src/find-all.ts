@@ -31,6 +31,10 @@ export interface FindAllOptions {
   clipModel?: string;
   /** Grid density of SAM's automatic masks used as candidates (default 16). */
   pointsPerSide?: number;
+  /** Ignore candidate regions smaller than this many pixels (default 0.1% of the image, at least 16). */
+  minArea?: number;
+  /** Score at most this many candidates with CLIP, largest first (default 200): bounds the time on busy images. */
+  maxCandidates?: number;
 }
 
 /** One found instance. */
@@ -61,14 +65,40 @@ function boxMask(image: RawImage, [x, y, w, h]: Box): Mask {
   return { width: image.width, height: image.height, data };
 }
 
-/** Splits a mask into its 8-connected components. */
-function components(mask: Mask): Mask[] {
-  const { labels, count } = labelComponents(mask);
-  return Array.from({ length: count }, (_, k) => {
-    const data = new Uint8Array(labels.length);
-    for (let i = 0; i < data.length; i++) data[i] = labels[i] === k + 1 ? 1 : 0;
-    return { width: mask.width, height: mask.height, data };
-  });
+/** A candidate region with its area and bbox, so that overlap tests can skip disjoint pairs. */
+interface Candidate {
+  mask: Mask;
+  area: number;
+  bbox: Box;
+}
+
+/** The 8-connected components of a mask with at least `minArea` pixels. */
+function components(mask: Mask, minArea: number): Candidate[] {
+  const { labels, stats } = labelComponents(mask);
+  return stats
+    .filter((s) => s.area >= minArea)
+    .map((s) => {
+      const data = new Uint8Array(labels.length);
+      const [x, y, w, h] = s.bbox;
+      for (let yy = y; yy < y + h; yy++)
+        for (let i = yy * mask.width + x; i < yy * mask.width + x + w; i++)
+          if (labels[i] === s.label) data[i] = 1;
+      return { mask: { width: mask.width, height: mask.height, data }, area: s.area, bbox: s.bbox };
+    });
+}
+
+/** IoU of two candidates, counting only inside the intersection of their bboxes (0 when those are disjoint). */
+function candidateIou(a: Candidate, b: Candidate): number {
+  const x0 = Math.max(a.bbox[0], b.bbox[0]);
+  const y0 = Math.max(a.bbox[1], b.bbox[1]);
+  const x1 = Math.min(a.bbox[0] + a.bbox[2], b.bbox[0] + b.bbox[2]);
+  const y1 = Math.min(a.bbox[1] + a.bbox[3], b.bbox[1] + b.bbox[3]);
+  if (x1 <= x0 || y1 <= y0) return 0;
+  const W = a.mask.width;
+  let inter = 0;
+  for (let y = y0; y < y1; y++)
+    for (let i = y * W + x0; i < y * W + x1; i++) if (a.mask.data[i] && b.mask.data[i]) inter++;
+  return inter / (a.area + b.area - inter);
 }
 
 /** A box grown by 3% of its size (at least 2 px) on each side, clipped to the image: box prompts work best slightly loose. */
@@ -83,7 +113,8 @@ const cos = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * 
 
 /**
  * Finds every instance of a concept given by a text prompt and/or exemplar boxes.
- * 1. Candidates: connected components of CLIPSeg's mask for the text, and of SAM's automatic masks.
+ * 1. Candidates: connected components (≥ `minArea` px) of CLIPSeg's mask for the text and of SAM's automatic masks,
+ *    near-duplicates (IoU ≥ 0.9) removed, at most `maxCandidates`, largest first.
  * 2. Scoring: mean CLIP similarity to the text and to the positive exemplar crops, minus the highest similarity to
  *    a negative exemplar crop.
  * 3. Refinement: survivors are re-segmented with a SAM box prompt on their bbox, padded by 3%.
@@ -104,18 +135,24 @@ export async function findAll(input: ImageInput | RawImage, opts: FindAllOptions
   const posMasks = positives.map((b) => boxMask(image, b));
   const negMasks = negatives.map((b) => boxMask(image, b));
   const segmenter = await Segmenter.create(opts.segmentModel ? { model: opts.segmentModel } : {});
-  // 1. Candidates.
-  const pool: Mask[] = [];
+  // 1. Candidates: components of the CLIPSeg mask and of SAM's automatic masks, without near-duplicates.
+  const minArea = opts.minArea ?? Math.max(16, Math.round(0.001 * image.width * image.height));
+  const pool: Candidate[] = [];
   if (text) {
     const [heat] = await segmentText(image, [text], { ...(opts.textModel ? { model: opts.textModel } : {}) });
-    pool.push(...components(heat!.mask));
+    pool.push(...components(heat!.mask, minArea));
   }
   if (segmenter.backend !== 'classic') {
     const generated = await segmenter.generateMasks(image, { pointsPerSide: opts.pointsPerSide ?? 16 });
-    for (const g of generated) pool.push(...components(g.mask));
+    for (const g of generated) pool.push(...components(g.mask, minArea));
   }
-  const candidates: Mask[] = [];
-  for (const m of pool) if (candidates.every((c) => iou(c, m) < 0.9)) candidates.push(m);
+  pool.sort((a, b) => b.area - a.area);
+  const kept: Candidate[] = [];
+  for (const c of pool) {
+    if (kept.length >= (opts.maxCandidates ?? 200)) break;
+    if (kept.every((k) => candidateIou(k, c) < 0.9)) kept.push(c);
+  }
+  const candidates = kept.map((c) => c.mask);
   if (!candidates.length) return [];
   // 2. Scoring with CLIP.
   const clipOpts = opts.clipModel ? { model: opts.clipModel } : {};

@@ -50,6 +50,27 @@ describe('findAll with fixture SAM, CLIPSeg and CLIP', () => {
     for (const name of ['blue1', 'blue2', 'blue3']) expect(matched(withNeg, truth[name]!), name).toBe(true);
   });
 
+  it('ignores specks under minArea and scores at most maxCandidates regions on a busy image', async () => {
+    // Two blue squares among 400 blue 2×2 specks: each speck is a component of CLIPSeg's mask and of SAM's masks.
+    const specks = Array.from({ length: 400 }, (_, i) => ({
+      name: `s${i}`,
+      box: [5 + (i % 25) * 19, 160 + Math.floor(i / 25) * 9, 2, 2] as [number, number, number, number],
+      colour: BLUE,
+    }));
+    const busy = shapesImage(480, 320, [
+      { name: 'a', box: [20, 20, 80, 80], colour: BLUE },
+      { name: 'b', box: [300, 30, 90, 90], colour: BLUE },
+      ...specks,
+    ]);
+    const found = await findAll(busy.image, { ...models, text: 'blue' });
+    expect(matched(found, busy.truth.a!) && matched(found, busy.truth.b!)).toBe(true);
+    expect(found.every((f) => f.bbox[2] * f.bbox[3] > 16)).toBe(true); // no speck is an instance
+    // With minArea 1 the specks become candidates; maxCandidates bounds how many are scored and returned.
+    const capped = await findAll(busy.image, { ...models, text: 'blue', minArea: 1, maxCandidates: 5 });
+    expect(capped.length).toBeLessThanOrEqual(5);
+    expect(matched(capped, busy.truth.a!) && matched(capped, busy.truth.b!)).toBe(true); // largest first
+  });
+
   it('returns an empty list when nothing matches', async () => {
     const reds = shapesImage(200, 150, [{ name: 'r', box: [50, 40, 60, 60], colour: RED }]).image;
     expect(await findAll(reds, { ...models, text: 'green' })).toEqual([]);

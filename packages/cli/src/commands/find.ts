@@ -45,6 +45,17 @@ export const findCommand = defineCommand({
       description: 'Minimum score (positive minus negative similarity)',
     },
     max: { type: 'string', valueName: 'N', default: '50', description: 'At most N instances' },
+    'min-area': {
+      type: 'string',
+      valueName: 'PX',
+      description: 'Ignore candidate regions under PX pixels (default: 0.1% of the image)',
+    },
+    'max-candidates': {
+      type: 'string',
+      valueName: 'N',
+      default: '200',
+      description: 'Score at most N candidate regions, largest first',
+    },
     'segment-model': {
       type: 'string',
       valueName: 'NAME',
@@ -74,6 +85,8 @@ export const findCommand = defineCommand({
       negativeExemplars: boxes(options.negative, '--negative'),
       threshold: numberOption(options, 'threshold', 0.25, -1, 1),
       maxInstances: numberOption(options, 'max', 50, 1, 10_000),
+      ...(options['min-area'] !== undefined ? { minArea: numberOption(options, 'min-area', 0, 1) } : {}),
+      maxCandidates: numberOption(options, 'max-candidates', 200, 1, 100_000),
       ...(typeof options['segment-model'] === 'string' ? { segmentModel: options['segment-model'] } : {}),
       ...(typeof options['text-model'] === 'string' ? { textModel: options['text-model'] } : {}),
       ...(typeof options['clip-model'] === 'string' ? { clipModel: options['clip-model'] } : {}),

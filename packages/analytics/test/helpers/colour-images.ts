@@ -11,6 +11,12 @@ import { BLUE, GREEN, RED, shapesImage } from '../../../models/test/helpers/shap
 export async function colourImages(n = 30): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'segkit-analyze-'));
   mkdirSync(join(dir, 'images'));
+  await writeColourImages(join(dir, 'images'), n);
+  return dir;
+}
+
+/** Writes the images of {@link colourImages} as `img00.png`, `img01.png`, … into an existing folder. */
+export async function writeColourImages(dir: string, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const r = seededRandom(i + 1);
     const u = (a: number, b: number) => Math.round(a + r() * (b - a));
@@ -19,12 +25,8 @@ export async function colourImages(n = 30): Promise<string> {
       { name: 'g', box: [u(125, 140), u(10, 30), u(40, 90), u(40, 60)], colour: GREEN },
       { name: 'b', box: [u(20, 90), u(100, 110), u(45, 90), u(45, 65)], colour: BLUE, kind: 'disc' },
     ]);
-    writeFileSync(
-      join(dir, 'images', `img${String(i).padStart(2, '0')}.png`),
-      await encodeImage(image, 'png'),
-    );
+    writeFileSync(join(dir, `img${String(i).padStart(2, '0')}.png`), await encodeImage(image, 'png'));
   }
-  return dir;
 }
 
 /** The true colour of a mask: the shape colour most of its pixels have in the image (0 red, 1 green, 2 blue, 3 other). */

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readNpy } from '@segkit/analytics';
 import { encodeImage, iou, readMask, union } from '@segkit/core';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +41,29 @@ describe('segkit text', () => {
     });
     expect(existsSync(join(out, 'segment-red.prob.png'))).toBe(true);
     expect(JSON.parse(r.stdout)[0]).toMatchObject({ label: 'segment-red' });
+  });
+
+  it('writes the probability map as a float32 .npy that numpy loads, matching the 8-bit PNG', async () => {
+    const out = join(tmp(), 'out');
+    const args = ['text', photo, '--prompt', 'segment red', '--model', model, '-o', out, '--probabilities'];
+    expect((await cli(...args, '--prob-format', 'npy')).code).toBe(0);
+    const { data, shape } = await readNpy(join(out, 'segment-red.prob.npy'));
+    expect(shape).toEqual([300, 400]);
+    const mask = await readMask(join(out, 'segment-red.png'));
+    for (let i = 0; i < data.length; i += 997) expect(data[i]! >= 0.5).toBe(mask.data[i] === 1);
+    const py = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import numpy as np,sys; a=np.load(sys.argv[1]); print(a.dtype, a.shape)',
+        join(out, 'segment-red.prob.npy'),
+      ],
+      { encoding: 'utf8' },
+    );
+    if (py.status === 0) expect(py.stdout.trim()).toBe('float32 (300, 400)');
+    expect((await cli(...args, '--prob-format', 'tiff')).stderr).toBe(
+      'segkit: E_USAGE: --prob-format must be png or npy\n',
+    );
   });
 
   it('reads prompt sets from JSON', async () => {

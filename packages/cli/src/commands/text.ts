@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeNpy } from '@segkit/analytics';
 import { loadImage, type RawImage, UsageError, writeImage, writeMask } from '@segkit/core';
 import { type PromptSet, readPromptSet, segmentText, slug, toPromptSet } from '@segkit/models';
 import { defineCommand, numberOption, requireOption } from '../command.js';
@@ -46,13 +47,24 @@ export const textCommand = defineCommand({
       description: 'Drop components smaller than this',
     },
     instances: { type: 'boolean', description: 'Also write <label>-<k>.png per connected component' },
-    probabilities: { type: 'boolean', description: 'Also write <label>.prob.png (8-bit probability)' },
+    probabilities: {
+      type: 'boolean',
+      description:
+        'Also write the probability map: <label>.prob.png (8-bit) or, with --prob-format npy, .prob.npy',
+    },
+    'prob-format': {
+      type: 'string',
+      valueName: 'png|npy',
+      default: 'png',
+      description: 'Probability map format: 8-bit PNG, or float32 [height, width] NumPy array',
+    },
     ...maxPixelsOption,
   },
   examples: [
     'segkit models pull clipseg',
     'segkit text wall.jpg --prompt "segment crack" -o out/ --threshold 0.4 --probabilities',
     'segkit text wall.jpg --prompts prompts.json -o out/',
+    'segkit text wall.jpg --prompt "segment crack" -o out/ --probabilities --prob-format npy',
   ],
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit text');
@@ -61,6 +73,9 @@ export const textCommand = defineCommand({
     if (typeof options.prompts === 'string') set = await readPromptSet(options.prompts);
     if (bare.length) set = { ...set, ...toPromptSet(bare) };
     if (!Object.keys(set).length) throw new UsageError('Give --prompt TEXT or --prompts FILE');
+    const probFormat = String(options['prob-format'] ?? 'png');
+    if (probFormat !== 'png' && probFormat !== 'npy')
+      throw new UsageError('--prob-format must be png or npy');
     const combine = String(options.combine ?? 'max');
     if (combine !== 'max' && combine !== 'mean') throw new UsageError('--combine must be max or mean');
     const image = await loadImage(positionals[0]!, {
@@ -80,7 +95,9 @@ export const textCommand = defineCommand({
     for (const r of results) {
       const name = slug(r.label);
       await writeMask(join(out, `${name}.png`), r.mask);
-      if (options.probabilities) {
+      if (options.probabilities && probFormat === 'npy') {
+        await writeNpy(join(out, `${name}.prob.npy`), r.probability, [r.height, r.width]);
+      } else if (options.probabilities) {
         const grey: RawImage = {
           width: r.width,
           height: r.height,

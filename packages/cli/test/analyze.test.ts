@@ -9,6 +9,17 @@ import { colourImages, trueColour } from '../../analytics/test/helpers/colour-im
 import { cli, repo, tmp } from './helpers.js';
 
 const fx = (n: string) => join(repo, 'fixtures/models', n);
+/** Fixture SAM and CLIP (test tools that segment and embed by colour), with a coarse point grid. */
+const fixtureArgs = [
+  '--backend',
+  'sam',
+  '--segment-model',
+  fx('sam-fixture'),
+  '--embed-model',
+  fx('clip-fixture'),
+  '--points-per-side',
+  '6',
+];
 
 describe('segkit analyze', () => {
   it('clusters 30 generated images into the 3 shape colours, then plots and zips one image', async () => {
@@ -17,14 +28,7 @@ describe('segkit analyze', () => {
     const r = await cli(
       'analyze',
       join(src, 'images'),
-      '--backend',
-      'sam',
-      '--segment-model',
-      fx('sam-fixture'),
-      '--embed-model',
-      fx('clip-fixture'),
-      '--points-per-side',
-      '6',
+      ...fixtureArgs,
       '--min-cluster-size',
       '10',
       '--out',
@@ -118,15 +122,14 @@ describe.skipIf(!built)('segkit analyze, interrupted (the installed binary)', ()
   it('Ctrl-C exits 130 with no half-written file, and running it again on the run directory finishes the job', async () => {
     const src = await colourImages(12);
     const out = tmp();
-    const args = [
-      '--segment-model',
-      fx('sam-fixture'),
-      '--embed-model',
-      fx('clip-fixture'),
-      '--points-per-side',
-      '6',
-    ];
-    const child = spawn(process.execPath, [bin, 'analyze', join(src, 'images'), '--out', out, ...args]);
+    const child = spawn(process.execPath, [
+      bin,
+      'analyze',
+      join(src, 'images'),
+      '--out',
+      out,
+      ...fixtureArgs,
+    ]);
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += String(d);
@@ -148,7 +151,7 @@ describe.skipIf(!built)('segkit analyze, interrupted (the installed binary)', ()
     expect(done).toBeGreaterThanOrEqual(3);
     expect(done).toBeLessThan(12);
     // Resume: the finished images are skipped, the rest run, and the run completes.
-    const again = await cli('analyze', join(src, 'images'), '--out', run, ...args);
+    const again = await cli('analyze', join(src, 'images'), '--out', run, ...fixtureArgs);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({
       status: 'complete',

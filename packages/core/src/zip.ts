@@ -61,30 +61,25 @@ export function encodeZip(entries: ZipFileEntry[]): Buffer {
       throw new InvalidArgumentError('The archive would exceed 4 GiB, which needs ZIP64 (not supported)');
     const crc = crc32(raw);
     const { time, date } = dosDateTime(e.mtime ?? new Date());
+    // The local header and the central directory record share one run of fields (from "version needed" on).
+    const shared = Buffer.alloc(24);
+    shared.writeUInt16LE(20, 0); // version needed: 2.0
+    shared.writeUInt16LE(0x0800, 2); // UTF-8 names
+    shared.writeUInt16LE(useDeflate ? 8 : 0, 4);
+    shared.writeUInt16LE(time, 6);
+    shared.writeUInt16LE(date, 8);
+    shared.writeUInt32LE(crc, 10);
+    shared.writeUInt32LE(body.length, 14);
+    shared.writeUInt32LE(raw.length, 18);
+    shared.writeUInt16LE(name.length, 22);
     const header = Buffer.alloc(30);
     header.writeUInt32LE(0x04034b50, 0); // local file header
-    header.writeUInt16LE(20, 4); // version needed: 2.0
-    header.writeUInt16LE(0x0800, 6); // UTF-8 names
-    header.writeUInt16LE(useDeflate ? 8 : 0, 8);
-    header.writeUInt16LE(time, 10);
-    header.writeUInt16LE(date, 12);
-    header.writeUInt32LE(crc, 14);
-    header.writeUInt32LE(body.length, 18);
-    header.writeUInt32LE(raw.length, 22);
-    header.writeUInt16LE(name.length, 26);
+    shared.copy(header, 4);
     parts.push(header, name, body);
     const cd = Buffer.alloc(46);
-    cd.writeUInt32LE(0x02014b50, 0); // central directory header
+    cd.writeUInt32LE(0x02014b50, 0); // central directory record
     cd.writeUInt16LE((3 << 8) | 20, 4); // made by Unix, so the external attributes carry a mode
-    cd.writeUInt16LE(20, 6);
-    cd.writeUInt16LE(0x0800, 8);
-    cd.writeUInt16LE(useDeflate ? 8 : 0, 10);
-    cd.writeUInt16LE(time, 12);
-    cd.writeUInt16LE(date, 14);
-    cd.writeUInt32LE(crc, 16);
-    cd.writeUInt32LE(body.length, 20);
-    cd.writeUInt32LE(raw.length, 24);
-    cd.writeUInt16LE(name.length, 28);
+    shared.copy(cd, 6);
     const mode = e.mode ?? 0o644;
     cd.writeUInt32LE(((mode > 0o7777 ? mode : 0o100000 | mode) << 16) >>> 0, 38);
     cd.writeUInt32LE(offset, 42);

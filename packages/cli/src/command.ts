@@ -10,13 +10,16 @@ export const defineCommand = (c: Command): Command => c;
 /** Registers an already-loaded command as a subcommand, summarised by its description. */
 export const eager = (c: Command) => ({ summary: c.description, load: async () => c });
 
+/** One help row: `left` padded to `width` then `text`; a longer `left` gets `text` on the next line, aligned. */
+const row = (left: string, width: number, text: string) =>
+  left.length <= width - 2 ? `${left.padEnd(width)}${text}` : `${left}\n${' '.repeat(width)}${text}`;
+
 /** Renders `--help` text for a command; `path` is the full command path such as `segkit mask rle`. */
 export function renderHelp(cmd: Command, path: string): string {
   const lines: string[] = [`${cmd.description}`, ''];
   if (cmd.subcommands && !cmd.run) {
     lines.push(`Usage: ${path} <command> [options]`, '', 'Commands:');
-    for (const [name, sub] of Object.entries(cmd.subcommands))
-      lines.push(`  ${name.padEnd(22)}${sub.summary}`);
+    for (const [name, sub] of Object.entries(cmd.subcommands)) lines.push(row(`  ${name}`, 24, sub.summary));
     lines.push('', `Run \`${path} <command> --help\` for a command's options.`);
   } else {
     const pos = (cmd.positionals ?? [])
@@ -28,13 +31,13 @@ export function renderHelp(cmd: Command, path: string): string {
     lines.push(`Usage: ${path}${pos ? ` ${pos}` : ''} [options]`);
     if (cmd.positionals?.length) {
       lines.push('', 'Arguments:');
-      for (const p of cmd.positionals) lines.push(`  ${p.name.padEnd(22)}${p.description}`);
+      for (const p of cmd.positionals) lines.push(row(`  ${p.name}`, 24, p.description));
     }
   }
   if (cmd.subcommands && cmd.run) {
     lines.push('', 'Subcommands:');
     for (const [name, sub] of Object.entries(cmd.subcommands))
-      lines.push(`${`  ${path} ${name}`.padEnd(24)}  ${sub.summary}`);
+      lines.push(row(`  ${path} ${name}`, 26, sub.summary));
   }
   lines.push('', 'Options:');
   const opts: [string, OptionSpec][] = [
@@ -45,7 +48,7 @@ export function renderHelp(cmd: Command, path: string): string {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.valueName ?? 'VALUE'}` : ''}`;
     const extra = o.default !== undefined && o.default !== false ? ` (default: ${o.default})` : '';
     const rep = o.multiple ? ' (repeatable)' : '';
-    lines.push(`  ${flag.padEnd(26)}${o.description}${extra}${rep}`);
+    lines.push(row(`  ${flag}`, 28, `${o.description}${extra}${rep}`));
   }
   if (cmd.examples?.length) {
     lines.push('', 'Examples:');

@@ -1,4 +1,4 @@
-import { isSegkitError, removePendingTemps, UsageError } from '@segkit/core';
+import { InvalidArgumentError, isSegkitError, removePendingTemps, UsageError } from '@segkit/core';
 import { type Command, type Io, parseCommandArgs, renderHelp } from './command.js';
 import { rootCommand } from './root.js';
 
@@ -34,6 +34,13 @@ export function exitCleanlyOnSignals(): void {
  */
 export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
   try {
+    try {
+      process.cwd();
+    } catch {
+      // Started from a folder that has since been deleted: relative paths cannot resolve (and some libraries
+      // would retry forever), so stop at once.
+      throw new InvalidArgumentError('The current directory no longer exists; cd into an existing folder');
+    }
     let cmd: Command = rootCommand;
     let path = 'segkit';
     let rest = argv;

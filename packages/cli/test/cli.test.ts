@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { masksEqual, readMask } from '@segkit/core';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,9 @@ describe('help', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Usage: segkit/);
     expect(r.stdout).toMatch(/--help/);
+    // Every option row keeps its flag and its description apart (long flags put the description on the next line).
+    for (const line of r.stdout.split('\n').filter((l) => /^ {2}(-\w, | {4})--/.test(l)))
+      expect(line, line).toMatch(/^ {2}(-\w, | {4})--[\w-]+( [^ ]+)?( {2,}\S.*)?$/);
   });
 
   it('group commands list their subcommands with a summary', async () => {
@@ -81,6 +84,27 @@ describe.skipIf(!built)('the installed binary (needs `npm run build`)', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('segkit: E_FILE_NOT_FOUND: File not found: no-such.png\n');
     expect(r.stdout).toBe('');
+  });
+
+  it('refuses to start in a deleted working directory instead of hanging', () => {
+    const gone = join(tmp(), 'gone');
+    mkdirSync(gone);
+    const r = spawnSync(
+      'sh',
+      [
+        '-c',
+        'cd "$1" && rmdir "$1" && exec "$2" "$3" analyze x.png --out y',
+        'sh',
+        gone,
+        process.execPath,
+        bin,
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(r.stderr).toBe(
+      'segkit: E_INVALID_ARGUMENT: The current directory no longer exists; cd into an existing folder\n',
+    );
+    expect(r.status).toBe(2);
   });
 
   it('pipes large JSON output completely', () => {

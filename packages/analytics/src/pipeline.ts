@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import {
   area,
   type Box,
@@ -110,6 +110,18 @@ export async function analyze(
 ): Promise<{ dir: string; rows: MaskRow[]; run: Record<string, unknown> }> {
   if (opts.backend === 'clipseg' && !opts.prompt?.trim())
     throw new InvalidArgumentError('--backend clipseg needs --prompt TEXT');
+  // Masks and embeddings are filed by image stem: the same file twice runs once, two files sharing a stem are refused
+  // (the second would otherwise be skipped as done).
+  const byStem = new Map<string, string>();
+  for (const p of images) {
+    const seen = byStem.get(stemOf(p));
+    if (seen && resolve(seen) !== resolve(p))
+      throw new InvalidArgumentError(
+        `Two images share the name "${stemOf(p)}" (${seen} and ${p}); rename one or analyze them in separate runs`,
+      );
+    byStem.set(stemOf(p), p);
+  }
+  images = [...byStem.values()];
   const params = {
     backend: opts.backend,
     prompt: opts.prompt ?? null,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeImage } from '@segkit/core';
@@ -106,5 +106,19 @@ describe('segkit analyze pipeline (fixture SAM + fixture CLIP)', () => {
       analyze([fx('../../examples/coffee.png')], mkdtempSync(join(tmpdir(), 'x-')), { backend: 'clipseg' }),
     ).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
     expect(existsSync(join(dir, 'masks.jsonl'))).toBe(false);
+    // Two different files with one stem would share masks/<stem>/: refused before anything is written.
+    const twin = mkdtempSync(join(tmpdir(), 'segkit-twin-'));
+    writeFileSync(join(twin, 'coffee.png'), readFileSync(fx('../../examples/coffee.png')));
+    const out = mkdtempSync(join(tmpdir(), 'segkit-twin-out-'));
+    await expect(
+      analyze([fx('../../examples/coffee.png'), join(twin, 'coffee.png')], out, {
+        backend: 'sam',
+        ...models,
+      }),
+    ).rejects.toMatchObject({
+      code: 'E_INVALID_ARGUMENT',
+      message: expect.stringContaining('share the name "coffee"'),
+    });
+    expect(readdirSync(out)).toEqual([]);
   });
 });

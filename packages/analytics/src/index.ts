@@ -9,5 +9,5 @@ export {
   PIPELINE,
 } from './pipeline.js';
 export { plotRun, readRows, scatterSvg } from './plot.js';
-export { type UmapOptions, type UmapResult, umap2d } from './umap.js';
+export { type UmapOptions, type UmapResult, umap2d, umap2dAsync } from './umap.js';
 export { rowsOfImage, zipImageMasks } from './zip.js';

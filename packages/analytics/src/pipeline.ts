@@ -16,7 +16,7 @@ import {
 import { embedMasks, Segmenter, segmentText } from '@segkit/models';
 import { hdbscan } from './hdbscan.js';
 import { readNpy, writeNpy } from './npy.js';
-import { umap2d } from './umap.js';
+import { umap2dAsync } from './umap.js';
 
 /** The pipeline name written to run.json; a run directory of another pipeline is refused. */
 export const PIPELINE = 'segkit.analyze';
@@ -232,7 +232,7 @@ export async function analyze(
     vectors.push(m.data.slice(r.embedding.index * d, (r.embedding.index + 1) * d));
   }
   let ts = performance.now();
-  const layout = umap2d(vectors, {
+  const layout = await umap2dAsync(vectors, {
     nNeighbors: params.nNeighbors,
     minDist: params.minDist,
     seed: params.seed,

@@ -31,13 +31,14 @@ interface FuzzyGraph {
   getAll(): { row: number; col: number; value: number }[];
 }
 
-/**
- * A seeded 2-D UMAP layout (umap-js). With fewer points than `nNeighbors + 1`, `nNeighbors` is reduced to
- * `points − 1` (reported as `adapted`); with fewer than 3 points, the points are placed on a line. The optimiser
- * starts from a spectral layout of the fuzzy graph, as umap-learn does (see spectral.ts), unless `init: 'random'`.
- * @example const { points } = umap2d(vectors, { nNeighbors: 15, minDist: 0.1, seed: 42 });
- */
-export function umap2d(vectors: ArrayLike<number>[], opts: UmapOptions = {}): UmapResult {
+/** A UMAP fit that is set up (neighbours, fuzzy graph, start) and ready to optimise epoch by epoch. */
+interface PreparedUmap {
+  epochs: number;
+  step(): void;
+  finish(): UmapResult;
+}
+
+function prepareUmap(vectors: ArrayLike<number>[], opts: UmapOptions): PreparedUmap | UmapResult {
   const wanted = opts.nNeighbors ?? 15;
   if (!Number.isInteger(wanted) || wanted < 2)
     throw new InvalidArgumentError(`Expected an integer ≥ 2 for nNeighbors but received ${wanted}`);
@@ -58,7 +59,7 @@ export function umap2d(vectors: ArrayLike<number>[], opts: UmapOptions = {}): Um
     ...(opts.nEpochs ? { nEpochs: opts.nEpochs } : {}),
   });
   const data = vectors.map((v) => Array.from(v));
-  const nEpochs = model.initializeFit(data);
+  const epochs = model.initializeFit(data);
   let init: UmapResult['init'] = 'random';
   const graph = (model as unknown as { graph?: FuzzyGraph }).graph;
   if ((opts.init ?? 'spectral') === 'spectral' && typeof graph?.getAll === 'function') {
@@ -81,7 +82,41 @@ export function umap2d(vectors: ArrayLike<number>[], opts: UmapOptions = {}): Um
     }
     init = 'spectral';
   }
-  for (let e = 0; e < nEpochs; e++) model.step();
-  const points = model.getEmbedding().map((p) => [p[0]!, p[1]!] as [number, number]);
-  return { points, nNeighbors, adapted: nNeighbors !== wanted, init };
+  return {
+    epochs,
+    step: () => model.step(),
+    finish: () => ({
+      points: model.getEmbedding().map((p) => [p[0]!, p[1]!] as [number, number]),
+      nNeighbors,
+      adapted: nNeighbors !== wanted,
+      init,
+    }),
+  };
+}
+
+/**
+ * A seeded 2-D UMAP layout (umap-js). With fewer points than `nNeighbors + 1`, `nNeighbors` is reduced to
+ * `points − 1` (reported as `adapted`); with fewer than 3 points, the points are placed on a line. The optimiser
+ * starts from a spectral layout of the fuzzy graph, as umap-learn does (see spectral.ts), unless `init: 'random'`.
+ * @example const { points } = umap2d(vectors, { nNeighbors: 15, minDist: 0.1, seed: 42 });
+ */
+export function umap2d(vectors: ArrayLike<number>[], opts: UmapOptions = {}): UmapResult {
+  const run = prepareUmap(vectors, opts);
+  if ('points' in run) return run;
+  for (let e = 0; e < run.epochs; e++) run.step();
+  return run.finish();
+}
+
+/**
+ * {@link umap2d} that gives the event loop a turn every few epochs, so that Ctrl-C and progress output are not held
+ * up for the whole optimisation. Same result as `umap2d` for the same input and options.
+ */
+export async function umap2dAsync(vectors: ArrayLike<number>[], opts: UmapOptions = {}): Promise<UmapResult> {
+  const run = prepareUmap(vectors, opts);
+  if ('points' in run) return run;
+  for (let e = 0; e < run.epochs; e++) {
+    run.step();
+    if (e % 5 === 4) await new Promise((r) => setImmediate(r));
+  }
+  return run.finish();
 }

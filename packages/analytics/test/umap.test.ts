@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adjustedRandIndex, hdbscan, umap2d } from '../src/index.js';
+import { adjustedRandIndex, hdbscan, umap2d, umap2dAsync } from '../src/index.js';
 
 /** 3 well-separated groups in 32 dimensions. */
 function groups(perGroup: number): { vectors: number[][]; truth: number[] } {
@@ -20,11 +20,12 @@ function groups(perGroup: number): { vectors: number[][]; truth: number[] } {
 }
 
 describe('umap2d', () => {
-  it('is reproducible for a seed and keeps separated groups apart (UMAP + HDBSCAN ARI ≥ 0.9)', () => {
+  it('is reproducible for a seed and keeps separated groups apart (UMAP + HDBSCAN ARI ≥ 0.9)', async () => {
     const { vectors, truth } = groups(30);
     const a = umap2d(vectors, { seed: 7, nNeighbors: 10 });
     const b = umap2d(vectors, { seed: 7, nNeighbors: 10 });
     expect(a.points).toEqual(b.points);
+    expect(await umap2dAsync(vectors, { seed: 7, nNeighbors: 10 })).toEqual(a);
     expect(a.points).toHaveLength(90);
     // umap-learn's start: a spectral layout of the fuzzy graph (read from umap-js, which is pinned; if an upgrade
     // renamed its graph field, this says so instead of silently falling back to a random start).

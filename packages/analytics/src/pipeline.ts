@@ -72,17 +72,43 @@ export function collectImages(inputs: string[]): string[] {
   return out;
 }
 
-/** Opens `out` as a run directory (resuming it) or creates `out/run-<timestamp>/`. */
+/** Settings that decide which masks an image gets and how they embed: a resumed run must keep them. */
+const SEGMENT_PARAMS = [
+  'backend',
+  'prompt',
+  'segmentModel',
+  'embedModel',
+  'pointsPerSide',
+  'maxAreaFraction',
+  'minAreaFraction',
+] as const;
+
+/**
+ * Opens `out` as a run directory (resuming it) or creates `out/run-<timestamp>/`. A resumed run must have been made
+ * with the same segmentation and embedding settings (UMAP and HDBSCAN settings may change: they are recomputed).
+ */
 export async function openRunDir(
   out: string,
   params: Record<string, unknown>,
 ): Promise<{ dir: string; resumed: boolean }> {
   const manifest = join(out, 'run.json');
   if (existsSync(manifest)) {
-    const run = JSON.parse(readFileSync(manifest, 'utf8')) as { pipeline?: string };
+    const run = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      pipeline?: string;
+      params?: Record<string, unknown>;
+    };
     if (run.pipeline !== PIPELINE)
       throw new InvalidArgumentError(
         `${out} is a run directory of another pipeline (${JSON.stringify(run.pipeline)}); choose a new --out`,
+      );
+    const changed = SEGMENT_PARAMS.filter(
+      (k) =>
+        run.params?.[k] !== undefined && JSON.stringify(run.params[k]) !== JSON.stringify(params[k] ?? null),
+    );
+    if (changed.length)
+      throw new InvalidArgumentError(
+        `${out} was made with ${changed.map((k) => `${k}=${JSON.stringify(run.params![k])}`).join(', ')}; ` +
+          `resume it with the same settings (now ${changed.map((k) => `${k}=${JSON.stringify(params[k] ?? null)}`).join(', ')}) or choose a new --out`,
       );
     return { dir: out, resumed: true };
   }
@@ -132,6 +158,8 @@ export async function analyze(
     pointsPerSide: opts.pointsPerSide ?? 16,
     maxAreaFraction: opts.maxAreaFraction ?? 0.5,
     minAreaFraction: opts.minAreaFraction ?? 0.005,
+    segmentModel: opts.segmentModel ?? null,
+    embedModel: opts.embedModel ?? null,
   };
   for (const k of ['maxAreaFraction', 'minAreaFraction'] as const)
     if (!(params[k] >= 0 && params[k] <= 1))

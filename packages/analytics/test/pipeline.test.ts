@@ -75,6 +75,15 @@ describe('segkit analyze pipeline (fixture SAM + fixture CLIP)', () => {
       nNeighbors: 45,
     });
     expect(again.run).toMatchObject({ resumed: true, counts: { masks: rows.length } });
+    // Changing what the masks are made of is refused: the run would mix two settings.
+    await expect(analyze(images, dir, { backend: 'sam', ...models, pointsPerSide: 8 })).rejects.toMatchObject(
+      {
+        code: 'E_INVALID_ARGUMENT',
+        message: expect.stringMatching(
+          /was made with pointsPerSide=6; resume it with the same settings \(now pointsPerSide=8\)/,
+        ),
+      },
+    );
     expect(readRows(dir)).toHaveLength(rows.length);
   });
 

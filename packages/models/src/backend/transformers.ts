@@ -69,12 +69,11 @@ export class SamBackend {
 
   /** Loads a SAM or SAM 2 model from a hub-layout directory. */
   static async load(dir: string, dtype: Dtype): Promise<SamBackend> {
-    const modelType = readModelType(dir);
-    if (modelType !== 'sam' && modelType !== 'sam2') {
-      throw new ModelUnsupportedError(
-        `${dir} is a ${JSON.stringify(modelType)} model; promptable segmentation needs sam or sam2`,
-      );
-    }
+    const modelType = readModelConfig(
+      dir,
+      ['sam', 'sam2'] as const,
+      'promptable segmentation needs sam or sam2',
+    ).model_type;
     // An absolute path is not a valid hub id, so transformers.js reads the files from it as they are.
     const id = resolve(dir);
     const Cls = modelType === 'sam2' ? Sam2Model : SamModel;
@@ -212,13 +211,29 @@ function toHfImage(image: RawImage): HfImage {
   );
 }
 
-/** The `model_type` a model directory's config.json declares (`E_MODEL_CORRUPT` when it cannot be read). */
-function readModelType(dir: string): string | undefined {
+interface ModelConfig {
+  model_type?: string;
+  id2label?: Record<string, string>;
+}
+
+/**
+ * Reads a model directory's config.json and checks that its `model_type` is one of `accepted`
+ * (`E_MODEL_CORRUPT` when it cannot be read, `E_MODEL_UNSUPPORTED` naming `purpose` otherwise).
+ */
+function readModelConfig<T extends string>(
+  dir: string,
+  accepted: readonly T[],
+  purpose: string,
+): ModelConfig & { model_type: T } {
+  let config: ModelConfig;
   try {
-    return (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: string }).model_type;
+    config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as ModelConfig;
   } catch (e) {
     throw new ModelCorruptError(`${dir}/config.json cannot be read: ${(e as Error).message}`);
   }
+  if (!accepted.includes(config.model_type as T))
+    throw new ModelUnsupportedError(`${dir} is a ${JSON.stringify(config.model_type)} model; ${purpose}`);
+  return config as ModelConfig & { model_type: T };
 }
 
 function timeRuns(session: { run: (...a: unknown[]) => Promise<unknown> }, add: (ms: number) => void) {
@@ -295,11 +310,7 @@ export class ClipSegBackend {
   ) {}
 
   static async load(dir: string, dtype: Dtype): Promise<ClipSegBackend> {
-    const modelType = readModelType(dir);
-    if (modelType !== 'clipseg')
-      throw new ModelUnsupportedError(
-        `${dir} is a ${JSON.stringify(modelType)} model; text prompts need clipseg`,
-      );
+    readModelConfig(dir, ['clipseg'], 'text prompts need clipseg');
     const id = resolve(dir);
     try {
       const model = (await CLIPSegForImageSegmentation.from_pretrained(id, {
@@ -343,14 +354,7 @@ export class DetrBackend {
   ) {}
 
   static async load(dir: string, dtype: Dtype): Promise<DetrBackend> {
-    const modelType = readModelType(dir);
-    if (modelType !== 'detr')
-      throw new ModelUnsupportedError(
-        `${dir} is a ${JSON.stringify(modelType)} model; panoptic segmentation needs detr`,
-      );
-    const id2label =
-      (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { id2label?: Record<string, string> })
-        .id2label ?? {};
+    const id2label = readModelConfig(dir, ['detr'], 'panoptic segmentation needs detr').id2label ?? {};
     const id = resolve(dir);
     try {
       const model = (await DetrForSegmentation.from_pretrained(id, {
@@ -402,9 +406,7 @@ export class ClipBackend {
   ) {}
 
   static async load(dir: string, dtype: Dtype): Promise<ClipBackend> {
-    const modelType = readModelType(dir);
-    if (modelType !== 'clip')
-      throw new ModelUnsupportedError(`${dir} is a ${JSON.stringify(modelType)} model; embeddings need clip`);
+    readModelConfig(dir, ['clip'], 'embeddings need clip');
     const id = resolve(dir);
     try {
       const opts = { dtype, device: 'cpu' as const, local_files_only: true };

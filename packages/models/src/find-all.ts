@@ -152,8 +152,7 @@ export async function findAll(input: ImageInput | RawImage, opts: FindAllOptions
     if (kept.length >= (opts.maxCandidates ?? 200)) break;
     if (kept.every((k) => candidateIou(k, c) < 0.9)) kept.push(c);
   }
-  const candidates = kept.map((c) => c.mask);
-  if (!candidates.length) return [];
+  if (!kept.length) return [];
   // 2. Scoring with CLIP.
   const clipOpts = opts.clipModel ? { model: opts.clipModel } : {};
   const refs = [
@@ -163,13 +162,17 @@ export async function findAll(input: ImageInput | RawImage, opts: FindAllOptions
   const negs = negMasks.length
     ? await embedMasks(image, negMasks, { ...clipOpts, blankBackground: false })
     : [];
-  const vecs = await embedMasks(image, candidates, clipOpts);
+  const vecs = await embedMasks(
+    image,
+    kept.map((c) => c.mask),
+    clipOpts,
+  );
   const threshold = opts.threshold ?? 0.25;
-  const scored = candidates
-    .map((mask, i) => {
+  const scored = kept
+    .map((c, i) => {
       const pos = refs.reduce((s, r) => s + cos(vecs[i]!, r), 0) / refs.length;
       const neg = negs.length ? Math.max(...negs.map((n) => cos(vecs[i]!, n))) : 0;
-      return { mask, score: pos - neg };
+      return { ...c, score: pos - neg };
     })
     .filter((c) => c.score >= threshold)
     .sort((a, b) => b.score - a.score);
@@ -178,7 +181,7 @@ export async function findAll(input: ImageInput | RawImage, opts: FindAllOptions
   const found: FoundInstance[] = [];
   for (const c of scored) {
     if (found.length >= (opts.maxInstances ?? 50)) break;
-    const refined = (await segmenter.segment(image, { prompt: { box: padBox(bbox(c.mask), image) } })).mask;
+    const refined = (await segmenter.segment(image, { prompt: { box: padBox(c.bbox, image) } })).mask;
     const mask = iou(refined, c.mask) >= 0.5 ? refined : c.mask; // keep the candidate when the refinement wanders off
     if (found.some((f) => iou(f.mask, mask) > nms)) continue;
     found.push({ mask, bbox: bbox(mask), score: c.score, source: 'model' });

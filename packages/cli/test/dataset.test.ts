@@ -55,6 +55,41 @@ describe('segkit dataset manifest / split / merge', () => {
     expect(readFileSync(join(dir, 'merged.csv'), 'utf8').trim().split('\n')).toHaveLength(4);
   });
 
+  it('writes manifest paths relative to the CSV, so split → eval works from another folder (README flow)', async () => {
+    const src = await maskFolderDataset();
+    const dir = join(tmp(), 'elsewhere');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir);
+    expect((await cli('dataset', 'manifest', src, '-o', join(dir, 'manifest.csv'))).code).toBe(0);
+    const s = await cli(
+      'dataset',
+      'split',
+      join(dir, 'manifest.csv'),
+      '-o',
+      join(dir, 'split.csv'),
+      '--ratios',
+      '50,50,0',
+    );
+    expect(s.code).toBe(0);
+    // The table's columns line up: every row (the images row too) has the header's width.
+    const lines = s.stdout.trim().split('\n');
+    expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+    const rows = readFileSync(join(dir, 'split.csv'), 'utf8').trim().split('\n').slice(1);
+    const valRows = rows.filter((r) => r.split(',')[4] === 'val');
+    expect(valRows.length).toBeGreaterThan(0);
+    expect(valRows.length).toBeLessThan(rows.length);
+    // eval --gt split.csv --split val scores only the val rows; without --split, every row.
+    const val = await cli('eval', '--pred', join(src, 'masks'), '--gt', join(dir, 'split.csv'), '--split', 'val');
+    expect(val.stderr).toBe('');
+    expect(JSON.parse(val.stdout)).toMatchObject({ perImageCount: valRows.length, split: 'val' });
+    const all = await cli('eval', '--pred', join(src, 'masks'), '--gt', join(dir, 'split.csv'));
+    expect(JSON.parse(all.stdout).perImageCount).toBe(rows.length);
+    expect(
+      (await cli('eval', '--pred', join(src, 'masks'), '--gt', join(dir, 'split.csv'), '--split', 'dev'))
+        .stderr,
+    ).toMatch(/^segkit: E_INVALID_ARGUMENT: .*no rows with masks in split "dev" \(its splits: /);
+  });
+
   it('rejects bad ratios on one line', async () => {
     const src = await maskFolderDataset();
     expect(

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { DatasetFormatError, FileNotFoundError, loadImage, type Mask, union } from '@segkit/core';
+import { DatasetFormatError, FileNotFoundError, InvalidArgumentError, loadImage, type Mask, union } from '@segkit/core';
 import { readCoco } from './coco.js';
 import { readManifest } from './manifest.js';
 import { segmentationToMask } from './masks.js';
@@ -113,32 +113,42 @@ export async function cocoSource(path: string): Promise<MaskSource> {
 
 /**
  * A CSV manifest: each row's `mask_path` is the mask of (`label`, stem of `image_path`); paths are relative to the
- * manifest's folder. Optionally only the rows of one split.
+ * manifest's own folder (wherever it is read from). Optionally only the rows of one split.
  */
 export async function manifestSource(csv: string, split?: string): Promise<MaskSource> {
   const base = dirname(csv);
-  const rows = (await readManifest(csv)).filter((r) => r.mask_path && (!split || r.split === split));
+  const all = await readManifest(csv);
+  const rows = all.filter((r) => r.mask_path && (!split || r.split === split));
+  if (split && !rows.length) {
+    const splits = [...new Set(all.map((r) => r.split).filter(Boolean))];
+    throw new InvalidArgumentError(
+      `${csv} has no rows with masks in split ${JSON.stringify(split)} (its splits: ${splits.join(', ') || 'none'})`,
+    );
+  }
   const folder = maskFolderSource(base);
   const files = new Map(rows.map((r) => [keyOf(r.label, stemOf(r.image_path)), r]));
   return {
     keys: rows.map((r) => ({ label: r.label, stem: stemOf(r.image_path) })),
     async load(label, stem) {
       const row = files.get(keyOf(label, stem));
-      return row ? loadMaskFile(join(base, row.mask_path)) : undefined;
+      return row ? loadMaskFile(row.mask_path) : undefined;
     },
     imagePath(stem) {
       const row = rows.find((r) => stemOf(r.image_path) === stem);
-      return row ? join(base, row.image_path) : folder.imagePath(stem);
+      return row ? row.image_path : folder.imagePath(stem);
     },
   };
 }
 
-/** Opens `--pred`/`--gt`: a COCO .json, a folder with annotations.json, a manifest .csv, or a mask folder. */
-export async function openMaskSource(path: string, imagesDir?: string): Promise<MaskSource> {
+/**
+ * Opens `--pred`/`--gt`: a COCO .json, a folder with annotations.json, a manifest .csv, or a mask folder. A
+ * manifest keeps only the rows of `split` when one is given.
+ */
+export async function openMaskSource(path: string, imagesDir?: string, split?: string): Promise<MaskSource> {
   if (!existsSync(path)) throw new FileNotFoundError(`Not found: ${path}`);
   if (statSync(path).isFile()) {
     if (path.endsWith('.json')) return cocoSource(path);
-    if (path.endsWith('.csv')) return manifestSource(path);
+    if (path.endsWith('.csv')) return manifestSource(path, split);
     throw new DatasetFormatError(`${path} is neither a COCO .json nor a folder of masks`);
   }
   if (existsSync(join(path, 'annotations.json'))) return cocoSource(path);

@@ -42,11 +42,10 @@ export async function evalText(
   }
   const used: PromptSet = Object.fromEntries(labels.map((l) => [l, prompts[l]!]));
   const images = [...new Set(rows.filter((r) => labels.includes(r.label)).map((r) => r.image_path))];
-  const base = dirname(manifestPath);
   const preds = new Map<string, MaskValue>();
   let ms = 0;
   for (const rel of images) {
-    const image = await loadImage(join(base, rel));
+    const image = await loadImage(rel);
     const t0 = performance.now();
     const results = await segmentText(image, used, { ...(opts.model ? { model: opts.model } : {}) });
     ms += performance.now() - t0;
@@ -66,7 +65,7 @@ export async function evalText(
     load: async (label, stem) => preds.get(`${label}\n${stem}`),
     imagePath: (stem) => {
       const rel = images.find((p) => stemOf(p) === stem);
-      return rel ? join(base, rel) : undefined;
+      return rel;
     },
   };
   const gt = await manifestSource(manifestPath, opts.split);

@@ -1,4 +1,4 @@
-import { basename, extname, join, relative } from 'node:path';
+import { basename, dirname, extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { InvalidArgumentError, readInput, writeFileAtomic } from '@segkit/core';
 import { Problems } from './problems.js';
 import type { Dataset } from './types.js';
@@ -23,14 +23,14 @@ export const MANIFEST_COLUMNS: (keyof ManifestRow)[] = [
 ];
 
 /**
- * One row per (image, label) of a dataset. Paths are relative to `relativeTo` (default: the image root's parent).
- * `mask_path` points at `masks/<label>/<stem>.png` for PNG-mask datasets and is empty when masks live in annotations.
+ * One row per (image, label) of a dataset, with absolute paths (a manifest file stores them relative to itself;
+ * see {@link writeManifest}). `mask_path` points at `masks/<label>/<stem>.png` for PNG-mask datasets and is empty
+ * when masks live in annotations.
  */
 export function buildManifest(
   ds: Dataset,
-  opts: { source?: string; relativeTo?: string; maskRoot?: string } = {},
+  opts: { source?: string; maskRoot?: string } = {},
 ): ManifestRow[] {
-  const base = opts.relativeTo ?? join(ds.imageRoot, '..');
   const catName = new Map(ds.categories.map((c) => [c.id, c.name]));
   const labels = new Map<number, Set<string>>();
   for (const a of ds.annotations)
@@ -41,8 +41,8 @@ export function buildManifest(
       const stem = basename(img.file, extname(img.file));
       rows.push({
         image_id: String(img.id),
-        image_path: relative(base, join(ds.imageRoot, img.file)),
-        mask_path: opts.maskRoot ? relative(base, join(opts.maskRoot, label, `${stem}.png`)) : '',
+        image_path: resolve(ds.imageRoot, img.file),
+        mask_path: opts.maskRoot ? resolve(opts.maskRoot, label, `${stem}.png`) : '',
         label,
         split: img.split ?? '',
         source_dataset: opts.source ?? '',
@@ -54,8 +54,20 @@ export function buildManifest(
 
 const cell = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
-/** Serialises rows as CSV with a header. */
-export function manifestToCsv(rows: ManifestRow[]): string {
+/** A path as a manifest in `dir` stores it: relative to `dir`, with forward slashes. */
+const storedPath = (p: string, dir: string) => (p ? relative(dir, resolve(p)).split(sep).join('/') : '');
+
+/**
+ * Serialises rows as CSV with a header. With `dir` (the CSV's folder), image and mask paths are written relative
+ * to it, so the file can move together with its data.
+ */
+export function manifestToCsv(rows: ManifestRow[], dir?: string): string {
+  if (dir !== undefined)
+    rows = rows.map((r) => ({
+      ...r,
+      image_path: storedPath(r.image_path, dir),
+      mask_path: storedPath(r.mask_path, dir),
+    }));
   return `${[MANIFEST_COLUMNS.join(','), ...rows.map((r) => MANIFEST_COLUMNS.map((c) => cell(r[c])).join(','))].join('\n')}\n`;
 }
 
@@ -82,10 +94,15 @@ function splitCsvLine(line: string): string[] {
   return out;
 }
 
-/** Reads a manifest CSV, reporting every malformed line together (`E_DATASET_INVALID`). */
+/**
+ * Reads a manifest CSV, reporting every malformed line together (`E_DATASET_INVALID`). Relative image and mask
+ * paths are resolved against the CSV's own folder, so the rows hold absolute paths.
+ */
 export async function readManifest(path: string): Promise<ManifestRow[]> {
   const lines = (await readInput(path)).toString('utf8').split(/\r?\n/);
   const file = basename(path);
+  const base = path === '-' ? process.cwd() : dirname(resolve(path));
+  const fromCsv = (q: string) => (!q ? '' : isAbsolute(q) ? q : resolve(base, q));
   const p = new Problems();
   const header = splitCsvLine(lines[0] ?? '');
   const missing = MANIFEST_COLUMNS.filter((c) => !header.includes(c));
@@ -103,15 +120,15 @@ export async function readManifest(path: string): Promise<ManifestRow[]> {
     }
     const row = Object.fromEntries(header.map((h, k) => [h, cells[k]!])) as unknown as ManifestRow;
     if (!row.image_path) p.add(file, `line ${i + 2}`, 'image_path is empty');
-    else rows.push(row);
+    else rows.push({ ...row, image_path: fromCsv(row.image_path), mask_path: fromCsv(row.mask_path) });
   }
   p.throwIfAny();
   return rows;
 }
 
-/** Writes a manifest CSV atomically. */
+/** Writes a manifest CSV atomically, its paths relative to the CSV's folder. */
 export async function writeManifest(rows: ManifestRow[], path: string): Promise<void> {
-  await writeFileAtomic(path, manifestToCsv(rows));
+  await writeFileAtomic(path, manifestToCsv(rows, dirname(resolve(path))));
 }
 
 /**

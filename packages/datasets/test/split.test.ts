@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -79,17 +79,23 @@ describe('manifests', () => {
     const src = await maskFolderDataset();
     const rows = buildManifest(await readDataset(src), {
       source: 'demo, "quoted"',
-      relativeTo: src,
       maskRoot: join(src, 'masks'),
     });
     expect(rows.map((r) => [r.image_path, r.label, r.mask_path])).toEqual([
-      ['images/a.png', 'cat', 'masks/cat/a.png'],
-      ['images/a.png', 'dog', 'masks/dog/a.png'],
-      ['images/b.png', 'cat', 'masks/cat/b.png'],
+      [join(src, 'images/a.png'), 'cat', join(src, 'masks/cat/a.png')],
+      [join(src, 'images/a.png'), 'dog', join(src, 'masks/dog/a.png')],
+      [join(src, 'images/b.png'), 'cat', join(src, 'masks/cat/b.png')],
     ]);
-    const csv = join(tmp(), 'm.csv');
+    const csv = join(src, 'm.csv');
     await writeManifest(rows, csv);
+    // On disk, paths are relative to the CSV's folder; reading resolves them back.
+    expect(readFileSync(csv, 'utf8')).toContain('images/a.png,masks/cat/a.png,cat');
     expect(await readManifest(csv)).toEqual(rows);
+    const elsewhere = join(tmp(), 'deeper', 'm.csv');
+    mkdirSync(dirname(elsewhere));
+    await writeManifest(rows, elsewhere);
+    expect(readFileSync(elsewhere, 'utf8')).toContain('../../');
+    expect(await readManifest(elsewhere)).toEqual(rows);
   });
 
   it('merges manifests, dropping identical repeats and refusing conflicts', () => {

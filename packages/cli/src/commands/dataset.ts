@@ -75,7 +75,6 @@ async function rowsOf(path: string): Promise<ManifestRow[]> {
   const ds = await readDataset(path, format);
   return buildManifest(ds, {
     source: path,
-    relativeTo: path,
     ...(format === 'masks' ? { maskRoot: join(path, 'masks') } : {}),
   });
 }
@@ -157,7 +156,7 @@ const split = defineCommand({
       out,
     );
     const table = splitTable(items, assignment);
-    const width = Math.max(5, ...table.labels.map((l) => l.length));
+    const width = Math.max('images'.length, ...table.labels.map((l) => l.length));
     io.stdout(`${'label'.padEnd(width)}  ${SPLITS.map((s) => s.padStart(6)).join('')}\n`);
     for (const l of table.labels)
       io.stdout(

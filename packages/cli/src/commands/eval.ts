@@ -12,7 +12,11 @@ const evalMasks = defineCommand({
       valueName: 'DIR|COCO',
       description: 'Predictions: a mask folder (<label>/<stem>.png or <stem>.png) or a COCO .json (required)',
     },
-    gt: { type: 'string', valueName: 'DIR|COCO', description: 'Ground truth, in the same forms (required)' },
+    gt: {
+      type: 'string',
+      valueName: 'DIR|COCO|CSV',
+      description: 'Ground truth: the same forms, or a manifest .csv (with --split, only that split) (required)',
+    },
     labels: { type: 'string', valueName: 'a,b', description: 'Only these labels' },
     thresholds: {
       type: 'string',
@@ -29,7 +33,8 @@ const evalMasks = defineCommand({
     split: {
       type: 'string',
       valueName: 'NAME',
-      description: 'Which split this is (val, test, …); a sweep on test is flagged',
+      description:
+        'Which split this is (val, test, …); with a manifest --gt only its rows are scored; a sweep on test is flagged',
     },
     images: {
       type: 'string',
@@ -56,7 +61,11 @@ const evalMasks = defineCommand({
     const predPath = requireOption(options, 'pred', 'segkit eval');
     const gtPath = requireOption(options, 'gt', 'segkit eval');
     const images = typeof options.images === 'string' ? options.images : undefined;
-    const [pred, gt] = await Promise.all([openMaskSource(predPath, images), openMaskSource(gtPath, images)]);
+    const split = typeof options.split === 'string' ? options.split : undefined;
+    const [pred, gt] = await Promise.all([
+      openMaskSource(predPath, images),
+      openMaskSource(gtPath, images, split),
+    ]);
     const report = await evaluate(pred, gt, {
       ...(typeof options.labels === 'string'
         ? { labels: options.labels.split(',').map((l) => l.trim()) }

@@ -63,7 +63,7 @@ export async function textDataset(): Promise<string> {
     await writeMask(join(dir, `masks/red/${name}.png`), union(truth.redA!, truth.redB!));
     await writeMask(join(dir, `masks/blue/${name}.png`), truth.blue!);
   }
-  const rows = buildManifest(await readDataset(dir), { relativeTo: dir, maskRoot: join(dir, 'masks') });
+  const rows = buildManifest(await readDataset(dir), { maskRoot: join(dir, 'masks') });
   await writeManifest(
     rows.map((r) => ({ ...r, split: r.image_path.includes('s1') ? 'test' : 'train' })),
     join(dir, 'm.csv'),

@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { type Box, loadImage, maskToPolygons, maskToRle, type Progress, silentProgress } from '@segkit/core';
 import { Segmenter } from '@segkit/models';
 import { writeDataset } from './formats.js';
+import { segmentationStats } from './masks.js';
 import type { Annotation, Dataset, DatasetImage, Segmentation } from './types.js';
 
 /** Options for {@link buildSegmentation}. */
@@ -103,9 +104,13 @@ export async function buildSegmentation(
         }
       }
       const fallback = !seg;
+      const segmentation = seg ?? { polygons: [boxPolygon(box[2] > 0 && box[3] > 0 ? box : a.bbox)] };
+      // Area and bbox of what is written, as pycocotools' area()/toBbox() give them, not the prompt box's.
+      const stats = box[2] > 0 && box[3] > 0 ? segmentationStats(segmentation, img) : undefined;
       outAnns.push({
         ...a,
-        segmentation: seg ?? { polygons: [boxPolygon(a.bbox)] },
+        ...(stats ?? {}),
+        segmentation,
         ...(score !== undefined ? { score } : {}),
         source: fallback ? a.source : 'model',
         attributes: { ...(a.attributes ?? {}), segkit_fallback: fallback },

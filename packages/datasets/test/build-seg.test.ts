@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeImage, iou } from '@segkit/core';
+import { encodeImage, iou, polygonsToRle, rleArea, rleBbox } from '@segkit/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { scene } from '../../models/test/helpers/shapes.js';
 import { buildSegmentation, readDataset, segmentationToMask } from '../src/index.js';
@@ -65,6 +65,17 @@ describe.each([
       ).toBeGreaterThanOrEqual(0.9);
       expect(a.source).toBe('model');
     }
+    // COCO area and bbox are the written mask's (pycocotools area()/toBbox()), not the prompt box's.
+    const raw = JSON.parse(readFileSync(join(out, 'annotations.json'), 'utf8'));
+    for (const a of raw.annotations) {
+      const rle = Array.isArray(a.segmentation) ? polygonsToRle(a.segmentation, 300, 400) : a.segmentation;
+      expect(a.area).toBe(rleArea(rle));
+      expect(a.bbox).toEqual(rleBbox(rle));
+      expect(a.bbox.every(Number.isInteger)).toBe(true);
+    }
+    const disc = raw.annotations.find((a: { id: number }) => a.id === 2);
+    expect(disc.area).toBeLessThan(0.85 * 110 * 110); // a disc covers π/4 of its box
+    expect(ds.warnings).toEqual([]);
     expect(readdirSync(src).sort()).toEqual(before);
   });
 });

@@ -1,10 +1,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import {
   area,
   type Box,
   bbox,
+  FileNotFoundError,
   InvalidArgumentError,
   loadImage,
   type Mask,
@@ -13,7 +14,14 @@ import {
   writeFileAtomic,
   writeMask,
 } from '@segkit/core';
-import { embedMasks, Segmenter, segmentText } from '@segkit/models';
+import {
+  DEFAULT_SEGMENT_MODEL,
+  embedMasks,
+  requireModel,
+  resolveModelRef,
+  Segmenter,
+  segmentText,
+} from '@segkit/models';
 import { hdbscan } from './hdbscan.js';
 import { readNpy, writeNpy } from './npy.js';
 import { umap2dAsync } from './umap.js';
@@ -58,7 +66,7 @@ export interface MaskRow {
 export function collectImages(inputs: string[]): string[] {
   const out: string[] = [];
   for (const p of inputs) {
-    if (!existsSync(p)) throw new InvalidArgumentError(`Not found: ${p}`);
+    if (!existsSync(p)) throw new FileNotFoundError(`Not found: ${p}`);
     if (statSync(p).isDirectory())
       out.push(
         ...readdirSync(p)
@@ -123,6 +131,21 @@ export async function openRunDir(
 
 const stemOf = (p: string) => basename(p, extname(p));
 
+/** The settings recorded in run.json. */
+type RunParams = {
+  backend: AnalyzeOptions['backend'];
+  prompt: string | null;
+  minClusterSize: number;
+  seed: number;
+  nNeighbors: number;
+  minDist: number;
+  pointsPerSide: number;
+  maxAreaFraction: number;
+  minAreaFraction: number;
+  segmentModel: string | null;
+  embedModel: string | null;
+};
+
 /**
  * The mask analytics pipeline: `sam_segment` (automatic masks) or `clipseg_segment` (text instances), then
  * `embed_masks` (CLIP, one .npy per image), `umap` (mask_embedding → mask_umap) and `hdbscan` (mask_umap →
@@ -148,7 +171,7 @@ export async function analyze(
     byStem.set(stemOf(p), p);
   }
   images = [...byStem.values()];
-  const params = {
+  const params: RunParams = {
     backend: opts.backend,
     prompt: opts.prompt ?? null,
     minClusterSize: opts.minClusterSize ?? 5,
@@ -164,7 +187,34 @@ export async function analyze(
   for (const k of ['maxAreaFraction', 'minAreaFraction'] as const)
     if (!(params[k] >= 0 && params[k] <= 1))
       throw new InvalidArgumentError(`Expected ${k} between 0 and 1 but received ${params[k]}`);
+  // Every model must be there before a run folder is made: a missing one names the command that gets it.
+  for (const model of [
+    opts.segmentModel ?? (opts.backend === 'sam' ? DEFAULT_SEGMENT_MODEL : 'clipseg'),
+    opts.embedModel ?? 'clip',
+  ])
+    requireModel(resolveModelRef(model));
+  const segmenter =
+    opts.backend === 'sam'
+      ? await Segmenter.create({ model: opts.segmentModel ?? DEFAULT_SEGMENT_MODEL })
+      : undefined;
   const { dir, resumed } = await openRunDir(out, params);
+  try {
+    return await runImages(images, dir, resumed, segmenter, params, opts);
+  } catch (e) {
+    // A new run that failed before its first image leaves no folder behind.
+    if (!resumed && !existsSync(join(dir, '.done.jsonl'))) await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function runImages(
+  images: string[],
+  dir: string,
+  resumed: boolean,
+  segmenter: Segmenter | undefined,
+  params: RunParams,
+  opts: AnalyzeOptions,
+): Promise<{ dir: string; rows: MaskRow[]; run: Record<string, unknown> }> {
   const journal = join(dir, '.done.jsonl');
   const done = new Map<string, MaskRow[]>();
   if (existsSync(journal)) {
@@ -179,10 +229,6 @@ export async function analyze(
     }
   }
   const t0 = performance.now();
-  const segmenter =
-    opts.backend === 'sam'
-      ? await Segmenter.create(opts.segmentModel ? { model: opts.segmentModel } : {})
-      : undefined;
   const progress = opts.progress ?? silentProgress;
   let finished = 0;
   const timings = { segment: 0, embed: 0, umap: 0, hdbscan: 0 };

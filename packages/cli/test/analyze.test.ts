@@ -109,6 +109,29 @@ describe('segkit analyze', () => {
     );
     expect((await cli('analyze', 'zip', empty)).stderr).toMatch(/^segkit: E_USAGE: /);
   });
+
+  it('checks inputs and models before making a run folder, and removes one that failed before its first image', async () => {
+    const out = tmp();
+    const missing = await cli('analyze', join(out, 'photos'), '--out', out);
+    expect(missing.stderr).toBe(`segkit: E_FILE_NOT_FOUND: Not found: ${join(out, 'photos')}\n`);
+    const before = process.env.SEGKIT_CACHE_DIR;
+    process.env.SEGKIT_CACHE_DIR = tmp();
+    try {
+      const r = await cli('analyze', join(repo, 'examples/shapes'), '--backend', 'sam', '--out', out);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^segkit: E_MODEL_MISSING: Model sam is not downloaded\. Get it with `segkit models pull sam`/);
+    } finally {
+      if (before === undefined) delete process.env.SEGKIT_CACHE_DIR;
+      else process.env.SEGKIT_CACHE_DIR = before;
+    }
+    expect(readdirSync(out)).toEqual([]);
+    // Models present, but the first image is unreadable: the new run folder is removed again.
+    const photos = tmp();
+    writeFileSync(join(photos, 'broken.png'), 'not a png');
+    const broken = await cli('analyze', photos, ...fixtureArgs, '--out', out);
+    expect(broken.stderr).toMatch(/^segkit: E_/);
+    expect(readdirSync(out)).toEqual([]);
+  });
 });
 
 const bin = join(repo, 'packages/cli/bin/segkit.js');

@@ -4,6 +4,7 @@ import { defineCommand } from './command.js';
 export const rootCommand = defineCommand({
   name: 'segkit',
   description: 'SegKit: masks, prompts and datasets for image segmentation, on your machine.',
+  options: { version: { type: 'boolean', short: 'v', description: 'Print the version and exit' } },
   subcommands: {
     segment: {
       summary: 'Segment the object at a click or in a box (SAM, SAM 2, classic)',

@@ -79,6 +79,16 @@ const bin = join(repo, 'packages/cli/bin/segkit.js');
 const built = existsSync(join(repo, 'packages/cli/dist/main.js'));
 
 describe.skipIf(!built)('the installed binary (needs `npm run build`)', () => {
+  it('`npx segkit --version` prints only the version: no npm config warning', () => {
+    const r = spawnSync('npx', ['segkit', '--version'], { cwd: repo, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(r.status).toBe(0);
+    expect(spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' }).stdout).toMatch(
+      /-v, --version +Print the version/,
+    );
+  });
+
   it('prints one line and exits 2 on a user error, with no stack trace', () => {
     const r = spawnSync(process.execPath, [bin, 'mask', 'info', 'no-such.png'], { encoding: 'utf8' });
     expect(r.status).toBe(2);

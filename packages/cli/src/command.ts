@@ -48,7 +48,8 @@ export function renderHelp(cmd: Command, path: string): string {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.valueName ?? 'VALUE'}` : ''}`;
     const extra = o.default !== undefined && o.default !== false ? ` (default: ${o.default})` : '';
     const rep = o.multiple ? ' (repeatable)' : '';
-    lines.push(row(`  ${flag}`, 28, `${o.description}${extra}${rep}`));
+    const alias = o.aliases?.length ? ` (also ${o.aliases.map((a) => `--${a}`).join(', ')})` : '';
+    lines.push(row(`  ${flag}`, 28, `${o.description}${extra}${rep}${alias}`));
   }
   if (cmd.examples?.length) {
     lines.push('', 'Examples:');
@@ -76,6 +77,8 @@ export function parseCommandArgs(
       ...(o.multiple ? { multiple: true } : {}),
     };
     if (o.default !== undefined) options[name]!.default = o.default;
+    for (const alias of o.aliases ?? [])
+      options[alias] = { type: o.type, ...(o.multiple ? { multiple: true } : {}) };
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -83,6 +86,21 @@ export function parseCommandArgs(
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
     throw new UsageError(`${msg} (see \`${path} --help\`)`);
+  }
+  for (const [name, o] of Object.entries(cmd.options ?? {})) {
+    for (const alias of o.aliases ?? []) {
+      const v = parsed.values[alias];
+      if (v === undefined) continue;
+      delete parsed.values[alias];
+      const given = parsed.values[name];
+      if (given !== undefined && given !== o.default) {
+        if (!o.multiple)
+          throw new UsageError(
+            `--${alias} and --${name} are the same option; give one (see \`${path} --help\`)`,
+          );
+        parsed.values[name] = [...(given as string[]), ...(v as string[])];
+      } else parsed.values[name] = v;
+    }
   }
   const help = parsed.values.help === true;
   if (help) return { positionals: parsed.positionals, options: parsed.values as OptionValues, help };

@@ -14,6 +14,8 @@ export interface OptionSpec {
   /** Placeholder shown in help, e.g. `N`. */
   valueName?: string;
   default?: string | boolean;
+  /** Other names accepted for this option (older spellings); their values land under the main name. */
+  aliases?: string[];
 }
 
 export interface PositionalSpec {

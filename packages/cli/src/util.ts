@@ -1,20 +1,29 @@
-import { JsonInvalidError, readInput } from '@segkit/core';
+import { parseJson, readJsonFile } from '@segkit/core';
+import type { Io, OptionSpec, OptionValues } from './types.js';
 
 /** Reads a JSON file (or stdin for `-`) and parses it, with `E_JSON_INVALID` on bad JSON. */
 export async function readJson(path: string): Promise<unknown> {
-  const text = path === '-' ? await readStdin() : (await readInput(path)).toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new JsonInvalidError(`${path === '-' ? 'stdin' : path} is not valid JSON: ${(e as Error).message}`);
-  }
+  return path === '-' ? parseJson(await readStdin(), 'stdin') : readJsonFile(path);
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Serialises a value as one line of JSON plus a newline. */
 export const jsonLine = (v: unknown): string => `${JSON.stringify(v)}\n`;
+
+/** The `--json` option, the same in every command that has a result to report. */
+export const jsonOption = {
+  json: { type: 'boolean', description: 'Print the result as one line of JSON on stdout' },
+} as const satisfies Record<string, OptionSpec>;
+
+/**
+ * Reports a command's result: one JSON line on stdout with `--json`, otherwise the human-readable text.
+ * Notes and progress always go to stderr, so stdout stays machine-readable with `--json`.
+ */
+export function printResult(io: Io, options: OptionValues, value: unknown, human: () => string): void {
+  io.stdout(options.json ? jsonLine(value) : human());
+}

@@ -31,8 +31,9 @@ describe('segkit analyze', () => {
       ...fixtureArgs,
       '--min-cluster-size',
       '10',
-      '--out',
+      '-o',
       out,
+      '--json',
     );
     expect(r.stderr).toMatch(/wrote .*run-/);
     expect(r.code).toBe(0);
@@ -119,7 +120,9 @@ describe('segkit analyze', () => {
     try {
       const r = await cli('analyze', join(repo, 'examples/shapes'), '--backend', 'sam', '--out', out);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/^segkit: E_MODEL_MISSING: Model sam is not downloaded\. Get it with `segkit models pull sam`/);
+      expect(r.stderr).toMatch(
+        /^segkit: E_MODEL_MISSING: Model sam is not downloaded\. Get it with `segkit models pull sam`/,
+      );
     } finally {
       if (before === undefined) delete process.env.SEGKIT_CACHE_DIR;
       else process.env.SEGKIT_CACHE_DIR = before;
@@ -174,7 +177,7 @@ describe.skipIf(!built)('segkit analyze, interrupted (the installed binary)', ()
     expect(done).toBeGreaterThanOrEqual(3);
     expect(done).toBeLessThan(12);
     // Resume: the finished images are skipped, the rest run, and the run completes.
-    const again = await cli('analyze', join(src, 'images'), '--out', run, ...fixtureArgs);
+    const again = await cli('analyze', join(src, 'images'), '--out', run, '--json', ...fixtureArgs);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({
       status: 'complete',

@@ -79,10 +79,19 @@ describe('segkit dataset manifest / split / merge', () => {
     expect(valRows.length).toBeGreaterThan(0);
     expect(valRows.length).toBeLessThan(rows.length);
     // eval --gt split.csv --split val scores only the val rows; without --split, every row.
-    const val = await cli('eval', '--pred', join(src, 'masks'), '--gt', join(dir, 'split.csv'), '--split', 'val');
+    const val = await cli(
+      'eval',
+      '--pred',
+      join(src, 'masks'),
+      '--gt',
+      join(dir, 'split.csv'),
+      '--split',
+      'val',
+      '--json',
+    );
     expect(val.stderr).toBe('');
     expect(JSON.parse(val.stdout)).toMatchObject({ perImageCount: valRows.length, split: 'val' });
-    const all = await cli('eval', '--pred', join(src, 'masks'), '--gt', join(dir, 'split.csv'));
+    const all = await cli('eval', '--pred', join(src, 'masks'), '--gt', join(dir, 'split.csv'), '--json');
     expect(JSON.parse(all.stdout).perImageCount).toBe(rows.length);
     expect(
       (await cli('eval', '--pred', join(src, 'masks'), '--gt', join(dir, 'split.csv'), '--split', 'dev'))
@@ -110,7 +119,7 @@ describe('segkit dataset build-seg', () => {
     writeFileSync(join(src, 'data.yaml'), 'names: [shape]\n');
     writeFileSync(join(src, 'labels/s.txt'), '0 0.225 0.3167 0.275 0.3333\n'); // around the first red rectangle
     const out = join(tmp(), 'seg');
-    const r = await cli('dataset', 'build-seg', src, '--out', out, '--model', 'classic');
+    const r = await cli('dataset', 'build-seg', src, '--out', out, '--model', 'classic', '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ images: 1, masks: 1, fallbacks: 0, model: 'classic' });
     expect(r.stderr).toMatch(/wrote .*: 1 images, 1 masks, 0 fallbacks to the box/);

@@ -18,7 +18,7 @@ describe('segkit eval', () => {
       maskFromFunction(6, 6, (x) => x < 2),
     );
     const out = join(tmp(), 'rep');
-    const r = await cli('eval', '--pred', pred, '--gt', gt, '--split', 'val', '--out', out);
+    const r = await cli('eval', '--pred', pred, '--gt', gt, '--split', 'val', '--out', out, '--json');
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json.overall).toEqual({ miou: 2 / 3, dice: 0.8, n: 1 });
@@ -60,8 +60,9 @@ describe('segkit eval text', () => {
       join(dir, 'prompts.json'),
       '--model',
       model,
-      '--out',
+      '-o',
       out,
+      '--json',
     );
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);

@@ -21,6 +21,7 @@ describe('segkit find', () => {
     const out = join(tmp(), 'found');
     const r = await cli(
       'find',
+      '--json',
       photo,
       '--text',
       'blue',

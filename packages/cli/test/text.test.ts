@@ -22,6 +22,7 @@ describe('segkit text', () => {
     const out = join(tmp(), 'out');
     const r = await cli(
       'text',
+      '--json',
       photo,
       '--prompt',
       'segment red',

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
 import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { FileNotFoundError, InvalidArgumentError, WriteError } from './errors.js';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { FileNotFoundError, InvalidArgumentError, JsonInvalidError, WriteError } from './errors.js';
 
 /**
  * Reads a whole input file. A missing path gives `E_FILE_NOT_FOUND`; a directory gives `E_INVALID_ARGUMENT`.
@@ -65,5 +65,93 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     throw new WriteError(`Cannot write ${path}: ${why}`, { cause: e });
   } finally {
     untrackTemp(tmp);
+  }
+}
+
+/** Magic numbers of binary files people pass by mistake where JSON or text is expected. */
+const MAGIC: [string, number[]][] = [
+  ['a PNG image', [0x89, 0x50, 0x4e, 0x47]],
+  ['a JPEG image', [0xff, 0xd8, 0xff]],
+  ['a GIF image', [0x47, 0x49, 0x46, 0x38]],
+  ['a ZIP archive', [0x50, 0x4b, 0x03, 0x04]],
+  ['a TIFF image', [0x49, 0x49, 0x2a, 0x00]],
+  ['a TIFF image', [0x4d, 0x4d, 0x00, 0x2a]],
+  ['a NumPy .npy array', [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]],
+];
+
+/** What a binary file is ("a PNG image", …), or undefined for text. Never echoes the bytes. */
+export function describeBinary(bytes: Uint8Array): string | undefined {
+  for (const [what, magic] of MAGIC) if (magic.every((b, i) => bytes[i] === b)) return what;
+  if (bytes.length >= 12 && String.fromCharCode(...bytes.subarray(8, 12)) === 'WEBP') return 'a WebP image';
+  return bytes.subarray(0, 4096).includes(0) ? 'a binary file' : undefined;
+}
+
+/**
+ * Parses JSON read from `name`, with `E_JSON_INVALID` naming the line and column of the problem, or what the file
+ * is when it is binary (an image, an archive): the message never echoes the file's bytes.
+ */
+export function parseJson(data: Uint8Array | string, name: string): unknown {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  const binary = describeBinary(bytes);
+  if (binary) throw new JsonInvalidError(`${name} is ${binary}, not JSON`);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const at = /position (\d+)/.exec((e as Error).message);
+    if (!text.trim()) throw new JsonInvalidError(`${name} is empty, not JSON`);
+    if (!at)
+      throw new JsonInvalidError(`${name} is not valid JSON: it ends too soon or has a stray character`);
+    const before = text.slice(0, Number(at[1]));
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    throw new JsonInvalidError(`${name} is not valid JSON (line ${line}, column ${column})`);
+  }
+}
+
+/**
+ * Reads and parses a JSON file: `E_FILE_NOT_FOUND` when it is missing, `E_JSON_INVALID` when it is not JSON.
+ * @example const prompts = await readJsonFile('prompts.json');
+ */
+export async function readJsonFile(path: string): Promise<unknown> {
+  return parseJson(await readInput(path), path);
+}
+
+/**
+ * Checks, before any work, that each output can be written: a file's folder must exist and be writable and the path
+ * must not be a folder; a folder output may be created (its nearest existing parent must be a writable folder).
+ * Throws `E_WRITE` naming the first path that cannot be written, so a command writes all of its outputs or none.
+ */
+export function checkOutputs(outputs: {
+  files?: (string | undefined)[];
+  dirs?: (string | undefined)[];
+}): void {
+  const fail = (path: string, why: string) => {
+    throw new WriteError(`Cannot write ${path}: ${why}`);
+  };
+  const writableDir = (dir: string, path: string) => {
+    if (!existsSync(dir)) return fail(path, `its folder ${dir} does not exist`);
+    if (!statSync(dir).isDirectory()) return fail(path, `${dir} is a file, not a folder`);
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch {
+      fail(path, `the folder ${dir} is not writable`);
+    }
+  };
+  const made = (outputs.dirs ?? []).filter((d): d is string => d !== undefined).map((d) => resolve(d));
+  for (const f of outputs.files ?? []) {
+    if (f === undefined || f === '-') continue;
+    if (existsSync(f) && statSync(f).isDirectory()) fail(f, 'it is a folder');
+    const dir = dirname(resolve(f));
+    // A file inside an output folder that the command creates is covered by that folder's check.
+    if (made.some((d) => dir === d || dir.startsWith(`${d}${sep}`))) continue;
+    writableDir(dir, f);
+  }
+  for (const d of outputs.dirs ?? []) {
+    if (d === undefined) continue;
+    let cur = resolve(d);
+    if (existsSync(cur) && !statSync(cur).isDirectory()) fail(d, 'it is a file, not a folder');
+    while (!existsSync(cur) && dirname(cur) !== cur) cur = dirname(cur);
+    writableDir(cur, d);
   }
 }

@@ -12,8 +12,12 @@ export {
 } from './components.js';
 export * from './errors.js';
 export {
+  checkOutputs,
+  describeBinary,
+  parseJson,
   pendingTemps,
   readInput,
+  readJsonFile,
   removePendingTemps,
   trackTemp,
   untrackTemp,

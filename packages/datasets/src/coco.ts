@@ -6,10 +6,9 @@ import {
   compressRle,
   FileNotFoundError,
   type FlatPolygon,
-  JsonInvalidError,
   polygonsToRle,
   type RleCompressed,
-  readInput,
+  readJsonFile,
   rleCounts,
   writeFileAtomic,
 } from '@segkit/core';
@@ -57,13 +56,7 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
  * (`E_DATASET_INVALID`); boxes outside their image are clipped and counted as warnings.
  */
 export async function readCoco(jsonPath: string, opts: { imageRoot?: string } = {}): Promise<Dataset> {
-  const text = (await readInput(jsonPath)).toString('utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new JsonInvalidError(`${jsonPath} is not valid JSON: ${(e as Error).message}`);
-  }
+  const json = await readJsonFile(jsonPath);
   const ds = cocoToDataset(json, basename(jsonPath), opts.imageRoot ?? dirname(jsonPath));
   if (!opts.imageRoot && ds.images.length && !existsSync(join(ds.imageRoot, ds.images[0]!.file))) {
     const alt = join(dirname(jsonPath), 'images');

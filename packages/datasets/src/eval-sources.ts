@@ -1,6 +1,13 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { DatasetFormatError, FileNotFoundError, InvalidArgumentError, loadImage, type Mask, union } from '@segkit/core';
+import {
+  DatasetFormatError,
+  FileNotFoundError,
+  InvalidArgumentError,
+  loadImage,
+  type Mask,
+  union,
+} from '@segkit/core';
 import { readCoco } from './coco.js';
 import { readManifest } from './manifest.js';
 import { segmentationToMask } from './masks.js';

@@ -1,4 +1,4 @@
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, extname } from 'node:path';
 import { InvalidArgumentError, loadImage } from '@segkit/core';
 import { type PromptSet, segmentText } from '@segkit/models';
 import { type MaskSource, type MaskValue, manifestSource } from './eval-sources.js';

@@ -27,10 +27,7 @@ export const MANIFEST_COLUMNS: (keyof ManifestRow)[] = [
  * see {@link writeManifest}). `mask_path` points at `masks/<label>/<stem>.png` for PNG-mask datasets and is empty
  * when masks live in annotations.
  */
-export function buildManifest(
-  ds: Dataset,
-  opts: { source?: string; maskRoot?: string } = {},
-): ManifestRow[] {
+export function buildManifest(ds: Dataset, opts: { source?: string; maskRoot?: string } = {}): ManifestRow[] {
   const catName = new Map(ds.categories.map((c) => [c.id, c.name]));
   const labels = new Map<number, Set<string>>();
   for (const a of ds.annotations)

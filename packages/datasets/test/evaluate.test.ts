@@ -140,9 +140,10 @@ describe('evaluate against a manifest', () => {
     const { buildManifest, readDataset, writeManifest, manifestSource } = await import('../src/index.js');
     const { maskFolderDataset } = await import('./helpers/generate.js');
     const src = await maskFolderDataset();
-    const rows = buildManifest(await readDataset(src), { maskRoot: join(src, 'masks') }).map(
-      (r, i) => ({ ...r, split: i === 0 ? 'test' : 'train' }),
-    );
+    const rows = buildManifest(await readDataset(src), { maskRoot: join(src, 'masks') }).map((r, i) => ({
+      ...r,
+      split: i === 0 ? 'test' : 'train',
+    }));
     await writeManifest(rows, join(src, 'm.csv'));
     const perfect = await evaluate(
       maskFolderSource(join(src, 'masks')),

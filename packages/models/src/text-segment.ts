@@ -7,7 +7,7 @@ import {
   open,
   PromptInvalidError,
   type RawImage,
-  readInput,
+  readJsonFile,
   removeSmallComponents,
   toRawImage,
 } from '@segkit/core';
@@ -82,12 +82,7 @@ export function toPromptSet(prompts: string[] | PromptSet): PromptSet {
 
 /** Reads a prompt-set JSON file (`{ "label": ["prompt", ...] }`). */
 export async function readPromptSet(path: string): Promise<PromptSet> {
-  let json: unknown;
-  try {
-    json = JSON.parse((await readInput(path)).toString('utf8'));
-  } catch (e) {
-    throw new JsonInvalidError(`${path} is not valid JSON: ${(e as Error).message}`);
-  }
+  const json = await readJsonFile(path);
   if (!json || typeof json !== 'object' || Array.isArray(json))
     throw new JsonInvalidError(`${path} must map labels to lists of prompts`);
   return toPromptSet(json as PromptSet);

@@ -1,8 +1,8 @@
 import { basename, extname } from 'node:path';
 import { analyze, collectImages, plotRun, zipImageMasks } from '@segkit/analytics';
-import { progressBar, UsageError } from '@segkit/core';
+import { checkOutputs, progressBar, UsageError } from '@segkit/core';
 import { defineCommand, eager, numberOption, requireOption } from '../command.js';
-import { jsonLine } from '../util.js';
+import { jsonOption, printResult } from '../util.js';
 
 const plot = defineCommand({
   name: 'plot',
@@ -16,6 +16,7 @@ const plot = defineCommand({
   examples: ['segkit analyze plot artifacts/run-2026-11-23T15-00-00-000Z -o scatter.png'],
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit analyze plot');
+    checkOutputs({ files: [out] });
     await plotRun(positionals[0]!, out, { html: options.html === true });
     io.stderr(`wrote ${out}\n`);
   },
@@ -41,6 +42,7 @@ const zip = defineCommand({
     const [runDir, image] = positionals as [string, string];
     const out =
       typeof options.output === 'string' ? options.output : `${basename(image, extname(image))}-masks.zip`;
+    checkOutputs({ files: [out] });
     const { masks } = await zipImageMasks(runDir, image, out);
     io.stderr(`wrote ${out} (${masks} masks)\n`);
   },
@@ -61,11 +63,14 @@ export const analyzeCommand = defineCommand({
     prompt: { type: 'string', valueName: 'TEXT', description: 'Text prompt (clipseg backend)' },
     'segment-model': { type: 'string', valueName: 'NAME|REPO|DIR', description: 'Segmentation model' },
     'embed-model': { type: 'string', valueName: 'NAME|REPO|DIR', description: 'CLIP model (default: clip)' },
-    out: {
+    output: {
       type: 'string',
+      short: 'o',
       valueName: 'DIR',
       description: 'Parent folder for run-<timestamp>/, or an existing run to resume (required)',
+      aliases: ['out'],
     },
+    ...jsonOption,
     'min-cluster-size': {
       type: 'string',
       valueName: 'N',
@@ -99,7 +104,8 @@ export const analyzeCommand = defineCommand({
     'segkit analyze wall.jpg --backend clipseg --prompt "segment crack" --out artifacts/',
   ],
   async run({ positionals, options, io }) {
-    const out = requireOption(options, 'out', 'segkit analyze');
+    const out = requireOption(options, 'output', 'segkit analyze');
+    checkOutputs({ dirs: [out] });
     const backend = String(options.backend ?? 'sam');
     if (backend !== 'sam' && backend !== 'clipseg') throw new UsageError('--backend must be sam or clipseg');
     const images = collectImages(positionals);
@@ -116,7 +122,13 @@ export const analyzeCommand = defineCommand({
       minAreaFraction: numberOption(options, 'min-area', 0.005, 0, 1),
       progress: progressBar('analyze images', { unit: 'items' }),
     });
-    io.stdout(jsonLine({ dir, ...(run as object) }));
+    const c = (run as { counts: Record<string, number> }).counts;
+    printResult(
+      io,
+      options,
+      { dir, ...(run as object) },
+      () => `${c.images} images, ${c.masks} masks, ${c.clusters} clusters, ${c.noise} noise: ${dir}\n`,
+    );
     io.stderr(`wrote ${dir}\n`);
   },
 });

@@ -1,4 +1,4 @@
-import { cutout, formatFromPath, InvalidArgumentError, writeImage } from '@segkit/core';
+import { checkOutputs, cutout, formatFromPath, InvalidArgumentError, writeImage } from '@segkit/core';
 import { defineCommand, requireOption } from '../command.js';
 import { loadImageAndMasks, maxPixelsOption } from './images.js';
 
@@ -24,6 +24,7 @@ export const cutoutCommand = defineCommand({
     const out = requireOption(options, 'output', 'segkit cutout');
     if (formatFromPath(out) === 'jpeg')
       throw new InvalidArgumentError('A cutout needs transparency: write a .png or .webp');
+    checkOutputs({ files: [out] });
     const { image, masks } = await loadImageAndMasks(options, positionals[0]!, [positionals[1]!]);
     const result = cutout(image, masks[0]!, { crop: options.crop === true });
     await writeImage(out, result);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DatasetFormatError, progressBar, UsageError } from '@segkit/core';
+import { checkOutputs, DatasetFormatError, progressBar, UsageError } from '@segkit/core';
 import {
   buildManifest,
   buildSegmentation,
@@ -17,6 +17,7 @@ import {
   writeManifest,
 } from '@segkit/datasets';
 import { defineCommand, eager, numberList, numberOption, requireOption } from '../command.js';
+import { jsonLine, jsonOption, printResult } from '../util.js';
 
 const asFormat = (v: unknown, flag: string): DatasetFormat | undefined => {
   if (v === undefined) return undefined;
@@ -56,6 +57,7 @@ const convert = defineCommand({
   ],
   async run({ positionals, options, io }) {
     const to = asFormat(requireOption(options, 'to', 'segkit dataset convert'), '--to')!;
+    checkOutputs({ dirs: [positionals[1]] });
     const from = asFormat(options.from, '--from');
     const t0 = performance.now();
     const ds = await readDataset(positionals[0]!, from);
@@ -90,6 +92,7 @@ const manifest = defineCommand({
   examples: ['segkit dataset manifest data/masks -o manifest.csv'],
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit dataset manifest');
+    checkOutputs({ files: [out] });
     const rows = await rowsOf(positionals[0]!);
     await writeManifest(rows, out);
     io.stderr(`wrote ${out} (${rows.length} rows)\n`);
@@ -107,6 +110,7 @@ const merge = defineCommand({
   examples: ['segkit dataset merge a.csv b.csv -o merged.csv'],
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit dataset merge');
+    checkOutputs({ files: [out] });
     if (positionals.length < 2) throw new UsageError('merge needs at least two manifests');
     const rows = mergeManifests(
       await Promise.all(positionals.map(async (p) => ({ name: p, rows: await rowsOf(p) }))),
@@ -135,10 +139,12 @@ const split = defineCommand({
       default: '70,15,15',
       description: 'train,val,test proportions',
     },
+    ...jsonOption,
   },
   examples: ['segkit dataset split manifest.csv -o split.csv --seed 42 --ratios 70,15,15'],
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit dataset split');
+    checkOutputs({ files: [out] });
     const seed = numberOption(options, 'seed', 42, 0, 2 ** 32 - 1);
     const ratios = numberList(String(options.ratios ?? '70,15,15'), '--ratios', {
       count: 3,
@@ -157,13 +163,16 @@ const split = defineCommand({
     );
     const table = splitTable(items, assignment);
     const width = Math.max('images'.length, ...table.labels.map((l) => l.length));
-    io.stdout(`${'label'.padEnd(width)}  ${SPLITS.map((s) => s.padStart(6)).join('')}\n`);
-    for (const l of table.labels)
-      io.stdout(
-        `${l.padEnd(width)}  ${SPLITS.map((s) => String(table.counts[s][l]).padStart(6)).join('')}\n`,
-      );
-    io.stdout(
-      `${'images'.padEnd(width)}  ${SPLITS.map((s) => String(table.images[s]).padStart(6)).join('')}\n`,
+    const line = (name: string, n: (s: (typeof SPLITS)[number]) => number) =>
+      `${name.padEnd(width)}  ${SPLITS.map((s) => String(n(s)).padStart(6)).join('')}\n`;
+    printResult(
+      io,
+      options,
+      table,
+      () =>
+        `${'label'.padEnd(width)}  ${SPLITS.map((s) => s.padStart(6)).join('')}\n` +
+        table.labels.map((l) => line(l, (s) => table.counts[s][l]!)).join('') +
+        line('images', (s) => table.images[s]),
     );
     io.stderr(`wrote ${out} (seed ${seed})\n`);
   },
@@ -177,7 +186,14 @@ const buildSeg = defineCommand({
     { name: 'bbox-dataset', description: 'A COCO, YOLO or other dataset with boxes (never modified)' },
   ],
   options: {
-    out: { type: 'string', valueName: 'DIR', description: 'The new COCO dataset folder (required)' },
+    output: {
+      type: 'string',
+      short: 'o',
+      valueName: 'DIR',
+      description: 'The new COCO dataset folder (required)',
+      aliases: ['out'],
+    },
+    ...jsonOption,
     model: {
       type: 'string',
       valueName: 'NAME',
@@ -203,9 +219,10 @@ const buildSeg = defineCommand({
     },
     workers: { type: 'string', valueName: 'N', default: '1', description: 'Images processed concurrently' },
   },
-  examples: ['segkit dataset build-seg data/yolo-boxes --out data/seg --model classic --simplify 1.5'],
+  examples: ['segkit dataset build-seg data/yolo-boxes -o data/seg --model classic --simplify 1.5'],
   async run({ positionals, options, io }) {
-    const out = requireOption(options, 'out', 'segkit dataset build-seg');
+    const out = requireOption(options, 'output', 'segkit dataset build-seg');
+    checkOutputs({ dirs: [out] });
     const ds = await readDataset(positionals[0]!);
     const summary = await buildSegmentation(ds, out, {
       ...(typeof options.model === 'string' ? { model: options.model } : {}),
@@ -216,7 +233,7 @@ const buildSeg = defineCommand({
       progress: progressBar('build-seg images', { unit: 'items' }),
       onNotice: (m) => io.stderr(`segkit: note: ${m}\n`),
     });
-    io.stdout(`${JSON.stringify(summary)}\n`);
+    if (options.json) io.stdout(jsonLine(summary));
     io.stderr(
       `wrote ${out}: ${summary.images} images, ${summary.masks} masks, ${summary.fallbacks} fallbacks to the box${summary.resumed ? `, ${summary.resumed} images resumed` : ''}, ${summary.seconds.toFixed(1)} s (${summary.model})\n`,
     );

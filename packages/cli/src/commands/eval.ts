@@ -1,6 +1,25 @@
-import { evalText, evaluate, openMaskSource, writeReport } from '@segkit/datasets';
+import { checkOutputs } from '@segkit/core';
+import { type EvalReport, evalText, evaluate, openMaskSource, writeReport } from '@segkit/datasets';
 import { readPromptSet } from '@segkit/models';
 import { defineCommand, eager, numberList, numberOption, requireOption } from '../command.js';
+import { jsonOption, printResult } from '../util.js';
+
+const f3 = (v: number) => v.toFixed(3);
+
+/** The headline numbers of a report as a few readable lines. */
+function humanReport(r: EvalReport): string {
+  const width = Math.max(7, ...Object.keys(r.perLabel).map((l) => l.length));
+  const row = (name: string, m: EvalReport['overall']) =>
+    `${name.padEnd(width)}  ${f3(m.miou).padStart(6)}  ${f3(m.dice).padStart(6)}  ${String(m.n).padStart(5)}\n`;
+  return (
+    `split ${r.split}${r.threshold !== undefined ? `, threshold ${r.threshold}` : ''}\n` +
+    `${'label'.padEnd(width)}  ${'mIoU'.padStart(6)}  ${'Dice'.padStart(6)}  ${'n'.padStart(5)}\n` +
+    Object.entries(r.perLabel)
+      .map(([l, m]) => row(l, m))
+      .join('') +
+    row('overall', r.overall)
+  );
+}
 
 const evalMasks = defineCommand({
   name: 'eval',
@@ -15,7 +34,8 @@ const evalMasks = defineCommand({
     gt: {
       type: 'string',
       valueName: 'DIR|COCO|CSV',
-      description: 'Ground truth: the same forms, or a manifest .csv (with --split, only that split) (required)',
+      description:
+        'Ground truth: the same forms, or a manifest .csv (with --split, only that split) (required)',
     },
     labels: { type: 'string', valueName: 'a,b', description: 'Only these labels' },
     thresholds: {
@@ -41,11 +61,14 @@ const evalMasks = defineCommand({
       valueName: 'DIR',
       description: 'Folder of the original images, for report panels',
     },
-    out: {
+    output: {
       type: 'string',
+      short: 'o',
       valueName: 'DIR',
       description: 'Write report.md, report.json, per_image.csv and panels here',
+      aliases: ['out'],
     },
+    ...jsonOption,
     k: {
       type: 'string',
       valueName: 'K',
@@ -54,10 +77,11 @@ const evalMasks = defineCommand({
     },
   },
   examples: [
-    'segkit eval --pred preds/ --gt gt/ --out report/',
-    'segkit eval --pred probs/ --gt data/coco/annotations.json --split val --thresholds 0.3,0.4,0.5,0.6 --out report/',
+    'segkit eval --pred preds/ --gt gt/ -o report/',
+    'segkit eval --pred probs/ --gt data/coco/annotations.json --split val --thresholds 0.3,0.4,0.5,0.6 -o report/',
   ],
   async run({ options, io }) {
+    if (typeof options.output === 'string') checkOutputs({ dirs: [options.output] });
     const predPath = requireOption(options, 'pred', 'segkit eval');
     const gtPath = requireOption(options, 'gt', 'segkit eval');
     const images = typeof options.images === 'string' ? options.images : undefined;
@@ -78,10 +102,10 @@ const evalMasks = defineCommand({
       threshold: numberOption(options, 'threshold', 0.5, 0, 1),
       ...(typeof options.split === 'string' ? { split: options.split } : {}),
     });
-    if (typeof options.out === 'string')
-      await writeReport(report, options.out, pred, gt, { k: numberOption(options, 'k', 3, 0, 100) });
+    if (typeof options.output === 'string')
+      await writeReport(report, options.output, pred, gt, { k: numberOption(options, 'k', 3, 0, 100) });
     const { perImage, ...summary } = report;
-    io.stdout(`${JSON.stringify({ ...summary, perImageCount: perImage.length })}\n`);
+    printResult(io, options, { ...summary, perImageCount: perImage.length }, () => humanReport(report));
     for (const n of report.notes) io.stderr(`segkit: note: ${n}\n`);
   },
 });
@@ -115,12 +139,20 @@ const evalTextCommand = defineCommand({
       default: '0.3,0.4,0.5,0.6',
       description: 'Thresholds to sweep',
     },
-    out: { type: 'string', valueName: 'DIR', description: 'Write the report here' },
+    output: {
+      type: 'string',
+      short: 'o',
+      valueName: 'DIR',
+      description: 'Write report.md, report.json, per_image.csv and panels here',
+      aliases: ['out'],
+    },
+    ...jsonOption,
   },
   examples: [
-    'segkit eval text --manifest m.csv --split test --prompts prompts.json --model clipseg --threshold 0.5 --out report/',
+    'segkit eval text --manifest m.csv --split test --prompts prompts.json --model clipseg --threshold 0.5 -o report/',
   ],
   async run({ options, io }) {
+    if (typeof options.output === 'string') checkOutputs({ dirs: [options.output] });
     const manifest = requireOption(options, 'manifest', 'segkit eval text');
     const prompts = await readPromptSet(requireOption(options, 'prompts', 'segkit eval text'));
     const r = await evalText(manifest, prompts, {
@@ -133,10 +165,14 @@ const evalTextCommand = defineCommand({
         what: 'numbers in [0, 1] separated by commas',
       }),
     });
-    if (typeof options.out === 'string') await writeReport(r.report, options.out, r.pred, r.gt);
+    if (typeof options.output === 'string') await writeReport(r.report, options.output, r.pred, r.gt);
     const { perImage, ...summary } = r.report;
-    io.stdout(
-      `${JSON.stringify({ ...summary, perImageCount: perImage.length, images: r.images, msPerImage: Number(r.msPerImage.toFixed(1)) })}\n`,
+    const msPerImage = Number(r.msPerImage.toFixed(1));
+    printResult(
+      io,
+      options,
+      { ...summary, perImageCount: perImage.length, images: r.images, msPerImage },
+      () => `${humanReport(r.report)}${r.images} images, ${msPerImage} ms per image\n`,
     );
     for (const n of r.report.notes) io.stderr(`segkit: note: ${n}\n`);
   },

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type Box,
+  checkOutputs,
   formatFromPath,
   loadImage,
   overlay,
@@ -11,7 +12,7 @@ import {
 } from '@segkit/core';
 import { findAll } from '@segkit/models';
 import { defineCommand, numberList, numberOption, requireOption } from '../command.js';
-import { jsonLine } from '../util.js';
+import { jsonOption, printResult } from '../util.js';
 import { maxPixelsFrom, maxPixelsOption } from './images.js';
 
 const boxes = (v: unknown, flag: string): Box[] =>
@@ -32,11 +33,12 @@ export const findCommand = defineCommand({
       valueName: 'x,y,w,h',
       description: 'An example of what to find',
     },
-    negative: {
+    'negative-box': {
       type: 'string',
       multiple: true,
       valueName: 'x,y,w,h',
-      description: 'An example of what not to find',
+      description: 'An example of what not to find (--negative is the deprecated old name)',
+      aliases: ['negative'],
     },
     threshold: {
       type: 'string',
@@ -62,7 +64,12 @@ export const findCommand = defineCommand({
       description: 'Segmenter (default: sam if downloaded, else classic)',
     },
     'text-model': { type: 'string', valueName: 'NAME', description: 'CLIPSeg model (default: clipseg)' },
-    'clip-model': { type: 'string', valueName: 'NAME', description: 'CLIP model (default: clip)' },
+    'embed-model': {
+      type: 'string',
+      valueName: 'NAME',
+      description: 'CLIP embedding model (default: clip)',
+      aliases: ['clip-model'],
+    },
     output: {
       type: 'string',
       short: 'o',
@@ -70,29 +77,31 @@ export const findCommand = defineCommand({
       description: 'Output folder for <k>.png and instances.json (required)',
     },
     overlay: { type: 'string', valueName: 'out.jpg', description: 'Also draw the instances over the image' },
+    ...jsonOption,
     ...maxPixelsOption,
   },
   examples: [
-    'segkit find shelf.jpg --text "bottle" --positive 120,40,30,90 --negative 300,50,40,40 -o found/ --overlay found.jpg',
+    'segkit find shelf.jpg --text "bottle" --positive 120,40,30,90 --negative-box 300,50,40,40 -o found/ --overlay found.jpg',
   ],
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit find');
     if (typeof options.overlay === 'string') formatFromPath(options.overlay);
+    checkOutputs({ dirs: [out], files: [options.overlay as string | undefined] });
     const image = await loadImage(positionals[0]!, { maxPixels: maxPixelsFrom(options) });
     const found = await findAll(image, {
       ...(typeof options.text === 'string' ? { text: options.text } : {}),
       positiveExemplars: boxes(options.positive, '--positive'),
-      negativeExemplars: boxes(options.negative, '--negative'),
+      negativeExemplars: boxes(options['negative-box'], '--negative-box'),
       threshold: numberOption(options, 'threshold', 0.25, -1, 1),
       maxInstances: numberOption(options, 'max', 50, 1, 10_000),
       ...(options['min-area'] !== undefined ? { minArea: numberOption(options, 'min-area', 0, 1) } : {}),
       maxCandidates: numberOption(options, 'max-candidates', 200, 1, 100_000),
       ...(typeof options['segment-model'] === 'string' ? { segmentModel: options['segment-model'] } : {}),
       ...(typeof options['text-model'] === 'string' ? { textModel: options['text-model'] } : {}),
-      ...(typeof options['clip-model'] === 'string' ? { clipModel: options['clip-model'] } : {}),
+      ...(typeof options['embed-model'] === 'string' ? { clipModel: options['embed-model'] } : {}),
     });
     await mkdir(out, { recursive: true });
-    const rows = [];
+    const rows: { file: string; bbox: Box; score: number; source: string }[] = [];
     for (const [k, f] of found.entries()) {
       const file = join(out, `${k}.png`);
       await writeMask(file, f.mask);
@@ -107,7 +116,9 @@ export const findCommand = defineCommand({
           found.map((f) => f.mask),
         ),
       );
-    io.stdout(jsonLine(rows));
+    printResult(io, options, rows, () =>
+      rows.map((r) => `${r.file}: score ${r.score}, bbox [${r.bbox.join(', ')}] (${r.source})\n`).join(''),
+    );
     io.stderr(`found ${found.length} instance${found.length === 1 ? '' : 's'}; wrote ${out}\n`);
   },
 });

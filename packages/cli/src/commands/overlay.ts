@@ -1,4 +1,4 @@
-import { formatFromPath, overlay, UsageError, writeImage } from '@segkit/core';
+import { checkOutputs, formatFromPath, overlay, UsageError, writeImage } from '@segkit/core';
 import { defineCommand, numberOption, requireOption } from '../command.js';
 import { loadImageAndMasks, maxPixelsOption } from './images.js';
 
@@ -34,6 +34,7 @@ export const overlayCommand = defineCommand({
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit overlay');
     formatFromPath(out);
+    checkOutputs({ files: [out] });
     const alpha = numberOption(options, 'alpha', 0.5, 0, 1);
     const [imagePath, ...maskPaths] = positionals;
     const labels = (options.label as string[] | undefined) ?? [];

@@ -1,9 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatFromPath, loadImage, overlay, writeFileAtomic, writeImage, writeMask } from '@segkit/core';
+import {
+  checkOutputs,
+  formatFromPath,
+  loadImage,
+  overlay,
+  writeFileAtomic,
+  writeImage,
+  writeMask,
+} from '@segkit/core';
 import { segmentPanoptic, slug } from '@segkit/models';
 import { defineCommand, numberOption, requireOption } from '../command.js';
-import { jsonLine } from '../util.js';
+import { jsonOption, printResult } from '../util.js';
 import { maxPixelsFrom, maxPixelsOption } from './images.js';
 
 export const panopticCommand = defineCommand({
@@ -28,7 +36,7 @@ export const panopticCommand = defineCommand({
       default: '0.85',
       description: 'Minimum class score of a segment',
     },
-    json: { type: 'boolean', description: 'Print the segments as JSON' },
+    ...jsonOption,
     overlay: {
       type: 'string',
       valueName: 'out.jpg',
@@ -43,13 +51,22 @@ export const panopticCommand = defineCommand({
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit panoptic');
     if (typeof options.overlay === 'string') formatFromPath(options.overlay);
+    checkOutputs({ dirs: [out], files: [options.overlay as string | undefined] });
     const image = await loadImage(positionals[0]!, { maxPixels: maxPixelsFrom(options) });
     const segments = await segmentPanoptic(image, {
       threshold: numberOption(options, 'threshold', 0.85, 0, 1),
       ...(typeof options.model === 'string' ? { model: options.model } : {}),
     });
     await mkdir(out, { recursive: true });
-    const rows = [];
+    const rows: {
+      file: string;
+      label: string;
+      labelId: number;
+      isThing: boolean;
+      score: number;
+      bbox: number[];
+      area: number;
+    }[] = [];
     for (const [k, s] of segments.entries()) {
       const file = join(out, `${k}-${slug(s.label)}.png`);
       await writeMask(file, s.mask);
@@ -74,7 +91,11 @@ export const panopticCommand = defineCommand({
         ),
       );
     }
-    if (options.json) io.stdout(jsonLine(rows));
+    printResult(io, options, rows, () =>
+      rows
+        .map((r) => `${r.file}: ${r.label}${r.isThing ? '' : ' (stuff)'}, score ${r.score}, area ${r.area}\n`)
+        .join(''),
+    );
     io.stderr(`wrote ${segments.length} segments to ${out}\n`);
   },
 });

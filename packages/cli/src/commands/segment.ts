@@ -1,6 +1,7 @@
 import { basename, dirname, extname, join } from 'node:path';
 import {
   type Box,
+  checkOutputs,
   cutout,
   formatFromPath,
   loadImage,
@@ -95,6 +96,8 @@ export const segmentCommand = defineCommand({
     for (const flag of ['overlay', 'cutout'] as const)
       if (typeof options[flag] === 'string') formatFromPath(options[flag] as string);
     const prompt = promptFromOptions(options);
+    const planned = options.multimask ? [0, 1, 2].map((k) => numbered(out, k)) : [out];
+    checkOutputs({ files: [...planned, options.overlay as string, options.cutout as string] });
     const maxPixels = maxPixelsFrom(options);
     const image = await loadImage(positionals[0]!, { maxPixels });
     normalizePrompt(prompt, image.width, image.height); // a bad prompt fails before any model is opened

@@ -1,10 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeNpy } from '@segkit/analytics';
-import { loadImage, type RawImage, UsageError, writeImage, writeMask } from '@segkit/core';
+import { checkOutputs, loadImage, type RawImage, UsageError, writeImage, writeMask } from '@segkit/core';
 import { type PromptSet, readPromptSet, segmentText, slug, toPromptSet } from '@segkit/models';
 import { defineCommand, numberOption, requireOption } from '../command.js';
-import { jsonLine } from '../util.js';
+import { jsonOption, printResult } from '../util.js';
 import { maxPixelsFrom, maxPixelsOption } from './images.js';
 
 export const textCommand = defineCommand({
@@ -58,6 +58,7 @@ export const textCommand = defineCommand({
       default: 'png',
       description: 'Probability map format: 8-bit PNG, or float32 [height, width] NumPy array',
     },
+    ...jsonOption,
     ...maxPixelsOption,
   },
   examples: [
@@ -68,6 +69,7 @@ export const textCommand = defineCommand({
   ],
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit text');
+    checkOutputs({ dirs: [out] });
     const bare = (options.prompt as string[] | undefined) ?? [];
     let set: PromptSet = {};
     if (typeof options.prompts === 'string') set = await readPromptSet(options.prompts);
@@ -91,7 +93,7 @@ export const textCommand = defineCommand({
       ...(typeof options.model === 'string' ? { model: options.model } : {}),
     });
     await mkdir(out, { recursive: true });
-    const summary = [];
+    const summary: { label: string; file: string; area: number; instances: number | undefined }[] = [];
     for (const r of results) {
       const name = slug(r.label);
       await writeMask(join(out, `${name}.png`), r.mask);
@@ -114,7 +116,14 @@ export const textCommand = defineCommand({
         instances: r.instances?.length,
       });
     }
-    io.stdout(jsonLine(summary));
+    printResult(io, options, summary, () =>
+      summary
+        .map(
+          (s) =>
+            `${s.label}: ${s.file}, area ${s.area}${s.instances !== undefined ? `, ${s.instances} instances` : ''}\n`,
+        )
+        .join(''),
+    );
     io.stderr(`wrote ${results.length} mask${results.length === 1 ? '' : 's'} to ${out}\n`);
   },
 });

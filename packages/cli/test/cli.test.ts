@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { masksEqual, readMask } from '@segkit/core';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,67 @@ describe('help', () => {
 });
 
 describe('user errors', () => {
+  it('nothing is written unless every output can be: a bad --overlay folder stops segment before the mask', async () => {
+    const dir = tmp();
+    const ok = join(dir, 'ok.png');
+    const r = await cli(
+      'segment',
+      example('coffee.png'),
+      '--box',
+      '165,12,255,300',
+      '--model',
+      'classic',
+      '-o',
+      ok,
+      '--overlay',
+      join(dir, 'nodir', 'o.jpg'),
+    );
+    expect(r.stderr).toBe(
+      `segkit: E_WRITE_FAILED: Cannot write ${join(dir, 'nodir', 'o.jpg')}: its folder ${join(dir, 'nodir')} does not exist\n`,
+    );
+    expect(existsSync(ok)).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+    const asFile = join(dir, 'file');
+    writeFileSync(asFile, 'x');
+    expect((await cli('text', example('coffee.png'), '--prompt', 'cup', '-o', asFile)).stderr).toMatch(
+      /^segkit: E_WRITE_FAILED: Cannot write .*file: it is a file, not a folder/,
+    );
+  });
+
+  it('JSON inputs: a missing file is E_FILE_NOT_FOUND; a binary file is named, never echoed', async () => {
+    const dir = tmp();
+    expect(
+      (await cli('text', example('coffee.png'), '--prompts', join(dir, 'prompts.json'), '-o', dir)).stderr,
+    ).toBe(`segkit: E_FILE_NOT_FOUND: File not found: ${join(dir, 'prompts.json')}\n`);
+    const png = await cli('mask', 'decode', example('coffee-cup.mask.png'), '-o', join(dir, 'm.png'));
+    expect(png.stderr).toBe(
+      `segkit: E_JSON_INVALID: ${example('coffee-cup.mask.png')} is a PNG image, not JSON\n`,
+    );
+    writeFileSync(join(dir, 'bad.json'), '{"a": 1,\n "b": }');
+    expect((await cli('mask', 'decode', join(dir, 'bad.json'), '-o', join(dir, 'm.png'))).stderr).toBe(
+      `segkit: E_JSON_INVALID: ${join(dir, 'bad.json')} is not valid JSON (line 2, column 7)\n`,
+    );
+  });
+
+  it('old flag names still work as aliases, and giving both spellings is one E_USAGE line', async () => {
+    const gt = tmp();
+    const { writeMask, maskFromFunction } = await import('@segkit/core');
+    await writeMask(
+      join(gt, 'a.png'),
+      maskFromFunction(4, 4, (x) => x < 2),
+    );
+    const out = join(tmp(), 'rep');
+    expect((await cli('eval', '--pred', gt, '--gt', gt, '--out', out)).code).toBe(0);
+    expect(existsSync(join(out, 'report.md'))).toBe(true);
+    expect((await cli('eval', '--pred', gt, '--gt', gt, '--out', out, '-o', tmp())).stderr).toMatch(
+      /^segkit: E_USAGE: --out and --output are the same option; give one/,
+    );
+    expect((await cli('eval', '--help')).stdout).toMatch(/-o, --output DIR .*\(also --out\)/);
+    expect((await cli('find', '--help')).stdout).toMatch(
+      /--negative-box x,y,w,h\s[^\n]*\n?[^\n]*\(also --negative\)/,
+    );
+  });
+
   it('an unknown command or option is one E_USAGE line with exit 2', async () => {
     expect(await cli('frobnicate')).toMatchObject({
       code: 2,

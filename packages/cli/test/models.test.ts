@@ -42,6 +42,30 @@ describe('segkit models', () => {
     expect(existsSync(join(path, 'onnx/vision_encoder.onnx'))).toBe(true);
     expect((await cli('models', 'rm', 'sam')).code).toBe(0);
     expect(existsSync(path)).toBe(false);
+    // Removing what is not there says so, with a code, instead of reporting success.
+    expect(await cli('models', 'rm', 'sam')).toMatchObject({
+      code: 2,
+      stderr: 'segkit: E_MODEL_MISSING: sam is not in the cache; nothing was removed\n',
+    });
+  });
+
+  it('the air-gapped fix that errors suggest works: import under the preset name, then segment uses it', async () => {
+    process.env.SEGKIT_OFFLINE = '1';
+    const out = join(mkdtempSync(join(tmpdir(), 'o-')), 'm.png');
+    const coffee = join(repo, 'examples/coffee.png');
+    const missing = await cli('segment', coffee, '--point', '290,150', '--model', 'sam', '-o', out);
+    const hint = /`(segkit models import DIR --as sam)`/.exec(missing.stderr);
+    expect(hint).not.toBeNull();
+    // A folder of the wrong kind is refused, as a pull would refuse it.
+    expect((await cli('models', 'import', fixtureModel('clipseg-fixture'), '--as', 'sam')).stderr).toMatch(
+      /^segkit: E_MODEL_UNSUPPORTED: .* holds a "clipseg" model, but sam is a sam model/,
+    );
+    const r = await cli('models', 'import', fixtureModel('sam-fixture'), '--as', 'sam');
+    expect(r.code).toBe(0);
+    expect((await cli('models', 'list')).stdout).toMatch(/^sam +ready/m);
+    const seg = await cli('segment', coffee, '--point', '290,150', '--json', '-o', out);
+    expect(seg.stderr).not.toMatch(/note/);
+    expect(JSON.parse(seg.stdout).model).toBe('sam');
   });
 
   it('after a pull, segment uses SAM by default', async () => {
@@ -97,8 +121,8 @@ describe('segkit models', () => {
     expect((await cli('models', 'path', 'sam')).stderr).toMatch(
       /^segkit: E_MODEL_MISSING: Model sam is not downloaded/,
     );
-    expect((await cli('models', 'import', fixtureModel('sam-fixture'), '--as', 'sam')).stderr).toMatch(
-      /^segkit: E_INVALID_ARGUMENT: /,
+    expect((await cli('models', 'import', fixtureModel('sam-fixture'), '--as', '../x')).stderr).toMatch(
+      /^segkit: E_INVALID_ARGUMENT: Expected a preset or a simple name/,
     );
     expect((await cli('models', 'pull', 'sam', '--dtype', 'fp64')).stderr).toMatch(
       /^segkit: E_USAGE: --dtype/,

@@ -97,15 +97,72 @@ export function parseJson(data: Uint8Array | string, name: string): unknown {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   try {
     return JSON.parse(text);
-  } catch (e) {
-    const at = /position (\d+)/.exec((e as Error).message);
+  } catch {
     if (!text.trim()) throw new JsonInvalidError(`${name} is empty, not JSON`);
-    if (!at)
-      throw new JsonInvalidError(`${name} is not valid JSON: it ends too soon or has a stray character`);
-    const before = text.slice(0, Number(at[1]));
+    const before = text.slice(0, jsonErrorOffset(text));
     const line = before.split('\n').length;
     const column = before.length - before.lastIndexOf('\n');
     throw new JsonInvalidError(`${name} is not valid JSON (line ${line}, column ${column})`);
+  }
+}
+
+/** Where JSON.parse gives up on `text`: a small recursive-descent scan (V8's messages do not always say). */
+function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (/\s/.test(text[i] ?? '')) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string) => {
+    if (!text.startsWith(word, i)) fail();
+    i += word.length;
+  };
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    if (i >= text.length) fail();
+    i++;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i++;
+      ws();
+      if (text[i] === close) return void i++;
+      for (;;) {
+        if (c === '{') {
+          ws();
+          if (text[i] !== '"') fail();
+          string();
+          ws();
+          if (text[i] !== ':') fail();
+          i++;
+        }
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === close) return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return string();
+    if (c === 't') return literal('true');
+    if (c === 'f') return literal('false');
+    if (c === 'n') return literal('null');
+    const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m) fail();
+    i += m![0].length;
+  };
+  try {
+    value();
+    ws();
+    return i;
+  } catch (at) {
+    return typeof at === 'number' ? at : 0;
   }
 }
 

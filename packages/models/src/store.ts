@@ -7,6 +7,7 @@ import {
   ModelMissingError,
   ModelUnsupportedError,
   type Progress,
+  parseJson,
   silentProgress,
   trackTemp,
   untrackTemp,
@@ -15,8 +16,8 @@ import {
 import { cacheRoot, hubUrl, importedDir, isOffline, MANIFEST, snapshotDir } from './cache-dir.js';
 import { downloadFile } from './download.js';
 import { isValidImportName, resolveModelRef } from './model-ref.js';
-import { OPTIONAL_FILES, onnxFiles, PRESETS, REQUIRED_CONFIGS } from './presets.js';
-import type { ResolvedModel } from './types.js';
+import { findPreset, OPTIONAL_FILES, onnxFiles, PRESETS, REQUIRED_CONFIGS } from './presets.js';
+import type { Preset, ResolvedModel } from './types.js';
 
 /** What a model directory's manifest records. */
 export interface Manifest {
@@ -158,32 +159,63 @@ function listFiles(dir: string): string[] {
 }
 
 /**
- * Copies a hub-layout model directory into the cache under `name`, for air-gapped machines.
+ * The files of `dir` that a preset needs, checked as a pull would: the model type must match and every required file
+ * must be there. Throws a coded error naming what is wrong and what the folder holds.
+ */
+function presetFiles(dir: string, src: string, preset: Preset, modelType: string): string[] {
+  if (modelType !== preset.modelType)
+    throw new ModelUnsupportedError(
+      `${src} holds a ${JSON.stringify(modelType)} model, but ${preset.name} is a ${preset.modelType} model (${preset.repo})`,
+    );
+  const needed = [...REQUIRED_CONFIGS, ...onnxFiles(preset.modelType, preset.dtype)];
+  const missing = needed.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length)
+    throw new ModelMissingError(
+      `${src} lacks ${missing.join(', ')}, which ${preset.name} (${preset.dtype}) needs; it has ${listFiles(dir).join(', ')}`,
+    );
+  return [...needed, ...OPTIONAL_FILES.filter((f) => existsSync(join(dir, f)))];
+}
+
+/**
+ * Copies a hub-layout model directory into the cache under `name`, for air-gapped machines. Under a preset's name
+ * (`--as sam`) the folder must satisfy the preset, checked as a pull would, and then stands in for a pull: commands
+ * that use the preset by default find it.
  * @example await importModel('/media/usb/slimsam', 'sam-offline');  // then --model sam-offline
  */
 export async function importModel(src: string, name: string): Promise<ResolvedModel> {
-  if (!isValidImportName(name)) {
+  const preset = findPreset(name);
+  if (!preset && !isValidImportName(name)) {
     throw new InvalidArgumentError(
-      `Expected a simple name (letters, digits, . _ -) that is not a preset for --as but received ${JSON.stringify(name)}`,
+      `Expected a preset or a simple name (letters, digits, . _ -) for --as but received ${JSON.stringify(name)}`,
     );
   }
   const from = resolveModelRef(src);
   if (from.kind !== 'dir')
     throw new ModelMissingError(`${src} is not a model directory (it needs config.json)`);
-  const config = JSON.parse(readFileSync(join(from.dir, 'config.json'), 'utf8')) as { model_type?: string };
-  const dest = importedDir(name);
+  const config = parseJson(readFileSync(join(from.dir, 'config.json')), join(src, 'config.json')) as {
+    model_type?: string;
+  };
+  const modelType = config.model_type ?? '';
+  const only = preset ? presetFiles(from.dir, src, preset, modelType) : undefined;
+  const dest = preset ? snapshotDir(preset.repo, preset.revision) : importedDir(name);
   const tmp = `${dest}.tmp-${process.pid}`;
   trackTemp(tmp);
   try {
     await rm(tmp, { recursive: true, force: true });
     await mkdir(dirname(dest), { recursive: true });
-    await cp(from.dir, tmp, { recursive: true });
+    if (only) {
+      for (const f of only) {
+        await mkdir(dirname(join(tmp, f)), { recursive: true });
+        await cp(join(from.dir, f), join(tmp, f));
+      }
+    } else await cp(from.dir, tmp, { recursive: true });
     const files: Record<string, number> = {};
     for (const f of listFiles(tmp)) files[f] = statSync(join(tmp, f)).size;
     const manifest: Manifest = {
       name,
-      dtype: 'fp32',
-      modelType: config.model_type ?? '',
+      ...(preset ? { repo: preset.repo, revision: preset.revision } : {}),
+      dtype: preset?.dtype ?? 'fp32',
+      modelType,
       files,
       completedAt: new Date().toISOString(),
     };

@@ -1,4 +1,4 @@
-import { progressBar, UsageError } from '@segkit/core';
+import { ModelMissingError, progressBar, UsageError } from '@segkit/core';
 import {
   type Dtype,
   importModel,
@@ -98,10 +98,11 @@ const rm = defineCommand({
     const model = resolveModelRef(positionals[0]!);
     const status = modelStatus(model);
     const removed = await removeModel(model);
+    if (!removed) throw new ModelMissingError(`${model.name} is not in the cache; nothing was removed`);
     io.stderr(
-      removed
-        ? `removed ${model.name} (${status}) from ${model.dir}\n`
-        : `${model.name} was not in the cache\n`,
+      status === 'missing'
+        ? `removed an incomplete download of ${model.name} from ${model.dir}\n`
+        : `removed ${model.name}${status === 'corrupt' ? ' (damaged)' : ''} from ${model.dir}\n`,
     );
   },
 });

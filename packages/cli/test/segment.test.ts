@@ -104,7 +104,7 @@ describe('segkit segment output options', () => {
       join(dir, 'm.png'),
     );
     const json = JSON.parse(r.stdout);
-    expect(Object.keys(json)).toEqual(['model', 'score', 'bbox', 'area']);
+    expect(Object.keys(json)).toEqual(['model', 'score', 'scoreKind', 'bbox', 'area']);
     expect(json.area).toBeGreaterThan(7000);
     expect((await sharp(join(dir, 'o.jpg')).metadata()).format).toBe('jpeg');
     expect((await sharp(join(dir, 'c.png')).metadata()).channels).toBe(4);
@@ -132,6 +132,51 @@ describe('segkit segment output options', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^segkit: note: SAM is not downloaded.*segkit models pull sam/);
     expect((await readMask(out)).width).toBe(600);
+  });
+});
+
+describe('segkit segment with the classic backend', () => {
+  it('a click alone gives the clicked region, not a dot, and the score says it is only GrabCut stability', async () => {
+    const out = join(tmp(), 'm.png');
+    const r = await cli('segment', photo, '--point', '90,95', '--model', 'classic', '-o', out, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ model: 'classic', scoreKind: 'stability' });
+    expect(iou(await readMask(out), truth.redA!)).toBeGreaterThanOrEqual(0.9);
+    expect(r.stderr).toMatch(/\(classic, GrabCut stability \d\.\d{3}, area \d+\)/);
+    // On the photo, the click in the coffee gives the coffee's surface (thousands of pixels), not a 12×13 dot.
+    const coffee = await cli(
+      'segment',
+      join(repo, 'examples/coffee.png'),
+      '--point',
+      '290,150',
+      '-o',
+      out,
+      '--json',
+    );
+    const { area, bbox } = JSON.parse(coffee.stdout);
+    expect(area).toBeGreaterThan(4000);
+    expect(bbox[2]).toBeGreaterThan(100);
+  });
+
+  it('--multimask on classic says that it yields one candidate and writes one file', async () => {
+    const dir = tmp();
+    const r = await cli(
+      'segment',
+      photo,
+      '--point',
+      '90,95',
+      '--model',
+      'classic',
+      '--multimask',
+      '-o',
+      join(dir, 'm.png'),
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /^segkit: note: the classic backend yields one candidate, so --multimask writes only .*m-0\.png/,
+    );
+    expect(existsSync(join(dir, 'm-0.png'))).toBe(true);
+    expect(existsSync(join(dir, 'm-1.png'))).toBe(false);
   });
 });
 

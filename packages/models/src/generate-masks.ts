@@ -123,7 +123,15 @@ export async function generateFromEmbedding(
     );
     const a = maskArea(mask);
     if (a === 0 || a < (opts.minArea ?? 0)) continue;
-    results.push({ mask, score: c.score, bbox: bbox(mask), area: a, point: c.point, stability: c.stability });
+    results.push({
+      mask,
+      score: c.score,
+      scoreKind: 'predicted-iou',
+      bbox: bbox(mask),
+      area: a,
+      point: c.point,
+      stability: c.stability,
+    });
   }
   return results;
 }

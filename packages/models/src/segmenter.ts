@@ -70,6 +70,11 @@ export class Segmenter {
     this.cache = new EmbeddingCache<SamEmbedding>(opts.cacheBytes ?? 512 * 2 ** 20, disk);
   }
 
+  /** How many candidates `multimask` gives: 3 for SAM models, 1 for `classic`. */
+  get candidates(): number {
+    return this.sam ? 3 : 1;
+  }
+
   /** Which backend runs: `sam`, `sam2` or `classic`. */
   get backend(): 'sam' | 'sam2' | 'classic' {
     return this.sam?.family ?? 'classic';
@@ -124,7 +129,8 @@ export class Segmenter {
 
   /**
    * Segments what the prompt points at. Coordinates are original-image pixels; no prompt means the image centre.
-   * Returns the best mask, or with `multimask` all candidates sorted by score (three for SAM models).
+   * Returns the best mask, or with `multimask` all candidates sorted by score (three for SAM models, one for
+   * `classic`: see {@link Segmenter.candidates}).
    */
   segment(input: ImageInput | RawImage, opts: SegmentOptions & { multimask: true }): Promise<SegmentResult[]>;
   segment(
@@ -140,7 +146,7 @@ export class Segmenter {
     let results: SegmentResult[];
     if (!this.sam) {
       const { mask, score } = await grabCutSegment(image, prompt);
-      results = [result(mask, score)];
+      results = [result(mask, score, 'stability')];
     } else {
       const emb = await this.embedding(image);
       const out = await this.sam.decode(emb, prompt);
@@ -160,6 +166,7 @@ export class Segmenter {
             emb.originalSize,
           ),
           out.scores[k]!,
+          'predicted-iou',
         ),
       );
     }
@@ -197,8 +204,12 @@ export class Segmenter {
   }
 }
 
-function result(mask: SegmentResult['mask'], score: number): SegmentResult {
-  return { mask, score, bbox: bbox(mask), area: maskArea(mask) };
+function result(
+  mask: SegmentResult['mask'],
+  score: number,
+  scoreKind: SegmentResult['scoreKind'],
+): SegmentResult {
+  return { mask, score, scoreKind, bbox: bbox(mask), area: maskArea(mask) };
 }
 
 const shared = new Map<string, Promise<Segmenter>>();

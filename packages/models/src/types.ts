@@ -57,8 +57,13 @@ export type Prompt =
 /** One segmentation result, at the original image size. */
 export interface SegmentResult {
   mask: Mask;
-  /** The model's predicted IoU for this mask (0–1). */
+  /**
+   * 0–1. For SAM models, the model's predicted IoU for this mask; for `classic`, only GrabCut's stability (the IoU of
+   * its result after 3 and after 5 iterations), which says that it converged, not that the mask is right.
+   */
   score: number;
+  /** What `score` measures: `predicted-iou` (SAM) or `stability` (classic). */
+  scoreKind: 'predicted-iou' | 'stability';
   bbox: Box;
   area: number;
 }

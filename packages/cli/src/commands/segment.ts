@@ -75,7 +75,8 @@ export const segmentCommand = defineCommand({
     output: { type: 'string', short: 'o', valueName: 'mask.png', description: 'Output mask PNG (required)' },
     json: {
       type: 'boolean',
-      description: 'Print {"model","score","bbox","area"} (an array with --multimask)',
+      description:
+        'Print {"model","score","scoreKind","bbox","area"} (an array with --multimask); scoreKind is predicted-iou (SAM) or stability (classic)',
     },
     overlay: { type: 'string', valueName: 'out.jpg', description: 'Also draw the mask over the image' },
     cutout: { type: 'string', valueName: 'out.png', description: 'Also write an RGBA cutout' },
@@ -105,6 +106,10 @@ export const segmentCommand = defineCommand({
       ...(typeof options.model === 'string' ? { model: options.model } : {}),
       onNotice: (m) => io.stderr(`segkit: note: ${m}\n`),
     });
+    if (options.multimask && segmenter.candidates === 1)
+      io.stderr(
+        `segkit: note: the ${segmenter.modelName} backend yields one candidate, so --multimask writes only ${numbered(out, 0)}\n`,
+      );
     const results: SegmentResult[] = options.multimask
       ? await segmenter.segment(image, { ...(prompt ? { prompt } : {}), multimask: true })
       : [await segmenter.segment(image, prompt ? { prompt } : {})];
@@ -117,6 +122,7 @@ export const segmentCommand = defineCommand({
     const summary = (r: SegmentResult, k: number) => ({
       model: segmenter.modelName,
       score: Number(r.score.toFixed(4)),
+      scoreKind: r.scoreKind,
       bbox: r.bbox,
       area: r.area,
       ...(options.multimask ? { file: paths[k] } : {}),
@@ -125,7 +131,7 @@ export const segmentCommand = defineCommand({
     if (options.json) io.stdout(jsonLine(options.multimask ? results.map(summary) : summary(best, 0)));
     else if (options.polygons) io.stdout(jsonLine(maskToPolygons(best.mask, { tolerance: 1 })));
     io.stderr(
-      `wrote ${paths.join(', ')} (${segmenter.modelName}, score ${best.score.toFixed(3)}, area ${best.area})\n`,
+      `wrote ${paths.join(', ')} (${segmenter.modelName}, ${best.scoreKind === 'stability' ? 'GrabCut stability' : 'predicted IoU'} ${best.score.toFixed(3)}, area ${best.area})\n`,
     );
   },
 });

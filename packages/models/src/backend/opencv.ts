@@ -54,16 +54,22 @@ export async function grabCutSegment(
     const s = (v: number) => Math.round(v * scale);
     const radius = Math.max(2, Math.round(Math.min(w, h) * 0.015));
     const positives = prompt.points.filter((_, i) => prompt.labels[i] === 1);
-    let [x0, y0, x1, y1] = prompt.box ?? [0, 0, 0, 0];
-    if (!prompt.box) {
-      // No box: a search window around the positive points, a quarter of the image wide at least.
-      const margin = 0.25 * Math.max(image.width, image.height);
-      x0 = Math.max(0, Math.min(...positives.map((p) => p[0])) - margin);
-      y0 = Math.max(0, Math.min(...positives.map((p) => p[1])) - margin);
-      x1 = Math.min(image.width, Math.max(...positives.map((p) => p[0])) + margin);
-      y1 = Math.min(image.height, Math.max(...positives.map((p) => p[1])) + margin);
+    let rect: { x: number; y: number; width: number; height: number };
+    let region: Uint8Array | undefined;
+    if (prompt.box) {
+      const [x0, y0, x1, y1] = prompt.box;
+      rect = new cv.Rect(s(x0), s(y0), Math.max(1, s(x1) - s(x0)), Math.max(1, s(y1) - s(y0)));
+    } else {
+      // Clicks only: the connected region of similar colour around each click seeds GrabCut as probable
+      // foreground, inside a box grown around those regions.
+      const grown = similarColourRegion(
+        cv,
+        img,
+        positives.map(([px, py]) => [s(px), s(py)]),
+      );
+      region = grown.region;
+      rect = grown.rect;
     }
-    const rect = new cv.Rect(s(x0), s(y0), Math.max(1, s(x1) - s(x0)), Math.max(1, s(y1) - s(y0)));
     cv.rectangle(
       seeds,
       new cv.Point(rect.x, rect.y),
@@ -71,6 +77,7 @@ export async function grabCutSegment(
       new cv.Scalar(prompt.box ? cv.GC_PR_FGD : cv.GC_PR_BGD),
       -1,
     );
+    if (region) for (let i = 0; i < region.length; i++) if (region[i]) seeds.data[i] = cv.GC_PR_FGD;
     prompt.points.forEach(([px, py], i) => {
       const label = prompt.labels[i] === 1 ? cv.GC_FGD : cv.GC_BGD;
       cv.circle(seeds, new cv.Point(s(px), s(py)), radius, new cv.Scalar(label), -1);
@@ -92,6 +99,65 @@ export async function grabCutSegment(
     seeds.delete();
     bgd.delete();
     fgd.delete();
+  }
+}
+
+/** Colour tolerance (CIELAB units, per channel, from the clicked colour) of the region a click grows. */
+const REGION_TOLERANCE = [14, 24, 36];
+
+/**
+ * The pixels of similar colour (CIELAB, within a fixed range of the clicked pixel's colour, after a light blur)
+ * connected to each click, and a box around them grown by a quarter of their size on each side. The tolerance is
+ * widened while the region is a speck (under 0.1% of the image).
+ */
+function similarColourRegion(
+  cv: Cv,
+  img: Cv,
+  clicks: [number, number][],
+): { region: Uint8Array; rect: { x: number; y: number; width: number; height: number } } {
+  const w = img.cols as number;
+  const h = img.rows as number;
+  const blur = new cv.Mat();
+  const lab = new cv.Mat();
+  const flood = new cv.Mat();
+  try {
+    cv.GaussianBlur(img, blur, new cv.Size(5, 5), 0);
+    cv.cvtColor(blur, lab, cv.COLOR_RGB2Lab);
+    const region = new Uint8Array(w * h);
+    for (const tol of REGION_TOLERANCE) {
+      region.fill(0);
+      for (const [x, y] of clicks) {
+        flood.create(h + 2, w + 2, cv.CV_8UC1);
+        flood.setTo(new cv.Scalar(0));
+        const flags = 8 | cv.FLOODFILL_FIXED_RANGE | cv.FLOODFILL_MASK_ONLY | (1 << 8);
+        const diff = new cv.Scalar(tol, tol, tol, 0);
+        const point = new cv.Point(Math.min(w - 1, x), Math.min(h - 1, y));
+        cv.floodFill(lab, flood, point, new cv.Scalar(0), new cv.Rect(), diff, diff, flags);
+        for (let r = 0; r < h; r++)
+          for (let c = 0; c < w; c++) if (flood.data[(r + 1) * (w + 2) + c + 1]) region[r * w + c] = 1;
+      }
+      if (region.reduce((a, b) => a + b, 0) >= 0.001 * w * h) break;
+    }
+    let [x0, y0, x1, y1] = [w, h, -1, -1];
+    for (let i = 0; i < region.length; i++) {
+      if (!region[i]) continue;
+      const x = i % w;
+      const y = (i - x) / w;
+      x0 = Math.min(x0, x);
+      y0 = Math.min(y0, y);
+      x1 = Math.max(x1, x);
+      y1 = Math.max(y1, y);
+    }
+    const mx = Math.max(4, Math.round(0.25 * (x1 - x0 + 1)));
+    const my = Math.max(4, Math.round(0.25 * (y1 - y0 + 1)));
+    const rx = Math.max(0, x0 - mx);
+    const ry = Math.max(0, y0 - my);
+    const rect = new cv.Rect(rx, ry, Math.min(w, x1 + mx + 1) - rx, Math.min(h, y1 + my + 1) - ry);
+    return { region, rect };
+  } finally {
+    blur.delete();
+    lab.delete();
+    flood.delete();
   }
 }
 

@@ -149,13 +149,14 @@ function jsonErrorOffset(text: string): number {
         else fail();
       }
     }
-    if (c === '"') return string();
-    if (c === 't') return literal('true');
-    if (c === 'f') return literal('false');
-    if (c === 'n') return literal('null');
-    const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!m) fail();
-    i += m![0].length;
+    const words: Record<string, string> = { t: 'true', f: 'false', n: 'null' };
+    if (c === '"') string();
+    else if (c !== undefined && words[c]) literal(words[c]);
+    else {
+      const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+      if (!m) fail();
+      i += m![0].length;
+    }
   };
   try {
     value();

@@ -7,7 +7,7 @@ import { InvalidArgumentError, trackTemp, untrackTemp, writeFileAtomic } from '@
 /**
  * Builds a dataset directory atomically: `fill` writes into a temporary sibling directory, which gets a
  * `manifest.json` (counts and SHA-256 of every file) and is then renamed to `out`. On failure nothing is left.
- * Refuses an `out` that already exists.
+ * Refuses an `out` that already exists; missing parent folders are created.
  */
 export async function writeDirectoryAtomic(
   out: string,
@@ -15,7 +15,7 @@ export async function writeDirectoryAtomic(
 ): Promise<void> {
   if (existsSync(out)) throw new InvalidArgumentError(`${out} already exists; choose a new output directory`);
   const parent = dirname(out);
-  if (!existsSync(parent)) throw new InvalidArgumentError(`The parent directory of ${out} does not exist`);
+  await mkdir(parent, { recursive: true });
   const tmp = join(parent, `.${basename(out)}.tmp-${process.pid}-${Date.now()}`);
   trackTemp(tmp);
   await mkdir(tmp, { recursive: true });

@@ -101,6 +101,15 @@ describe('user errors', () => {
     );
   });
 
+  it('a photo passed where a mask is expected is read, with a warning that it looks like a photo', async () => {
+    const photo = await cli('mask', 'info', example('coffee.png'));
+    expect(photo.code).toBe(0);
+    expect(photo.stderr).toMatch(
+      /^segkit: warning: .*coffee\.png looks like a photo, not a mask \(\d+ grey levels, in colour\)/,
+    );
+    expect((await cli('mask', 'info', example('coffee-cup.mask.png'))).stderr).toBe('');
+  });
+
   it('old flag names still work as aliases, and giving both spellings is one E_USAGE line', async () => {
     const gt = tmp();
     const { writeMask, maskFromFunction } = await import('@segkit/core');

@@ -63,6 +63,7 @@ export {
   type PanelItem,
   paletteColor,
   panel,
+  placeLabels,
   toRgb,
 } from './render.js';
 export {

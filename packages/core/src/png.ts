@@ -14,7 +14,10 @@ import { assertMask } from './validate.js';
  *
  * @example const mask = await readMask('mask.png'); // { width, height, data: 0/1 bytes }
  */
-export async function readMask(input: ImageInput, opts: { maxPixels?: number } = {}): Promise<Mask> {
+export async function readMask(
+  input: ImageInput,
+  opts: { maxPixels?: number; onWarning?: (message: string) => void } = {},
+): Promise<Mask> {
   const { pipeline, source } = await openImage(input, opts);
   let raw: { data: Buffer; info: OutputInfo };
   try {
@@ -39,11 +42,25 @@ export async function readMask(input: ImageInput, opts: { maxPixels?: number } =
     for (let i = 0, j = channels - 1; i < n; i++, j += channels) out[i] = data[j]! >= 128 ? 1 : 0;
   } else {
     const colour = channels === 2 ? 1 : Math.min(channels, 3);
+    const levels = new Uint8Array(256);
+    let coloured = 0;
     for (let i = 0, j = 0; i < n; i++, j += channels) {
       let v = data[j]!;
-      for (let c = 1; c < colour; c++) if (data[j + c]! > v) v = data[j + c]!;
+      let lo = v;
+      for (let c = 1; c < colour; c++) {
+        if (data[j + c]! > v) v = data[j + c]!;
+        if (data[j + c]! < lo) lo = data[j + c]!;
+      }
+      if (v - lo > 24) coloured++;
+      levels[v] = 1;
       out[i] = v >= 128 ? 1 : 0;
     }
+    const distinct = levels.reduce((a, b) => a + b, 0);
+    // A mask has two levels (a few more where it is anti-aliased); a photo has many, often in colour.
+    if (opts.onWarning && (distinct > 32 || coloured > 0.01 * n))
+      opts.onWarning(
+        `${source} looks like a photo, not a mask (${distinct} grey levels${coloured > 0.01 * n ? ', in colour' : ''}); its pixels ≥ 128 were taken as the mask`,
+      );
   }
   return { width, height, data: out };
 }

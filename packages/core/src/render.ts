@@ -68,18 +68,72 @@ const escapeXml = (s: string) =>
   );
 
 /** Draws text boxes onto an RGB image through an SVG overlay. */
+/** A label's box: wanted top-left corner and size, in pixels. */
+export interface LabelBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+const overlapArea = (a: LabelBox, b: LabelBox) =>
+  Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x)) *
+  Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
+
+/**
+ * Places label boxes inside a `width`×`height` image so that they do not cover each other: each goes at its wanted
+ * corner when that is free, otherwise at the nearest free spot below or above it (then to its right), in order.
+ * When no spot is free, the one with the least overlap is taken.
+ */
+export function placeLabels(boxes: LabelBox[], width: number, height: number): LabelBox[] {
+  const placed: LabelBox[] = [];
+  const clamp = (b: LabelBox): LabelBox => ({
+    ...b,
+    x: Math.max(0, Math.min(b.x, width - b.w)),
+    y: Math.max(0, Math.min(b.y, height - b.h)),
+  });
+  for (const want of boxes) {
+    const candidates: LabelBox[] = [clamp(want)];
+    for (let step = 1; step <= 12; step++) {
+      candidates.push(
+        clamp({ ...want, y: want.y + step * want.h }),
+        clamp({ ...want, y: want.y - step * want.h }),
+      );
+    }
+    for (let step = 1; step <= 4; step++) {
+      for (let row = 0; row <= 4; row++)
+        candidates.push(clamp({ ...want, x: want.x + step * want.w, y: want.y + row * want.h }));
+    }
+    let best = candidates[0]!;
+    let bestOverlap = Infinity;
+    for (const c of candidates) {
+      const o = placed.reduce((s, p) => s + overlapArea(c, p), 0);
+      if (o < bestOverlap) {
+        best = c;
+        bestOverlap = o;
+        if (o === 0) break;
+      }
+    }
+    placed.push(best);
+  }
+  return placed;
+}
+
 async function drawLabels(
   image: RawImage,
   items: { text: string; x: number; y: number; colour: [number, number, number] }[],
   fontSize: number,
 ): Promise<RawImage> {
   if (items.length === 0) return image;
+  const h = fontSize + 6;
+  const placed = placeLabels(
+    items.map(({ text, x, y }) => ({ x, y, w: Math.ceil(text.length * fontSize * 0.62) + 8, h })),
+    image.width,
+    image.height,
+  );
   const boxes = items
-    .map(({ text, x, y, colour }) => {
-      const w = Math.ceil(text.length * fontSize * 0.62) + 8;
-      const h = fontSize + 6;
-      const bx = Math.max(0, Math.min(x, image.width - w));
-      const by = Math.max(0, Math.min(y, image.height - h));
+    .map(({ text, colour }, k) => {
+      const { x: bx, y: by, w } = placed[k]!;
       return `<rect x="${bx}" y="${by}" width="${w}" height="${h}" fill="rgb(${colour.join(',')})"/><text x="${bx + 4}" y="${by + fontSize}" font-family="DejaVu Sans, sans-serif" font-size="${fontSize}" fill="white">${escapeXml(text)}</text>`;
     })
     .join('');
@@ -104,7 +158,7 @@ export interface OverlaySegment {
 export interface OverlayOptions {
   /** Fill opacity, 0–1 (default 0.5). */
   alpha?: number;
-  /** Draw each segment's boundary in its full colour (default true). */
+  /** Draw each segment's boundary in its full colour, with a contrasting halo just outside (default true). */
   outline?: boolean;
   /** Draw labels at each segment's top-left: `true` uses the segments' `label` (or their index), or pass the texts. */
   labels?: boolean | string[];
@@ -130,12 +184,25 @@ export async function overlay(
     assertSameSize(s.mask, rgb, `Segment ${i} and the image differ in size`);
   });
   const inv = 1 - alpha;
+  const covered = new Uint8Array(W * H);
+  for (const { mask } of segs) for (let i = 0; i < covered.length; i++) covered[i]! |= mask.data[i]!;
   segs.forEach(({ mask }, k) => {
     const [r, g, b] = paletteColor(k);
+    // A one-pixel halo just outside the boundary (where no other segment is), dark for a light colour and light for a
+    // dark one, keeps the outline visible on an object of the overlay's own colour.
+    const halo = 0.299 * r + 0.587 * g + 0.114 * b > 128 ? 0 : 255;
     const d = mask.data;
     for (let y = 0, i = 0; y < H; y++) {
       for (let x = 0; x < W; x++, i++) {
-        if (!d[i]) continue;
+        if (!d[i]) {
+          if (
+            outline &&
+            !covered[i] &&
+            ((x > 0 && d[i - 1]) || (x < W - 1 && d[i + 1]) || (y > 0 && d[i - W]) || (y < H - 1 && d[i + W]))
+          )
+            out.fill(halo, i * 3, i * 3 + 3);
+          continue;
+        }
         const o = i * 3;
         const edge =
           outline &&

@@ -6,6 +6,7 @@ import {
   overlay,
   paletteColor,
   panel,
+  placeLabels,
   type RawImage,
   readMask,
 } from '../src/index.js';
@@ -38,6 +39,36 @@ describe('overlay', () => {
     expect(px(out, 5, 5)).toEqual([r0, g0, b0].map((c) => Math.round(100 * 0.5 + c * 0.5)));
     expect(px(out, 9, 5)).toEqual(paletteColor(0)); // boundary pixel in full colour
     expect(px(out, 15, 5)).not.toEqual(px(out, 5, 5));
+  });
+
+  it('keeps the outline visible on an object of the overlay colour itself: a contrasting halo outside it', async () => {
+    const colour = paletteColor(0);
+    const object = maskFromFunction(40, 30, (x, y) => x >= 10 && x < 30 && y >= 8 && y < 22);
+    const photo: RawImage = {
+      width: 40,
+      height: 30,
+      channels: 3,
+      data: new Uint8Array(40 * 30 * 3).fill(128),
+    };
+    for (let i = 0; i < 40 * 30; i++) if (object.data[i]) photo.data.set(colour, i * 3);
+    const out = await overlay(photo, [object]);
+    const distance = (a: number[], b: number[]) => Math.hypot(...a.map((v, i) => v - b[i]!));
+    // Just outside the left edge, the halo stands out from both the object's colour and the background.
+    expect(distance(px(out, 9, 15), colour)).toBeGreaterThan(150);
+    expect(distance(px(out, 9, 15), [128, 128, 128])).toBeGreaterThan(150);
+    expect(px(out, 5, 15)).toEqual([128, 128, 128]); // further out, untouched
+  });
+
+  it('places labels so that they do not cover each other', () => {
+    const boxes = Array.from({ length: 6 }, () => ({ x: 50, y: 40, w: 60, h: 16 }));
+    const placed = placeLabels(boxes, 200, 150);
+    for (const [i, a] of placed.entries()) {
+      expect(a.x).toBeGreaterThanOrEqual(0);
+      expect(a.y + a.h).toBeLessThanOrEqual(150);
+      for (const b of placed.slice(i + 1))
+        expect(a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y).toBe(true);
+    }
+    expect(placed[0]).toEqual(boxes[0]); // a free spot is kept as wanted
   });
 
   it('gives the same colours for the same segment order every time', async () => {

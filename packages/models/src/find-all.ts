@@ -6,6 +6,8 @@ import {
   iou,
   labelComponents,
   type Mask,
+  area as maskArea,
+  overlapCounts,
   PromptOutOfBoundsError,
   type RawImage,
   toRawImage,
@@ -72,11 +74,22 @@ interface Candidate {
   bbox: Box;
 }
 
-/** The 8-connected components of a mask with at least `minArea` pixels. */
+/** Narrowest side, in pixels, of a region worth reporting: thinner ones are slivers along another region's edge. */
+const MIN_SIDE = 3;
+const isScrap = (area: number, [, , w, h]: Box, minArea: number) =>
+  area < minArea || Math.min(w, h) < MIN_SIDE;
+
+/** The fraction of `a`'s pixels that lie inside `b`. */
+function containedIn(a: Mask, b: Mask): number {
+  const { intersection, areaA } = overlapCounts(a, b);
+  return areaA ? intersection / areaA : 0;
+}
+
+/** The 8-connected components of a mask with at least `minArea` pixels and at least {@link MIN_SIDE} across. */
 function components(mask: Mask, minArea: number): Candidate[] {
   const { labels, stats } = labelComponents(mask);
   return stats
-    .filter((s) => s.area >= minArea)
+    .filter((s) => !isScrap(s.area, s.bbox, minArea))
     .map((s) => {
       const data = new Uint8Array(labels.length);
       const [x, y, w, h] = s.bbox;
@@ -183,8 +196,11 @@ export async function findAll(input: ImageInput | RawImage, opts: FindAllOptions
     if (found.length >= (opts.maxInstances ?? 50)) break;
     const refined = (await segmenter.segment(image, { prompt: { box: padBox(c.bbox, image) } })).mask;
     const mask = iou(refined, c.mask) >= 0.5 ? refined : c.mask; // keep the candidate when the refinement wanders off
-    if (found.some((f) => iou(f.mask, mask) > nms)) continue;
-    found.push({ mask, bbox: bbox(mask), score: c.score, source: 'model' });
+    const box = bbox(mask);
+    // The minimum area applies to what is reported too; a mask lying mostly inside one already found is a duplicate.
+    if (isScrap(maskArea(mask), box, minArea)) continue;
+    if (found.some((f) => iou(f.mask, mask) > nms || containedIn(mask, f.mask) > 0.8)) continue;
+    found.push({ mask, bbox: box, score: c.score, source: 'model' });
   }
   return found;
 }

@@ -71,6 +71,20 @@ describe('findAll with fixture SAM, CLIPSeg and CLIP', () => {
     expect(matched(capped, busy.truth.a!) && matched(capped, busy.truth.b!)).toBe(true); // largest first
   });
 
+  it('reports one red instance per picture: no 1-px slivers along its edge, no duplicate inside it', async () => {
+    const { colourScene } = await import('../../analytics/test/helpers/colour-images.js');
+    // Pictures 2, 4, 6 and 11 of examples/shapes once gave a 56×1 sliver or a ring inside the red rectangle.
+    for (const i of [2, 4, 6, 11]) {
+      const { image: picture, truth: t } = colourScene(i);
+      const found = await findAll(picture, { text: 'red', ...models });
+      expect(
+        found.map((f) => f.bbox),
+        `picture ${i}`,
+      ).toHaveLength(1);
+      expect(iou(found[0]!.mask, t.red)).toBeGreaterThanOrEqual(0.9);
+    }
+  });
+
   it('returns an empty list when nothing matches', async () => {
     const reds = shapesImage(200, 150, [{ name: 'r', box: [50, 40, 60, 60], colour: RED }]).image;
     expect(await findAll(reds, { ...models, text: 'green' })).toEqual([]);

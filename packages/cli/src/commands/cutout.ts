@@ -25,7 +25,7 @@ export const cutoutCommand = defineCommand({
     if (formatFromPath(out) === 'jpeg')
       throw new InvalidArgumentError('A cutout needs transparency: write a .png or .webp');
     checkOutputs({ files: [out] });
-    const { image, masks } = await loadImageAndMasks(options, positionals[0]!, [positionals[1]!]);
+    const { image, masks } = await loadImageAndMasks(io, options, positionals[0]!, [positionals[1]!]);
     const result = cutout(image, masks[0]!, { crop: options.crop === true });
     await writeImage(out, result);
     io.stderr(`wrote ${out} (${result.width}×${result.height} RGBA)\n`);

@@ -6,12 +6,12 @@ import {
   maskToPolygons,
   maskToRle,
   type Rle,
-  readMask,
   rleToMask,
   writeMask,
 } from '@segkit/core';
 import { defineCommand, eager, numberOption, requireOption } from '../command.js';
 import { jsonLine, readJson } from '../util.js';
+import { readMaskArg } from './images.js';
 
 const maskArg = {
   name: 'mask.png',
@@ -27,7 +27,7 @@ const rle = defineCommand({
   },
   examples: ['segkit mask rle examples/coffee-cup.mask.png'],
   async run({ positionals, options, io }) {
-    const mask = await readMask(positionals[0]!);
+    const mask = await readMaskArg(io, positionals[0]!);
     io.stdout(jsonLine(options.uncompressed ? maskToRle(mask, { compressed: false }) : maskToRle(mask)));
   },
 });
@@ -73,7 +73,7 @@ const polygons = defineCommand({
   examples: ['segkit mask polygons examples/coffee-cup.mask.png --tolerance 1'],
   async run({ positionals, options, io }) {
     const tolerance = numberOption(options, 'tolerance', 0, 0);
-    const mask = await readMask(positionals[0]!);
+    const mask = await readMaskArg(io, positionals[0]!);
     io.stdout(jsonLine(maskToPolygons(mask, { tolerance })));
   },
 });
@@ -84,7 +84,7 @@ const info = defineCommand({
   positionals: [maskArg],
   examples: ['segkit mask info examples/coffee-cup.mask.png'],
   async run({ positionals, io }) {
-    const mask = await readMask(positionals[0]!);
+    const mask = await readMaskArg(io, positionals[0]!);
     const { count } = labelComponents(mask);
     const summary = {
       width: mask.width,

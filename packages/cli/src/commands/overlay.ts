@@ -41,7 +41,7 @@ export const overlayCommand = defineCommand({
     if (labels.length > maskPaths.length) {
       throw new UsageError(`${labels.length} --label values given for ${maskPaths.length} mask(s)`);
     }
-    const { image, masks } = await loadImageAndMasks(options, imagePath!, maskPaths);
+    const { image, masks } = await loadImageAndMasks(io, options, imagePath!, maskPaths);
     const result = await overlay(image, masks, {
       alpha,
       outline: options['no-outline'] !== true,

@@ -12,6 +12,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -145,9 +146,9 @@ describe.skipIf(!built)('every command in the README and docs works as written',
       // What the commands wrote is ignored by git (and so by the linter), wherever a user runs them in the clone.
       const written = readdirSync(dir).filter((f) => !own.has(f));
       expect(written.length).toBeGreaterThan(10);
-      const notIgnored = written.filter(
-        (f) => spawnSync('git', ['check-ignore', '-q', '--no-index', f], { cwd: repo }).status !== 0,
-      );
+      const notIgnored = written
+        .map((f) => (statSync(join(dir, f)).isDirectory() ? `${f}/` : f))
+        .filter((f) => spawnSync('git', ['check-ignore', '-q', '--no-index', f], { cwd: repo }).status !== 0);
       expect(notIgnored).toEqual([]);
     }
   });

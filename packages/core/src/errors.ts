@@ -126,6 +126,11 @@ export const PromptInvalidError = defineError(
   'E_PROMPT_INVALID',
   'A prompt is malformed: an empty point list, a bad label, or a point or box of the wrong shape.',
 );
+/** A prompt of a kind (box, points, box + points) that no decoder graph of the model can take. */
+export const PromptUnsupportedError = defineError(
+  'E_PROMPT_UNSUPPORTED',
+  "A prompt (a box, points, or both together) that the model's decoder graphs cannot take; the message names models that can.",
+);
 
 /** find-all was called with neither a text prompt nor exemplar boxes. */
 export const FindAllNeedsPromptError = defineError(
@@ -175,6 +180,7 @@ export const ERROR_CLASSES = [
   DownloadError,
   PromptOutOfBoundsError,
   PromptInvalidError,
+  PromptUnsupportedError,
   FindAllNeedsPromptError,
   DatasetInvalidError,
   DatasetFormatError,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Box, bbox, type ImageInput, area as maskArea, type RawImage, toRawImage } from '@segkit/core';
 import { grabCutSegment } from './backend/opencv.js';
+import type { PromptSupport } from './backend/sam-decoders.js';
 import { decodeEmbedding, encodeEmbedding, SamBackend, type SamEmbedding } from './backend/transformers.js';
 import { EmbeddingCache, imageKey } from './embedding-cache.js';
 import { type GeneratedMask, type GenerateMasksOptions, generateFromEmbedding } from './generate-masks.js';
@@ -70,6 +71,14 @@ export class Segmenter {
     this.cache = new EmbeddingCache<SamEmbedding>(opts.cacheBytes ?? 512 * 2 ** 20, disk);
   }
 
+  /**
+   * The prompt parts this model takes: SAM 2 and `classic` take points, boxes and both together; a SAM 1 folder in the
+   * transformers.js layout takes what its decoder graphs declare (SlimSAM: a point graph and a box graph).
+   */
+  get accepts(): PromptSupport {
+    return this.sam?.accepts ?? { points: true, box: true, boxWithPoints: true };
+  }
+
   /** How many candidates `multimask` gives: 3 for SAM models, 1 for `classic`. */
   get candidates(): number {
     return this.sam ? 3 : 1;
@@ -99,7 +108,7 @@ export class Segmenter {
     }
     const model = resolveModelRef(requested ?? DEFAULT_SEGMENT_MODEL);
     const dir = requireModel(model);
-    const backend = await SamBackend.load(dir, model.dtype);
+    const backend = await SamBackend.load(dir, model.dtype, model.name);
     const cacheKey = createHash('sha256').update(`${dir}|${model.dtype}`).digest('hex').slice(0, 16);
     return new Segmenter(model.name, backend, opts, cacheKey);
   }

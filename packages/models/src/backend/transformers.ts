@@ -15,7 +15,18 @@ import {
   Tensor,
 } from '@huggingface/transformers';
 import { ModelCorruptError, ModelMissingError, ModelUnsupportedError, type RawImage } from '@segkit/core';
+import { DTYPE_SUFFIX } from '../presets.js';
 import type { Dtype } from '../types.js';
+import {
+  type DecoderSession,
+  decoderGraph,
+  openBoxDecoder,
+  type PromptSupport,
+  pickDecoder,
+  promptSupport,
+  runSamDecoder,
+  type SamDecoderGraph,
+} from './sam-decoders.js';
 
 // SegKit downloads models itself; transformers.js only ever reads local directories.
 env.allowRemoteModels = false;
@@ -64,11 +75,21 @@ export class SamBackend {
     readonly family: 'sam' | 'sam2',
     private readonly model: SamLike,
     private readonly processor: Awaited<ReturnType<typeof AutoProcessor.from_pretrained>>,
-    private readonly decoderInputs: string[],
+    /** SAM 1: every decoder graph of the model (the main one, and a box decoder when the folder has one). */
+    private readonly graphs: SamDecoderGraph[],
+    /** The model's name, for messages. */
+    private readonly label: string,
   ) {}
 
-  /** Loads a SAM or SAM 2 model from a hub-layout directory. */
-  static async load(dir: string, dtype: Dtype): Promise<SamBackend> {
+  /** The prompt parts this model's decoder graphs take (SAM 2's take everything). */
+  get accepts(): PromptSupport {
+    return this.family === 'sam2'
+      ? { points: true, box: true, boxWithPoints: true }
+      : promptSupport(this.graphs);
+  }
+
+  /** Loads a SAM or SAM 2 model from a hub-layout directory; `label` names it in messages. */
+  static async load(dir: string, dtype: Dtype, label = dir): Promise<SamBackend> {
     const modelType = readModelConfig(
       dir,
       ['sam', 'sam2'] as const,
@@ -90,18 +111,18 @@ export class SamBackend {
         sessions: Record<string, { inputNames: string[]; run: (...a: unknown[]) => Promise<unknown> }>;
       }
     ).sessions;
-    const backend = new SamBackend(
-      modelType,
-      model,
-      processor,
-      sessions.prompt_encoder_mask_decoder!.inputNames,
-    );
+    const main = sessions.prompt_encoder_mask_decoder! as unknown as DecoderSession;
+    const graphs = [decoderGraph(`onnx/prompt_encoder_mask_decoder${DTYPE_SUFFIX[dtype]}.onnx`, main)];
+    const boxes = modelType === 'sam' ? await openBoxDecoder(dir, DTYPE_SUFFIX[dtype]) : undefined;
+    if (boxes) graphs.push(boxes);
+    const backend = new SamBackend(modelType, model, processor, graphs, label);
     timeRuns(sessions.model!, (ms) => {
       backend.encoderRunMs += ms;
     });
-    timeRuns(sessions.prompt_encoder_mask_decoder!, (ms) => {
-      backend.decoderRunMs += ms;
-    });
+    for (const g of graphs)
+      timeRuns(g.session as unknown as { run: (...a: unknown[]) => Promise<unknown> }, (ms) => {
+        backend.decoderRunMs += ms;
+      });
     return backend;
   }
 
@@ -141,6 +162,8 @@ export class SamBackend {
     emb: SamEmbedding,
     points: [number, number][],
   ): Promise<SamDecoded & { prompts: number }> {
+    if (this.family === 'sam' && !this.graphs[0]!.points)
+      pickDecoder(this.graphs.slice(0, 1), { box: false, points: true }, this.label);
     const [oh, ow] = emb.originalSize;
     const [rh, rw] = emb.reshapedSize;
     const coords = Float32Array.from(points.flatMap(([x, y]) => [(x * rw) / ow, (y * rh) / oh]));
@@ -179,13 +202,18 @@ export class SamBackend {
       prompt.box[2] * sx,
       prompt.box[3] * sy,
     ];
-    if (box && this.decoderInputs.includes('input_boxes')) {
-      feeds.input_boxes = new Tensor('float32', Float32Array.from(box), [1, 1, 4]);
-    } else if (box) {
-      // Meta's SAM ONNX convention: a box is two points labelled 2 (top-left) and 3 (bottom-right).
-      pts.push(box[0], box[1], box[2], box[3]);
-      labels.push(2, 3);
+    if (this.family === 'sam') {
+      // SAM 1: the graph whose declared inputs take the whole prompt, with the box in the points' frame.
+      const graph = pickDecoder(this.graphs, { box: Boolean(box), points: labels.length > 0 }, this.label);
+      const out = await runSamDecoder(graph, emb.tensors, { points: pts, labels, ...(box ? { box } : {}) });
+      return {
+        scores: out.scores,
+        logits: out.logits,
+        candidates: out.dims[2]!,
+        lowSize: [out.dims[3]!, out.dims[4]!],
+      };
     }
+    if (box) feeds.input_boxes = new Tensor('float32', Float32Array.from(box), [1, 1, 4]);
     if (labels.length) {
       feeds.input_points = new Tensor('float32', Float32Array.from(pts), [1, 1, labels.length, 2]);
       feeds.input_labels = new Tensor('int64', BigInt64Array.from(labels.map(BigInt)), [1, 1, labels.length]);

@@ -2,13 +2,19 @@ import { existsSync, mkdtempSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fixtureModel, type HubServer, publish, startHub } from '../../models/test/helpers/hub-server.js';
+import {
+  fixtureModel,
+  type HubServer,
+  publish,
+  publishSlimSam,
+  startHub,
+} from '../../models/test/helpers/hub-server.js';
 import { cli, repo } from './helpers.js';
 
 let hub: HubServer;
 beforeAll(async () => {
   hub = await startHub();
-  publish(hub, fixtureModel('sam-fixture'), 'Xenova/slimsam-77-uniform');
+  publishSlimSam(hub);
 });
 afterAll(() => hub.close());
 beforeEach(() => {
@@ -81,6 +87,18 @@ describe('segkit models', () => {
     );
     expect(r.stderr).not.toMatch(/note/);
     expect(JSON.parse(r.stdout).model).toBe('sam');
+    // The preset takes boxes too: its pull fetched the box decoder of the repo's `boxes` revision.
+    const box = await cli(
+      'segment',
+      join(repo, 'examples/coffee.png'),
+      '--box',
+      '165,12,255,300',
+      '--json',
+      '-o',
+      join(mkdtempSync(join(tmpdir(), 'o-')), 'b.png'),
+    );
+    expect(box.stderr).toMatch(/^wrote /);
+    expect(JSON.parse(box.stdout)).toMatchObject({ model: 'sam', scoreKind: 'predicted-iou' });
   });
 
   it('a truncated cached file is reported as E_MODEL_CORRUPT and a second pull fixes it', async () => {

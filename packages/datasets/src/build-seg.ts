@@ -1,7 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { type Box, loadImage, maskToPolygons, maskToRle, type Progress, silentProgress } from '@segkit/core';
+import {
+  type Box,
+  loadImage,
+  maskToPolygons,
+  maskToRle,
+  type Progress,
+  PromptUnsupportedError,
+  silentProgress,
+} from '@segkit/core';
 import { Segmenter } from '@segkit/models';
 import { writeDataset } from './formats.js';
 import { segmentationStats } from './masks.js';
@@ -73,6 +81,10 @@ export async function buildSegmentation(
     ...(opts.model ? { model: opts.model } : {}),
     ...(opts.onNotice ? { onNotice: opts.onNotice } : {}),
   });
+  if (!segmenter.accepts.box)
+    throw new PromptUnsupportedError(
+      `build-seg prompts the segmenter with boxes, and ${segmenter.modelName} takes none (its decoder has no input_boxes); use the \`sam\` preset, sam2-tiny, sam2-small or classic`,
+    );
   const progress = opts.progress ?? silentProgress;
   const byImage = new Map<number, Annotation[]>();
   for (const a of ds.annotations) byImage.set(a.imageId, [...(byImage.get(a.imageId) ?? []), a]);

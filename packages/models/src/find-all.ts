@@ -155,7 +155,7 @@ export async function findAll(input: ImageInput | RawImage, opts: FindAllOptions
     const [heat] = await segmentText(image, [text], { ...(opts.textModel ? { model: opts.textModel } : {}) });
     pool.push(...components(heat!.mask, minArea));
   }
-  if (segmenter.backend !== 'classic') {
+  if (segmenter.backend !== 'classic' && segmenter.accepts.points) {
     const generated = await segmenter.generateMasks(image, { pointsPerSide: opts.pointsPerSide ?? 16 });
     for (const g of generated) pool.push(...components(g.mask, minArea));
   }
@@ -194,7 +194,10 @@ export async function findAll(input: ImageInput | RawImage, opts: FindAllOptions
   const found: FoundInstance[] = [];
   for (const c of scored) {
     if (found.length >= (opts.maxInstances ?? 50)) break;
-    const refined = (await segmenter.segment(image, { prompt: { box: padBox(c.bbox, image) } })).mask;
+    // A segmenter whose graphs take no boxes (a SAM 1 points-only export) cannot refine: the candidate stays as it is.
+    const refined = segmenter.accepts.box
+      ? (await segmenter.segment(image, { prompt: { box: padBox(c.bbox, image) } })).mask
+      : c.mask;
     const mask = iou(refined, c.mask) >= 0.5 ? refined : c.mask; // keep the candidate when the refinement wanders off
     const box = bbox(mask);
     // The minimum area applies to what is reported too; a mask lying mostly inside one already found is a duplicate.

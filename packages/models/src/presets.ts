@@ -12,8 +12,9 @@ export const PRESETS: readonly Preset[] = [
     modelType: 'sam',
     task: 'segment',
     dtype: 'fp32',
-    approxBytes: 40e6,
-    description: 'SlimSAM-77: small, fast SAM (default)',
+    approxBytes: 60e6,
+    description: 'SlimSAM-77: small, fast SAM (default); points and, with its boxes-revision decoder, boxes',
+    boxDecoderRevision: 'boxes',
   },
   {
     name: 'sam-vit-base',
@@ -101,6 +102,13 @@ export const SESSIONS: Record<string, string[]> = {
 /** Files every model needs, and files fetched when present. */
 export const REQUIRED_CONFIGS = ['config.json', 'preprocessor_config.json'];
 export const OPTIONAL_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+
+/** The companion box decoder of a preset: where it is fetched from and where it is kept in the model folder. */
+export function boxDecoderFile(preset: Preset | undefined, dtype: Dtype) {
+  if (!preset?.boxDecoderRevision) return undefined;
+  const remote = `onnx/prompt_encoder_mask_decoder${DTYPE_SUFFIX[dtype]}.onnx`;
+  return { revision: preset.boxDecoderRevision, remote, local: `boxes/${remote}` };
+}
 
 /** The ONNX files a model of `modelType` needs for `dtype`. */
 export function onnxFiles(modelType: string, dtype: Dtype): string[] {

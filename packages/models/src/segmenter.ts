@@ -157,6 +157,7 @@ export class Segmenter {
       const { mask, score } = await grabCutSegment(image, prompt);
       results = [result(mask, score, 'stability')];
     } else {
+      this.sam.checkPrompt(prompt);
       const emb = await this.embedding(image);
       const out = await this.sam.decode(emb, prompt);
       const [lh, lw] = out.lowSize;

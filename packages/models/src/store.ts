@@ -16,7 +16,14 @@ import {
 import { cacheRoot, hubUrl, importedDir, isOffline, MANIFEST, snapshotDir } from './cache-dir.js';
 import { downloadFile } from './download.js';
 import { isValidImportName, resolveModelRef } from './model-ref.js';
-import { findPreset, OPTIONAL_FILES, onnxFiles, PRESETS, REQUIRED_CONFIGS } from './presets.js';
+import {
+  boxDecoderFile,
+  findPreset,
+  OPTIONAL_FILES,
+  onnxFiles,
+  PRESETS,
+  REQUIRED_CONFIGS,
+} from './presets.js';
 import type { Preset, ResolvedModel } from './types.js';
 
 /** What a model directory's manifest records. */
@@ -108,8 +115,9 @@ export async function pullModel(model: ResolvedModel, opts: PullOptions = {}): P
   const stale = new Set(old ? badFiles(dir, old) : []);
   await mkdir(dir, { recursive: true });
   let manifestDropped = false;
-  const base = `${hubUrl()}/${repo}/resolve/${encodeURIComponent(revision).replace(/%2F/g, '/')}`;
-  const fetchOne = async (file: string, optional = false) => {
+  const baseOf = (rev: string) =>
+    `${hubUrl()}/${repo}/resolve/${encodeURIComponent(rev).replace(/%2F/g, '/')}`;
+  const fetchOne = async (file: string, optional = false, from?: { revision: string; remote: string }) => {
     const dest = join(dir, file);
     if (existsSync(dest) && !stale.has(file) && old?.files[file] === statSync(dest).size) return true;
     if (!optional && !manifestDropped) {
@@ -119,7 +127,7 @@ export async function pullModel(model: ResolvedModel, opts: PullOptions = {}): P
     }
     await unlink(dest).catch(() => {});
     await mkdir(dirname(dest), { recursive: true });
-    return downloadFile(`${base}/${file}`, dest, {
+    return downloadFile(`${baseOf(from?.revision ?? revision)}/${from?.remote ?? file}`, dest, {
       optional,
       progress: opts.progress?.(file) ?? silentProgress,
     });
@@ -133,9 +141,16 @@ export async function pullModel(model: ResolvedModel, opts: PullOptions = {}): P
       `${model.name} has model_type ${JSON.stringify(modelType)}, which SegKit cannot run`,
     );
   for (const f of weights) await fetchOne(f);
+  const companion = boxDecoderFile(model.preset, model.dtype);
+  if (companion) await fetchOne(companion.local, false, companion);
   for (const f of OPTIONAL_FILES) await fetchOne(f, true);
   const files: Record<string, number> = {};
-  for (const f of [...REQUIRED_CONFIGS, ...weights, ...OPTIONAL_FILES]) {
+  for (const f of [
+    ...REQUIRED_CONFIGS,
+    ...weights,
+    ...(companion ? [companion.local] : []),
+    ...OPTIONAL_FILES,
+  ]) {
     if (existsSync(join(dir, f))) files[f] = statSync(join(dir, f)).size;
   }
   const manifest: Manifest = {
@@ -173,7 +188,9 @@ function presetFiles(dir: string, src: string, preset: Preset, modelType: string
     throw new ModelMissingError(
       `${src} lacks ${missing.join(', ')}, which ${preset.name} (${preset.dtype}) needs; it has ${listFiles(dir).join(', ')}`,
     );
-  return [...needed, ...OPTIONAL_FILES.filter((f) => existsSync(join(dir, f)))];
+  const companion = boxDecoderFile(preset, preset.dtype)?.local;
+  const optional = [...(companion ? [companion] : []), ...OPTIONAL_FILES];
+  return [...needed, ...optional.filter((f) => existsSync(join(dir, f)))];
 }
 
 /**

@@ -18,6 +18,11 @@ export interface Preset {
   description: string;
   /** Approximate download size, for `segkit models list` before anything is cached. */
   approxBytes: number;
+  /**
+   * A revision of the same repo whose mask decoder takes boxes while the main one takes points (SlimSAM's `boxes`,
+   * transformers.js PR #563). A pull fetches that decoder too, into `boxes/onnx/`; both share the encoder.
+   */
+  boxDecoderRevision?: string;
 }
 
 /** Where a model reference points, after resolution. */

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { downloadFile, modelStatus, pullModel, requireModel, resolveModelRef } from '../src/index.js';
-import { fixtureModel, type HubServer, publish, startHub } from './helpers/hub-server.js';
+import { fixtureModel, type HubServer, publish, publishSlimSam, startHub } from './helpers/hub-server.js';
 
 let hub: HubServer;
 const encoder = 'onnx/prompt_encoder_mask_decoder.onnx';
 
 beforeAll(async () => {
   hub = await startHub();
-  publish(hub, fixtureModel('sam-fixture'), 'Xenova/slimsam-77-uniform');
+  publishSlimSam(hub);
   publish(hub, fixtureModel('sam-fixture'), 'someone/sam-copy');
 });
 afterAll(() => hub.close());
@@ -33,6 +33,7 @@ describe('pulling from a hub mirror (SEGKIT_HUB_URL)', () => {
     const manifest = await pullModel(sam);
     expect(manifest.modelType).toBe('sam');
     expect(Object.keys(manifest.files).sort()).toEqual([
+      'boxes/onnx/prompt_encoder_mask_decoder.onnx',
       'config.json',
       'onnx/prompt_encoder_mask_decoder.onnx',
       'onnx/vision_encoder.onnx',
@@ -44,6 +45,12 @@ describe('pulling from a hub mirror (SEGKIT_HUB_URL)', () => {
     expect(hub.requests.map((r) => r.path)).toContain(
       '/Xenova/slimsam-77-uniform/resolve/main/onnx/vision_encoder.onnx',
     );
+    // The box decoder comes from the repo's `boxes` revision (transformers.js PR #563), beside the main one.
+    expect(hub.requests.map((r) => r.path)).toContain(
+      '/Xenova/slimsam-77-uniform/resolve/boxes/onnx/prompt_encoder_mask_decoder.onnx',
+    );
+    const boxes = 'boxes/onnx/prompt_encoder_mask_decoder.onnx';
+    expect(sameBytes(join(sam.dir, boxes), join(fixtureModel('sam-fixture'), boxes))).toBe(true);
   });
 
   it('pulls any org/name repo, optionally at a revision', async () => {
@@ -64,7 +71,7 @@ describe('pulling from a hub mirror (SEGKIT_HUB_URL)', () => {
   it('resumes an interrupted transfer with a range request', async () => {
     hub.cutOnce.set(encoder, 3000);
     await pullModel(resolveModelRef('sam'));
-    const ranged = hub.requests.filter((r) => r.path.endsWith(encoder));
+    const ranged = hub.requests.filter((r) => r.path.endsWith(`/main/${encoder}`));
     expect(ranged.map((r) => r.range)).toEqual([undefined, 'bytes=3000-']);
     expect(
       sameBytes(join(resolveModelRef('sam').dir, encoder), join(fixtureModel('sam-fixture'), encoder)),

@@ -183,6 +183,12 @@ export class SamBackend {
     };
   }
 
+  /** Throws E_PROMPT_UNSUPPORTED, before any encoder run, when no decoder graph takes the whole prompt. */
+  checkPrompt(prompt: DecoderPrompt): void {
+    if (this.family === 'sam')
+      pickDecoder(this.graphs, { box: Boolean(prompt.box), points: prompt.points.length > 0 }, this.label);
+  }
+
   /** Runs the prompt encoder and mask decoder against a cached embedding. */
   async decode(emb: SamEmbedding, prompt: DecoderPrompt): Promise<SamDecoded> {
     const [oh, ow] = emb.originalSize;
@@ -259,6 +265,10 @@ function readModelConfig<T extends string>(
   } catch (e) {
     throw new ModelCorruptError(`${dir}/config.json cannot be read: ${(e as Error).message}`);
   }
+  if (config.model_type === undefined)
+    throw new ModelUnsupportedError(
+      `${dir}/config.json has no model_type, so it is not a model in the transformers.js layout; ${purpose}`,
+    );
   if (!accepted.includes(config.model_type as T))
     throw new ModelUnsupportedError(`${dir} is a ${JSON.stringify(config.model_type)} model; ${purpose}`);
   return config as ModelConfig & { model_type: T };

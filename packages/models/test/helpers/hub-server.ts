@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -37,8 +37,10 @@ export async function startHub(): Promise<HubServer> {
     const m = decodeURIComponent(req.url ?? '').match(/^\/([^/]+)\/([^/]+)\/resolve\/([^/]+)\/(.+)$/);
     state.requests.push({ path: req.url ?? '', ...(req.headers.range ? { range: req.headers.range } : {}) });
     if (!m) return void res.writeHead(404).end();
-    const [, org, name, , file] = m;
-    const path = join(root, org!, name!, file!);
+    const [, org, name, revision, file] = m;
+    // A revision published on its own lives in `{name}@{revision}/`; every other revision serves the main files.
+    const atRevision = join(root, org!, `${name}@${revision}`, file!);
+    const path = existsSync(atRevision) ? atRevision : join(root, org!, name!, file!);
     let size: number;
     try {
       size = statSync(path).size;
@@ -86,9 +88,28 @@ export async function startHub(): Promise<HubServer> {
   });
 }
 
-/** Publishes a local model folder on the hub under `repo` (e.g. `Xenova/slimsam-77-uniform`). */
-export function publish(hub: HubServer, folder: string, repo: string): void {
-  const dest = join(hub.root, ...repo.split('/'));
+/** Publishes a local model folder on the hub under `repo` (e.g. `Xenova/slimsam-77-uniform`), optionally as a revision. */
+export function publish(hub: HubServer, folder: string, repo: string, revision?: string): void {
+  const [org, name] = repo.split('/') as [string, string];
+  const dest = join(hub.root, org, revision ? `${name}@${revision}` : name);
   mkdirSync(dest, { recursive: true });
   cpSync(folder, dest, { recursive: true });
+}
+
+/**
+ * Publishes the SAM fixture the way the real SlimSAM repo is laid out: the encoder and the point decoder on `main`,
+ * and the box decoder as `onnx/prompt_encoder_mask_decoder.onnx` of the `boxes` revision.
+ */
+export function publishSlimSam(hub: HubServer, repo = 'Xenova/slimsam-77-uniform'): void {
+  const fixture = fixtureModel('sam-fixture');
+  publish(hub, fixture, repo);
+  rmSync(join(hub.root, ...repo.split('/'), 'boxes'), { recursive: true, force: true });
+  const [org, name] = repo.split('/') as [string, string];
+  const boxes = join(hub.root, org, `${name}@boxes`);
+  mkdirSync(join(boxes, 'onnx'), { recursive: true });
+  for (const f of ['config.json', 'preprocessor_config.json']) cpSync(join(fixture, f), join(boxes, f));
+  cpSync(
+    join(fixture, 'boxes/onnx/prompt_encoder_mask_decoder.onnx'),
+    join(boxes, 'onnx/prompt_encoder_mask_decoder.onnx'),
+  );
 }

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   fixtureModel,
   type HubServer,
-  publish,
   publishSlimSam,
   startHub,
 } from '../../models/test/helpers/hub-server.js';

@@ -35,6 +35,22 @@ function boxesOnly(): string {
   return dir;
 }
 
+type Feeds = Record<string, { dims: readonly number[]; data: unknown }>;
+
+/** Records the feeds of every decoder run (sessions opened after this call; feeds holding image_embeddings). */
+function recordDecoderFeeds(): Feeds[] {
+  const runs: Feeds[] = [];
+  const proto = (InferenceSession as unknown as { prototype: { run: (...a: unknown[]) => Promise<unknown> } })
+    .prototype;
+  const run = proto.run;
+  vi.spyOn(proto, 'run').mockImplementation(function (this: unknown, ...args: unknown[]) {
+    const feeds = args[0] as Feeds;
+    if ('image_embeddings' in feeds) runs.push(feeds);
+    return run.apply(this, args);
+  });
+  return runs;
+}
+
 beforeEach(() => {
   process.env.SEGKIT_CACHE_DIR = mkdtempSync(join(tmpdir(), 'segkit-cache-'));
 });
@@ -61,16 +77,7 @@ describe('a SAM 1 graph without input_boxes (SlimSAM main)', () => {
 
 describe('a SAM 1 graph with input_boxes only (SlimSAM `boxes` revision)', () => {
   it('sends the box to input_boxes in the points frame, and refuses clicks', async () => {
-    const runs: Record<string, { dims: readonly number[]; data: unknown }>[] = [];
-    const run = InferenceSession.prototype.run;
-    vi.spyOn(InferenceSession.prototype, 'run').mockImplementation(function (
-      this: InferenceSession,
-      ...args
-    ) {
-      const feeds = args[0] as unknown as Record<string, { dims: readonly number[]; data: unknown }>;
-      if ('image_embeddings' in feeds) runs.push(feeds);
-      return (run as (...a: unknown[]) => ReturnType<InferenceSession['run']>).apply(this, args);
-    });
+    const runs = recordDecoderFeeds();
     const seg = await Segmenter.create({ model: boxesOnly() });
     expect(seg.accepts).toEqual({ points: false, box: true, boxWithPoints: false });
     const r = await seg.segment(image, { prompt: { box: halfBox } });
@@ -100,16 +107,7 @@ describe('a SAM 1 graph with input_boxes only (SlimSAM `boxes` revision)', () =>
 
 describe('the `sam` preset layout: a point decoder and a box decoder', () => {
   it('routes clicks to the point graph and boxes to the box graph; a box with clicks is refused', async () => {
-    const runs: Record<string, unknown>[] = [];
-    const run = InferenceSession.prototype.run;
-    vi.spyOn(InferenceSession.prototype, 'run').mockImplementation(function (
-      this: InferenceSession,
-      ...args
-    ) {
-      const feeds = args[0] as unknown as Record<string, unknown>;
-      if ('image_embeddings' in feeds) runs.push(feeds);
-      return (run as (...a: unknown[]) => ReturnType<InferenceSession['run']>).apply(this, args);
-    });
+    const runs = recordDecoderFeeds();
     const seg = await Segmenter.create({ model: fixtureModel('sam-fixture') });
     expect(seg.accepts).toEqual({ points: true, box: true, boxWithPoints: false });
     await seg.segment(image, { prompt: { point: [300, 80] } });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,3 +197,41 @@ describe('segkit segment errors', () => {
     expect(existsSync(join(dir, 'm.png'))).toBe(false);
   });
 });
+
+const bin = join(repo, 'packages/cli/bin/segkit.js');
+describe.skipIf(!existsSync(join(repo, 'packages/cli/dist/main.js')))(
+  'segkit segment across processes',
+  () => {
+    it('a second process on the same image and model runs the image encoder 0 times (disk cache); --no-cache runs it', () => {
+      const env = { ...process.env, SEGKIT_CACHE_DIR: mkdtempSync(join(tmpdir(), 'segkit-cache-')) };
+      const run = (...extra: string[]) =>
+        spawnSync(
+          process.execPath,
+          [
+            bin,
+            'segment',
+            photo,
+            '--point',
+            '300,80',
+            '--model',
+            samFixture,
+            '-o',
+            join(tmp(), 'm.png'),
+            ...extra,
+          ],
+          {
+            env,
+            encoding: 'utf8',
+          },
+        );
+      const first = run();
+      expect(first.status).toBe(0);
+      expect(first.stderr).toMatch(/image encoder \d+\.\d s\)/);
+      const second = run();
+      expect(second.stderr).toMatch(/image encoder skipped: cached\)/);
+      const third = run('--point', '90,95'); // another prompt on the same image: still no encoder run
+      expect(third.stderr).toMatch(/image encoder skipped: cached\)/);
+      expect(run('--no-cache').stderr).toMatch(/image encoder \d+\.\d s\)/);
+    });
+  },
+);

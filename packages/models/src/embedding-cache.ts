@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type RawImage, writeFileAtomic } from '@segkit/core';
@@ -24,6 +24,16 @@ export interface Sized {
   bytes: number;
 }
 
+/** The optional on-disk layer: one file per entry under `dir`; all of `root` is kept under `budgetBytes`. */
+export interface DiskLayer<T> {
+  dir: string;
+  codec: DiskCodec<T>;
+  /** The folder whose total size is capped (shared by every model's `dir` inside it). */
+  root?: string;
+  /** Largest total size of `root` (default: no cap); the least recently used files go first. */
+  budgetBytes?: number;
+}
+
 /** Encodes and decodes cache entries for the optional on-disk layer. */
 export interface DiskCodec<T> {
   encode(value: T): Buffer;
@@ -44,7 +54,7 @@ export class EmbeddingCache<T extends Sized> {
 
   constructor(
     private readonly budgetBytes: number,
-    private readonly disk?: { dir: string; codec: DiskCodec<T> },
+    private readonly disk?: DiskLayer<T>,
   ) {}
 
   get bytesUsed(): number {
@@ -106,7 +116,10 @@ export class EmbeddingCache<T extends Sized> {
     const p = join(this.disk.dir, `${key}.bin`);
     if (!existsSync(p)) return undefined;
     try {
-      return this.disk.codec.decode(readFileSync(p));
+      const value = this.disk.codec.decode(readFileSync(p));
+      const now = new Date();
+      utimesSync(p, now, now); // recently used: pruned last
+      return value;
     } catch {
       return undefined; // a damaged cache file is recomputed and overwritten
     }
@@ -116,5 +129,25 @@ export class EmbeddingCache<T extends Sized> {
     if (!this.disk) return;
     await mkdir(this.disk.dir, { recursive: true });
     await writeFileAtomic(join(this.disk.dir, `${key}.bin`), this.disk.codec.encode(value));
+    if (this.disk.budgetBytes !== undefined)
+      pruneDisk(this.disk.root ?? this.disk.dir, this.disk.budgetBytes);
+  }
+}
+
+/** Deletes the least recently used `.bin` files under `root` until they add up to at most `budgetBytes`. */
+export function pruneDisk(root: string, budgetBytes: number): void {
+  const files = readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.bin'))
+    .map((e) => {
+      const path = join(e.parentPath, e.name);
+      const s = statSync(path);
+      return { path, size: s.size, used: s.mtimeMs };
+    })
+    .sort((a, b) => a.used - b.used);
+  let total = files.reduce((t, f) => t + f.size, 0);
+  for (const f of files) {
+    if (total <= budgetBytes) break;
+    rmSync(f.path, { force: true });
+    total -= f.size;
   }
 }

@@ -1,15 +1,22 @@
 import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Box, bbox, type ImageInput, area as maskArea, type RawImage, toRawImage } from '@segkit/core';
 import { grabCutSegment } from './backend/opencv.js';
 import type { PromptSupport } from './backend/sam-decoders.js';
 import { decodeEmbedding, encodeEmbedding, SamBackend, type SamEmbedding } from './backend/transformers.js';
+import { cacheRoot } from './cache-dir.js';
 import { EmbeddingCache, imageKey } from './embedding-cache.js';
 import { type GeneratedMask, type GenerateMasksOptions, generateFromEmbedding } from './generate-masks.js';
 import { resolveModelRef } from './model-ref.js';
 import { logitsToMask } from './postprocess.js';
+import { DTYPE_SUFFIX } from './presets.js';
 import { normalizePrompt } from './prompt.js';
 import { modelStatus, requireModel } from './store.js';
 import type { Prompt, SegmentResult } from './types.js';
+
+/** Default cap of the on-disk encoder-output cache. */
+export const DEFAULT_DISK_CACHE_BYTES = 2 * 2 ** 30;
 
 /** The model SegKit uses when none is named. */
 export const DEFAULT_SEGMENT_MODEL = 'sam';
@@ -20,8 +27,13 @@ export interface SegmenterOptions {
   model?: string;
   /** Byte budget of the in-memory embedding cache (default 512 MB). */
   cacheBytes?: number;
-  /** Also keep embeddings on disk in this directory, across processes. */
-  diskCacheDir?: string;
+  /**
+   * Where encoder outputs are kept on disk across processes, keyed by image content, model folder, its encoder file
+   * and dtype: default `<SEGKIT_CACHE_DIR>/embeddings`; `false` turns the disk layer off.
+   */
+  diskCacheDir?: string | false;
+  /** Cap on the disk layer's total size; least recently used entries go first (default 2 GiB). */
+  diskCacheBytes?: number;
   /** Receives one-line notices, such as the fallback to `classic`. */
   onNotice?: (message: string) => void;
   /** Largest image accepted, in pixels (default 100 MP). */
@@ -62,12 +74,16 @@ export class Segmenter {
     private readonly opts: SegmenterOptions,
     cacheKey: string,
   ) {
-    const disk = opts.diskCacheDir
-      ? {
-          dir: `${opts.diskCacheDir}/${cacheKey}`,
-          codec: { encode: encodeEmbedding, decode: decodeEmbedding },
-        }
-      : undefined;
+    const root = opts.diskCacheDir === undefined ? join(cacheRoot(), 'embeddings') : opts.diskCacheDir;
+    const disk =
+      root && cacheKey !== 'classic'
+        ? {
+            dir: join(root, cacheKey),
+            root,
+            budgetBytes: opts.diskCacheBytes ?? DEFAULT_DISK_CACHE_BYTES,
+            codec: { encode: encodeEmbedding, decode: decodeEmbedding },
+          }
+        : undefined;
     this.cache = new EmbeddingCache<SamEmbedding>(opts.cacheBytes ?? 512 * 2 ** 20, disk);
   }
 
@@ -109,7 +125,13 @@ export class Segmenter {
     const model = resolveModelRef(requested ?? DEFAULT_SEGMENT_MODEL);
     const dir = requireModel(model);
     const backend = await SamBackend.load(dir, model.dtype, model.name);
-    const cacheKey = createHash('sha256').update(`${dir}|${model.dtype}`).digest('hex').slice(0, 16);
+    // A replaced encoder file (another size or time) gets a new key, so stale embeddings are never reused.
+    const encoder = join(dir, 'onnx', `vision_encoder${DTYPE_SUFFIX[model.dtype]}.onnx`);
+    const stamp = existsSync(encoder) ? `${statSync(encoder).size}:${statSync(encoder).mtimeMs}` : '';
+    const cacheKey = createHash('sha256')
+      .update(`${dir}|${model.revision ?? ''}|${model.dtype}|${stamp}`)
+      .digest('hex')
+      .slice(0, 16);
     return new Segmenter(model.name, backend, opts, cacheKey);
   }
 

@@ -75,7 +75,11 @@ describe.each(['sam-fixture', 'sam2-fixture'])('fixture %s through transformers.
 
 describe('embedding cache limits and disk layer', () => {
   it('evicts the least recently used embedding when over the byte budget', async () => {
-    const seg = await Segmenter.create({ model: fixtureModel('sam-fixture'), cacheBytes: 12 * 2 ** 20 }); // one 8 MiB embedding fits
+    const seg = await Segmenter.create({
+      model: fixtureModel('sam-fixture'),
+      cacheBytes: 12 * 2 ** 20, // one 8 MiB embedding fits
+      diskCacheDir: false, // the in-memory layer alone
+    });
     const other = { ...image, data: image.data.map((v) => 255 - v) };
     await seg.preload(image);
     await seg.preload(other);
@@ -91,6 +95,22 @@ describe('embedding cache limits and disk layer', () => {
     const again = await b.segment(image, { prompt: { point: [300, 80] } });
     expect(b.stats.encoderRuns).toBe(0);
     expect(iou(first.mask, again.mask)).toBe(1);
+  });
+
+  it('keeps the disk cache under its byte cap, dropping the least recently used entry', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segkit-emb-'));
+    const opts = { model: fixtureModel('sam-fixture'), diskCacheDir: dir, diskCacheBytes: 12 * 2 ** 20 };
+    const other = { ...image, data: image.data.map((v) => 255 - v) };
+    const a = await Segmenter.create(opts);
+    await a.preload(image);
+    await a.preload(other); // over the cap: the first image's file goes
+    const files = readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.bin'));
+    expect(files).toHaveLength(1);
+    const b = await Segmenter.create(opts);
+    await b.preload(other);
+    expect(b.stats.encoderRuns).toBe(0);
+    await b.preload(image);
+    expect(b.stats.encoderRuns).toBe(1);
   });
 });
 

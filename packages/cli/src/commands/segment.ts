@@ -84,6 +84,11 @@ export const segmentCommand = defineCommand({
       type: 'boolean',
       description: 'Print the mask outline as polygons (inside the JSON with --json)',
     },
+    'no-cache': {
+      type: 'boolean',
+      description:
+        'Do not read or write the on-disk cache of image encoder outputs (<SEGKIT_CACHE_DIR>/embeddings, 2 GiB at most)',
+    },
     ...maxPixelsOption,
   },
   examples: [
@@ -104,6 +109,7 @@ export const segmentCommand = defineCommand({
     normalizePrompt(prompt, image.width, image.height); // a bad prompt fails before any model is opened
     const segmenter = await Segmenter.create({
       ...(typeof options.model === 'string' ? { model: options.model } : {}),
+      ...(options['no-cache'] ? { diskCacheDir: false as const } : {}),
       onNotice: (m) => io.stderr(`segkit: note: ${m}\n`),
     });
     if (options.multimask && segmenter.candidates === 1)
@@ -130,8 +136,15 @@ export const segmentCommand = defineCommand({
     });
     if (options.json) io.stdout(jsonLine(options.multimask ? results.map(summary) : summary(best, 0)));
     else if (options.polygons) io.stdout(jsonLine(maskToPolygons(best.mask, { tolerance: 1 })));
+    const { encoderRuns, encoderRunMs } = segmenter.stats;
+    const encoder =
+      segmenter.backend === 'classic'
+        ? ''
+        : encoderRuns
+          ? `, image encoder ${(encoderRunMs / 1000).toFixed(1)} s`
+          : ', image encoder skipped: cached';
     io.stderr(
-      `wrote ${paths.join(', ')} (${segmenter.modelName}, ${best.scoreKind === 'stability' ? 'GrabCut stability' : 'predicted IoU'} ${best.score.toFixed(3)}, area ${best.area})\n`,
+      `wrote ${paths.join(', ')} (${segmenter.modelName}, ${best.scoreKind === 'stability' ? 'GrabCut stability' : 'predicted IoU'} ${best.score.toFixed(3)}, area ${best.area}${encoder})\n`,
     );
   },
 });

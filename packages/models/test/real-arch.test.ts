@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSegkitError } from '@segkit/core';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Segmenter } from '../src/index.js';
+import { classify, embedMasks, embedText, Segmenter, segmentPanoptic, segmentText } from '../src/index.js';
 import { repoRoot } from './helpers/hub-server.js';
 import { scene } from './helpers/shapes.js';
 
@@ -15,7 +15,7 @@ const realArch = join(repoRoot, '../shared/real-arch');
 const present = existsSync(join(realArch, 'sam-hf'));
 if (!present) console.warn(`real-architecture SAM tests skipped: ${realArch} is absent`);
 const model = (name: string) => join(realArch, name);
-const { image } = scene();
+const { image, truth } = scene();
 const point = { point: [300, 80] as [number, number] };
 const box: [number, number, number, number] = [30, 40, 120, 110];
 const negative = {
@@ -97,6 +97,23 @@ describe.skipIf(!present)('real-architecture SAM exports (../shared/real-arch)',
       if (r.ok) expect(r.results).toHaveLength(3);
     }
     expect(seg.stats.encoderRuns).toBe(1);
+  });
+
+  it('clipseg, clip and detr-panoptic load and run through segmentText, embedMasks/embedText/classify and segmentPanoptic', async () => {
+    const [red] = await segmentText(image, ['segment red', 'a zebra'], { model: model('clipseg') });
+    expect(red!.probability).toHaveLength(400 * 300);
+    expect(red!.mask).toMatchObject({ width: 400, height: 300 });
+    const clip = { model: model('clip') };
+    const [v] = await embedMasks(image, [truth.blue!], clip);
+    expect(v).toHaveLength(16);
+    expect(Math.hypot(...v!)).toBeCloseTo(1, 5);
+    expect((await embedText(['a red cup'], clip))[0]).toHaveLength(16);
+    const classes = await classify(image, truth.blue!, ['red', 'blue'], clip);
+    expect(classes.ranked.map((c) => c.label).sort()).toEqual(['blue', 'red']);
+    // Random weights: no query scores high, so the result may be empty, but it must be a list, not a crash.
+    expect(Array.isArray(await segmentPanoptic(image, { model: model('detr-panoptic'), threshold: 0 }))).toBe(
+      true,
+    );
   });
 
   it('the layouts SegKit does not load yet are refused with a coded error, not a crash', async () => {

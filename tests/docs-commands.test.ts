@@ -68,7 +68,7 @@ function sandbox(): { dir: string; env: NodeJS.ProcessEnv; own: Set<string> } {
   const env = {
     ...process.env,
     PATH: `${shims}:${process.env.PATH}`,
-    SEGKIT_CACHE_DIR: join(dir, '.cache'),
+    SEGKIT_CACHE_DIR: mkdtempSync(join(tmpdir(), 'segkit-docs-cache-')),
     SEGKIT_OFFLINE: '1',
   };
   return { dir, env, own: new Set(readdirSync(dir)) };

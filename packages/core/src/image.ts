@@ -1,6 +1,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { ImageDecodeError, ImageFormatError, ImageTooLargeError, InvalidArgumentError } from './errors.js';
 import { readInput, writeFileAtomic } from './fs.js';
+import { toRgb } from './render.js';
 import type { RawImage } from './types.js';
 import { describe } from './validate.js';
 
@@ -136,4 +137,17 @@ export async function encodeImage(image: RawImage, format: ImageFormat = 'png'):
 export async function writeImage(path: string, image: RawImage): Promise<void> {
   const format = formatFromPath(path);
   await writeFileAtomic(path, await encodeImage(image, format));
+}
+
+/**
+ * Resizes an image to exactly `width`×`height` with bilinear filtering (the resampling SAM's processors use), as RGB.
+ * @example const square = await resizeImage(photo, 1024, 1024);
+ */
+export async function resizeImage(image: RawImage, width: number, height: number): Promise<RawImage> {
+  const rgb = image.channels === 3 ? image : toRgb(image);
+  const { data, info } = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data) };
 }

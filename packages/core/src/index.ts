@@ -32,6 +32,7 @@ export {
   imageSize,
   type LoadImageOptions,
   loadImage,
+  resizeImage,
   toRawImage,
   writeImage,
 } from './image.js';

@@ -1,5 +1,6 @@
 import { bbox, ModelUnsupportedError, area as maskArea, type RawImage } from '@segkit/core';
-import type { SamBackend, SamEmbedding } from './backend/transformers.js';
+import type { PromptableBackend } from './backend/promptable.js';
+import type { SamEmbedding } from './backend/transformers.js';
 import { logitsToMask } from './postprocess.js';
 import type { SegmentResult } from './types.js';
 
@@ -54,7 +55,7 @@ function lowResIou(a: Uint8Array, b: Uint8Array): number {
  * low-resolution masks, best score first). Full-size masks are produced only for the survivors.
  */
 export async function generateFromEmbedding(
-  backend: SamBackend | undefined,
+  backend: PromptableBackend | undefined,
   emb: SamEmbedding | undefined,
   image: RawImage,
   opts: GenerateMasksOptions = {},

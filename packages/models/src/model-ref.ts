@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ModelMissingError, ModelUnknownError } from '@segkit/core';
 import { importedDir, snapshotDir } from './cache-dir.js';
@@ -23,9 +23,10 @@ export function resolveModelRef(ref: string, opts: { dtype?: Dtype } = {}): Reso
     throw new ModelUnknownError('Expected a model name, repo id or directory');
   const asPath = resolve(ref);
   if (existsSync(asPath) && statSync(asPath).isDirectory()) {
-    if (!existsSync(resolve(asPath, 'config.json'))) {
+    const hasOnnx = readdirSync(asPath).some((f) => f.endsWith('.onnx'));
+    if (!existsSync(resolve(asPath, 'config.json')) && !hasOnnx) {
       throw new ModelMissingError(
-        `${ref} is a directory but has no config.json: it is not a model in hub layout`,
+        `${ref} is a directory with neither a config.json (hub layout) nor .onnx files (an encoder and decoder pair)`,
       );
     }
     return { ref, kind: 'dir', name: ref, dtype: opts.dtype ?? 'fp32', dir: asPath };

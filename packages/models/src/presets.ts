@@ -47,6 +47,26 @@ export const PRESETS: readonly Preset[] = [
     description: 'SAM 2.1 Hiera-Small',
   },
   {
+    name: 'sam2-pair-tiny',
+    repo: 'SharpAI/sam2-hiera-tiny-onnx',
+    revision: 'main',
+    modelType: 'sam2-pair',
+    task: 'segment',
+    dtype: 'fp32',
+    approxBytes: 150e6,
+    description: 'SAM 2 Hiera-Tiny as an encoder.onnx + decoder.onnx pair',
+  },
+  {
+    name: 'sam2-pair-base-plus',
+    repo: 'SharpAI/sam2-hiera-base-plus-onnx',
+    revision: 'main',
+    modelType: 'sam2-pair',
+    task: 'segment',
+    dtype: 'fp32',
+    approxBytes: 360e6,
+    description: 'SAM 2 Hiera-Base+ as an encoder.onnx + decoder.onnx pair',
+  },
+  {
     name: 'clipseg',
     repo: 'Xenova/clipseg-rd64-refined',
     revision: 'main',
@@ -77,6 +97,9 @@ export const PRESETS: readonly Preset[] = [
     description: 'DETR ResNet-50 panoptic (COCO)',
   },
 ];
+
+/** The manifest's model type for an encoder + decoder pair (no transformers.js config). */
+export const PAIR_TYPE = 'sam2-pair';
 
 export const findPreset = (name: string): Preset | undefined => PRESETS.find((p) => p.name === name);
 

@@ -3,8 +3,9 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Box, bbox, type ImageInput, area as maskArea, type RawImage, toRawImage } from '@segkit/core';
 import { grabCutSegment } from './backend/opencv.js';
+import { loadPromptable, type PromptableBackend } from './backend/promptable.js';
 import type { PromptSupport } from './backend/sam-decoders.js';
-import { decodeEmbedding, encodeEmbedding, SamBackend, type SamEmbedding } from './backend/transformers.js';
+import { decodeEmbedding, encodeEmbedding, type SamEmbedding } from './backend/transformers.js';
 import { cacheRoot } from './cache-dir.js';
 import { EmbeddingCache, imageKey } from './embedding-cache.js';
 import { type GeneratedMask, type GenerateMasksOptions, generateFromEmbedding } from './generate-masks.js';
@@ -25,6 +26,12 @@ export const DEFAULT_SEGMENT_MODEL = 'sam';
 export interface SegmenterOptions {
   /** Preset, hub repo id, model directory, imported name, or `classic`. Default: `sam`, else `classic`. */
   model?: string;
+  /** A hub repo id (`org/name`), instead of `model`; with `revision`. */
+  repo?: string;
+  revision?: string;
+  /** An encoder + decoder pair's file names inside the model folder (default `encoder.onnx`, `decoder.onnx`). */
+  encoderFile?: string;
+  decoderFile?: string;
   /** Byte budget of the in-memory embedding cache (default 512 MB). */
   cacheBytes?: number;
   /**
@@ -70,7 +77,7 @@ export class Segmenter {
   private constructor(
     /** The model in use: a name, or `classic`. */
     readonly modelName: string,
-    private readonly sam: SamBackend | undefined,
+    private readonly sam: PromptableBackend | undefined,
     private readonly opts: SegmenterOptions,
     cacheKey: string,
   ) {
@@ -97,7 +104,7 @@ export class Segmenter {
 
   /** How many candidates `multimask` gives: 3 for SAM models, 1 for `classic`. */
   get candidates(): number {
-    return this.sam ? 3 : 1;
+    return this.sam?.candidates ?? 1;
   }
 
   /** Which backend runs: `sam`, `sam2` or `classic`. */
@@ -111,7 +118,7 @@ export class Segmenter {
    * with a notice saying how to get SAM.
    */
   static async create(opts: SegmenterOptions = {}): Promise<Segmenter> {
-    const requested = opts.model;
+    const requested = opts.repo ? `${opts.repo}${opts.revision ? `@${opts.revision}` : ''}` : opts.model;
     if (requested === 'classic') return new Segmenter('classic', undefined, opts, 'classic');
     if (requested === undefined) {
       const preset = resolveModelRef(DEFAULT_SEGMENT_MODEL);
@@ -124,12 +131,16 @@ export class Segmenter {
     }
     const model = resolveModelRef(requested ?? DEFAULT_SEGMENT_MODEL);
     const dir = requireModel(model);
-    const backend = await SamBackend.load(dir, model.dtype, model.name);
+    const names = {
+      ...(opts.encoderFile ? { encoderFile: opts.encoderFile } : {}),
+      ...(opts.decoderFile ? { decoderFile: opts.decoderFile } : {}),
+    };
+    const backend = await loadPromptable(dir, model.dtype, model.name, names);
     // A replaced encoder file (another size or time) gets a new key, so stale embeddings are never reused.
     const encoder = join(dir, 'onnx', `vision_encoder${DTYPE_SUFFIX[model.dtype]}.onnx`);
     const stamp = existsSync(encoder) ? `${statSync(encoder).size}:${statSync(encoder).mtimeMs}` : '';
     const cacheKey = createHash('sha256')
-      .update(`${dir}|${model.revision ?? ''}|${model.dtype}|${stamp}`)
+      .update(`${dir}|${model.revision ?? ''}|${model.dtype}|${stamp}|${opts.encoderFile ?? ''}`)
       .digest('hex')
       .slice(0, 16);
     return new Segmenter(model.name, backend, opts, cacheKey);

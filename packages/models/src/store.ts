@@ -13,6 +13,7 @@ import {
   untrackTemp,
   writeFileAtomic,
 } from '@segkit/core';
+import { findPairFiles } from './backend/sam-pair-files.js';
 import { cacheRoot, hubUrl, importedDir, isOffline, MANIFEST, snapshotDir } from './cache-dir.js';
 import { downloadFile } from './download.js';
 import { isValidImportName, resolveModelRef } from './model-ref.js';
@@ -21,6 +22,7 @@ import {
   findPreset,
   OPTIONAL_FILES,
   onnxFiles,
+  PAIR_TYPE,
   PRESETS,
   REQUIRED_CONFIGS,
 } from './presets.js';
@@ -94,6 +96,10 @@ export function requireModel(model: ResolvedModel): string {
 export interface PullOptions {
   /** Makes a progress reporter for each file (the CLI draws bars on a TTY). */
   progress?: (file: string) => Progress;
+  /** For an encoder + decoder pair: the two files' names in the repo (default: what its config.json names, else
+   * `encoder.onnx` and `decoder.onnx`). */
+  encoderFile?: string;
+  decoderFile?: string;
 }
 
 /**
@@ -132,14 +138,28 @@ export async function pullModel(model: ResolvedModel, opts: PullOptions = {}): P
       progress: opts.progress?.(file) ?? silentProgress,
     });
   };
-  for (const f of REQUIRED_CONFIGS) await fetchOne(f);
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: string };
-  const modelType = config.model_type ?? '';
-  const weights = onnxFiles(modelType, model.dtype);
-  if (!weights.length)
-    throw new ModelUnsupportedError(
-      `${model.name} has model_type ${JSON.stringify(modelType)}, which SegKit cannot run`,
-    );
+  // An encoder + decoder pair (no model_type) may come without config.json when its files are named.
+  const named = Boolean(opts.encoderFile || opts.decoderFile);
+  const hasConfig = await fetchOne('config.json', named);
+  const config = (
+    hasConfig ? parseJson(readFileSync(join(dir, 'config.json')), `${model.name}/config.json`) : {}
+  ) as { model_type?: string; encoder_path?: string; decoder_path?: string };
+  const isPair = named || config.model_type === undefined || model.preset?.modelType === PAIR_TYPE;
+  const modelType = isPair ? PAIR_TYPE : (config.model_type ?? '');
+  let weights: string[];
+  if (isPair) {
+    weights = [
+      opts.encoderFile ?? config.encoder_path ?? 'encoder.onnx',
+      opts.decoderFile ?? config.decoder_path ?? 'decoder.onnx',
+    ];
+  } else {
+    weights = onnxFiles(modelType, model.dtype);
+    if (!weights.length)
+      throw new ModelUnsupportedError(
+        `${model.name} has model_type ${JSON.stringify(modelType)}, which SegKit cannot run`,
+      );
+    await fetchOne('preprocessor_config.json');
+  }
   for (const f of weights) await fetchOne(f);
   const companion = boxDecoderFile(model.preset, model.dtype);
   if (companion) await fetchOne(companion.local, false, companion);
@@ -151,6 +171,7 @@ export async function pullModel(model: ResolvedModel, opts: PullOptions = {}): P
     ...(companion ? [companion.local] : []),
     ...OPTIONAL_FILES,
   ]) {
+    if (f === 'preprocessor_config.json' && isPair) continue;
     if (existsSync(join(dir, f))) files[f] = statSync(join(dir, f)).size;
   }
   const manifest: Manifest = {
@@ -178,6 +199,12 @@ function listFiles(dir: string): string[] {
  * must be there. Throws a coded error naming what is wrong and what the folder holds.
  */
 function presetFiles(dir: string, src: string, preset: Preset, modelType: string): string[] {
+  if (preset.modelType === PAIR_TYPE) {
+    const pair = findPairFiles(dir, {}, src);
+    return [relative(dir, pair.encoder), relative(dir, pair.decoder), 'config.json'].filter((f) =>
+      existsSync(join(dir, f)),
+    );
+  }
   if (modelType !== preset.modelType)
     throw new ModelUnsupportedError(
       `${src} holds a ${JSON.stringify(modelType)} model, but ${preset.name} is a ${preset.modelType} model (${preset.repo})`,

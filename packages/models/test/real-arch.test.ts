@@ -116,11 +116,23 @@ describe.skipIf(!present)('real-architecture SAM exports (../shared/real-arch)',
     );
   });
 
-  it('the layouts SegKit does not load yet are refused with a coded error, not a crash', async () => {
-    for (const name of ['sam-official', 'sam2-pair']) {
-      const err = await Segmenter.create({ model: model(name) }).catch((e) => e);
-      expect(isSegkitError(err), name).toBe(true);
-      expect(err.message).not.toMatch(/undefined/);
+  it('sam-official (samexporter: input_image encoder, single-mask official decoder) and sam2-pair run every prompt', async () => {
+    const official = await Segmenter.create({ model: model('sam-official') });
+    expect(official.backend).toBe('sam');
+    expect(official.candidates).toBe(1); // return_single_mask, as Meta's web demo exports it
+    const pair = await Segmenter.create({ model: model('sam2-pair') });
+    expect(pair.backend).toBe('sam2');
+    expect(pair.candidates).toBe(3);
+    for (const seg of [official, pair]) {
+      for (const prompt of [point, negative, { box }, { box, points: negative.points }]) {
+        const r = await attempt(seg, prompt, true);
+        expect(r.ok, JSON.stringify(prompt)).toBe(true);
+        if (r.ok) {
+          expect(r.results).toHaveLength(seg.candidates);
+          for (const m of r.results) expect(m.mask).toMatchObject({ width: 400, height: 300 });
+        }
+      }
+      expect(seg.stats.encoderRuns).toBe(1);
     }
   });
 });

@@ -42,13 +42,30 @@ const pull = defineCommand({
   description: 'Download a model into the cache (from SEGKIT_HUB_URL, resuming partial files).',
   positionals: [nameArg],
   options: {
+    'encoder-file': {
+      type: 'string',
+      valueName: 'FILE',
+      description:
+        'For an encoder + decoder pair: the encoder file in the repo (default: as config.json names it, else encoder.onnx)',
+    },
+    'decoder-file': {
+      type: 'string',
+      valueName: 'FILE',
+      description:
+        'For an encoder + decoder pair: the decoder file in the repo (default: as config.json names it, else decoder.onnx)',
+    },
     dtype: {
       type: 'string',
       valueName: 'TYPE',
       description: `Weight variant for repos: ${DTYPES.join(', ')} (presets pick their own)`,
     },
   },
-  examples: ['segkit models pull sam', 'segkit models pull Xenova/sam-vit-base --dtype q8'],
+  examples: [
+    'segkit models pull sam',
+    'segkit models pull Xenova/sam-vit-base --dtype q8',
+    'segkit models pull SharpAI/sam2-hiera-tiny-onnx',
+    'segkit models pull someone/sam-export --encoder-file vit_b.encoder.onnx --decoder-file vit_b.decoder.onnx',
+  ],
   async run({ positionals, options, io }) {
     const dtype = options.dtype as string | undefined;
     if (dtype !== undefined && !DTYPES.includes(dtype))
@@ -56,6 +73,8 @@ const pull = defineCommand({
     const model = resolveModelRef(positionals[0]!, dtype ? { dtype: dtype as Dtype } : {});
     const manifest = await pullModel(model, {
       progress: (file) => progressBar(`${model.name} ${file}`, { unit: 'bytes' }),
+      ...(typeof options['encoder-file'] === 'string' ? { encoderFile: options['encoder-file'] } : {}),
+      ...(typeof options['decoder-file'] === 'string' ? { decoderFile: options['decoder-file'] } : {}),
     });
     const bytes = Object.values(manifest.files).reduce((a, b) => a + b, 0);
     io.stderr(`pulled ${model.name} (${fmt(bytes)}) into ${model.dir}\n`);

@@ -70,7 +70,7 @@ export const segmentCommand = defineCommand({
       type: 'string',
       valueName: 'NAME|REPO|DIR',
       description:
-        'sam, sam-vit-base, sam2-tiny, sam2-small, classic, org/name or a directory (default: sam if downloaded, else classic)',
+        'sam, sam-vit-base, sam2-tiny, sam2-small, sam2-pair-tiny, sam2-pair-base-plus, classic, org/name or a directory (default: sam if downloaded, else classic)',
     },
     output: { type: 'string', short: 'o', valueName: 'mask.png', description: 'Output mask PNG (required)' },
     json: {
@@ -83,6 +83,16 @@ export const segmentCommand = defineCommand({
     polygons: {
       type: 'boolean',
       description: 'Print the mask outline as polygons (inside the JSON with --json)',
+    },
+    'encoder-file': {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'The encoder of an encoder + decoder pair in the model folder (default encoder.onnx)',
+    },
+    'decoder-file': {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'The decoder of an encoder + decoder pair in the model folder (default decoder.onnx)',
     },
     'no-cache': {
       type: 'boolean',
@@ -110,6 +120,8 @@ export const segmentCommand = defineCommand({
     const segmenter = await Segmenter.create({
       ...(typeof options.model === 'string' ? { model: options.model } : {}),
       ...(options['no-cache'] ? { diskCacheDir: false as const } : {}),
+      ...(typeof options['encoder-file'] === 'string' ? { encoderFile: options['encoder-file'] } : {}),
+      ...(typeof options['decoder-file'] === 'string' ? { decoderFile: options['decoder-file'] } : {}),
       onNotice: (m) => io.stderr(`segkit: note: ${m}\n`),
     });
     if (options.multimask && segmenter.candidates === 1)

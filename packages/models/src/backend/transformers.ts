@@ -81,6 +81,9 @@ export class SamBackend {
     private readonly label: string,
   ) {}
 
+  /** Three candidates per prompt, as every transformers.js SAM export returns. */
+  readonly candidates = 3;
+
   /** The prompt parts this model's decoder graphs take (SAM 2's take everything). */
   get accepts(): PromptSupport {
     return this.family === 'sam2'

@@ -61,6 +61,8 @@ export interface SegmenterStats {
   /** Milliseconds inside the decoder's and the encoder's `session.run`. */
   decoderRunMs: number;
   encoderRunMs: number;
+  /** Bytes of encoder outputs held in memory. */
+  cacheBytes: number;
 }
 
 /**
@@ -153,6 +155,7 @@ export class Segmenter {
       cacheHits: this.cache.hits,
       decoderRunMs: this.sam?.decoderRunMs ?? 0,
       encoderRunMs: this.sam?.encoderRunMs ?? 0,
+      cacheBytes: this.cache.bytesUsed,
     };
   }
 

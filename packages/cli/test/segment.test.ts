@@ -136,6 +136,63 @@ describe('segkit segment output options', () => {
   });
 });
 
+describe.each([
+  [
+    'sam-official-fixture',
+    ['--encoder-file', 'sam_vit_fixture.encoder.onnx', '--decoder-file', 'sam_vit_fixture.decoder.onnx'],
+  ],
+  ['sam2-pair-fixture', []],
+])('segkit segment on an encoder + decoder pair (%s)', (name, files) => {
+  it('--multimask writes three files, best first; --box works', async () => {
+    const dir = tmp();
+    const model = join(repo, 'fixtures/models', name);
+    const r = await cli(
+      'segment',
+      photo,
+      '--point',
+      '300,80',
+      '--multimask',
+      '--model',
+      model,
+      ...files,
+      '-o',
+      join(dir, 'm.png'),
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as { score: number; file: string }[];
+    expect(rows.map((x) => x.file)).toEqual([0, 1, 2].map((k) => join(dir, `m-${k}.png`)));
+    expect(rows.map((x) => x.score)).toEqual([...rows.map((x) => x.score)].sort((a, b) => b - a));
+    expect(iou(await readMask(join(dir, 'm-0.png')), truth.blue!)).toBeGreaterThanOrEqual(0.9);
+    const boxed = await cli(
+      'segment',
+      photo,
+      '--box',
+      '30,40,120,110',
+      '--model',
+      model,
+      ...files,
+      '-o',
+      join(dir, 'b.png'),
+    );
+    expect(boxed.code).toBe(0);
+    expect(iou(await readMask(join(dir, 'b.png')), truth.redA!)).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describe('segkit segment --dtype', () => {
+  it('picks a weight variant of a folder, and names the files when it has none of that kind', async () => {
+    const r = await cli('segment', photo, '--model', samFixture, '--dtype', 'q8', '-o', join(tmp(), 'm.png'));
+    expect(r.stderr).toMatch(
+      /^segkit: E_MODEL_MISSING: .* lacks onnx\/vision_encoder_quantized\.onnx .*its onnx\/ has prompt_encoder_mask_decoder\.onnx, vision_encoder\.onnx/,
+    );
+    expect(
+      (await cli('segment', photo, '--model', samFixture, '--dtype', 'fp32', '-o', join(tmp(), 'm.png')))
+        .code,
+    ).toBe(0);
+  });
+});
+
 describe('segkit segment with the classic backend', () => {
   it('a click alone gives the clicked region, not a dot, and the score says it is only GrabCut stability', async () => {
     const out = join(tmp(), 'm.png');

@@ -14,7 +14,7 @@ import { logitsToMask } from './postprocess.js';
 import { DTYPE_SUFFIX } from './presets.js';
 import { normalizePrompt } from './prompt.js';
 import { modelStatus, requireModel } from './store.js';
-import type { Prompt, SegmentResult } from './types.js';
+import type { Dtype, Prompt, SegmentResult } from './types.js';
 
 /** Default cap of the on-disk encoder-output cache. */
 export const DEFAULT_DISK_CACHE_BYTES = 2 * 2 ** 30;
@@ -26,6 +26,8 @@ export const DEFAULT_SEGMENT_MODEL = 'sam';
 export interface SegmenterOptions {
   /** Preset, hub repo id, model directory, imported name, or `classic`. Default: `sam`, else `classic`. */
   model?: string;
+  /** Weight variant for a repo or a folder in the transformers.js layout (presets pick their own). */
+  dtype?: Dtype;
   /** A hub repo id (`org/name`), instead of `model`; with `revision`. */
   repo?: string;
   revision?: string;
@@ -131,7 +133,10 @@ export class Segmenter {
         return new Segmenter('classic', undefined, opts, 'classic');
       }
     }
-    const model = resolveModelRef(requested ?? DEFAULT_SEGMENT_MODEL);
+    const model = resolveModelRef(
+      requested ?? DEFAULT_SEGMENT_MODEL,
+      opts.dtype ? { dtype: opts.dtype } : {},
+    );
     const dir = requireModel(model);
     const names = {
       ...(opts.encoderFile ? { encoderFile: opts.encoderFile } : {}),

@@ -118,6 +118,29 @@ describe('finding and checking the files of a pair', () => {
     await expect(pullModel(ghost)).rejects.toMatchObject({ code: 'E_DOWNLOAD_FAILED' });
   });
 
+  it('segkit.json overrides how the encoder is fed; a bad value or a refused input is a coded error', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'segkit-pair-')), 'settings');
+    cpSync(fixtureModel('sam2-pair-fixture'), dir, { recursive: true });
+    writeFileSync(join(dir, 'segkit.json'), '{"resize": "longest-side"}');
+    const padded = await Segmenter.create({ model: dir, diskCacheDir: false });
+    expect(
+      iou((await padded.segment(image, { prompt: { point: [300, 80] } })).mask, truth.blue!),
+    ).toBeGreaterThan(0.9);
+    writeFileSync(join(dir, 'segkit.json'), '{"resize": "fit"}');
+    await expect(Segmenter.create({ model: dir })).rejects.toMatchObject({
+      code: 'E_JSON_INVALID',
+      message: expect.stringMatching(/resize must be "longest-side" or "square"/),
+    });
+    writeFileSync(join(dir, 'segkit.json'), '{"encoder_input": "hwc"}');
+    const wrong = await Segmenter.create({ model: dir, diskCacheDir: false });
+    await expect(wrong.segment(image, { prompt: { point: [300, 80] } })).rejects.toMatchObject({
+      code: 'E_MODEL_UNSUPPORTED',
+      message: expect.stringMatching(
+        /encoder refused a 1024×1024×3 input .*check encoder_input and resize in segkit.json/,
+      ),
+    });
+  });
+
   it('a graph with the right names but a wrong rank or dtype is refused with a coded error, not a crash', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'segkit-pair-')), 'bad');
     mkdirSync(dir);

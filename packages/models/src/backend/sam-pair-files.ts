@@ -1,12 +1,43 @@
 // Finding the encoder and decoder files of a SAM pair in a folder.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelMissingError, parseJson } from '@segkit/core';
+import { JsonInvalidError, ModelMissingError, parseJson } from '@segkit/core';
 
-/** The two ONNX files of a pair, as absolute paths. */
+/**
+ * How to feed the encoder, when what the graph declares is not enough (`segkit.json` beside the files):
+ * `encoder_input` `hwc` (RGB 0–255 as [H,W,3], longest side 1024; the graph normalises and pads) or `nchw`
+ * ([1,3,1024,1024]); `resize` `longest-side` (then zero padding right and below) or `square` (a stretch);
+ * `normalize` whether SegKit applies ImageNet mean/std to an `nchw` input.
+ */
+export interface PairSettings {
+  encoder_input?: 'hwc' | 'nchw';
+  resize?: 'longest-side' | 'square';
+  normalize?: boolean;
+}
+
+/** The two ONNX files of a pair, as absolute paths, and the folder's `segkit.json` settings. */
 export interface PairFiles {
   encoder: string;
   decoder: string;
+  settings: PairSettings;
+}
+
+/** Reads and checks `segkit.json`'s encoder settings (E_JSON_INVALID naming a bad value). */
+function settingsOf(dir: string): PairSettings {
+  const path = join(dir, 'segkit.json');
+  if (!existsSync(path)) return {};
+  const json = parseJson(readFileSync(path), path) as Record<string, unknown>;
+  const allowed: Record<string, unknown[]> = {
+    encoder_input: ['hwc', 'nchw'],
+    resize: ['longest-side', 'square'],
+    normalize: [true, false],
+  };
+  for (const [key, values] of Object.entries(allowed))
+    if (json[key] !== undefined && !values.includes(json[key]))
+      throw new JsonInvalidError(
+        `${path}: ${key} must be ${values.map((v) => JSON.stringify(v)).join(' or ')}`,
+      );
+  return json as PairSettings;
 }
 
 /** Names given per call (`--encoder-file`, `--decoder-file`), relative to the model folder. */
@@ -65,5 +96,5 @@ export function findPairFiles(dir: string, given: PairFileNames = {}, label = di
       `${label} lacks ${missing.join(' and ')}: a SAM pair needs an encoder and a decoder file (default encoder.onnx and decoder.onnx; name others with --encoder-file/--decoder-file); it has ${present.length ? present.join(', ') : 'no .onnx file'}`,
     );
   }
-  return { encoder, decoder };
+  return { encoder, decoder, settings: settingsOf(dir) };
 }

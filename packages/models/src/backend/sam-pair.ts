@@ -101,6 +101,7 @@ export class SamPairBackend {
     private readonly encoder: Session,
     private readonly decoder: Session,
     private readonly label: string,
+    private readonly settings: PairFiles['settings'] = {},
   ) {
     this.family = layout === 'sam2-pair' ? 'sam2' : 'sam';
   }
@@ -118,7 +119,7 @@ export class SamPairBackend {
     };
     const encoder = await open(files.encoder);
     const decoder = await open(files.decoder);
-    return new SamPairBackend(recognise(encoder, decoder, label), encoder, decoder, label);
+    return new SamPairBackend(recognise(encoder, decoder, label), encoder, decoder, label, files.settings);
   }
 
   /** Points, boxes and both together: both layouts embed box corners as points labelled 2 and 3. */
@@ -134,43 +135,51 @@ export class SamPairBackend {
 
   checkPrompt(_prompt: DecoderPrompt): void {}
 
-  /** SAM 2: a 1024×1024 stretch, ImageNet-normalised. SAM 1: longest side 1024, then the encoder's own convention. */
+  /**
+   * The encoder input, by these rules (each overridable in `segkit.json`): a rank-3 input is samexporter's [H,W,3]
+   * RGB 0–255 with the longest side 1024 (the graph normalises and pads); a rank-4 input is [1,3,1024,1024],
+   * ImageNet-normalised, stretched to the square for SAM 2 (its own transforms) and resized by the longest side with
+   * zero padding right and below for SAM 1 (Meta's ResizeLongestSide).
+   */
   async preprocess(
     image: RawImage,
   ): Promise<{ feed: OrtTensor; reshaped: [number, number]; frame: [number, number] }> {
-    const input = this.encoder.inputMetadata[0]!;
-    if (this.layout === 'sam2-pair' || input.shape.length === 4) {
-      const stretch = this.layout === 'sam2-pair';
-      const s = SIDE / Math.max(image.width, image.height);
-      const [w, h] = stretch ? [SIDE, SIDE] : [Math.round(image.width * s), Math.round(image.height * s)];
-      const small = await resizeImage(image, w, h);
-      const data = new Float32Array(3 * SIDE * SIDE); // zero padding right and below (SAM 1)
-      for (let c = 0; c < 3; c++)
-        for (let y = 0; y < h; y++)
-          for (let x = 0; x < w; x++)
-            data[c * SIDE * SIDE + y * SIDE + x] =
-              (small.data[(y * w + x) * 3 + c]! / 255 - MEAN[c]!) / STD[c]!;
-      return {
-        feed: new OrtTensor('float32', data, [1, 3, SIDE, SIDE]),
-        reshaped: [h, w],
-        frame: [SIDE, SIDE],
-      };
-    }
-    // samexporter's encoder: RGB 0–255 as [H, W, 3], longest side already 1024; it normalises and pads inside.
+    const rank = this.encoder.inputMetadata[0]!.shape.length;
+    const input = this.settings.encoder_input ?? (rank === 3 ? 'hwc' : 'nchw');
+    const square =
+      (this.settings.resize ?? (this.layout === 'sam2-pair' ? 'square' : 'longest-side')) === 'square';
     const s = SIDE / Math.max(image.width, image.height);
-    const [w, h] = [Math.round(image.width * s), Math.round(image.height * s)];
+    const [w, h] = square ? [SIDE, SIDE] : [Math.round(image.width * s), Math.round(image.height * s)];
     const small = await resizeImage(image, w, h);
-    return {
-      feed: new OrtTensor('float32', Float32Array.from(small.data), [h, w, 3]),
-      reshaped: [h, w],
-      frame: [SIDE, SIDE],
-    };
+    const frame: [number, number] = [SIDE, SIDE];
+    if (input === 'hwc')
+      return {
+        feed: new OrtTensor('float32', Float32Array.from(small.data), [h, w, 3]),
+        reshaped: [h, w],
+        frame,
+      };
+    const normalize = this.settings.normalize ?? true;
+    const data = new Float32Array(3 * SIDE * SIDE); // zero padding right and below
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) {
+          const v = small.data[(y * w + x) * 3 + c]!;
+          data[c * SIDE * SIDE + y * SIDE + x] = normalize ? (v / 255 - MEAN[c]!) / STD[c]! : v;
+        }
+    return { feed: new OrtTensor('float32', data, [1, 3, SIDE, SIDE]), reshaped: [h, w], frame };
   }
 
   async encode(image: RawImage): Promise<SamEmbedding> {
     const { feed, reshaped, frame } = await this.preprocess(image);
     const t0 = performance.now();
-    const out = await this.encoder.run({ [this.encoder.inputNames[0]!]: feed });
+    let out: Awaited<ReturnType<Session['run']>>;
+    try {
+      out = await this.encoder.run({ [this.encoder.inputNames[0]!]: feed });
+    } catch (e) {
+      throw new ModelUnsupportedError(
+        `${this.label}'s encoder refused a ${feed.dims.join('×')} input (${(e as Error).message.split('\n')[0]}); check encoder_input and resize in segkit.json`,
+      );
+    }
     this.encoderRunMs += performance.now() - t0;
     const names = this.layout === 'sam2-pair' ? SAM2_ENCODER_OUTPUTS : [this.encoder.outputNames[0]!];
     const tensors: Record<string, Tensor> = {};
@@ -258,7 +267,14 @@ export class SamPairBackend {
     if (this.decoder.inputNames.includes('orig_im_size'))
       feeds.orig_im_size = new OrtTensor('float32', Float32Array.from(emb.originalSize), [2]);
     const t0 = performance.now();
-    const out = await this.decoder.run(feeds);
+    let out: Awaited<ReturnType<Session['run']>>;
+    try {
+      out = await this.decoder.run(feeds);
+    } catch (e) {
+      throw new ModelUnsupportedError(
+        `${this.label}'s decoder refused SegKit's prompt tensors: ${(e as Error).message.split('\n')[0]}`,
+      );
+    }
     this.decoderRunMs += performance.now() - t0;
     // Low-resolution logits over the model's frame: `low_res_masks` when the graph has it, else `masks`.
     const low = out.low_res_masks ?? out.masks!;

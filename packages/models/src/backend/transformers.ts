@@ -1,6 +1,6 @@
 // The only module that imports the inference runtime (transformers.js on onnxruntime-node).
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import {
   AutoProcessor,
   AutoTokenizer,
@@ -291,8 +291,15 @@ function timeRuns(session: { run: (...a: unknown[]) => Promise<unknown> }, add: 
 
 function loadError(e: unknown, dir: string): Error {
   const msg = e instanceof Error ? e.message : String(e);
-  if (/could not locate file|ENOENT|no such file/i.test(msg)) {
-    return new ModelMissingError(`${dir} is missing a model file: ${msg.split('\n')[0]}`);
+  if (/could not locate file|ENOENT|no such file|not found locally/i.test(msg)) {
+    const file = /"([^"]+\.onnx)"/.exec(msg)?.[1];
+    const onnx = join(dir, 'onnx');
+    const has = existsSync(onnx) ? readdirSync(onnx).filter((f) => f.endsWith('.onnx')) : [];
+    return new ModelMissingError(
+      file
+        ? `${dir} lacks ${relative(dir, file)} (the weights of the dtype asked for); its onnx/ has ${has.join(', ') || 'nothing'}`
+        : `${dir} is missing a model file: ${msg.split('\n')[0]}`,
+    );
   }
   return new ModelCorruptError(`${dir} cannot be loaded (${msg.split('\n')[0]}); pull or import it again`);
 }

@@ -137,19 +137,25 @@ function runDocument(doc: string): { outcomes: Outcome[]; dir: string; own: Set<
 }
 
 describe.skipIf(!built)('every command in the README and docs works as written', () => {
-  it.each(DOCS)('%s', (doc) => {
-    const { outcomes, dir, own } = runDocument(doc);
-    const failed = outcomes.filter((o) => o.status === 'failed');
-    expect(failed.map((o) => `${o.line}\n    ${o.detail}`)).toEqual([]);
-    if (doc === 'README.md') {
-      expect(outcomes.filter((o) => o.status === 'passed').length).toBeGreaterThanOrEqual(25);
-      // What the commands wrote is ignored by git (and so by the linter), wherever a user runs them in the clone.
-      const written = readdirSync(dir).filter((f) => !own.has(f));
-      expect(written.length).toBeGreaterThan(10);
-      const notIgnored = written
-        .map((f) => (statSync(join(dir, f)).isDirectory() ? `${f}/` : f))
-        .filter((f) => spawnSync('git', ['check-ignore', '-q', '--no-index', f], { cwd: repo }).status !== 0);
-      expect(notIgnored).toEqual([]);
-    }
-  });
+  it.each(DOCS)(
+    '%s',
+    (doc) => {
+      const { outcomes, dir, own } = runDocument(doc);
+      const failed = outcomes.filter((o) => o.status === 'failed');
+      expect(failed.map((o) => `${o.line}\n    ${o.detail}`)).toEqual([]);
+      if (doc === 'README.md') {
+        expect(outcomes.filter((o) => o.status === 'passed').length).toBeGreaterThanOrEqual(25);
+        // What the commands wrote is ignored by git (and so by the linter), wherever a user runs them in the clone.
+        const written = readdirSync(dir).filter((f) => !own.has(f));
+        expect(written.length).toBeGreaterThan(10);
+        const notIgnored = written
+          .map((f) => (statSync(join(dir, f)).isDirectory() ? `${f}/` : f))
+          .filter(
+            (f) => spawnSync('git', ['check-ignore', '-q', '--no-index', f], { cwd: repo }).status !== 0,
+          );
+        expect(notIgnored).toEqual([]);
+      }
+    },
+    600_000,
+  );
 });

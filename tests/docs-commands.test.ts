@@ -17,7 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const repo = new URL('../', import.meta.url).pathname;
@@ -141,6 +141,10 @@ describe.skipIf(!built)('every command in the README and docs works as written',
     '%s',
     (doc) => {
       const { outcomes, dir, own } = runDocument(doc);
+      // What each command did, for people reading CI output or a closing note: reports/docs-commands/<doc>.json.
+      const report = join(repo, 'reports/docs-commands', `${doc.replaceAll('/', '_')}.json`);
+      mkdirSync(dirname(report), { recursive: true });
+      writeFileSync(report, `${JSON.stringify(outcomes, null, 2)}\n`);
       const failed = outcomes.filter((o) => o.status === 'failed');
       expect(failed.map((o) => `${o.line}\n    ${o.detail}`)).toEqual([]);
       if (doc === 'README.md') {

@@ -6,7 +6,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSegkitError } from '@segkit/core';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { InferenceSession } from 'onnxruntime-node';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { classify, embedMasks, embedText, Segmenter, segmentPanoptic, segmentText } from '../src/index.js';
 import { repoRoot } from './helpers/hub-server.js';
 import { scene } from './helpers/shapes.js';
@@ -61,11 +62,32 @@ describe.skipIf(!present)('real-architecture SAM exports (../shared/real-arch)',
     expect(seg.stats.encoderRuns).toBe(1); // refused before any encoder run
   });
 
-  it('sam-hf-boxes (the `boxes` revision): a box works; clicks are refused, coded', async () => {
+  it('sam-hf-boxes (the `boxes` revision): the box reaches input_boxes; clicks are refused, coded', async () => {
+    const feeds: Record<string, { dims: readonly number[]; data: unknown }>[] = [];
+    const proto = (
+      InferenceSession as unknown as { prototype: { run: (...a: unknown[]) => Promise<unknown> } }
+    ).prototype;
+    const run = proto.run;
+    vi.spyOn(proto, 'run').mockImplementation(function (this: unknown, ...args: unknown[]) {
+      const f = args[0] as (typeof feeds)[number];
+      if ('image_embeddings' in f) feeds.push(f);
+      return run.apply(this, args);
+    });
     const seg = await Segmenter.create({ model: model('sam-hf-boxes') });
     expect(seg.accepts).toEqual({ points: false, box: true, boxWithPoints: false });
     const r = await attempt(seg, { box }, true);
     expect(r.ok).toBe(true);
+    const last = feeds.at(-1)!;
+    expect(Object.keys(last).sort()).toEqual([
+      'image_embeddings',
+      'image_positional_embeddings',
+      'input_boxes',
+    ]);
+    const s = 1024 / 400; // 400×300 → 1024×768, the same frame as points
+    expect(Array.from(last.input_boxes!.data as Float32Array)).toEqual(
+      [30 * s, 40 * s, 150 * s, 150 * s].map(Math.fround),
+    );
+    vi.restoreAllMocks();
     if (r.ok) expect(r.results.map((m) => m.mask.width)).toEqual([400, 400, 400]);
     for (const prompt of [point, negative, { box, points: negative.points }])
       expect(await attempt(seg, prompt)).toMatchObject({ ok: false, code: 'E_PROMPT_UNSUPPORTED' });

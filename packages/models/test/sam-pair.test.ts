@@ -71,6 +71,21 @@ describe.each(layouts)('the %s layout', (layout) => {
     });
   });
 
+  it('automatic masks, refineBox and pointToBox run on the pair too', async () => {
+    const seg = await open(layout, 'folder');
+    const found = await seg.generateMasks(image, { pointsPerSide: 8 });
+    // The fixture groups same-coloured shapes, so the two red rectangles come as one region.
+    for (const shape of [truth.blue!, union(truth.redA!, truth.redB!)])
+      expect(Math.max(...found.map((m) => iou(m.mask, shape)))).toBeGreaterThanOrEqual(0.9);
+    const { box } = await seg.refineBox(image, [20, 30, 150, 130]);
+    // redA's own box [40, 50, 100, 90], to the pixel or two that 256×256 low-resolution logits allow.
+    [40, 50, 100, 90].forEach((v, i) => expect(Math.abs(box[i]! - v)).toBeLessThanOrEqual(2));
+    expect((await seg.pointToBox(image, [300, 80])).box).toEqual(
+      (await seg.segment(image, { prompt: { point: [300, 80] } })).bbox,
+    );
+    expect(seg.stats.encoderRuns).toBe(1);
+  });
+
   it('a click at each corner of a non-square 640×360 image lands where clicked', async () => {
     const s = 40;
     const corners = [

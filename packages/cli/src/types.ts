@@ -15,7 +15,7 @@ export interface OptionSpec {
   valueName?: string;
   default?: string | boolean;
   /** Other names accepted for this option (older spellings); their values land under the main name. */
-  aliases?: string[];
+  aliases?: readonly string[];
 }
 
 export interface PositionalSpec {

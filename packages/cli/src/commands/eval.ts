@@ -6,6 +6,18 @@ import { jsonOption, printResult } from '../util.js';
 
 const f3 = (v: number) => v.toFixed(3);
 
+/** `-o/--output DIR` for the report (`--out` still accepted) and `--json`, shared by both eval commands. */
+const reportOptions = {
+  output: {
+    type: 'string',
+    short: 'o',
+    valueName: 'DIR',
+    description: 'Write report.md, report.json, per_image.csv and panels here',
+    aliases: ['out'],
+  },
+  ...jsonOption,
+} as const;
+
 /** The headline numbers of a report as a few readable lines. */
 function humanReport(r: EvalReport): string {
   const width = Math.max(7, ...Object.keys(r.perLabel).map((l) => l.length));
@@ -61,14 +73,7 @@ const evalMasks = defineCommand({
       valueName: 'DIR',
       description: 'Folder of the original images, for report panels',
     },
-    output: {
-      type: 'string',
-      short: 'o',
-      valueName: 'DIR',
-      description: 'Write report.md, report.json, per_image.csv and panels here',
-      aliases: ['out'],
-    },
-    ...jsonOption,
+    ...reportOptions,
     k: {
       type: 'string',
       valueName: 'K',
@@ -139,14 +144,7 @@ const evalTextCommand = defineCommand({
       default: '0.3,0.4,0.5,0.6',
       description: 'Thresholds to sweep',
     },
-    output: {
-      type: 'string',
-      short: 'o',
-      valueName: 'DIR',
-      description: 'Write report.md, report.json, per_image.csv and panels here',
-      aliases: ['out'],
-    },
-    ...jsonOption,
+    ...reportOptions,
   },
   examples: [
     'segkit eval text --manifest m.csv --split test --prompts prompts.json --model clipseg --threshold 0.5 -o report/',

@@ -11,6 +11,7 @@ export default defineConfig({
       '@segkit/models': src('models'),
       '@segkit/datasets': src('datasets'),
       '@segkit/analytics': src('analytics'),
+      '@segkit/server': src('server'),
       '@segkit/cli': src('cli'),
     },
   },

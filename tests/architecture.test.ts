@@ -8,8 +8,8 @@ const LAYER: Record<string, number> = {
   models: 1,
   datasets: 2,
   analytics: 2,
-  cli: 3,
   server: 3,
+  cli: 4,
   web: 4,
 };
 const root = new URL('../', import.meta.url).pathname;

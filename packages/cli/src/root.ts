@@ -22,6 +22,10 @@ export const rootCommand = defineCommand({
       summary: 'Panoptic segmentation with COCO labels (DETR)',
       load: async () => (await import('./commands/panoptic.js')).panopticCommand,
     },
+    serve: {
+      summary: 'Run the SegKit server (projects, images, annotations, inference over HTTP)',
+      load: async () => (await import('./commands/serve.js')).serveCommand,
+    },
     models: {
       summary: 'List, pull, import, locate and remove models',
       load: async () => (await import('./commands/models.js')).modelsCommand,

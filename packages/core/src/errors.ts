@@ -157,6 +157,31 @@ export const ArchiveUnsafeError = defineError(
   'E_ARCHIVE_UNSAFE',
   'An archive holds a symlink, too many entries, too many bytes, or a suspicious compression ratio.',
 );
+/** A request carries no valid token (server). */
+export const UnauthorizedError = defineError(
+  'E_UNAUTHORIZED',
+  'A server request has no token, or one that is unknown or revoked.',
+);
+/** The caller's role does not allow the action (server). */
+export const ForbiddenError = defineError(
+  'E_FORBIDDEN',
+  "The caller's role does not allow this action (a viewer writing, an annotator managing projects or users).",
+);
+/** A project, image, annotation, job or route that does not exist, or that the caller may not see (server). */
+export const NotFoundError = defineError(
+  'E_NOT_FOUND',
+  'A project, image, annotation, job or route does not exist, or the caller is not a member of its project.',
+);
+/** An update based on a stale version (server). */
+export const ConflictError = defineError(
+  'E_CONFLICT',
+  'An update carried a stale version (If-Match): someone changed the record since it was read; reload and retry.',
+);
+/** A request body, upload or prompt list over its limit (server). */
+export const TooLargeError = defineError(
+  'E_TOO_LARGE',
+  'A request body, an upload (bytes or files) or a prompt list is over the server’s limit.',
+);
 
 /** Every error class, in documentation order. */
 export const ERROR_CLASSES = [
@@ -186,6 +211,11 @@ export const ERROR_CLASSES = [
   DatasetFormatError,
   UnsafePathError,
   ArchiveUnsafeError,
+  UnauthorizedError,
+  ForbiddenError,
+  NotFoundError,
+  ConflictError,
+  TooLargeError,
 ] as const;
 
 /** Every stable error code with its one-line summary. */

@@ -79,7 +79,7 @@ describe.each(layouts)('the %s layout', (layout) => {
       expect(Math.max(...found.map((m) => iou(m.mask, shape)))).toBeGreaterThanOrEqual(0.9);
     const { box } = await seg.refineBox(image, [20, 30, 150, 130]);
     // redA's own box [40, 50, 100, 90], to the pixel or two that 256×256 low-resolution logits allow.
-    [40, 50, 100, 90].forEach((v, i) => expect(Math.abs(box[i]! - v)).toBeLessThanOrEqual(2));
+    for (const [i, v] of [40, 50, 100, 90].entries()) expect(Math.abs(box[i]! - v)).toBeLessThanOrEqual(2);
     expect((await seg.pointToBox(image, [300, 80])).box).toEqual(
       (await seg.segment(image, { prompt: { point: [300, 80] } })).bbox,
     );

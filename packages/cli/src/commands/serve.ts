@@ -1,0 +1,73 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError } from '@segkit/core';
+import { build, importFolders } from '@segkit/server';
+import { defineCommand, numberOption } from '../command.js';
+
+export const serveCommand = defineCommand({
+  name: 'serve',
+  description: 'Run the SegKit server: projects, images, annotations and inference over HTTP, with a token.',
+  positionals: [
+    {
+      name: 'folder',
+      description: 'Folders whose images become a project each (reused on restart)',
+      variadic: true,
+      optional: true,
+    },
+  ],
+  options: {
+    data: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'Data directory: database, images, tokens (default ~/.segkit/server)',
+    },
+    port: { type: 'string', valueName: 'N', default: '7860', description: 'Port to listen on' },
+    host: {
+      type: 'string',
+      valueName: 'ADDR',
+      default: '127.0.0.1',
+      description: 'Address to bind (every API call needs a token)',
+    },
+    model: {
+      type: 'string',
+      valueName: 'NAME|REPO|DIR',
+      description: 'Default segmentation model (default: sam if downloaded, else classic)',
+    },
+  },
+  examples: ['segkit serve examples/shapes --data /tmp/segkit-data', 'segkit serve --port 8080'],
+  async run({ positionals, options, io }) {
+    const port = numberOption(options, 'port', 7860, 0, 65535);
+    const host = String(options.host ?? '127.0.0.1');
+    if (!host.trim()) throw new UsageError('--host needs an address');
+    const dataDir = typeof options.data === 'string' ? options.data : join(homedir(), '.segkit', 'server');
+    const app = await build({
+      dataDir,
+      logger: { level: 'info' },
+      ...(typeof options.model === 'string' ? { defaultSegmentModel: options.model } : {}),
+    });
+    try {
+      for (const p of await importFolders(app.segkit.ctx, positionals))
+        io.stderr(`project ${p.name} (id ${p.projectId}): ${p.total} images, ${p.added} new\n`);
+      const address = await app.listen({ port, host });
+      const shown = address.replace('[::1]', 'localhost');
+      io.stderr(`SegKit server on ${shown}\nOpen ${shown}/?token=${app.segkit.adminToken}\n`);
+    } catch (e) {
+      await app.close();
+      throw e;
+    }
+    // A graceful stop replaces the CLI's immediate one: stop taking requests, finish those in flight, close the
+    // database, then exit 130 (SIGINT) or 143 (SIGTERM).
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      process.removeAllListeners(signal);
+      process.once(signal, async () => {
+        io.stderr(`segkit: ${signal}: stopping the server\n`);
+        await app.close();
+        process.exit(code);
+      });
+    }
+    await new Promise<never>(() => {});
+  },
+});

@@ -1,0 +1,160 @@
+// build(options): the fastify app, ready for `inject` or `listen` (only the CLI listens).
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { NotFoundError, UnauthorizedError } from '@segkit/core';
+import { Ajv } from 'ajv';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { type Caller, COOKIE, callerOf, ensureAdminToken } from './auth.js';
+import { FolderBlobStore } from './blobs.js';
+import { DEFAULT_LIMITS, type Limits, ServerContext } from './context.js';
+import { openDatabase } from './db/database.js';
+import { errorHandler, sendError } from './http-errors.js';
+import { annotationRoutes } from './routes/annotations.js';
+import { imageRoutes } from './routes/images.js';
+import { inferenceRoutes } from './routes/inference.js';
+import { projectRoutes } from './routes/projects.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller;
+  }
+}
+
+/** The fastify app with SegKit's handle: the context routes share, and the admin token. */
+export type SegkitApp = FastifyInstance & { segkit: { ctx: ServerContext; adminToken: string } };
+
+export interface BuildOptions {
+  /** The data directory: database, blobs, admin token. Created when missing. */
+  dataDir: string;
+  limits?: Partial<Limits>;
+  /** fastify's logger option (pino): false in tests, JSON lines with request ids in `segkit serve`. */
+  logger?: boolean | object;
+  /** The segmentation model when neither a call nor its project names one (default: `sam`, else `classic`). */
+  defaultSegmentModel?: string;
+}
+
+/** An Ajv instance for request parts, coercing text to numbers and booleans or not. */
+function validator(coerce: boolean): Ajv {
+  const ajv = new Ajv({
+    coerceTypes: coerce ? 'array' : false,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+  });
+  return ajv;
+}
+
+/** The token a request carries: `Authorization: Bearer …`, else the cookie the printed URL sets. */
+function tokenOf(req: FastifyRequest): string | undefined {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
+  const cookie = req.headers.cookie?.split(';').find((c) => c.trim().startsWith(`${COOKIE}=`));
+  return cookie ? decodeURIComponent(cookie.trim().slice(COOKIE.length + 1)) : undefined;
+}
+
+/**
+ * Builds the SegKit server over a data directory, without listening.
+ * @example const app = await build({ dataDir: '/tmp/segkit' }); await app.inject({ url: '/api/v1/projects' });
+ */
+export async function build(options: BuildOptions): Promise<SegkitApp> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const db = await openDatabase(dataDir);
+  const ctx = new ServerContext(
+    db,
+    new FolderBlobStore(join(dataDir, 'blobs')),
+    dataDir,
+    limits,
+    options.defaultSegmentModel,
+  );
+  const adminToken = await ensureAdminToken(db, dataDir);
+  const app = Fastify({
+    logger: options.logger ?? false,
+    disableRequestLogging: true,
+    bodyLimit: limits.bodyBytes,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  // Path, query and header values arrive as text and are coerced to their schema's types; a JSON body never is
+  // (`{"name": 5}` is an error, not the name "5").
+  const coercing = validator(true);
+  const strict = validator(false);
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strict : coercing).compile(schema),
+  );
+  app.decorate('segkit', { ctx, adminToken });
+  app.decorateRequest('caller', null as unknown as Caller);
+  app.setErrorHandler(errorHandler);
+  // One JSON line per request, with its id, once the answer is sent.
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      {
+        method: req.method,
+        url: req.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, 404, 'E_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`),
+  );
+  app.addHook('onClose', async () => db.destroy());
+  await app.register(multipart, {
+    limits: { fileSize: limits.fileBytes, files: limits.files, fields: 20, parts: limits.files + 20 },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'SegKit server',
+        version: '0.1.0',
+        description: 'Projects, images, annotations per mode and inference.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  // The printed URL `/?token=…` sets the token as an HttpOnly cookie, then drops it from the address bar.
+  app.get('/', { schema: { hide: true } }, async (req, reply) => {
+    const token = (req.query as { token?: string }).token;
+    if (token && (await callerOf(db, token))) {
+      return reply
+        .header('set-cookie', `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`)
+        .redirect('/');
+    }
+    return reply
+      .type('text/html')
+      .send(
+        '<!doctype html><title>SegKit</title><p>The SegKit server is running. API: <a href="/api/docs">/api/docs</a></p>',
+      );
+  });
+
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', async (req) => {
+        const caller = await callerOf(db, tokenOf(req));
+        if (!caller)
+          throw new UnauthorizedError(
+            'A valid token is required: Authorization: Bearer <token>, or open the URL segkit serve printed',
+          );
+        req.caller = caller;
+      });
+      await api.register(projectRoutes, { ctx });
+      await api.register(imageRoutes, { ctx });
+      await api.register(annotationRoutes, { ctx });
+      await api.register(inferenceRoutes, { ctx });
+      api.all('/*', async (req) => {
+        throw new NotFoundError(`No route ${req.method} ${req.url.split('?')[0]}`);
+      });
+    },
+    { prefix: '/api/v1' },
+  );
+  await app.ready();
+  return app as unknown as SegkitApp;
+}

@@ -1,0 +1,54 @@
+// Blob storage seam: image bytes, thumbnails and exports, by content. One interface; a folder in the data directory
+// now, an S3-compatible store later. Routes and services never touch the file system for blobs themselves.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NotFoundError, writeFileAtomic } from '@segkit/core';
+
+export interface BlobStore {
+  /** Stores bytes under their SHA-256 (hex) and returns it; storing the same bytes twice keeps one copy. */
+  put(bytes: Uint8Array): Promise<string>;
+  /** The bytes of a key (`E_NOT_FOUND` when absent). */
+  get(key: string): Promise<Buffer>;
+  has(key: string): Promise<boolean>;
+  delete(key: string): Promise<void>;
+}
+
+const KEY = /^[0-9a-f]{64}$/;
+
+/** Content-addressed files under `<root>/ab/abcdef…`, written atomically. */
+export class FolderBlobStore implements BlobStore {
+  constructor(private readonly root: string) {}
+
+  private path(key: string): string {
+    if (!KEY.test(key)) throw new NotFoundError(`No blob ${JSON.stringify(key)}`);
+    return join(this.root, key.slice(0, 2), key);
+  }
+
+  async put(bytes: Uint8Array): Promise<string> {
+    const key = createHash('sha256').update(bytes).digest('hex');
+    const path = this.path(key);
+    if (!existsSync(path)) {
+      await mkdir(join(this.root, key.slice(0, 2)), { recursive: true });
+      await writeFileAtomic(path, bytes);
+    }
+    return key;
+  }
+
+  async get(key: string): Promise<Buffer> {
+    try {
+      return await readFile(this.path(key));
+    } catch {
+      throw new NotFoundError(`No blob ${key}`);
+    }
+  }
+
+  async has(key: string): Promise<boolean> {
+    return existsSync(this.path(key));
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+}

@@ -1,0 +1,62 @@
+// What every route works with: the database, the blob store, shared model sessions and the limits.
+import { loadImage, type RawImage } from '@segkit/core';
+import { Segmenter } from '@segkit/models';
+import type { Kysely } from 'kysely';
+import type { BlobStore } from './blobs.js';
+import type { Database } from './db/schema.js';
+
+export interface Limits {
+  /** Largest request body (JSON), bytes. */
+  bodyBytes: number;
+  /** Largest uploaded file, bytes. */
+  fileBytes: number;
+  /** Files per upload request. */
+  files: number;
+  /** Largest image, pixels (checked from the header before decoding). */
+  maxPixels: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  bodyBytes: 32 * 2 ** 20,
+  fileBytes: 100 * 2 ** 20,
+  files: 200,
+  maxPixels: 100_000_000,
+};
+
+export class ServerContext {
+  private readonly segmenters = new Map<string, Promise<Segmenter>>();
+  private readonly decoded = new Map<string, Promise<RawImage>>();
+
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly blobs: BlobStore,
+    readonly dataDir: string,
+    readonly limits: Limits,
+    /** The segmentation model used when neither the call nor the project names one. */
+    readonly defaultSegmentModel: string | undefined,
+  ) {}
+
+  /** One shared Segmenter per model (its embedding cache serves every user of that model). */
+  segmenter(model: string | undefined): Promise<Segmenter> {
+    const key = model ?? '';
+    let s = this.segmenters.get(key);
+    if (!s) {
+      s = Segmenter.create(model !== undefined ? { model } : {});
+      this.segmenters.set(key, s);
+      s.catch(() => this.segmenters.delete(key));
+    }
+    return s;
+  }
+
+  /** An image's decoded pixels, from its blob; the last few are kept so repeat prompts skip decoding. */
+  image(sha256: string): Promise<RawImage> {
+    let p = this.decoded.get(sha256);
+    if (!p) {
+      p = this.blobs.get(sha256).then((bytes) => loadImage(bytes, { maxPixels: this.limits.maxPixels }));
+      this.decoded.set(sha256, p);
+      p.catch(() => this.decoded.delete(sha256));
+      while (this.decoded.size > 8) this.decoded.delete(this.decoded.keys().next().value!);
+    }
+    return p;
+  }
+}

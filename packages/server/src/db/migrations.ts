@@ -1,0 +1,118 @@
+// Numbered migrations, applied in order by Kysely's Migrator. Portable SQL only (the PostgreSQL dialect comes later):
+// integer ids, text, real, and foreign keys that cascade.
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+
+const now = sql`CURRENT_TIMESTAMP`;
+
+const m0001: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('project')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('labels', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('settings', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(now))
+      .execute();
+    await db.schema
+      .createTable('image')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('project_id', 'integer', (c) => c.notNull().references('project.id').onDelete('cascade'))
+      .addColumn('sha256', 'text', (c) => c.notNull())
+      .addColumn('file_name', 'text', (c) => c.notNull())
+      .addColumn('width', 'integer', (c) => c.notNull())
+      .addColumn('height', 'integer', (c) => c.notNull())
+      .addColumn('text_prompt', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addUniqueConstraint('image_project_sha', ['project_id', 'sha256'])
+      .execute();
+    await db.schema
+      .createTable('annotation')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('image_id', 'integer', (c) => c.notNull().references('image.id').onDelete('cascade'))
+      .addColumn('label', 'text')
+      .addColumn('mode', 'text', (c) => c.notNull())
+      .addColumn('prompt_type', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('bbox', 'text', (c) => c.notNull())
+      .addColumn('rle', 'text')
+      .addColumn('score', 'real')
+      .addColumn('model', 'text')
+      .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
+      .addColumn('created_by', 'text')
+      .addColumn('updated_by', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addColumn('updated_at', 'text', (c) => c.notNull().defaultTo(now))
+      .execute();
+    await db.schema
+      .createIndex('annotation_image_mode')
+      .on('annotation')
+      .columns(['image_id', 'mode'])
+      .execute();
+    await db.schema
+      .createTable('processing_result')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('image_id', 'integer', (c) => c.notNull().references('image.id').onDelete('cascade'))
+      .addColumn('mode', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('counts', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('model', 'text')
+      .addColumn('ms', 'real')
+      .addColumn('coco_blob', 'text')
+      .addColumn('error', 'text')
+      .addColumn('updated_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addUniqueConstraint('processing_image_mode', ['image_id', 'mode'])
+      .execute();
+    await db.schema
+      .createTable('job')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('project_id', 'integer', (c) => c.references('project.id').onDelete('cascade'))
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('params', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('done', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('total', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('message', 'text')
+      .addColumn('lease_owner', 'text')
+      .addColumn('lease_expires_at', 'text')
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('result', 'text')
+      .addColumn('error', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addColumn('updated_at', 'text', (c) => c.notNull().defaultTo(now))
+      .execute();
+    await db.schema
+      .createTable('job_item')
+      .addColumn('job_id', 'integer', (c) => c.notNull().references('job.id').onDelete('cascade'))
+      .addColumn('item', 'text', (c) => c.notNull())
+      .addColumn('finished_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addPrimaryKeyConstraint('job_item_pk', ['job_id', 'item'])
+      .execute();
+    await db.schema
+      .createTable('user')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('name', 'text', (c) => c.notNull().unique())
+      .addColumn('role', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(now))
+      .execute();
+    await db.schema
+      .createTable('token')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('user_id', 'integer', (c) => c.notNull().references('user.id').onDelete('cascade'))
+      .addColumn('hash', 'text', (c) => c.notNull().unique())
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addColumn('revoked_at', 'text')
+      .execute();
+    await db.schema
+      .createTable('membership')
+      .addColumn('user_id', 'integer', (c) => c.notNull().references('user.id').onDelete('cascade'))
+      .addColumn('project_id', 'integer', (c) => c.notNull().references('project.id').onDelete('cascade'))
+      .addPrimaryKeyConstraint('membership_pk', ['user_id', 'project_id'])
+      .execute();
+  },
+};
+
+/** Every migration, by name; names sort in the order they apply. */
+export const MIGRATIONS: Record<string, Migration> = { '0001-initial': m0001 };
+
+export const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

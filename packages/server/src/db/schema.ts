@@ -1,0 +1,116 @@
+// The database's tables, as Kysely sees them. JSON columns hold text; the repository layer parses them.
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<string, string | undefined, string>;
+
+export interface ProjectTable {
+  id: Generated<number>;
+  name: string;
+  /** JSON: [{ name, colour, description? }] */
+  labels: string;
+  /** JSON: { models?: { segment?, text?, embed? }, ... } */
+  settings: string;
+  created_at: Timestamp;
+}
+
+export interface ImageTable {
+  id: Generated<number>;
+  project_id: number;
+  sha256: string;
+  file_name: string;
+  width: number;
+  height: number;
+  text_prompt: string | null;
+  created_at: Timestamp;
+}
+
+export interface AnnotationTable {
+  id: Generated<number>;
+  image_id: number;
+  label: string | null;
+  mode: string;
+  prompt_type: string;
+  source: string;
+  /** JSON [x, y, w, h] */
+  bbox: string;
+  /** JSON COCO compressed RLE, or null for a box-only annotation */
+  rle: string | null;
+  score: number | null;
+  model: string | null;
+  version: Generated<number>;
+  created_by: string | null;
+  updated_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ProcessingResultTable {
+  id: Generated<number>;
+  image_id: number;
+  mode: string;
+  status: string;
+  /** JSON counts */
+  counts: string;
+  model: string | null;
+  ms: number | null;
+  coco_blob: string | null;
+  error: string | null;
+  updated_at: Timestamp;
+}
+
+export interface JobTable {
+  id: Generated<number>;
+  project_id: number | null;
+  kind: string;
+  params: string;
+  state: string;
+  done: number;
+  total: number;
+  message: string | null;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  attempts: number;
+  result: string | null;
+  error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface JobItemTable {
+  job_id: number;
+  item: string;
+  finished_at: Timestamp;
+}
+
+export interface UserTable {
+  id: Generated<number>;
+  name: string;
+  role: string;
+  created_at: Timestamp;
+}
+
+export interface TokenTable {
+  id: Generated<number>;
+  user_id: number;
+  /** SHA-256 of the token; the token itself is never stored. */
+  hash: string;
+  created_at: Timestamp;
+  revoked_at: string | null;
+}
+
+export interface MembershipTable {
+  user_id: number;
+  project_id: number;
+}
+
+export interface Database {
+  project: ProjectTable;
+  image: ImageTable;
+  annotation: AnnotationTable;
+  processing_result: ProcessingResultTable;
+  job: JobTable;
+  job_item: JobItemTable;
+  user: UserTable;
+  token: TokenTable;
+  membership: MembershipTable;
+}

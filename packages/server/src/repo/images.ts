@@ -1,0 +1,125 @@
+// Images of a project: metadata in the database, bytes in the blob store (by content hash).
+import { NotFoundError } from '@segkit/core';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Caller } from '../auth.js';
+import type { Database, ImageTable } from '../db/schema.js';
+import type { ImageT } from '../schemas.js';
+import { getProject } from './projects.js';
+
+const MODES = ['inside_box', 'find_all'] as const;
+
+/** Images with their per-mode status and annotation counts. */
+async function withStatus(db: Kysely<Database>, rows: Selectable<ImageTable>[]): Promise<ImageT[]> {
+  if (!rows.length) return [];
+  const ids = rows.map((r) => r.id as number);
+  const counts = await db
+    .selectFrom('annotation')
+    .select(['image_id', 'mode', sql<number>`count(*)`.as('n')])
+    .where('image_id', 'in', ids)
+    .groupBy(['image_id', 'mode'])
+    .execute();
+  const results = await db
+    .selectFrom('processing_result')
+    .select(['image_id', 'mode', 'status'])
+    .where('image_id', 'in', ids)
+    .execute();
+  return rows.map((r) => {
+    const count = (mode: string) =>
+      Number(counts.find((c) => c.image_id === r.id && c.mode === mode)?.n ?? 0);
+    const status = (mode: string) =>
+      (results.find((p) => p.image_id === r.id && p.mode === mode)?.status ??
+        'none') as ImageT['status']['find_all'];
+    return {
+      id: r.id,
+      projectId: r.project_id,
+      sha256: r.sha256,
+      fileName: r.file_name,
+      width: r.width,
+      height: r.height,
+      textPrompt: r.text_prompt,
+      createdAt: r.created_at,
+      status: Object.fromEntries(MODES.map((m) => [m, status(m)])) as ImageT['status'],
+      annotations: Object.fromEntries(MODES.map((m) => [m, count(m)])) as ImageT['annotations'],
+    };
+  });
+}
+
+/** The image, if the caller may see its project (E_NOT_FOUND otherwise). */
+export async function getImage(db: Kysely<Database>, caller: Caller, id: number): Promise<ImageT> {
+  const row = await db.selectFrom('image').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new NotFoundError(`No image ${id}`);
+  await getProject(db, caller, row.project_id).catch(() => {
+    throw new NotFoundError(`No image ${id}`);
+  });
+  return (await withStatus(db, [row]))[0]!;
+}
+
+export async function listImages(
+  db: Kysely<Database>,
+  caller: Caller,
+  projectId: number,
+  page: { offset: number; limit: number },
+): Promise<{ items: ImageT[]; total: number; offset: number }> {
+  await getProject(db, caller, projectId);
+  const rows = await db
+    .selectFrom('image')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .orderBy('id')
+    .offset(page.offset)
+    .limit(page.limit)
+    .execute();
+  const { n } = await db
+    .selectFrom('image')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('project_id', '=', projectId)
+    .executeTakeFirstOrThrow();
+  return { items: await withStatus(db, rows), total: Number(n), offset: page.offset };
+}
+
+/** Adds an image, or returns the project's existing one with the same bytes (`created: false`). */
+export async function addImage(
+  db: Kysely<Database>,
+  projectId: number,
+  image: { sha256: string; fileName: string; width: number; height: number },
+): Promise<{ id: number; created: boolean }> {
+  const existing = await db
+    .selectFrom('image')
+    .select('id')
+    .where('project_id', '=', projectId)
+    .where('sha256', '=', image.sha256)
+    .executeTakeFirst();
+  if (existing) return { id: existing.id, created: false };
+  const row = await db
+    .insertInto('image')
+    .values({
+      project_id: projectId,
+      sha256: image.sha256,
+      file_name: image.fileName,
+      width: image.width,
+      height: image.height,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id: row.id, created: true };
+}
+
+export async function setTextPrompt(
+  db: Kysely<Database>,
+  id: number,
+  textPrompt: string | null,
+): Promise<void> {
+  await db.updateTable('image').set({ text_prompt: textPrompt }).where('id', '=', id).execute();
+}
+
+/** Deletes an image; returns its blob key when no other image of any project uses the same bytes. */
+export async function deleteImage(db: Kysely<Database>, id: number): Promise<string | undefined> {
+  const row = await db.selectFrom('image').select('sha256').where('id', '=', id).executeTakeFirstOrThrow();
+  await db.deleteFrom('image').where('id', '=', id).execute();
+  const others = await db
+    .selectFrom('image')
+    .select('id')
+    .where('sha256', '=', row.sha256)
+    .executeTakeFirst();
+  return others ? undefined : row.sha256;
+}

@@ -1,0 +1,104 @@
+// Projects and who may see them.
+import { ForbiddenError, NotFoundError } from '@segkit/core';
+import type { Kysely } from 'kysely';
+import type { Caller } from '../auth.js';
+import type { Database } from '../db/schema.js';
+import type { ProjectCreateT, ProjectT } from '../schemas.js';
+
+function toProject(row: {
+  id: number;
+  name: string;
+  labels: string;
+  settings: string;
+  created_at: string;
+}): ProjectT {
+  return {
+    id: row.id,
+    name: row.name,
+    labels: JSON.parse(row.labels),
+    settings: JSON.parse(row.settings),
+    createdAt: row.created_at,
+  };
+}
+
+/** A viewer may not change anything. */
+export function requireWrite(caller: Caller): void {
+  if (caller.role === 'viewer')
+    throw new ForbiddenError(`${caller.name} is a viewer and cannot change anything`);
+}
+
+/** Only an admin may delete projects and manage users. */
+export function requireAdmin(caller: Caller, what: string): void {
+  if (caller.role !== 'admin') throw new ForbiddenError(`Only an admin can ${what}`);
+}
+
+/** The project, if the caller may see it; otherwise E_NOT_FOUND, so that ids of other projects do not leak. */
+export async function getProject(db: Kysely<Database>, caller: Caller, id: number): Promise<ProjectT> {
+  let q = db.selectFrom('project').selectAll('project').where('project.id', '=', id);
+  if (caller.role !== 'admin')
+    q = q
+      .innerJoin('membership', 'membership.project_id', 'project.id')
+      .where('membership.user_id', '=', caller.userId);
+  const row = await q.executeTakeFirst();
+  if (!row) throw new NotFoundError(`No project ${id}`);
+  return toProject(row);
+}
+
+export async function listProjects(db: Kysely<Database>, caller: Caller): Promise<ProjectT[]> {
+  let q = db.selectFrom('project').selectAll('project').orderBy('project.id');
+  if (caller.role !== 'admin')
+    q = q
+      .innerJoin('membership', 'membership.project_id', 'project.id')
+      .where('membership.user_id', '=', caller.userId);
+  return (await q.execute()).map(toProject);
+}
+
+export async function createProject(
+  db: Kysely<Database>,
+  caller: Caller,
+  body: ProjectCreateT,
+): Promise<ProjectT> {
+  requireWrite(caller);
+  return db.transaction().execute(async (tx) => {
+    const row = await tx
+      .insertInto('project')
+      .values({
+        name: body.name,
+        labels: JSON.stringify(body.labels ?? []),
+        settings: JSON.stringify(body.settings ?? {}),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await tx.insertInto('membership').values({ user_id: caller.userId, project_id: row.id }).execute();
+    return toProject(row);
+  });
+}
+
+export async function updateProject(
+  db: Kysely<Database>,
+  caller: Caller,
+  id: number,
+  body: Partial<ProjectCreateT>,
+): Promise<ProjectT> {
+  requireWrite(caller);
+  await getProject(db, caller, id);
+  await db
+    .updateTable('project')
+    .set({
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.labels !== undefined ? { labels: JSON.stringify(body.labels) } : {}),
+      ...(body.settings !== undefined ? { settings: JSON.stringify(body.settings) } : {}),
+    })
+    .where('id', '=', id)
+    .execute();
+  return getProject(db, caller, id);
+}
+
+/** Deletes a project with its images, annotations and results (cascade); returns the blob keys it held. */
+export async function deleteProject(db: Kysely<Database>, caller: Caller, id: number): Promise<string[]> {
+  requireAdmin(caller, 'delete projects');
+  await getProject(db, caller, id);
+  const blobs = await db.selectFrom('image').select('sha256').where('project_id', '=', id).execute();
+  await db.deleteFrom('project').where('id', '=', id).execute();
+  return blobs.map((b) => b.sha256);
+}

@@ -1,0 +1,140 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  describeBinary,
+  ImageDecodeError,
+  ImageFormatError,
+  InvalidArgumentError,
+  imageSize,
+} from '@segkit/core';
+import { Type } from 'typebox';
+import type { ServerContext } from '../context.js';
+import { addImage, deleteImage, getImage, listImages, setTextPrompt } from '../repo/images.js';
+import { getProject, requireWrite } from '../repo/projects.js';
+import { ErrorBody, IdParams, Image, ImageList, ImageParams, ImageUpdate, Page } from '../schemas.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 413: ErrorBody };
+
+/** The media type of image bytes, from their first bytes (never from the file name). */
+function mediaType(bytes: Uint8Array): string {
+  const what = describeBinary(bytes);
+  if (what === 'a PNG image') return 'image/png';
+  if (what === 'a JPEG image') return 'image/jpeg';
+  if (what === 'a WebP image') return 'image/webp';
+  if (what === 'a TIFF image') return 'image/tiff';
+  if (what === 'a GIF image') return 'image/gif';
+  return 'application/octet-stream';
+}
+
+/** A file name as given by the client, reduced to its last path part and printable characters. */
+const safeName = (name: string) =>
+  (name.split(/[\\/]/).pop() ?? '').replace(/[^\w.\- ()]/g, '_').slice(0, 200) || 'image';
+
+export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = async (app, { ctx }) => {
+  app.post(
+    '/projects/:id/images',
+    {
+      schema: {
+        tags: ['images'],
+        params: IdParams,
+        consumes: ['multipart/form-data'],
+        description:
+          'Upload images (multipart, several files at once). The same bytes twice in one project return the existing image.',
+        response: { 201: Type.Object({ images: Type.Array(Image), created: Type.Integer() }), ...errors },
+      },
+    },
+    async (req, reply) => {
+      requireWrite(req.caller);
+      await getProject(ctx.db, req.caller, req.params.id);
+      if (!req.isMultipart()) throw new InvalidArgumentError('Upload images as multipart/form-data');
+      const ids: number[] = [];
+      let created = 0;
+      for await (const part of req.files({
+        limits: { fileSize: ctx.limits.fileBytes, files: ctx.limits.files },
+      })) {
+        const bytes = await part.toBuffer();
+        if (mediaType(bytes) === 'application/octet-stream')
+          throw new ImageFormatError(
+            `${safeName(part.filename)} is not an image SegKit reads (PNG, JPEG, WebP, TIFF, GIF)`,
+          );
+        const { width, height } = await imageSize(bytes, { maxPixels: ctx.limits.maxPixels }).catch((e) => {
+          throw e instanceof Error && 'code' in e
+            ? e
+            : new ImageDecodeError(`${safeName(part.filename)} cannot be decoded`);
+        });
+        const sha256 = await ctx.blobs.put(bytes);
+        const r = await addImage(ctx.db, req.params.id, {
+          sha256,
+          fileName: safeName(part.filename),
+          width,
+          height,
+        });
+        ids.push(r.id);
+        if (r.created) created++;
+      }
+      if (!ids.length) throw new InvalidArgumentError('The upload holds no file');
+      const images = await Promise.all(ids.map((id) => getImage(ctx.db, req.caller, id)));
+      return reply.status(201).send({ images, created });
+    },
+  );
+  app.get(
+    '/projects/:id/images',
+    {
+      schema: {
+        tags: ['images'],
+        params: IdParams,
+        querystring: Page,
+        response: { 200: ImageList, ...errors },
+      },
+    },
+    async (req) =>
+      listImages(ctx.db, req.caller, req.params.id, {
+        offset: req.query.offset ?? 0,
+        limit: req.query.limit ?? 100,
+      }),
+  );
+  app.get(
+    '/images/:imageId',
+    { schema: { tags: ['images'], params: ImageParams, response: { 200: Image, ...errors } } },
+    async (req) => getImage(ctx.db, req.caller, req.params.imageId),
+  );
+  app.get(
+    '/images/:imageId/file',
+    { schema: { tags: ['images'], params: ImageParams, description: 'The image bytes as uploaded' } },
+    async (req, reply) => {
+      const image = await getImage(ctx.db, req.caller, req.params.imageId);
+      const bytes = await ctx.blobs.get(image.sha256);
+      return reply
+        .header('content-type', mediaType(bytes))
+        .header('cache-control', 'private, max-age=31536000, immutable')
+        .send(bytes);
+    },
+  );
+  app.patch(
+    '/images/:imageId',
+    {
+      schema: {
+        tags: ['images'],
+        params: ImageParams,
+        body: ImageUpdate,
+        response: { 200: Image, ...errors },
+      },
+    },
+    async (req) => {
+      requireWrite(req.caller);
+      await getImage(ctx.db, req.caller, req.params.imageId);
+      await setTextPrompt(ctx.db, req.params.imageId, req.body.textPrompt);
+      return getImage(ctx.db, req.caller, req.params.imageId);
+    },
+  );
+  app.delete(
+    '/images/:imageId',
+    { schema: { tags: ['images'], params: ImageParams, response: { 204: Type.Null(), ...errors } } },
+    async (req, reply) => {
+      requireWrite(req.caller);
+      await getImage(ctx.db, req.caller, req.params.imageId);
+      const orphan = await deleteImage(ctx.db, req.params.imageId);
+      if (orphan) await ctx.blobs.delete(orphan);
+      return reply.status(204).send(null);
+    },
+  );
+};

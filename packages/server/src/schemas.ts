@@ -1,0 +1,188 @@
+// Every route's TypeBox schemas: request validation, the types routes and the web app use, and the OpenAPI document.
+import { type Static, Type } from 'typebox';
+
+export const ErrorBody = Type.Object(
+  { error: Type.Object({ code: Type.String(), message: Type.String() }) },
+  {
+    $id: 'Error',
+    description: 'Every 4xx/5xx answer: a stable code from docs/errors.md and a one-line message',
+  },
+);
+
+const Id = Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 });
+export const IdParams = Type.Object({ id: Id });
+export const ImageParams = Type.Object({ imageId: Id });
+export const AnnotationParams = Type.Object({ annotationId: Id });
+
+export const Label = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  colour: Type.String({ pattern: '^#[0-9a-fA-F]{6}$' }),
+  description: Type.Optional(Type.String({ maxLength: 500 })),
+});
+const ModelName = Type.String({ minLength: 1, maxLength: 300 });
+export const ProjectSettings = Type.Object(
+  {
+    models: Type.Optional(
+      Type.Object(
+        {
+          segment: Type.Optional(ModelName),
+          text: Type.Optional(ModelName),
+          embed: Type.Optional(ModelName),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export const Project = Type.Object({
+  id: Id,
+  name: Type.String(),
+  labels: Type.Array(Label),
+  settings: ProjectSettings,
+  createdAt: Type.String(),
+});
+export const ProjectCreate = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    labels: Type.Optional(Type.Array(Label, { maxItems: 500 })),
+    settings: Type.Optional(ProjectSettings),
+  },
+  { additionalProperties: false },
+);
+export const ProjectUpdate = Type.Partial(ProjectCreate, { additionalProperties: false });
+
+export const Mode = Type.Union([Type.Literal('inside_box'), Type.Literal('find_all')]);
+export const PromptType = Type.Union([
+  Type.Literal('segment'),
+  Type.Literal('positive_exemplar'),
+  Type.Literal('negative_exemplar'),
+]);
+export const Source = Type.Union([Type.Literal('user'), Type.Literal('model')]);
+export const Status = Type.Union([
+  Type.Literal('none'),
+  Type.Literal('pending'),
+  Type.Literal('running'),
+  Type.Literal('done'),
+  Type.Literal('failed'),
+]);
+
+export const Image = Type.Object({
+  id: Id,
+  projectId: Id,
+  sha256: Type.String(),
+  fileName: Type.String(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  textPrompt: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  status: Type.Object({ inside_box: Status, find_all: Status }),
+  annotations: Type.Object({ inside_box: Type.Integer(), find_all: Type.Integer() }),
+});
+export const ImageList = Type.Object({
+  items: Type.Array(Image),
+  total: Type.Integer(),
+  offset: Type.Integer(),
+});
+export const Page = Type.Object({
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+});
+export const ImageUpdate = Type.Object(
+  { textPrompt: Type.Union([Type.String({ maxLength: 1000 }), Type.Null()]) },
+  { additionalProperties: false },
+);
+
+const Coord = Type.Number({ minimum: 0, maximum: 1e6 });
+export const BoxXYWH = Type.Tuple([Coord, Coord, Coord, Coord], {
+  description: '[x, y, w, h] in image pixels',
+});
+export const Rle = Type.Object(
+  {
+    size: Type.Tuple([Type.Integer({ minimum: 1 }), Type.Integer({ minimum: 1 })]),
+    counts: Type.String({ maxLength: 50_000_000 }),
+  },
+  { description: 'COCO compressed RLE: size [height, width]' },
+);
+export const Annotation = Type.Object({
+  id: Id,
+  imageId: Id,
+  label: Type.Union([Type.String(), Type.Null()]),
+  mode: Mode,
+  promptType: PromptType,
+  source: Source,
+  bbox: BoxXYWH,
+  rle: Type.Union([Rle, Type.Null()]),
+  score: Type.Union([Type.Number(), Type.Null()]),
+  model: Type.Union([Type.String(), Type.Null()]),
+  version: Type.Integer(),
+  createdBy: Type.Union([Type.String(), Type.Null()]),
+  updatedBy: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export const AnnotationCreate = Type.Object(
+  {
+    mode: Mode,
+    label: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
+    promptType: Type.Optional(PromptType),
+    source: Type.Optional(Source),
+    bbox: Type.Optional(BoxXYWH),
+    rle: Type.Optional(Type.Union([Rle, Type.Null()])),
+    score: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()])),
+    model: Type.Optional(Type.Union([ModelName, Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+export const AnnotationUpdate = Type.Object(
+  {
+    label: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
+    promptType: Type.Optional(PromptType),
+    bbox: Type.Optional(BoxXYWH),
+    rle: Type.Optional(Type.Union([Rle, Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+export const AnnotationFilter = Type.Object({
+  mode: Type.Optional(Mode),
+  promptType: Type.Optional(PromptType),
+  source: Type.Optional(Source),
+  label: Type.Optional(Type.String({ maxLength: 64 })),
+});
+export const IfMatch = Type.Object({ 'if-match': Type.String({ pattern: '^(W/)?"?[0-9]+"?$' }) });
+
+export const SegmentRequest = Type.Object(
+  {
+    points: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { x: Coord, y: Coord, label: Type.Union([Type.Literal(1), Type.Literal(0)]) },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 64 },
+      ),
+    ),
+    box: Type.Optional(BoxXYWH),
+    multimask: Type.Optional(Type.Boolean()),
+    model: Type.Optional(ModelName),
+  },
+  { additionalProperties: false },
+);
+export const Candidate = Type.Object({
+  rle: Rle,
+  bbox: BoxXYWH,
+  area: Type.Integer(),
+  score: Type.Number(),
+  scoreKind: Type.Union([Type.Literal('predicted-iou'), Type.Literal('stability')]),
+});
+export const SegmentResponse = Type.Object({ model: Type.String(), candidates: Type.Array(Candidate) });
+
+export type LabelT = Static<typeof Label>;
+export type ProjectT = Static<typeof Project>;
+export type ProjectCreateT = Static<typeof ProjectCreate>;
+export type ImageT = Static<typeof Image>;
+export type AnnotationT = Static<typeof Annotation>;
+export type AnnotationCreateT = Static<typeof AnnotationCreate>;
+export type AnnotationUpdateT = Static<typeof AnnotationUpdate>;
+export type SegmentRequestT = Static<typeof SegmentRequest>;
+export type SegmentResponseT = Static<typeof SegmentResponse>;

@@ -1,0 +1,65 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { InjectOptions } from 'fastify';
+import { type BuildOptions, build, type SegkitApp } from '../src/index.js';
+
+export const repo = new URL('../../../', import.meta.url).pathname;
+export const fixture = (name: string) => join(repo, 'fixtures/models', name);
+export const tmp = (prefix = 'segkit-server-') => mkdtempSync(join(tmpdir(), prefix));
+
+/** A server on a fresh data directory with the fixture SAM as its default model, and a client with the admin token. */
+export async function server(opts: Partial<BuildOptions> = {}) {
+  process.env.SEGKIT_CACHE_DIR ??= tmp('segkit-cache-');
+  const dataDir = opts.dataDir ?? tmp();
+  const app = await build({ dataDir, defaultSegmentModel: fixture('sam-fixture'), ...opts });
+  return { app, dataDir, client: client(app, app.segkit.adminToken) };
+}
+
+/** Sends requests with a token (or none), parsing JSON answers. */
+export function client(app: SegkitApp, token?: string) {
+  return async (
+    method: InjectOptions['method'],
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const res = await app.inject({
+      method,
+      url,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      ...(body === undefined
+        ? {}
+        : typeof body === 'string' || Buffer.isBuffer(body)
+          ? { payload: body }
+          : { payload: body as object }),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: the helper parses whatever JSON a route answers
+    let json: any;
+    try {
+      json = res.json();
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode, json, res };
+  };
+}
+
+/** A multipart/form-data body with files (name, bytes). */
+export function multipart(files: { name: string; bytes: Uint8Array }[]): {
+  body: Buffer;
+  headers: Record<string, string>;
+} {
+  const boundary = `----segkit${Math.random().toString(16).slice(2)}`;
+  const parts = files.flatMap((f) => [
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${f.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
+    Buffer.from(f.bytes),
+    Buffer.from('\r\n'),
+  ]);
+  return {
+    body: Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`)]),
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+  };
+}

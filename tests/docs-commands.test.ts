@@ -23,11 +23,20 @@ import { describe, expect, it } from 'vitest';
 const repo = new URL('../', import.meta.url).pathname;
 const bin = join(repo, 'packages/cli/bin/segkit.js');
 const built = existsSync(join(repo, 'packages/cli/dist/main.js'));
-const DOCS = ['README.md', 'docs/analytics.md', 'docs/datasets.md', 'docs/models.md', 'docs/masks.md'];
+const DOCS = [
+  'README.md',
+  'docs/analytics.md',
+  'docs/datasets.md',
+  'docs/models.md',
+  'docs/masks.md',
+  'docs/server.md',
+];
 /** Lines the test does not run, and why. */
 const NOT_RUN: [RegExp, string][] = [
   [/^npm (ci|test)\b|&& npm test/, 'the install and the test suite are what CI runs around this test'],
   [/^npm run bench\b/, 'benchmarks are timed runs, never tests'],
+  [/\bsegkit serve\b/, 'starts a server that runs until stopped; packages/cli/test/serve.test.ts runs it'],
+  [/^curl\b/, 'talks to a running server; packages/server/test/ covers every route'],
 ];
 /** Placeholder inputs the docs name, and the stand-in each gets here. */
 const STAND_INS = ['wall.jpg', 'shelf.jpg', 'street.jpg', 'IMG_0042.jpg'];

@@ -26,6 +26,10 @@ export const rootCommand = defineCommand({
       summary: 'Run the SegKit server (projects, images, annotations, inference over HTTP)',
       load: async () => (await import('./commands/serve.js')).serveCommand,
     },
+    users: {
+      summary: 'Manage the server’s users and tokens (add, list, revoke)',
+      load: async () => (await import('./commands/users.js')).usersCommand,
+    },
     models: {
       summary: 'List, pull, import, locate and remove models',
       load: async () => (await import('./commands/models.js')).modelsCommand,

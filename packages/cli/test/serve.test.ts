@@ -58,3 +58,30 @@ describe.skipIf(!built)('segkit serve (the installed binary)', () => {
     expect(lines.find((l) => l.msg === 'request')).toHaveProperty('reqId');
   }, 60_000);
 });
+
+describe('segkit users', () => {
+  it('adds a user with a role and prints a token that the server accepts; revoke makes it 401', async () => {
+    const { cli } = await import('./helpers.js');
+    const { build } = await import('@segkit/server');
+    const data = tmp();
+    const added = await cli('users', 'add', 'ada', '--role', 'annotator', '--data', data);
+    expect(added.code).toBe(0);
+    const token = added.stdout.trim();
+    expect(token).toMatch(/^[\w-]{20,}$/);
+    expect((await cli('users', 'add', 'bob', '--role', 'boss', '--data', data)).stderr).toMatch(
+      /^segkit: E_INVALID_ARGUMENT: --role must be one of admin, annotator, viewer/,
+    );
+    const list = await cli('users', 'list', '--data', data, '--json');
+    expect(JSON.parse(list.stdout)).toEqual([
+      expect.objectContaining({ name: 'ada', role: 'annotator', tokens: 1 }),
+    ]);
+    const app = await build({ dataDir: data });
+    const me = await app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } });
+    expect(me.json()).toMatchObject({ name: 'ada', role: 'annotator' });
+    expect((await cli('users', 'revoke', 'ada', '--data', data)).stderr).toBe('revoked 1 token of ada\n');
+    expect(
+      (await app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } })).statusCode,
+    ).toBe(401);
+    await app.close();
+  });
+});

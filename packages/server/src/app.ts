@@ -17,6 +17,7 @@ import { annotationRoutes } from './routes/annotations.js';
 import { imageRoutes } from './routes/images.js';
 import { inferenceRoutes } from './routes/inference.js';
 import { projectRoutes } from './routes/projects.js';
+import { userRoutes } from './routes/users.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -149,6 +150,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       await api.register(imageRoutes, { ctx });
       await api.register(annotationRoutes, { ctx });
       await api.register(inferenceRoutes, { ctx });
+      await api.register(userRoutes, { ctx });
       api.all('/*', async (req) => {
         throw new NotFoundError(`No route ${req.method} ${req.url.split('?')[0]}`);
       });

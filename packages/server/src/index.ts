@@ -4,3 +4,4 @@ export { type BlobStore, FolderBlobStore } from './blobs.js';
 export { DEFAULT_LIMITS, type Limits } from './context.js';
 export { importFolders } from './folders.js';
 export * from './schemas.js';
+export { usersAdd, usersList, usersRevoke } from './users-cli.js';

@@ -1,8 +1,7 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { UsageError } from '@segkit/core';
 import { build, importFolders } from '@segkit/server';
 import { defineCommand, numberOption } from '../command.js';
+import { dataDirOf, dataOption } from './users.js';
 
 export const serveCommand = defineCommand({
   name: 'serve',
@@ -39,7 +38,7 @@ export const serveCommand = defineCommand({
     const port = numberOption(options, 'port', 7860, 0, 65535);
     const host = String(options.host ?? '127.0.0.1');
     if (!host.trim()) throw new UsageError('--host needs an address');
-    const dataDir = typeof options.data === 'string' ? options.data : join(homedir(), '.segkit', 'server');
+    const dataDir = dataDirOf(options);
     const app = await build({
       dataDir,
       logger: { level: 'info' },

@@ -80,8 +80,8 @@ export async function updateProject(
   id: number,
   body: Partial<ProjectCreateT>,
 ): Promise<ProjectT> {
-  requireWrite(caller);
   await getProject(db, caller, id);
+  requireWrite(caller);
   await db
     .updateTable('project')
     .set({
@@ -96,8 +96,8 @@ export async function updateProject(
 
 /** Deletes a project with its images, annotations and results (cascade); returns the blob keys it held. */
 export async function deleteProject(db: Kysely<Database>, caller: Caller, id: number): Promise<string[]> {
-  requireAdmin(caller, 'delete projects');
   await getProject(db, caller, id);
+  requireAdmin(caller, 'delete projects');
   const blobs = await db.selectFrom('image').select('sha256').where('project_id', '=', id).execute();
   await db.deleteFrom('project').where('id', '=', id).execute();
   return blobs.map((b) => b.sha256);

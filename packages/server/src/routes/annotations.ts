@@ -121,8 +121,8 @@ export const annotationRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }>
       },
     },
     async (req, reply) => {
-      requireWrite(req.caller);
       const image = await getImage(ctx.db, req.caller, req.params.imageId);
+      requireWrite(req.caller);
       const [created] = await insertAnnotations(ctx.db, [await toNew(ctx, req.caller, image, req.body)]);
       return reply.status(201).send(created!);
     },
@@ -143,8 +143,8 @@ export const annotationRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }>
       },
     },
     async (req) => {
-      requireWrite(req.caller);
       const image = await getImage(ctx.db, req.caller, req.params.imageId);
+      requireWrite(req.caller);
       const list = [];
       for (const a of req.body.annotations) {
         if (a.mode !== req.query.mode)
@@ -170,9 +170,9 @@ export const annotationRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }>
       },
     },
     async (req) => {
-      requireWrite(req.caller);
       const row = await getAnnotationRow(ctx.db, req.params.annotationId);
       const image = await getImage(ctx.db, req.caller, row.image_id);
+      requireWrite(req.caller);
       await checkLabel(ctx, req.caller, image, req.body.label);
       const rleBox = req.body.rle ? checkRle(req.body.rle, image) : undefined;
       const bbox = req.body.bbox ?? (req.body.rle ? rleBox : undefined);
@@ -197,9 +197,9 @@ export const annotationRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }>
       schema: { tags: ['annotations'], params: AnnotationParams, response: { 204: Type.Null(), ...errors } },
     },
     async (req, reply) => {
-      requireWrite(req.caller);
       const row = await getAnnotationRow(ctx.db, req.params.annotationId);
       await getImage(ctx.db, req.caller, row.image_id);
+      requireWrite(req.caller);
       await deleteAnnotation(ctx.db, row.id);
       return reply.status(204).send(null);
     },

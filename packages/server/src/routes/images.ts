@@ -43,8 +43,8 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
       },
     },
     async (req, reply) => {
-      requireWrite(req.caller);
       await getProject(ctx.db, req.caller, req.params.id);
+      requireWrite(req.caller);
       if (!req.isMultipart()) throw new InvalidArgumentError('Upload images as multipart/form-data');
       const ids: number[] = [];
       let created = 0;
@@ -120,8 +120,8 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
       },
     },
     async (req) => {
-      requireWrite(req.caller);
       await getImage(ctx.db, req.caller, req.params.imageId);
+      requireWrite(req.caller);
       await setTextPrompt(ctx.db, req.params.imageId, req.body.textPrompt);
       return getImage(ctx.db, req.caller, req.params.imageId);
     },
@@ -130,8 +130,8 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
     '/images/:imageId',
     { schema: { tags: ['images'], params: ImageParams, response: { 204: Type.Null(), ...errors } } },
     async (req, reply) => {
-      requireWrite(req.caller);
       await getImage(ctx.db, req.caller, req.params.imageId);
+      requireWrite(req.caller);
       const orphan = await deleteImage(ctx.db, req.params.imageId);
       if (orphan) await ctx.blobs.delete(orphan);
       return reply.status(204).send(null);

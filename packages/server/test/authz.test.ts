@@ -1,0 +1,174 @@
+// Every route × every kind of caller: no token, a viewer, an annotator (both members of the project), an admin, and
+// an annotator who is a member of another project only (who must see 404, never 403, so that ids do not leak).
+import { encodeImage } from '@segkit/core';
+import { describe, expect, it } from 'vitest';
+import { scene } from '../../models/test/helpers/shapes.js';
+import { addMember, addUser } from '../src/repo/users.js';
+import { client, multipart, server } from './helpers.js';
+
+type Who = 'none' | 'viewer' | 'annotator' | 'admin' | 'other';
+const WHO: Who[] = ['none', 'viewer', 'annotator', 'admin', 'other'];
+
+describe('who may call what', () => {
+  it('answers every route with the status the caller’s role and membership give', async () => {
+    const { app, client: admin } = await server();
+    const db = app.segkit.ctx.db;
+    const p = (await admin('POST', '/api/v1/projects', { name: 'P' })).json.id as number;
+    const q = (await admin('POST', '/api/v1/projects', { name: 'Q' })).json.id as number;
+    const tokens: Record<Who, string | undefined> = {
+      none: undefined,
+      viewer: await addUser(db, 'vera', 'viewer'),
+      annotator: await addUser(db, 'ann', 'annotator'),
+      admin: app.segkit.adminToken,
+      other: await addUser(db, 'otto', 'annotator'),
+    };
+    await addMember(db, p, 'vera');
+    await addMember(db, p, 'ann');
+    await addMember(db, q, 'otto');
+    const png = await encodeImage(scene().image, 'png');
+    const up = multipart([{ name: 's.png', bytes: png }]);
+    const img = (await admin('POST', `/api/v1/projects/${p}/images`, up.body, up.headers)).json.images[0]
+      .id as number;
+    const newAnnotation = async () =>
+      (await admin('POST', `/api/v1/images/${img}/annotations`, { mode: 'inside_box', bbox: [1, 1, 5, 5] }))
+        .json as {
+        id: number;
+        version: number;
+      };
+    const ann = { mode: 'inside_box', bbox: [40, 50, 100, 90] };
+    type Row = [
+      string,
+      string,
+      (w: Who) => Promise<{ body?: unknown; headers?: Record<string, string>; url?: string }>,
+      Record<Who, number>,
+    ];
+    const same = (body?: unknown) => async () => ({ body });
+    const rows: Row[] = [
+      ['GET', '/api/v1/me', same(), { none: 401, viewer: 200, annotator: 200, admin: 200, other: 200 }],
+      ['GET', '/api/v1/projects', same(), { none: 401, viewer: 200, annotator: 200, admin: 200, other: 200 }],
+      [
+        'POST',
+        '/api/v1/projects',
+        same({ name: 'new' }),
+        { none: 401, viewer: 403, annotator: 201, admin: 201, other: 201 },
+      ],
+      [
+        'GET',
+        `/api/v1/projects/${p}`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'PATCH',
+        `/api/v1/projects/${p}`,
+        same({ name: 'P' }),
+        { none: 401, viewer: 403, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'GET',
+        `/api/v1/projects/${p}/members`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/projects/${p}/members`,
+        same({ user: 'vera' }),
+        { none: 401, viewer: 403, annotator: 403, admin: 200, other: 404 },
+      ],
+      ['GET', '/api/v1/users', same(), { none: 401, viewer: 403, annotator: 403, admin: 200, other: 403 }],
+      [
+        'GET',
+        `/api/v1/projects/${p}/images`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/projects/${p}/images`,
+        async () => up,
+        { none: 401, viewer: 403, annotator: 201, admin: 201, other: 404 },
+      ],
+      [
+        'GET',
+        `/api/v1/images/${img}`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'GET',
+        `/api/v1/images/${img}/file`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'PATCH',
+        `/api/v1/images/${img}`,
+        same({ textPrompt: 'red' }),
+        { none: 401, viewer: 403, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'GET',
+        `/api/v1/images/${img}/annotations`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/images/${img}/annotations`,
+        same(ann),
+        { none: 401, viewer: 403, annotator: 201, admin: 201, other: 404 },
+      ],
+      [
+        'PUT',
+        `/api/v1/images/${img}/annotations?mode=find_all`,
+        same({ annotations: [] }),
+        { none: 401, viewer: 403, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'PATCH',
+        '/api/v1/annotations/:a',
+        async () => {
+          const a = await newAnnotation();
+          return {
+            url: `/api/v1/annotations/${a.id}`,
+            body: { label: null },
+            headers: { 'if-match': String(a.version) },
+          };
+        },
+        { none: 401, viewer: 403, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'DELETE',
+        '/api/v1/annotations/:a',
+        async () => ({ url: `/api/v1/annotations/${(await newAnnotation()).id}` }),
+        { none: 401, viewer: 403, annotator: 204, admin: 204, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/images/${img}/segment`,
+        same({ points: [{ x: 300, y: 80, label: 1 }] }),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'DELETE',
+        '/api/v1/projects/:p',
+        async () => ({ url: `/api/v1/projects/${p}` }),
+        { none: 401, viewer: 403, annotator: 403, admin: 204, other: 404 },
+      ],
+    ];
+    const got: string[] = [];
+    const want: string[] = [];
+    for (const [method, url, prepare, expected] of rows) {
+      // The admin goes last, so that deleting succeeds only after everyone else has been refused.
+      for (const who of WHO.filter((w) => w !== 'admin').concat('admin')) {
+        const { body, headers, url: actual } = await prepare(who);
+        const r = await client(app, tokens[who])(method as 'GET', actual ?? url, body, headers ?? {});
+        got.push(`${method} ${url} as ${who}: ${r.status}`);
+        want.push(`${method} ${url} as ${who}: ${expected[who]}`);
+        if (r.status >= 400) expect(r.json?.error?.code, `${method} ${url} as ${who}`).toMatch(/^E_/);
+      }
+    }
+    expect(got).toEqual(want);
+  });
+});

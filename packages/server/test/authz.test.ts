@@ -161,7 +161,7 @@ describe('who may call what', () => {
     const want: string[] = [];
     for (const [method, url, prepare, expected] of rows) {
       // The admin goes last, so that deleting succeeds only after everyone else has been refused.
-      for (const who of WHO.filter((w) => w !== 'admin').concat('admin')) {
+      for (const who of [...WHO.filter((w) => w !== 'admin'), 'admin' as Who]) {
         const { body, headers, url: actual } = await prepare(who);
         const r = await client(app, tokens[who])(method as 'GET', actual ?? url, body, headers ?? {});
         got.push(`${method} ${url} as ${who}: ${r.status}`);

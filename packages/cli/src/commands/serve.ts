@@ -15,11 +15,7 @@ export const serveCommand = defineCommand({
     },
   ],
   options: {
-    data: {
-      type: 'string',
-      valueName: 'DIR',
-      description: 'Data directory: database, images, tokens (default ~/.segkit/server)',
-    },
+    ...dataOption,
     port: { type: 'string', valueName: 'N', default: '7860', description: 'Port to listen on' },
     host: {
       type: 'string',

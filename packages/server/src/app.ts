@@ -13,6 +13,7 @@ import { FolderBlobStore } from './blobs.js';
 import { DEFAULT_LIMITS, type Limits, ServerContext } from './context.js';
 import { openDatabase } from './db/database.js';
 import { errorHandler, sendError } from './http-errors.js';
+import { Metrics } from './metrics.js';
 import { annotationRoutes } from './routes/annotations.js';
 import { imageRoutes } from './routes/images.js';
 import { inferenceRoutes } from './routes/inference.js';
@@ -89,8 +90,17 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   app.decorate('segkit', { ctx, adminToken });
   app.decorateRequest('caller', null as unknown as Caller);
   app.setErrorHandler(errorHandler);
-  // One JSON line per request, with its id, once the answer is sent.
+  const metrics = new Metrics(ctx);
+  ctx.metrics = metrics;
+  // One JSON line per request, with its id, once the answer is sent; and the request metrics.
   app.addHook('onResponse', async (req, reply) => {
+    const labels = {
+      method: req.method,
+      route: req.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    };
+    metrics.requests.inc(labels);
+    metrics.requestSeconds.observe(labels, reply.elapsedTime / 1000);
     req.log.info(
       {
         method: req.method,
@@ -120,6 +130,10 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  // Prometheus text; aggregate numbers only, no project data, so no token (as Prometheus scrapes it).
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   // The printed URL `/?token=…` sets the token as an HttpOnly cookie, then drops it from the address bar.
   app.get('/', { schema: { hide: true } }, async (req, reply) => {

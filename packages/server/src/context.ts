@@ -4,6 +4,7 @@ import { Segmenter } from '@segkit/models';
 import type { Kysely } from 'kysely';
 import type { BlobStore } from './blobs.js';
 import type { Database } from './db/schema.js';
+import type { Metrics } from './metrics.js';
 
 export interface Limits {
   /** Largest request body (JSON), bytes. */
@@ -27,6 +28,9 @@ export class ServerContext {
   private readonly segmenters = new Map<string, Promise<Segmenter>>();
   private readonly decoded = new Map<string, Promise<RawImage>>();
 
+  /** Set by build(): the app's metrics. */
+  metrics: Metrics | undefined;
+
   constructor(
     readonly db: Kysely<Database>,
     readonly blobs: BlobStore,
@@ -46,6 +50,16 @@ export class ServerContext {
       s.catch(() => this.segmenters.delete(key));
     }
     return s;
+  }
+
+  /** Counters of every segmenter opened so far, by model name. */
+  async segmenterStats(): Promise<[string, Segmenter['stats']][]> {
+    const out: [string, Segmenter['stats']][] = [];
+    for (const p of this.segmenters.values()) {
+      const s = await p.catch(() => undefined);
+      if (s) out.push([s.modelName, s.stats]);
+    }
+    return out;
   }
 
   /** An image's decoded pixels, from its blob; the last few are kept so repeat prompts skip decoding. */

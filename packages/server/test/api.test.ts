@@ -274,6 +274,36 @@ describe('the SegKit server API', () => {
     }
   });
 
+  it('serves Prometheus metrics whose counters move with requests and inference', async () => {
+    const { app, client: c, imageId } = await projectWithImage();
+    /** Parses Prometheus text: every sample line is `name{labels} value`; returns name{labels} → value. */
+    const scrape = async () => {
+      const res = await app.inject({ url: '/metrics' });
+      expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+      const samples = new Map<string, number>();
+      for (const line of res.body.split('\n')) {
+        if (!line || line.startsWith('#')) continue;
+        const m = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (-?[\d.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+        expect(m, line).not.toBeNull();
+        samples.set(m![1]!, Number(m![2]));
+      }
+      return samples;
+    };
+    const key = 'segkit_http_requests_total{method="GET",route="/api/v1/projects",status="200"}';
+    const before = (await scrape()).get(key) ?? 0;
+    await c('GET', '/api/v1/projects');
+    await c('GET', '/api/v1/projects');
+    await c('POST', `/api/v1/images/${imageId}/segment`, { points: [{ x: 300, y: 80, label: 1 }] });
+    await c('POST', `/api/v1/images/${imageId}/segment`, { points: [{ x: 90, y: 95, label: 1 }] });
+    const after = await scrape();
+    expect(after.get(key)).toBe(before + 2);
+    const model = fixture('sam-fixture');
+    expect(after.get(`segkit_inference_duration_seconds_count{kind="segment",model="${model}"}`)).toBe(2);
+    expect(after.get(`segkit_encoder_runs{model="${model}"}`)).toBe(1);
+    expect(after.get(`segkit_embedding_cache_hits{model="${model}"}`)).toBe(1);
+    expect(after.get('segkit_process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
   it('serves an OpenAPI document that lists every route', async () => {
     const { app } = await server();
     const doc = (await app.inject({ url: '/api/docs/json' })).json();

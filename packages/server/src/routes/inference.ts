@@ -37,7 +37,8 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
           ? { points }
           : undefined;
       const [segmenter, pixels] = await Promise.all([ctx.segmenter(model), ctx.image(image.sha256)]);
-      const results = await segmenter.segment(pixels, { ...(prompt ? { prompt } : {}), multimask: true });
+      const run = () => segmenter.segment(pixels, { ...(prompt ? { prompt } : {}), multimask: true });
+      const results = ctx.metrics ? await ctx.metrics.time('segment', segmenter.modelName, run) : await run();
       const wanted = req.body.multimask ? results : results.slice(0, 1);
       return {
         model: segmenter.modelName,

@@ -79,6 +79,7 @@ function sandbox(): { dir: string; env: NodeJS.ProcessEnv; own: Set<string> } {
     PATH: `${shims}:${process.env.PATH}`,
     SEGKIT_CACHE_DIR: mkdtempSync(join(tmpdir(), 'segkit-docs-cache-')),
     SEGKIT_OFFLINE: '1',
+    HOME: dir, // anything a command writes under ~ stays in the sandbox
   };
   return { dir, env, own: new Set(readdirSync(dir)) };
 }

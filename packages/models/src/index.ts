@@ -62,3 +62,5 @@ export type {
   ResolvedModel,
   SegmentResult,
 } from './types.js';
+export type { SamEmbedding } from './backend/transformers.js';
+export type { PromptSupport } from './backend/sam-decoders.js';

@@ -168,13 +168,22 @@ export class Segmenter {
     return toRawImage(input, this.opts.maxPixels !== undefined ? { maxPixels: this.opts.maxPixels } : {});
   }
 
-  private embedding(image: RawImage): Promise<SamEmbedding> {
+  private embeddingOf(image: RawImage): Promise<SamEmbedding> {
     return this.cache.get(imageKey(image), () => this.sam!.encode(image));
+  }
+
+  /**
+   * The encoder output for an image (computed once, then from the cache): its tensors with their shapes, and the
+   * resize/pad geometry that maps image pixels to the model's frame. For a decoder running elsewhere (the browser).
+   * `undefined` for `classic`.
+   */
+  async embedding(input: ImageInput | RawImage): Promise<SamEmbedding | undefined> {
+    return this.sam ? this.embeddingOf(await this.image(input)) : undefined;
   }
 
   /** Encodes an image ahead of time so the first prompt on it is fast. A no-op for `classic`. */
   async preload(input: ImageInput | RawImage): Promise<void> {
-    if (this.sam) await this.embedding(await this.image(input));
+    if (this.sam) await this.embeddingOf(await this.image(input));
   }
 
   /**
@@ -199,7 +208,7 @@ export class Segmenter {
       results = [result(mask, score, 'stability')];
     } else {
       this.sam.checkPrompt(prompt);
-      const emb = await this.embedding(image);
+      const emb = await this.embeddingOf(image);
       const out = await this.sam.decode(emb, prompt);
       const [lh, lw] = out.lowSize;
       const order = Array.from({ length: out.candidates }, (_, k) => k).sort(
@@ -233,7 +242,7 @@ export class Segmenter {
     opts: GenerateMasksOptions = {},
   ): Promise<GeneratedMask[]> {
     const image = await this.image(input);
-    return generateFromEmbedding(this.sam, this.sam ? await this.embedding(image) : undefined, image, opts);
+    return generateFromEmbedding(this.sam, this.sam ? await this.embeddingOf(image) : undefined, image, opts);
   }
 
   /** Tightens a loose box: the bbox of the mask the box prompts. Returns the input box when nothing is found. */

@@ -15,6 +15,9 @@ import { openDatabase } from './db/database.js';
 import { errorHandler, sendError } from './http-errors.js';
 import { Metrics } from './metrics.js';
 import { annotationRoutes } from './routes/annotations.js';
+import { assistRoutes } from './routes/assists.js';
+import { embeddingRoutes } from './routes/embedding.js';
+import { findAllRoutes } from './routes/find-all.js';
 import { imageRoutes } from './routes/images.js';
 import { inferenceRoutes } from './routes/inference.js';
 import { projectRoutes } from './routes/projects.js';
@@ -165,6 +168,9 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       await api.register(annotationRoutes, { ctx });
       await api.register(inferenceRoutes, { ctx });
       await api.register(userRoutes, { ctx });
+      await api.register(assistRoutes, { ctx });
+      await api.register(embeddingRoutes, { ctx });
+      await api.register(findAllRoutes, { ctx });
       api.all('/*', async (req) => {
         throw new NotFoundError(`No route ${req.method} ${req.url.split('?')[0]}`);
       });

@@ -117,17 +117,21 @@ export async function deleteAnnotation(db: Kysely<Database>, id: number): Promis
   await db.deleteFrom('annotation').where('id', '=', id).execute();
 }
 
-/** Replaces an image's annotations of one mode (optionally only one source) by `list`, in one transaction. */
+/**
+ * Replaces an image's annotations of one mode (optionally only those of one source and prompt type) by `list`, in
+ * one transaction.
+ */
 export async function replaceAnnotations(
   db: Kysely<Database>,
   imageId: number,
   mode: string,
   list: NewAnnotation[],
-  onlySource?: string,
+  only: { source?: string; promptType?: string } = {},
 ): Promise<AnnotationT[]> {
   return db.transaction().execute(async (tx) => {
     let del = tx.deleteFrom('annotation').where('image_id', '=', imageId).where('mode', '=', mode);
-    if (onlySource) del = del.where('source', '=', onlySource);
+    if (only.source) del = del.where('source', '=', only.source);
+    if (only.promptType) del = del.where('prompt_type', '=', only.promptType);
     await del.execute();
     return insertAnnotations(tx, list);
   });

@@ -1,0 +1,128 @@
+// The encoder output of an image, for a decoder running in the browser, and preload.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ModelUnsupportedError } from '@segkit/core';
+import { Type } from 'typebox';
+import type { ServerContext } from '../context.js';
+import { getImage } from '../repo/images.js';
+import { getProject } from '../repo/projects.js';
+import { ErrorBody, ImageParams } from '../schemas.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody };
+const ModelQuery = Type.Optional(Type.String({ minLength: 1, maxLength: 300 }));
+
+/** float32 → IEEE half precision bits (round to nearest even), for the compact embedding download. */
+export function toFloat16(src: Float32Array): Uint16Array {
+  const out = new Uint16Array(src.length);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < src.length; i++) {
+    f[0] = src[i]!;
+    const x = u[0]!;
+    const sign = (x >>> 16) & 0x8000;
+    const exp = ((x >>> 23) & 0xff) - 127 + 15;
+    let mant = x & 0x7fffff;
+    if (exp >= 31) out[i] = sign | (((x >>> 23) & 0xff) === 0xff && mant ? 0x7e00 : 0x7c00);
+    else if (exp <= 0) {
+      if (exp < -10) out[i] = sign;
+      else {
+        mant |= 0x800000;
+        const shift = 14 - exp;
+        let h = mant >> shift;
+        const rem = mant & ((1 << shift) - 1);
+        const half = 1 << (shift - 1);
+        if (rem > half || (rem === half && h & 1)) h++;
+        out[i] = sign | h;
+      }
+    } else {
+      let h = (exp << 10) | (mant >> 13);
+      const rem = mant & 0x1fff;
+      if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
+      out[i] = sign | h;
+    }
+  }
+  return out;
+}
+
+export const embeddingRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = async (app, { ctx }) => {
+  const open = async (caller: Parameters<typeof getImage>[1], imageId: number, model?: string) => {
+    const image = await getImage(ctx.db, caller, imageId);
+    const project = await getProject(ctx.db, caller, image.projectId);
+    const segmenter = await ctx.segmenter(
+      model ?? project.settings.models?.segment ?? ctx.defaultSegmentModel,
+    );
+    return { image, segmenter };
+  };
+
+  app.post(
+    '/images/:imageId/preload',
+    {
+      schema: {
+        tags: ['inference'],
+        description: 'Encodes the image now, so that the next prompt on it only runs the decoder.',
+        params: ImageParams,
+        body: Type.Object({ model: ModelQuery }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ model: Type.String(), ms: Type.Number(), cached: Type.Boolean() }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const { image, segmenter } = await open(req.caller, req.params.imageId, req.body.model);
+      const runs = segmenter.stats.encoderRuns;
+      const t0 = performance.now();
+      await segmenter.preload(await ctx.image(image.sha256));
+      return {
+        model: segmenter.modelName,
+        ms: performance.now() - t0,
+        cached: segmenter.stats.encoderRuns === runs,
+      };
+    },
+  );
+  app.get(
+    '/images/:imageId/embedding',
+    {
+      schema: {
+        tags: ['inference'],
+        description:
+          'The SAM / SAM 2 encoder output as binary: the tensors one after another (float16 by default, little-endian). The `x-segkit-embedding` header is JSON: tensor names, shapes, byte offsets, dtype, and the geometry (originalSize, reshapedSize, frameSize, [height, width]) that maps image pixels to the model frame.',
+        params: ImageParams,
+        querystring: Type.Object({
+          model: ModelQuery,
+          dtype: Type.Optional(Type.Union([Type.Literal('float16'), Type.Literal('float32')])),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const { image, segmenter } = await open(req.caller, req.params.imageId, req.query.model);
+      const emb = await segmenter.embedding(await ctx.image(image.sha256));
+      if (!emb)
+        throw new ModelUnsupportedError(`${segmenter.modelName} has no image encoder (the classic backend)`);
+      const dtype = req.query.dtype ?? 'float16';
+      const parts: Buffer[] = [];
+      const tensors = [];
+      let offset = 0;
+      for (const [name, t] of Object.entries(emb.tensors)) {
+        const data = t.data as Float32Array;
+        const arr = dtype === 'float16' ? toFloat16(data) : data;
+        const buf = Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength);
+        tensors.push({ name, dims: t.dims, offset, bytes: buf.length });
+        parts.push(buf);
+        offset += buf.length;
+      }
+      const meta = {
+        model: segmenter.modelName,
+        family: segmenter.backend,
+        dtype,
+        tensors,
+        originalSize: emb.originalSize,
+        reshapedSize: emb.reshapedSize,
+        frameSize: emb.frameSize,
+      };
+      return reply
+        .header('content-type', 'application/octet-stream')
+        .header('x-segkit-embedding', JSON.stringify(meta))
+        .send(Buffer.concat(parts));
+    },
+  );
+};

@@ -4,7 +4,7 @@ import { encodeImage, iou, rleToMask } from '@segkit/core';
 import { describe, expect, it } from 'vitest';
 import { scene } from '../../models/test/helpers/shapes.js';
 import { build } from '../src/index.js';
-import { client, fixture, multipart, repo, server } from './helpers.js';
+import { client, fixture, multipart, repo, server, tmp } from './helpers.js';
 
 const { image, truth } = scene();
 
@@ -275,6 +275,7 @@ describe('the SegKit server API', () => {
   });
 
   it('serves Prometheus metrics whose counters move with requests and inference', async () => {
+    process.env.SEGKIT_CACHE_DIR = tmp('segkit-cache-'); // an empty encoder cache: the first prompt encodes
     const { app, client: c, imageId } = await projectWithImage();
     /** Parses Prometheus text: every sample line is `name{labels} value`; returns name{labels} → value. */
     const scrape = async () => {

@@ -284,7 +284,7 @@ describe('the SegKit server API', () => {
       const samples = new Map<string, number>();
       for (const line of res.body.split('\n')) {
         if (!line || line.startsWith('#')) continue;
-        const m = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (-?[\d.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+        const m = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (-?[\d.e+-]+|NaN|Nan|\+Inf|-Inf)$/.exec(line);
         expect(m, line).not.toBeNull();
         samples.set(m![1]!, Number(m![2]));
       }

@@ -13,6 +13,9 @@ import { FolderBlobStore } from './blobs.js';
 import { DEFAULT_LIMITS, type Limits, ServerContext } from './context.js';
 import { openDatabase } from './db/database.js';
 import { errorHandler, sendError } from './http-errors.js';
+import { processHandler } from './jobs/process.js';
+import { processOwner } from './jobs/queue.js';
+import { JobRunner } from './jobs/runner.js';
 import { Metrics } from './metrics.js';
 import { annotationRoutes } from './routes/annotations.js';
 import { assistRoutes } from './routes/assists.js';
@@ -20,6 +23,7 @@ import { embeddingRoutes } from './routes/embedding.js';
 import { findAllRoutes } from './routes/find-all.js';
 import { imageRoutes } from './routes/images.js';
 import { inferenceRoutes } from './routes/inference.js';
+import { jobRoutes } from './routes/jobs.js';
 import { projectRoutes } from './routes/projects.js';
 import { userRoutes } from './routes/users.js';
 
@@ -40,6 +44,8 @@ export interface BuildOptions {
   logger?: boolean | object;
   /** The segmentation model when neither a call nor its project names one (default: `sam`, else `classic`). */
   defaultSegmentModel?: string;
+  /** Job workers (default 1: one model-bound job at a time); 0 runs no jobs. */
+  workers?: number;
 }
 
 /** An Ajv instance for request parts, coercing text to numbers and booleans or not. */
@@ -117,7 +123,36 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, 404, 'E_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`),
   );
-  app.addHook('onClose', async () => db.destroy());
+  // Jobs: recover those whose owner died (kill -9), run them, and put ours back in the queue on close.
+  await ctx.jobs.recoverOrphans();
+  const runner = new JobRunner(
+    ctx.jobs,
+    { process: processHandler(ctx) },
+    {
+      owner: processOwner(),
+      workers: options.workers ?? 1,
+      leaseMs: 30_000,
+      pollMs: 100,
+      interactiveIdle: () => ctx.interactiveIdle(),
+    },
+  );
+  runner.start();
+  app.addHook('onClose', async () => {
+    await runner.stop();
+    await db.destroy();
+  });
+  // Interactive inference takes priority over batch jobs between their items.
+  const INTERACTIVE =
+    /^\/api\/v1\/images\/:imageId\/(segment|refine-box|point-to-box|text|find-all|panoptic|classify|preload|embedding)$/;
+  app.addHook('onRequest', async (req) => {
+    if (INTERACTIVE.test(req.routeOptions.url ?? '')) {
+      ctx.interactive++;
+      (req as { segkitInteractive?: boolean }).segkitInteractive = true;
+    }
+  });
+  app.addHook('onResponse', async (req) => {
+    if ((req as { segkitInteractive?: boolean }).segkitInteractive) ctx.interactive--;
+  });
   await app.register(multipart, {
     limits: { fileSize: limits.fileBytes, files: limits.files, fields: 20, parts: limits.files + 20 },
   });
@@ -171,6 +206,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       await api.register(assistRoutes, { ctx });
       await api.register(embeddingRoutes, { ctx });
       await api.register(findAllRoutes, { ctx });
+      await api.register(jobRoutes, { ctx, runner });
       api.all('/*', async (req) => {
         throw new NotFoundError(`No route ${req.method} ${req.url.split('?')[0]}`);
       });

@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 // What every route works with: the database, the blob store, shared model sessions and the limits.
 import { loadImage, type RawImage } from '@segkit/core';
 import { Segmenter } from '@segkit/models';
 import type { Kysely } from 'kysely';
 import type { BlobStore } from './blobs.js';
 import type { Database } from './db/schema.js';
+import { type JobQueue, TableJobQueue } from './jobs/queue.js';
 import type { Metrics } from './metrics.js';
 
 export interface Limits {
@@ -30,6 +32,10 @@ export class ServerContext {
 
   /** Set by build(): the app's metrics. */
   metrics: Metrics | undefined;
+  /** The job queue (a table with leases). */
+  readonly jobs: JobQueue;
+  /** Interactive inference calls in flight: batch jobs wait for them between items. */
+  interactive = 0;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -38,7 +44,14 @@ export class ServerContext {
     readonly limits: Limits,
     /** The segmentation model used when neither the call nor the project names one. */
     readonly defaultSegmentModel: string | undefined,
-  ) {}
+  ) {
+    this.jobs = new TableJobQueue(db);
+  }
+
+  /** Resolves once no interactive call is in flight (waiting at most 2 s, so that a job is never starved). */
+  async interactiveIdle(): Promise<void> {
+    for (let waited = 0; this.interactive > 0 && waited < 2000; waited += 10) await sleep(10);
+  }
 
   /** One shared Segmenter per model (its embedding cache serves every user of that model). */
   segmenter(model: string | undefined): Promise<Segmenter> {

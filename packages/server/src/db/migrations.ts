@@ -112,7 +112,18 @@ const m0001: Migration = {
   },
 };
 
+/** Cancelling a running job: the worker sees the request at the next item boundary. */
+const m0002: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable('job')
+      .addColumn('cancel_requested', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema.createIndex('job_state').on('job').columns(['state', 'id']).execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
-export const MIGRATIONS: Record<string, Migration> = { '0001-initial': m0001 };
+export const MIGRATIONS: Record<string, Migration> = { '0001-initial': m0001, '0002-job-cancel': m0002 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

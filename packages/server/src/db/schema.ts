@@ -64,14 +64,15 @@ export interface JobTable {
   kind: string;
   params: string;
   state: string;
-  done: number;
-  total: number;
+  done: Generated<number>;
+  total: Generated<number>;
   message: string | null;
   lease_owner: string | null;
   lease_expires_at: string | null;
-  attempts: number;
+  attempts: Generated<number>;
   result: string | null;
   error: string | null;
+  cancel_requested: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -44,6 +44,14 @@ async function withStatus(db: Kysely<Database>, rows: Selectable<ImageTable>[]):
   });
 }
 
+export type ImageRow = Selectable<ImageTable>;
+
+/** An image by id for background work (no caller: jobs check access when they are created). */
+export async function imageById(db: Kysely<Database>, id: number): Promise<ImageT | undefined> {
+  const row = await db.selectFrom('image').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? (await withStatus(db, [row]))[0] : undefined;
+}
+
 /** The image, if the caller may see its project (E_NOT_FOUND otherwise). */
 export async function getImage(db: Kysely<Database>, caller: Caller, id: number): Promise<ImageT> {
   const row = await db.selectFrom('image').selectAll().where('id', '=', id).executeTakeFirst();

@@ -21,6 +21,13 @@ function toProject(row: {
   };
 }
 
+/** A project by id for background work (no caller: jobs check access when they are created). */
+export async function projectById(db: Kysely<Database>, id: number): Promise<ProjectT> {
+  const row = await db.selectFrom('project').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new NotFoundError(`No project ${id}`);
+  return toProject(row);
+}
+
 /** A viewer may not change anything. */
 export function requireWrite(caller: Caller): void {
   if (caller.role === 'viewer')

@@ -1,0 +1,133 @@
+// The `process` job (SAMUI's Processing page): for each image, `inside_box` runs SAM on every `segment` box of the
+// image in that mode, and `find_all` runs find-all with the image's prompt and exemplars. Each image gets its
+// processing_result for that mode and a COCO JSON of its masks; the two modes never touch each other's rows.
+import { maskToRle, rleArea } from '@segkit/core';
+import type { ServerContext } from '../context.js';
+import { listAnnotations, updateAnnotation } from '../repo/annotations.js';
+import { imageById } from '../repo/images.js';
+import { projectById } from '../repo/projects.js';
+import type { AnnotationT, ImageT, ProjectT } from '../schemas.js';
+import { runFindAll } from '../services/find-all.js';
+import type { JobHandler } from './runner.js';
+
+export type Mode = 'inside_box' | 'find_all';
+
+async function setResult(
+  ctx: ServerContext,
+  imageId: number,
+  mode: Mode,
+  fields: {
+    status: string;
+    counts?: object;
+    model?: string | null;
+    ms?: number;
+    coco_blob?: string | null;
+    error?: string | null;
+  },
+) {
+  const values = {
+    status: fields.status,
+    counts: JSON.stringify(fields.counts ?? {}),
+    model: fields.model ?? null,
+    ms: fields.ms ?? null,
+    coco_blob: fields.coco_blob ?? null,
+    error: fields.error ?? null,
+    updated_at: new Date().toISOString(),
+  };
+  await ctx.db
+    .insertInto('processing_result')
+    .values({ image_id: imageId, mode, ...values })
+    .onConflict((oc) => oc.columns(['image_id', 'mode']).doUpdateSet(values))
+    .execute();
+}
+
+/** A COCO instances file of one image's annotations in one mode (masks as compressed RLE). */
+export function cocoOf(image: ImageT, project: ProjectT, annotations: AnnotationT[]) {
+  const names = [...project.labels.map((l) => l.name)];
+  for (const a of annotations) if (a.label && !names.includes(a.label)) names.push(a.label);
+  const unlabelled = names.length + 1;
+  return {
+    info: { description: `SegKit project ${project.name}` },
+    images: [{ id: image.id, file_name: image.fileName, width: image.width, height: image.height }],
+    categories: [...names.map((name, i) => ({ id: i + 1, name })), { id: unlabelled, name: 'object' }],
+    annotations: annotations.map((a) => ({
+      id: a.id,
+      image_id: image.id,
+      category_id: a.label ? names.indexOf(a.label) + 1 : unlabelled,
+      bbox: a.bbox,
+      area: a.rle ? rleArea(a.rle) : a.bbox[2] * a.bbox[3],
+      iscrowd: 0,
+      ...(a.rle ? { segmentation: a.rle } : {}),
+      ...(a.score !== null ? { score: a.score } : {}),
+      source: a.source,
+      prompt_type: a.promptType,
+    })),
+  };
+}
+
+export function processHandler(ctx: ServerContext): JobHandler {
+  return async (job, run) => {
+    const { mode, imageIds, by } = job.params as { mode: Mode; imageIds: number[]; by: string };
+    const project = await projectById(ctx.db, job.projectId!);
+    const segmentModel = project.settings.models?.segment ?? ctx.defaultSegmentModel;
+    let masks = 0;
+    for (const imageId of imageIds) {
+      await run.item(
+        String(imageId),
+        async () => {
+          const image = await imageById(ctx.db, imageId);
+          if (!image) return; // deleted since the job started
+          await setResult(ctx, imageId, mode, { status: 'running' });
+          const t0 = performance.now();
+          try {
+            if (mode === 'inside_box') {
+              const segmenter = await ctx.segmenter(segmentModel);
+              const pixels = await ctx.image(image.sha256);
+              const boxes = (await listAnnotations(ctx.db, imageId, { mode, promptType: 'segment' })).filter(
+                (a) => a.bbox,
+              );
+              for (const a of boxes) {
+                const r = await segmenter.segment(pixels, { prompt: { box: a.bbox } });
+                await updateAnnotation(
+                  ctx.db,
+                  a.id,
+                  a.version,
+                  { rle: maskToRle(r.mask) as { size: [number, number]; counts: string } },
+                  by,
+                ).catch(() => {}); // edited meanwhile: the user's version wins
+              }
+              await ctx.db
+                .updateTable('annotation')
+                .set({ model: segmenter.modelName })
+                .where('image_id', '=', imageId)
+                .where('mode', '=', mode)
+                .where('prompt_type', '=', 'segment')
+                .execute();
+            } else {
+              await runFindAll(ctx, image, project, {}, by);
+            }
+            const annotations = await listAnnotations(ctx.db, imageId, { mode });
+            masks += annotations.filter((a) => a.rle).length;
+            const coco = await ctx.blobs.put(
+              Buffer.from(JSON.stringify(cocoOf(image, project, annotations))),
+            );
+            await setResult(ctx, imageId, mode, {
+              status: 'done',
+              counts: { annotations: annotations.length, masks: annotations.filter((a) => a.rle).length },
+              model: segmentModel ?? null,
+              ms: performance.now() - t0,
+              coco_blob: coco,
+            });
+          } catch (e) {
+            await setResult(ctx, imageId, mode, {
+              status: 'failed',
+              error: (e as Error).message.split('\n')[0],
+            });
+          }
+        },
+        `image ${imageId}`,
+      );
+    }
+    return { images: imageIds.length, masks };
+  };
+}

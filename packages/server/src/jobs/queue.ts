@@ -1,0 +1,236 @@
+// The job queue seam: one interface; a table with leases now (BullMQ or pg-boss later). A job survives a crash: its
+// lease expires (or its owner is found dead) and another worker picks it up at its first unfinished item.
+import { hostname } from 'node:os';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, JobTable } from '../db/schema.js';
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const FINAL: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
+
+export interface JobInfo {
+  id: number;
+  projectId: number | null;
+  kind: string;
+  params: Record<string, unknown>;
+  state: JobState;
+  done: number;
+  total: number;
+  message: string | null;
+  attempts: number;
+  result: unknown;
+  error: string | null;
+  cancelRequested: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface JobQueue {
+  enqueue(
+    kind: string,
+    projectId: number | null,
+    params: Record<string, unknown>,
+    total: number,
+  ): Promise<JobInfo>;
+  /** Takes the oldest queued job, or a running one whose lease expired, for `owner`. */
+  claim(owner: string, leaseMs: number): Promise<JobInfo | undefined>;
+  renew(id: number, owner: string, leaseMs: number): Promise<void>;
+  get(id: number): Promise<JobInfo | undefined>;
+  list(projectIds: number[] | 'all'): Promise<JobInfo[]>;
+  progress(id: number, done: number, total: number, message: string | null): Promise<void>;
+  /** Records a finished item; returns false when it was already recorded (a resumed job never redoes it). */
+  itemDone(id: number, item: string): Promise<boolean>;
+  doneItems(id: number): Promise<Set<string>>;
+  finish(id: number, state: JobState, outcome: { result?: unknown; error?: string }): Promise<void>;
+  requestCancel(id: number): Promise<JobInfo | undefined>;
+  /** Puts this owner's running jobs back in the queue (graceful shutdown). */
+  release(owner: string): Promise<void>;
+  /** Re-queues running jobs whose owner, a process on this host, is no longer alive. */
+  recoverOrphans(): Promise<number>;
+  depth(): Promise<Record<JobState, number>>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function info(r: Selectable<JobTable>): JobInfo {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    kind: r.kind,
+    params: JSON.parse(r.params),
+    state: r.state as JobState,
+    done: r.done,
+    total: r.total,
+    message: r.message,
+    attempts: r.attempts,
+    result: r.result === null ? null : JSON.parse(r.result),
+    error: r.error,
+    cancelRequested: r.cancel_requested === 1,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** The owner id of this process: host and pid, so a restarted server can tell a dead owner's jobs. */
+export const processOwner = () => `${hostname()}:${process.pid}`;
+
+export class TableJobQueue implements JobQueue {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async enqueue(kind: string, projectId: number | null, params: Record<string, unknown>, total: number) {
+    const r = await this.db
+      .insertInto('job')
+      .values({ kind, project_id: projectId, params: JSON.stringify(params), state: 'queued', total })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return info(r);
+  }
+
+  async claim(owner: string, leaseMs: number) {
+    const now = Date.now();
+    return this.db.transaction().execute(async (tx) => {
+      const candidate = await tx
+        .selectFrom('job')
+        .select('id')
+        .where((eb) =>
+          eb.or([
+            eb('state', '=', 'queued'),
+            eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', iso(now))]),
+          ]),
+        )
+        .orderBy('id')
+        .executeTakeFirst();
+      if (!candidate) return undefined;
+      const r = await tx
+        .updateTable('job')
+        .set((eb) => ({
+          state: 'running',
+          lease_owner: owner,
+          lease_expires_at: iso(now + leaseMs),
+          attempts: eb('attempts', '+', 1),
+          updated_at: iso(now),
+        }))
+        .where('id', '=', candidate.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return info(r);
+    });
+  }
+
+  async renew(id: number, owner: string, leaseMs: number) {
+    await this.db
+      .updateTable('job')
+      .set({ lease_expires_at: iso(Date.now() + leaseMs) })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('state', '=', 'running')
+      .execute();
+  }
+
+  async get(id: number) {
+    const r = await this.db.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? info(r) : undefined;
+  }
+
+  async list(projectIds: number[] | 'all') {
+    let q = this.db.selectFrom('job').selectAll().orderBy('id', 'desc').limit(500);
+    if (projectIds !== 'all') {
+      if (!projectIds.length) return [];
+      q = q.where('project_id', 'in', projectIds);
+    }
+    return (await q.execute()).map(info);
+  }
+
+  async progress(id: number, done: number, total: number, message: string | null) {
+    await this.db
+      .updateTable('job')
+      .set({ done, total, message, updated_at: iso(Date.now()) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async itemDone(id: number, item: string) {
+    const r = await this.db
+      .insertInto('job_item')
+      .values({ job_id: id, item })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async doneItems(id: number) {
+    const rows = await this.db.selectFrom('job_item').select('item').where('job_id', '=', id).execute();
+    return new Set(rows.map((r) => r.item));
+  }
+
+  async finish(id: number, state: JobState, outcome: { result?: unknown; error?: string }) {
+    await this.db
+      .updateTable('job')
+      .set({
+        state,
+        result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
+        error: outcome.error ?? null,
+        lease_owner: null,
+        lease_expires_at: null,
+        updated_at: iso(Date.now()),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async requestCancel(id: number) {
+    const job = await this.get(id);
+    if (!job || FINAL.includes(job.state)) return job;
+    if (job.state === 'queued') await this.finish(id, 'cancelled', {});
+    else await this.db.updateTable('job').set({ cancel_requested: 1 }).where('id', '=', id).execute();
+    return this.get(id);
+  }
+
+  async release(owner: string) {
+    await this.db
+      .updateTable('job')
+      .set({ state: 'queued', lease_owner: null, lease_expires_at: null })
+      .where('lease_owner', '=', owner)
+      .where('state', '=', 'running')
+      .execute();
+  }
+
+  async recoverOrphans() {
+    const host = hostname();
+    const running = await this.db
+      .selectFrom('job')
+      .select(['id', 'lease_owner'])
+      .where('state', '=', 'running')
+      .execute();
+    let n = 0;
+    for (const j of running) {
+      const [h, pid] = (j.lease_owner ?? '').split(':');
+      if (h !== host || !pid || Number(pid) === process.pid) continue;
+      let alive = true;
+      try {
+        process.kill(Number(pid), 0);
+      } catch (e) {
+        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+      if (alive) continue;
+      await this.db
+        .updateTable('job')
+        .set({ state: 'queued', lease_owner: null, lease_expires_at: null })
+        .where('id', '=', j.id)
+        .where('state', '=', 'running')
+        .execute();
+      n++;
+    }
+    return n;
+  }
+
+  async depth() {
+    const rows = await this.db
+      .selectFrom('job')
+      .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('state')
+      .execute();
+    const out = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    for (const r of rows) out[r.state as JobState] = Number(r.n);
+    return out;
+  }
+}

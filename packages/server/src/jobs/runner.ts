@@ -1,0 +1,115 @@
+// Workers that run queued jobs item by item. Finished items are recorded, so a job resumed after a crash starts at its
+// first unfinished item; a cancel takes effect at the next item boundary; interactive inference goes first.
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { JobInfo, JobQueue } from './queue.js';
+
+/** What a job handler gets: items it runs one by one (skipping those already done), and a progress line. */
+export interface JobRun {
+  /** Runs `fn` for `key` unless a previous attempt finished it; records it, moves progress, emits `item`. */
+  item(key: string, fn: () => Promise<void>, message?: string): Promise<void>;
+}
+
+export type JobHandler = (job: JobInfo, run: JobRun) => Promise<unknown>;
+
+/** A job event for SSE and the activity feed. */
+export interface JobEvent {
+  type: 'started' | 'progress' | 'item' | 'finished' | 'failed' | 'cancelled';
+  job: JobInfo;
+  item?: string;
+}
+
+class Cancelled extends Error {}
+class Stopping extends Error {}
+
+export interface RunnerOptions {
+  owner: string;
+  workers: number;
+  leaseMs: number;
+  pollMs: number;
+  /** Resolves when no interactive inference is waiting (jobs yield to it between items). */
+  interactiveIdle: () => Promise<void>;
+}
+
+export class JobRunner {
+  readonly events = new EventEmitter();
+  private stopping = false;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly handlers: Record<string, JobHandler>,
+    private readonly opts: RunnerOptions,
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  start(): void {
+    for (let i = 0; i < this.opts.workers; i++) this.loops.push(this.loop());
+  }
+
+  /** Stops taking jobs, lets each worker finish its current item, and puts its running jobs back in the queue. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.loops);
+    await this.queue.release(this.opts.owner);
+  }
+
+  private emit(type: JobEvent['type'], job: JobInfo, item?: string) {
+    this.events.emit('job', { type, job, ...(item ? { item } : {}) } satisfies JobEvent);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      const job = await this.queue.claim(this.opts.owner, this.opts.leaseMs).catch(() => undefined);
+      if (!job) {
+        await sleep(this.opts.pollMs);
+        continue;
+      }
+      await this.run(job);
+    }
+  }
+
+  private async run(job: JobInfo): Promise<void> {
+    const { queue, opts } = this;
+    const renew = setInterval(
+      () => void queue.renew(job.id, opts.owner, opts.leaseMs).catch(() => {}),
+      opts.leaseMs / 3,
+    );
+    this.emit('started', job);
+    try {
+      const handler = this.handlers[job.kind];
+      if (!handler) throw new Error(`No handler for jobs of kind ${job.kind}`);
+      const done = await queue.doneItems(job.id);
+      let count = done.size;
+      const result = await handler(job, {
+        item: async (key, fn, message) => {
+          if (done.has(key)) return;
+          if (this.stopping) throw new Stopping();
+          if ((await queue.get(job.id))?.cancelRequested) throw new Cancelled();
+          await opts.interactiveIdle();
+          await fn();
+          if (await queue.itemDone(job.id, key)) count++;
+          done.add(key);
+          await queue.progress(job.id, count, job.total, message ?? null);
+          const now = (await queue.get(job.id))!;
+          this.emit('item', now, key);
+          this.emit('progress', now);
+        },
+      });
+      await queue.finish(job.id, 'succeeded', { result });
+      this.emit('finished', (await queue.get(job.id))!);
+    } catch (e) {
+      if (e instanceof Stopping) return; // released by stop(): another start resumes it
+      if (e instanceof Cancelled) {
+        await queue.finish(job.id, 'cancelled', {});
+        this.emit('cancelled', (await queue.get(job.id))!);
+      } else {
+        await queue.finish(job.id, 'failed', { error: (e as Error).message.split('\n')[0] });
+        this.emit('failed', (await queue.get(job.id))!);
+      }
+    } finally {
+      clearInterval(renew);
+    }
+  }
+}

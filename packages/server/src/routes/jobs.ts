@@ -1,0 +1,239 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { InvalidArgumentError, NotFoundError } from '@segkit/core';
+import { Type } from 'typebox';
+import type { ServerContext } from '../context.js';
+import type { JobInfo } from '../jobs/queue.js';
+import type { JobEvent, JobRunner } from '../jobs/runner.js';
+import { getImage } from '../repo/images.js';
+import { getProject, listProjects, requireWrite } from '../repo/projects.js';
+import { ErrorBody, IdParams, ImageParams, Mode } from '../schemas.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+const JobParams = Type.Object({ jobId: Type.Integer({ minimum: 1 }) });
+export const Job = Type.Object({
+  id: Type.Integer(),
+  projectId: Type.Union([Type.Integer(), Type.Null()]),
+  kind: Type.String(),
+  params: Type.Record(Type.String(), Type.Unknown()),
+  state: Type.Union([
+    Type.Literal('queued'),
+    Type.Literal('running'),
+    Type.Literal('succeeded'),
+    Type.Literal('failed'),
+    Type.Literal('cancelled'),
+  ]),
+  done: Type.Integer(),
+  total: Type.Integer(),
+  message: Type.Union([Type.String(), Type.Null()]),
+  attempts: Type.Integer(),
+  result: Type.Unknown(),
+  error: Type.Union([Type.String(), Type.Null()]),
+  cancelRequested: Type.Boolean(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+const Result = Type.Object({
+  mode: Mode,
+  status: Type.String(),
+  counts: Type.Record(Type.String(), Type.Integer()),
+  model: Type.Union([Type.String(), Type.Null()]),
+  ms: Type.Union([Type.Number(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  updatedAt: Type.String(),
+});
+const FINAL = new Set(['finished', 'failed', 'cancelled']);
+
+export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: JobRunner }> = async (
+  app,
+  { ctx, runner },
+) => {
+  /** A job the caller may see (its project's members), else E_NOT_FOUND. */
+  const visible = async (caller: Parameters<typeof getProject>[1], id: number): Promise<JobInfo> => {
+    const job = await ctx.jobs.get(id);
+    if (!job) throw new NotFoundError(`No job ${id}`);
+    if (job.projectId !== null)
+      await getProject(ctx.db, caller, job.projectId).catch(() => {
+        throw new NotFoundError(`No job ${id}`);
+      });
+    return job;
+  };
+
+  app.post(
+    '/projects/:id/process',
+    {
+      schema: {
+        tags: ['jobs'],
+        description:
+          'Starts a processing job over the project’s images (or `imageIds`): `inside_box` runs SAM on every segment box; `find_all` runs find-all with each image’s prompt and exemplars. Each image gets its result for that mode and a COCO JSON.',
+        params: IdParams,
+        body: Type.Object(
+          {
+            mode: Mode,
+            imageIds: Type.Optional(
+              Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 100_000 }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 202: Job, ...errors },
+      },
+    },
+    async (req, reply) => {
+      await getProject(ctx.db, req.caller, req.params.id);
+      requireWrite(req.caller);
+      const all = await ctx.db
+        .selectFrom('image')
+        .select('id')
+        .where('project_id', '=', req.params.id)
+        .orderBy('id')
+        .execute();
+      const ids = req.body.imageIds ?? all.map((r) => r.id);
+      const known = new Set(all.map((r) => r.id));
+      const unknown = ids.filter((id) => !known.has(id));
+      if (unknown.length)
+        throw new InvalidArgumentError(
+          `Images ${unknown.slice(0, 5).join(', ')} are not in project ${req.params.id}`,
+        );
+      for (const id of ids)
+        await ctx.db
+          .insertInto('processing_result')
+          .values({ image_id: id, mode: req.body.mode, status: 'pending', counts: '{}' })
+          .onConflict((oc) =>
+            oc.columns(['image_id', 'mode']).doUpdateSet({ status: 'pending', error: null }),
+          )
+          .execute();
+      const job = await ctx.jobs.enqueue(
+        'process',
+        req.params.id,
+        { mode: req.body.mode, imageIds: ids, by: req.caller.name },
+        ids.length,
+      );
+      return reply.status(202).send(job);
+    },
+  );
+  app.get(
+    '/jobs',
+    {
+      schema: {
+        tags: ['jobs'],
+        querystring: Type.Object({ projectId: Type.Optional(Type.Integer({ minimum: 1 })) }),
+        response: { 200: Type.Array(Job), ...errors },
+      },
+    },
+    async (req) => {
+      if (req.query.projectId) {
+        await getProject(ctx.db, req.caller, req.query.projectId);
+        return ctx.jobs.list([req.query.projectId]);
+      }
+      return req.caller.role === 'admin'
+        ? ctx.jobs.list('all')
+        : ctx.jobs.list((await listProjects(ctx.db, req.caller)).map((p) => p.id));
+    },
+  );
+  app.get(
+    '/jobs/:jobId',
+    { schema: { tags: ['jobs'], params: JobParams, response: { 200: Job, ...errors } } },
+    async (req) => visible(req.caller, req.params.jobId),
+  );
+  app.post(
+    '/jobs/:jobId/cancel',
+    {
+      schema: {
+        tags: ['jobs'],
+        description:
+          'Cancels a job: a queued one at once, a running one at its next item boundary (finished items stay).',
+        params: JobParams,
+        response: { 200: Job, ...errors },
+      },
+    },
+    async (req) => {
+      await visible(req.caller, req.params.jobId);
+      requireWrite(req.caller);
+      return (await ctx.jobs.requestCancel(req.params.jobId))!;
+    },
+  );
+  app.get(
+    '/jobs/:jobId/events',
+    {
+      schema: {
+        tags: ['jobs'],
+        description:
+          'Server-Sent Events of a job: `state` at once, then `progress`, `item`, and one of `finished`, `failed`, `cancelled`, after which the stream ends.',
+        params: JobParams,
+      },
+    },
+    async (req, reply) => {
+      const job = await visible(req.caller, req.params.jobId);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
+      const send = (event: string, data: unknown) =>
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const end = () => {
+        runner.events.off('job', listener);
+        res.end();
+      };
+      const listener = (e: JobEvent) => {
+        if (e.job.id !== job.id) return;
+        send(e.type, e.item ? { item: e.item, job: e.job } : e.job);
+        if (FINAL.has(e.type)) end();
+      };
+      runner.events.on('job', listener);
+      req.raw.on('close', () => runner.events.off('job', listener));
+      send('state', job);
+      const now = await ctx.jobs.get(job.id);
+      if (now && ['succeeded', 'failed', 'cancelled'].includes(now.state)) {
+        send(now.state === 'succeeded' ? 'finished' : now.state, now);
+        end();
+      }
+    },
+  );
+  app.get(
+    '/images/:imageId/results',
+    { schema: { tags: ['jobs'], params: ImageParams, response: { 200: Type.Array(Result), ...errors } } },
+    async (req) => {
+      await getImage(ctx.db, req.caller, req.params.imageId);
+      const rows = await ctx.db
+        .selectFrom('processing_result')
+        .selectAll()
+        .where('image_id', '=', req.params.imageId)
+        .orderBy('mode')
+        .execute();
+      return rows.map((r) => ({
+        mode: r.mode as 'inside_box' | 'find_all',
+        status: r.status,
+        counts: JSON.parse(r.counts),
+        model: r.model,
+        ms: r.ms,
+        error: r.error,
+        updatedAt: r.updated_at,
+      }));
+    },
+  );
+  app.get(
+    '/images/:imageId/results/:mode/coco',
+    {
+      schema: {
+        tags: ['jobs'],
+        description: 'The COCO instances JSON that processing wrote for this image and mode.',
+        params: Type.Object({ imageId: Type.Integer({ minimum: 1 }), mode: Mode }),
+      },
+    },
+    async (req, reply) => {
+      await getImage(ctx.db, req.caller, req.params.imageId);
+      const r = await ctx.db
+        .selectFrom('processing_result')
+        .select('coco_blob')
+        .where('image_id', '=', req.params.imageId)
+        .where('mode', '=', req.params.mode)
+        .executeTakeFirst();
+      if (!r?.coco_blob)
+        throw new NotFoundError(`Image ${req.params.imageId} has no ${req.params.mode} result yet`);
+      return reply.type('application/json').send(await ctx.blobs.get(r.coco_blob));
+    },
+  );
+};

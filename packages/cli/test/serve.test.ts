@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { repo, tmp } from './helpers.js';
 
@@ -84,4 +85,114 @@ describe('segkit users', () => {
     ).toBe(401);
     await app.close();
   });
+});
+
+describe.skipIf(!built)('segkit serve survives kill -9 in the middle of a job', () => {
+  it('resumes the job after a restart: one result per image, no duplicate annotations, an intact database', async () => {
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    const { encodeImage } = await import('@segkit/core');
+    const { colourScene } = await import('../../analytics/test/helpers/colour-images.js');
+    const { build, integrityCheck } = await import('@segkit/server');
+    const N = 20;
+    const photos = join(tmp(), 'photos');
+    mkdirSync(photos);
+    for (let i = 0; i < N; i++)
+      writeFileSync(
+        join(photos, `p${String(i).padStart(2, '0')}.png`),
+        await encodeImage(colourScene(i).image, 'png'),
+      );
+    const data = tmp();
+    const cache = tmp();
+    const fx = (n: string) => join(repo, 'fixtures/models', n);
+    const start = async () => {
+      const child = spawn(
+        process.execPath,
+        [bin, 'serve', photos, '--data', data, '--port', '0', '--model', fx('sam-fixture')],
+        {
+          env: { ...process.env, SEGKIT_CACHE_DIR: cache },
+        },
+      );
+      let err = '';
+      const base = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URL: ${err}`)), 30_000);
+        child.stderr.on('data', (d) => {
+          err += String(d);
+          const m = /Open (http:\/\/127\.0\.0\.1:\d+)\//.exec(err);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        });
+      });
+      return { child, base };
+    };
+    const exited = (child: ReturnType<typeof spawn>) => new Promise<void>((r) => child.on('exit', () => r()));
+    const { readFileSync } = await import('node:fs');
+    let server = await start();
+    const token = readFileSync(join(data, 'admin-token'), 'utf8').trim();
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${server.base}/api/v1${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      // biome-ignore lint/suspicious/noExplicitAny: the test reads whatever JSON each route answers
+      return res.json() as Promise<any>;
+    };
+    await api('PATCH', '/projects/1', {
+      settings: { models: { text: fx('clipseg-fixture'), embed: fx('clip-fixture') } },
+    });
+    const images = (await api('GET', '/projects/1/images?limit=100')).items as { id: number }[];
+    expect(images).toHaveLength(N);
+    for (const img of images) await api('PATCH', `/images/${img.id}`, { textPrompt: 'blue' });
+    const job = await api('POST', '/projects/1/process', { mode: 'find_all' });
+    let done = 0;
+    for (let i = 0; i < 3000 && done < 3; i++) {
+      await sleep(10);
+      done = (await api('GET', `/jobs/${job.id}`)).done;
+    }
+    expect(done).toBeGreaterThanOrEqual(3);
+    expect(done).toBeLessThan(N); // killed mid-job
+    const killed = exited(server.child);
+    server.child.kill('SIGKILL');
+    await killed;
+    server = await start();
+    let final: { state?: string; done?: number; attempts: number } = { attempts: 0 };
+    for (let i = 0; i < 1200; i++) {
+      final = await api('GET', `/jobs/${job.id}`);
+      if (final.state === 'succeeded' || final.state === 'failed') break;
+      await sleep(50);
+    }
+    expect(final).toMatchObject({ state: 'succeeded', done: N, total: N });
+    expect(final.attempts).toBeGreaterThanOrEqual(2);
+    const stopped = exited(server.child);
+    server.child.kill('SIGTERM');
+    await stopped;
+    const app = await build({ dataDir: data, workers: 0 });
+    const db = app.segkit.ctx.db;
+    const results = await db
+      .selectFrom('processing_result')
+      .select(['image_id', 'status'])
+      .where('mode', '=', 'find_all')
+      .execute();
+    expect(results).toHaveLength(N);
+    expect(new Set(results.map((r) => r.image_id)).size).toBe(N);
+    expect(results.every((r) => r.status === 'done')).toBe(true);
+    const perImage = await db
+      .selectFrom('annotation')
+      .select(['image_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('mode', '=', 'find_all')
+      .where('source', '=', 'model')
+      .groupBy('image_id')
+      .execute();
+    expect(perImage).toHaveLength(N);
+    expect(perImage.every((r) => Number(r.n) === 1)).toBe(true); // no duplicates from the redone item
+    const items = await db.selectFrom('job_item').select('item').where('job_id', '=', job.id).execute();
+    expect(items).toHaveLength(N);
+    expect(await integrityCheck(db)).toEqual(['ok']);
+    await app.close();
+  }, 180_000);
 });

@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 
+export type { PromptSupport } from './backend/sam-decoders.js';
+export type { SamEmbedding } from './backend/transformers.js';
 export { cacheRoot, hubUrl, isOffline } from './cache-dir.js';
 export { cocoPanopticCategories, type PanopticCategory, panopticLabel } from './coco-panoptic.js';
 export { type DownloadOptions, downloadFile } from './download.js';
@@ -62,5 +64,3 @@ export type {
   ResolvedModel,
   SegmentResult,
 } from './types.js';
-export type { SamEmbedding } from './backend/transformers.js';
-export type { PromptSupport } from './backend/sam-decoders.js';

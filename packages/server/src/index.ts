@@ -2,6 +2,7 @@ export { type BuildOptions, build, type SegkitApp } from './app.js';
 export { type Caller, ensureAdminToken, issueToken, ROLES, type Role } from './auth.js';
 export { type BlobStore, FolderBlobStore } from './blobs.js';
 export { DEFAULT_LIMITS, type Limits } from './context.js';
+export { integrityCheck } from './db/database.js';
 export { importFolders } from './folders.js';
 export * from './schemas.js';
 export { usersAdd, usersList, usersRevoke } from './users-cli.js';

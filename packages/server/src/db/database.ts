@@ -1,7 +1,7 @@
 // The dialect setup: the only SQLite-specific code. Everything else speaks Kysely.
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -20,4 +20,10 @@ export async function openDatabase(dataDir: string): Promise<Kysely<Database>> {
     throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
   return db;
+}
+
+/** SQLite's own consistency check of the database file: `['ok']` when sound. */
+export async function integrityCheck(db: Kysely<Database>): Promise<string[]> {
+  const r = await sql<{ integrity_check: string }>`PRAGMA integrity_check`.execute(db);
+  return r.rows.map((row) => row.integrity_check);
 }

@@ -16,6 +16,7 @@ import { errorHandler, sendError } from './http-errors.js';
 import { processHandler } from './jobs/process.js';
 import { processOwner } from './jobs/queue.js';
 import { JobRunner } from './jobs/runner.js';
+import { exportHandler, importHandler } from './jobs/transfer.js';
 import { Metrics } from './metrics.js';
 import { annotationRoutes } from './routes/annotations.js';
 import { assistRoutes } from './routes/assists.js';
@@ -24,7 +25,9 @@ import { findAllRoutes } from './routes/find-all.js';
 import { imageRoutes } from './routes/images.js';
 import { inferenceRoutes } from './routes/inference.js';
 import { jobRoutes } from './routes/jobs.js';
+import { modelRoutes, pullHandler } from './routes/models.js';
 import { projectRoutes } from './routes/projects.js';
+import { transferRoutes } from './routes/transfer.js';
 import { userRoutes } from './routes/users.js';
 
 declare module 'fastify' {
@@ -46,6 +49,8 @@ export interface BuildOptions {
   defaultSegmentModel?: string;
   /** Job workers (default 1: one model-bound job at a time); 0 runs no jobs. */
   workers?: number;
+  /** Folders the import route may read datasets from (nothing else on disk is reachable). */
+  importRoots?: string[];
 }
 
 /** An Ajv instance for request parts, coercing text to numbers and booleans or not. */
@@ -127,7 +132,12 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   await ctx.jobs.recoverOrphans();
   const runner = new JobRunner(
     ctx.jobs,
-    { process: processHandler(ctx) },
+    {
+      process: processHandler(ctx),
+      pull: pullHandler,
+      export: exportHandler(ctx),
+      import: importHandler(ctx),
+    },
     {
       owner: processOwner(),
       workers: options.workers ?? 1,
@@ -207,6 +217,8 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       await api.register(embeddingRoutes, { ctx });
       await api.register(findAllRoutes, { ctx });
       await api.register(jobRoutes, { ctx, runner });
+      await api.register(modelRoutes, { ctx });
+      await api.register(transferRoutes, { ctx, importRoots: options.importRoots ?? [] });
       api.all('/*', async (req) => {
         throw new NotFoundError(`No route ${req.method} ${req.url.split('?')[0]}`);
       });

@@ -9,6 +9,8 @@ import { NotFoundError, writeFileAtomic } from '@segkit/core';
 export interface BlobStore {
   /** Stores bytes under their SHA-256 (hex) and returns it; storing the same bytes twice keeps one copy. */
   put(bytes: Uint8Array): Promise<string>;
+  /** Stores bytes under a key of the caller's (64 hex digits), for derived blobs such as thumbnails. */
+  putAt(key: string, bytes: Uint8Array): Promise<void>;
   /** The bytes of a key (`E_NOT_FOUND` when absent). */
   get(key: string): Promise<Buffer>;
   has(key: string): Promise<boolean>;
@@ -34,6 +36,11 @@ export class FolderBlobStore implements BlobStore {
       await writeFileAtomic(path, bytes);
     }
     return key;
+  }
+
+  async putAt(key: string, bytes: Uint8Array): Promise<void> {
+    await mkdir(join(this.root, key.slice(0, 2)), { recursive: true });
+    await writeFileAtomic(this.path(key), bytes);
   }
 
   async get(key: string): Promise<Buffer> {

@@ -23,6 +23,18 @@ export const serveCommand = defineCommand({
       default: '127.0.0.1',
       description: 'Address to bind (every API call needs a token)',
     },
+    workers: {
+      type: 'string',
+      valueName: 'N',
+      default: '1',
+      description: 'Jobs run at the same time (model-bound)',
+    },
+    'import-root': {
+      type: 'string',
+      multiple: true,
+      valueName: 'DIR',
+      description: 'A folder whose datasets the import route may read (nothing else on disk is reachable)',
+    },
     model: {
       type: 'string',
       valueName: 'NAME|REPO|DIR',
@@ -38,6 +50,8 @@ export const serveCommand = defineCommand({
     const app = await build({
       dataDir,
       logger: { level: 'info' },
+      workers: numberOption(options, 'workers', 1, 0, 64),
+      importRoots: (options['import-root'] as string[] | undefined) ?? [],
       ...(typeof options.model === 'string' ? { defaultSegmentModel: options.model } : {}),
     });
     try {

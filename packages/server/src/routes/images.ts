@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   describeBinary,
+  encodeImage,
   ImageDecodeError,
   ImageFormatError,
   InvalidArgumentError,
   imageSize,
+  resizeImage,
 } from '@segkit/core';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
@@ -106,6 +109,41 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
       return reply
         .header('content-type', mediaType(bytes))
         .header('cache-control', 'private, max-age=31536000, immutable')
+        .send(bytes);
+    },
+  );
+  app.get(
+    '/images/:imageId/thumbnail',
+    {
+      schema: {
+        tags: ['images'],
+        description: 'A JPEG no larger than `size` on its long side (default 256), made once and kept.',
+        params: ImageParams,
+        querystring: Type.Object({
+          size: Type.Optional(Type.Integer({ minimum: 32, maximum: 1024, default: 256 })),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const image = await getImage(ctx.db, req.caller, req.params.imageId);
+      const size = req.query.size ?? 256;
+      const key = createHash('sha256').update(`thumbnail:${image.sha256}:${size}`).digest('hex');
+      let bytes: Buffer;
+      if (await ctx.blobs.has(key)) bytes = await ctx.blobs.get(key);
+      else {
+        const pixels = await ctx.image(image.sha256);
+        const scale = Math.min(1, size / Math.max(pixels.width, pixels.height));
+        const small = await resizeImage(
+          pixels,
+          Math.max(1, Math.round(pixels.width * scale)),
+          Math.max(1, Math.round(pixels.height * scale)),
+        );
+        bytes = await encodeImage(small, 'jpeg');
+        await ctx.blobs.putAt(key, bytes);
+      }
+      return reply
+        .header('content-type', 'image/jpeg')
+        .header('cache-control', 'private, max-age=86400')
         .send(bytes);
     },
   );

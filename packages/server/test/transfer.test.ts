@@ -37,7 +37,9 @@ describe('import and export', () => {
       );
     // A zip-slip archive inside a root is refused before any job starts.
     // Our own writer refuses such names, so the entry is renamed in the bytes: "aa/evil.txt" → "../evil.txt".
-    const zipBytes = Buffer.from(encodeZip([{ name: 'aa/evil.txt', data: Buffer.from('x'), compress: false }]));
+    const zipBytes = Buffer.from(
+      encodeZip([{ name: 'aa/evil.txt', data: Buffer.from('x'), compress: false }]),
+    );
     for (let i = zipBytes.indexOf('aa/evil.txt'); i >= 0; i = zipBytes.indexOf('aa/evil.txt', i + 1))
       zipBytes.write('../', i);
     writeFileSync(join(roots, 'data/slip.zip'), zipBytes);

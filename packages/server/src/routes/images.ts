@@ -3,11 +3,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   describeBinary,
   encodeImage,
-  ImageDecodeError,
   ImageFormatError,
   InvalidArgumentError,
   imageSize,
+  loadImage,
   resizeImage,
+  TooLargeError,
 } from '@segkit/core';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
@@ -49,28 +50,26 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
       await getProject(ctx.db, req.caller, req.params.id);
       requireWrite(req.caller);
       if (!req.isMultipart()) throw new InvalidArgumentError('Upload images as multipart/form-data');
+      // Every file is checked (type from its bytes, pixel limit from its header, then a full decode) and stored as a
+      // blob first; the images are added only when all of them passed, so a bad file adds none.
+      const files: { sha256: string; fileName: string; width: number; height: number }[] = [];
+      for await (const part of req.files({
+        limits: { fileSize: ctx.limits.fileBytes, files: ctx.limits.files + 1 },
+      })) {
+        if (files.length >= ctx.limits.files)
+          throw new TooLargeError(`At most ${ctx.limits.files} files per upload`);
+        const bytes = await part.toBuffer();
+        const name = safeName(part.filename);
+        if (mediaType(bytes) === 'application/octet-stream')
+          throw new ImageFormatError(`${name} is not an image SegKit reads (PNG, JPEG, WebP, TIFF, GIF)`);
+        const { width, height } = await imageSize(bytes, { maxPixels: ctx.limits.maxPixels });
+        await loadImage(bytes, { maxPixels: ctx.limits.maxPixels }); // a truncated or corrupt file fails here
+        files.push({ sha256: await ctx.blobs.put(bytes), fileName: name, width, height });
+      }
       const ids: number[] = [];
       let created = 0;
-      for await (const part of req.files({
-        limits: { fileSize: ctx.limits.fileBytes, files: ctx.limits.files },
-      })) {
-        const bytes = await part.toBuffer();
-        if (mediaType(bytes) === 'application/octet-stream')
-          throw new ImageFormatError(
-            `${safeName(part.filename)} is not an image SegKit reads (PNG, JPEG, WebP, TIFF, GIF)`,
-          );
-        const { width, height } = await imageSize(bytes, { maxPixels: ctx.limits.maxPixels }).catch((e) => {
-          throw e instanceof Error && 'code' in e
-            ? e
-            : new ImageDecodeError(`${safeName(part.filename)} cannot be decoded`);
-        });
-        const sha256 = await ctx.blobs.put(bytes);
-        const r = await addImage(ctx.db, req.params.id, {
-          sha256,
-          fileName: safeName(part.filename),
-          width,
-          height,
-        });
+      for (const f of files) {
+        const r = await addImage(ctx.db, req.params.id, f);
         ids.push(r.id);
         if (r.created) created++;
       }

@@ -7,7 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { NotFoundError, UnauthorizedError } from '@segkit/core';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import { type Caller, COOKIE, callerOf, ensureAdminToken } from './auth.js';
 import { FolderBlobStore } from './blobs.js';
 import { DEFAULT_LIMITS, type Limits, ServerContext } from './context.js';
@@ -91,7 +91,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   const adminToken = await ensureAdminToken(db, dataDir);
   const app = Fastify({
     logger: options.logger ?? false,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyBytes,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Path, query and header values arrive as text and are coerced to their schema's types; a JSON body never is

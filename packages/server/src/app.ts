@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { NotFoundError, UnauthorizedError } from '@segkit/core';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
+import { Activity } from './activity.js';
 import { type Caller, COOKIE, callerOf, ensureAdminToken } from './auth.js';
 import { FolderBlobStore } from './blobs.js';
 import { DEFAULT_LIMITS, type Limits, ServerContext } from './context.js';
@@ -18,6 +19,7 @@ import { processOwner } from './jobs/queue.js';
 import { JobRunner } from './jobs/runner.js';
 import { exportHandler, importHandler } from './jobs/transfer.js';
 import { Metrics } from './metrics.js';
+import { activityRoutes } from './routes/activity.js';
 import { annotationRoutes } from './routes/annotations.js';
 import { assistRoutes } from './routes/assists.js';
 import { embeddingRoutes } from './routes/embedding.js';
@@ -154,14 +156,27 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   // Interactive inference takes priority over batch jobs between their items.
   const INTERACTIVE =
     /^\/api\/v1\/images\/:imageId\/(segment|refine-box|point-to-box|text|find-all|panoptic|classify|preload|embedding)$/;
-  app.addHook('onRequest', async (req) => {
-    if (INTERACTIVE.test(req.routeOptions.url ?? '')) {
+  const activity = new Activity();
+  app.addHook('preHandler', async (req) => {
+    const m = INTERACTIVE.exec(req.routeOptions.url ?? '');
+    if (m && req.caller) {
       ctx.interactive++;
       (req as { segkitInteractive?: boolean }).segkitInteractive = true;
+      const imageId = Number((req.params as { imageId?: string }).imageId);
+      activity.start({
+        id: req.id,
+        kind: m[1]!,
+        imageId: Number.isInteger(imageId) ? imageId : null,
+        user: req.caller.name,
+        startedAt: new Date().toISOString(),
+      });
     }
   });
   app.addHook('onResponse', async (req) => {
-    if ((req as { segkitInteractive?: boolean }).segkitInteractive) ctx.interactive--;
+    if ((req as { segkitInteractive?: boolean }).segkitInteractive) {
+      ctx.interactive--;
+      activity.end(req.id);
+    }
   });
   await app.register(multipart, {
     limits: { fileSize: limits.fileBytes, files: limits.files, fields: 20, parts: limits.files + 20 },
@@ -219,6 +234,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       await api.register(jobRoutes, { ctx, runner });
       await api.register(modelRoutes, { ctx });
       await api.register(transferRoutes, { ctx, importRoots: options.importRoots ?? [] });
+      await api.register(activityRoutes, { ctx, runner, activity });
       api.all('/*', async (req) => {
         throw new NotFoundError(`No route ${req.method} ${req.url.split('?')[0]}`);
       });

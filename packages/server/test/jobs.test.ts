@@ -109,6 +109,35 @@ describe('processing jobs', () => {
     }
   });
 
+  it('shows in-flight inference and jobs as activity, live over Server-Sent Events', async () => {
+    const { app, client: c, projectId, images } = await project(2);
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const controller = new AbortController();
+      const res = await fetch(`${address}/api/v1/activity/events`, {
+        headers: { authorization: `Bearer ${app.segkit.adminToken}` },
+        signal: controller.signal,
+      });
+      const reader = res.body!.getReader();
+      let text = '';
+      const until = async (pattern: RegExp) => {
+        while (!pattern.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+      };
+      await until(/event: snapshot/);
+      await c('POST', `/api/v1/images/${images[0]!.id}/segment`, { points: [{ x: 50, y: 50, label: 1 }] });
+      await until(/event: inference-end/);
+      expect(text).toMatch(/event: inference-start\ndata: .*"kind":"segment"/);
+      const job = (await c('POST', `/api/v1/projects/${projectId}/process`, { mode: 'inside_box' })).json;
+      await until(/event: finished/);
+      expect(text).toContain(`"id":${job.id}`);
+      controller.abort();
+      const now = (await c('GET', '/api/v1/activity')).json;
+      expect(now).toEqual({ inference: [], jobs: [] });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('cancels at the next item boundary and keeps finished items', async () => {
     const { client: c, projectId } = await project(4);
     const job = (await c('POST', `/api/v1/projects/${projectId}/process`, { mode: 'find_all' })).json;

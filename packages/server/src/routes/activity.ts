@@ -1,0 +1,92 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Activity, InferenceCall } from '../activity.js';
+import type { Caller } from '../auth.js';
+import type { ServerContext } from '../context.js';
+import type { JobInfo } from '../jobs/queue.js';
+import type { JobEvent, JobRunner } from '../jobs/runner.js';
+import { listProjects } from '../repo/projects.js';
+import { ErrorBody } from '../schemas.js';
+import { Job } from './jobs.js';
+
+const Call = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  imageId: Type.Union([Type.Integer(), Type.Null()]),
+  user: Type.String(),
+  startedAt: Type.String(),
+});
+
+export const activityRoutes: FastifyPluginAsyncTypebox<{
+  ctx: ServerContext;
+  runner: JobRunner;
+  activity: Activity;
+}> = async (app, { ctx, runner, activity }) => {
+  /** An admin sees everything; others their own calls and the jobs of their projects. */
+  const scope = async (caller: Caller) => {
+    if (caller.role === 'admin') return { call: () => true, job: () => true };
+    const projects = new Set((await listProjects(ctx.db, caller)).map((p) => p.id));
+    return {
+      call: (c: InferenceCall) => c.user === caller.name,
+      job: (j: JobInfo) => j.projectId !== null && projects.has(j.projectId),
+    };
+  };
+  const snapshot = async (caller: Caller) => {
+    const see = await scope(caller);
+    const jobs = (await ctx.jobs.list('all')).filter(
+      (j) => (j.state === 'running' || j.state === 'queued') && see.job(j),
+    );
+    return { inference: activity.inFlight().filter(see.call), jobs };
+  };
+
+  app.get(
+    '/activity',
+    {
+      schema: {
+        tags: ['activity'],
+        description:
+          'Inference calls in flight (segment, find-all, preload, …) and the queued and running jobs.',
+        response: {
+          200: Type.Object({ inference: Type.Array(Call), jobs: Type.Array(Job) }),
+          401: ErrorBody,
+        },
+      },
+    },
+    async (req) => snapshot(req.caller),
+  );
+  app.get(
+    '/activity/events',
+    {
+      schema: {
+        tags: ['activity'],
+        description:
+          'Server-Sent Events: `snapshot` at once, then `inference-start`, `inference-end` and the job events (`started`, `progress`, `item`, `finished`, `failed`, `cancelled`).',
+      },
+    },
+    async (req, reply) => {
+      const see = await scope(req.caller);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
+      const send = (event: string, data: unknown) =>
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const onActivity = (e: { type: string; call: InferenceCall }) => {
+        if (see.call(e.call)) send(e.type, e);
+      };
+      const onJob = (e: JobEvent) => {
+        if (see.job(e.job)) send(e.type, e.job);
+      };
+      activity.events.on('activity', onActivity);
+      runner.events.on('job', onJob);
+      req.raw.on('close', () => {
+        activity.events.off('activity', onActivity);
+        runner.events.off('job', onJob);
+      });
+      send('snapshot', await snapshot(req.caller));
+    },
+  );
+};

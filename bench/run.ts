@@ -5,6 +5,7 @@ import { coreTargets, runCoreBench } from './core.bench.js';
 import { datasetTargets, runDatasetBench } from './datasets.bench.js';
 import { printTable } from './harness.js';
 import { runSegmentBench, segmentTargets } from './segment.bench.js';
+import { runServerBench, serverTargets } from './server.bench.js';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 printTable('@segkit/core (median of repeated runs, ms)', await runCoreBench(), coreTargets);
@@ -24,3 +25,7 @@ printTable(
   analyticsTargets,
 );
 for (const n of an.notes) console.log(n);
+
+const srv = await runServerBench();
+printTable('server (ms)', srv.results, serverTargets);
+for (const n of srv.notes) console.log(n);

@@ -12,7 +12,7 @@ import {
   replaceAnnotations,
   updateAnnotation,
 } from '../repo/annotations.js';
-import { getImage } from '../repo/images.js';
+import { getImageMeta, type ImageMeta } from '../repo/images.js';
 import { getProject, requireWrite } from '../repo/projects.js';
 import {
   Annotation,
@@ -24,14 +24,13 @@ import {
   ErrorBody,
   IfMatch,
   ImageParams,
-  type ImageT,
   Mode,
 } from '../schemas.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 /** Checks a box against the image: positive size, inside it. */
-export function checkBox(box: [number, number, number, number], image: ImageT): void {
+export function checkBox(box: [number, number, number, number], image: ImageMeta): void {
   const [x, y, w, h] = box;
   if (!(w > 0 && h > 0))
     throw new InvalidArgumentError(`bbox [${box.join(', ')}] is empty: w and h must be > 0`);
@@ -42,7 +41,7 @@ export function checkBox(box: [number, number, number, number], image: ImageT): 
 }
 
 /** Checks an RLE against the image (its size must be the image's, its counts must decode) and returns its bbox. */
-function checkRle(rle: Rle, image: ImageT): [number, number, number, number] {
+function checkRle(rle: Rle, image: ImageMeta): [number, number, number, number] {
   if (rle.size[0] !== image.height || rle.size[1] !== image.width)
     throw new InvalidArgumentError(
       `rle.size [${rle.size.join(', ')}] is not the image's [height, width] [${image.height}, ${image.width}]`,
@@ -55,7 +54,7 @@ function checkRle(rle: Rle, image: ImageT): [number, number, number, number] {
 async function checkLabel(
   ctx: ServerContext,
   caller: Caller,
-  image: ImageT,
+  image: ImageMeta,
   label: string | null | undefined,
 ) {
   if (!label) return;
@@ -69,7 +68,7 @@ async function checkLabel(
 async function toNew(
   ctx: ServerContext,
   caller: Caller,
-  image: ImageT,
+  image: ImageMeta,
   a: AnnotationCreateT,
 ): Promise<NewAnnotation> {
   await checkLabel(ctx, caller, image, a.label);
@@ -106,7 +105,7 @@ export const annotationRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }>
       },
     },
     async (req) => {
-      await getImage(ctx.db, req.caller, req.params.imageId);
+      await getImageMeta(ctx.db, req.caller, req.params.imageId);
       return listAnnotations(ctx.db, req.params.imageId, req.query);
     },
   );
@@ -121,7 +120,7 @@ export const annotationRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }>
       },
     },
     async (req, reply) => {
-      const image = await getImage(ctx.db, req.caller, req.params.imageId);
+      const image = await getImageMeta(ctx.db, req.caller, req.params.imageId);
       requireWrite(req.caller);
       const [created] = await insertAnnotations(ctx.db, [await toNew(ctx, req.caller, image, req.body)]);
       return reply.status(201).send(created!);
@@ -143,7 +142,7 @@ export const annotationRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }>
       },
     },
     async (req) => {
-      const image = await getImage(ctx.db, req.caller, req.params.imageId);
+      const image = await getImageMeta(ctx.db, req.caller, req.params.imageId);
       requireWrite(req.caller);
       const list = [];
       for (const a of req.body.annotations) {
@@ -171,7 +170,7 @@ export const annotationRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }>
     },
     async (req) => {
       const row = await getAnnotationRow(ctx.db, req.params.annotationId);
-      const image = await getImage(ctx.db, req.caller, row.image_id);
+      const image = await getImageMeta(ctx.db, req.caller, row.image_id);
       requireWrite(req.caller);
       await checkLabel(ctx, req.caller, image, req.body.label);
       const rleBox = req.body.rle ? checkRle(req.body.rle, image) : undefined;
@@ -198,7 +197,7 @@ export const annotationRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }>
     },
     async (req, reply) => {
       const row = await getAnnotationRow(ctx.db, req.params.annotationId);
-      await getImage(ctx.db, req.caller, row.image_id);
+      await getImageMeta(ctx.db, req.caller, row.image_id);
       requireWrite(req.caller);
       await deleteAnnotation(ctx.db, row.id);
       return reply.status(204).send(null);

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { maskToRle } from '@segkit/core';
 import type { Prompt } from '@segkit/models';
 import type { ServerContext } from '../context.js';
-import { getImage } from '../repo/images.js';
+import { getImageMeta } from '../repo/images.js';
 import { getProject } from '../repo/projects.js';
 import { ErrorBody, ImageParams, SegmentRequest, SegmentResponse } from '../schemas.js';
 
@@ -22,7 +22,7 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
       },
     },
     async (req) => {
-      const image = await getImage(ctx.db, req.caller, req.params.imageId);
+      const image = await getImageMeta(ctx.db, req.caller, req.params.imageId);
       const project = await getProject(ctx.db, req.caller, image.projectId);
       const model = req.body.model ?? project.settings.models?.segment ?? ctx.defaultSegmentModel;
       const points = (req.body.points ?? []).map((p) => ({

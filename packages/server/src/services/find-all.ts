@@ -4,7 +4,8 @@ import { type Box, FindAllNeedsPromptError, maskToRle } from '@segkit/core';
 import { findAll } from '@segkit/models';
 import type { ServerContext } from '../context.js';
 import { listAnnotations, replaceAnnotations } from '../repo/annotations.js';
-import type { AnnotationT, ImageT, ProjectT } from '../schemas.js';
+import type { ImageMeta } from '../repo/images.js';
+import type { AnnotationT, ProjectT } from '../schemas.js';
 
 /** The message the API promises when find-all has nothing to look for. */
 export const NEEDS_PROMPT = 'Find-all requires text prompt or exemplar boxes';
@@ -20,7 +21,7 @@ export interface FindAllRequest {
 
 export async function runFindAll(
   ctx: ServerContext,
-  image: ImageT,
+  image: ImageMeta,
   project: ProjectT,
   body: FindAllRequest,
   by: string,

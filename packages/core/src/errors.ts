@@ -182,6 +182,11 @@ export const TooLargeError = defineError(
   'E_TOO_LARGE',
   'A request body, an upload (bytes or files) or a prompt list is over the server’s limit.',
 );
+/** A server fault that is not the caller's: the body says only this, the server log has the details (server). */
+export const InternalError = defineError(
+  'E_INTERNAL',
+  'The server failed on its own (a bug, not a bad request): the answer is a 500 and the server log has the details.',
+);
 
 /** Every error class, in documentation order. */
 export const ERROR_CLASSES = [
@@ -216,6 +221,7 @@ export const ERROR_CLASSES = [
   NotFoundError,
   ConflictError,
   TooLargeError,
+  InternalError,
 ] as const;
 
 /** Every stable error code with its one-line summary. */

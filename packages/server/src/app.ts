@@ -39,7 +39,10 @@ declare module 'fastify' {
 }
 
 /** The fastify app with SegKit's handle: the context routes share, and the admin token. */
-export type SegkitApp = FastifyInstance & { segkit: { ctx: ServerContext; adminToken: string } };
+export type SegkitApp = FastifyInstance & {
+  /** The shared context, the admin token, and every `/api/v1` route (`METHOD /path/:param`). */
+  segkit: { ctx: ServerContext; adminToken: string; routes: string[] };
+};
 
 export interface BuildOptions {
   /** The data directory: database, blobs, admin token. Created when missing. */
@@ -103,7 +106,13 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? strict : coercing).compile(schema),
   );
-  app.decorate('segkit', { ctx, adminToken });
+  const routes: string[] = [];
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    if (r.url.startsWith('/api/v1') && !r.url.endsWith('/*'))
+      for (const m of methods) if (m !== 'HEAD') routes.push(`${m} ${r.url}`);
+  });
+  app.decorate('segkit', { ctx, adminToken, routes });
   app.decorateRequest('caller', null as unknown as Caller);
   app.setErrorHandler(errorHandler);
   const metrics = new Metrics(ctx);

@@ -41,6 +41,15 @@ export class Metrics {
       collect: fromSegmenters('encoderRuns'),
     });
     new Gauge({
+      name: 'segkit_jobs',
+      help: 'Jobs by state (queued is the queue depth)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        for (const [state, n] of Object.entries(await ctx.jobs.depth())) this.set({ state }, n);
+      },
+    });
+    new Gauge({
       name: 'segkit_embedding_cache_hits',
       help: 'Prompts served from an already encoded image, per shared segmenter, since start',
       labelNames: ['model'] as const,

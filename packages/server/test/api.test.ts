@@ -312,26 +312,9 @@ describe('the SegKit server API', () => {
     const routes = Object.entries(doc.paths as Record<string, object>).flatMap(([p, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
     );
-    for (const r of [
-      'POST /api/v1/projects',
-      'GET /api/v1/projects',
-      'GET /api/v1/projects/{id}',
-      'PATCH /api/v1/projects/{id}',
-      'DELETE /api/v1/projects/{id}',
-      'POST /api/v1/projects/{id}/images',
-      'GET /api/v1/projects/{id}/images',
-      'GET /api/v1/images/{imageId}',
-      'GET /api/v1/images/{imageId}/file',
-      'PATCH /api/v1/images/{imageId}',
-      'DELETE /api/v1/images/{imageId}',
-      'GET /api/v1/images/{imageId}/annotations',
-      'POST /api/v1/images/{imageId}/annotations',
-      'PUT /api/v1/images/{imageId}/annotations',
-      'PATCH /api/v1/annotations/{annotationId}',
-      'DELETE /api/v1/annotations/{annotationId}',
-      'POST /api/v1/images/{imageId}/segment',
-    ])
-      expect(routes).toContain(r);
+    // Every registered /api/v1 route is in the document (with :param written {param}).
+    expect(app.segkit.routes.length).toBeGreaterThan(40);
+    for (const r of app.segkit.routes) expect(routes).toContain(r.replace(/:(\w+)/g, '{$1}'));
     expect(readFileSync(join(repo, 'docs/errors.md'), 'utf8')).toContain('E_CONFLICT');
   });
 });

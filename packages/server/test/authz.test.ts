@@ -4,16 +4,26 @@ import { encodeImage } from '@segkit/core';
 import { describe, expect, it } from 'vitest';
 import { scene } from '../../models/test/helpers/shapes.js';
 import { addMember, addUser } from '../src/repo/users.js';
-import { client, multipart, server } from './helpers.js';
+import { client, fixture, multipart, server } from './helpers.js';
 
 type Who = 'none' | 'viewer' | 'annotator' | 'admin' | 'other';
 const WHO: Who[] = ['none', 'viewer', 'annotator', 'admin', 'other'];
 
 describe('who may call what', () => {
   it('answers every route with the status the caller’s role and membership give', async () => {
+    process.env.SEGKIT_OFFLINE = '1'; // the pull job this test starts must not reach for the network
     const { app, client: admin } = await server();
     const db = app.segkit.ctx.db;
-    const p = (await admin('POST', '/api/v1/projects', { name: 'P' })).json.id as number;
+    const p = (
+      await admin('POST', '/api/v1/projects', {
+        name: 'P',
+        labels: [
+          { name: 'red', colour: '#ff0000' },
+          { name: 'blue', colour: '#0000ff' },
+        ],
+        settings: { models: { text: fixture('clipseg-fixture'), embed: fixture('clip-fixture') } },
+      })
+    ).json.id as number;
     const q = (await admin('POST', '/api/v1/projects', { name: 'Q' })).json.id as number;
     const tokens: Record<Who, string | undefined> = {
       none: undefined,
@@ -151,6 +161,112 @@ describe('who may call what', () => {
         { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
       ],
       [
+        'POST',
+        `/api/v1/images/${img}/refine-box`,
+        same({ box: [30, 40, 120, 110] }),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/images/${img}/point-to-box`,
+        same({ x: 300, y: 80 }),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/images/${img}/text`,
+        same({ prompts: ['red'] }),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/images/${img}/panoptic`,
+        same({ model: fixture('detr-fixture') }),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/images/${img}/classify`,
+        same({ box: [250, 30, 100, 100] }),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/images/${img}/preload`,
+        same({}),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'GET',
+        `/api/v1/images/${img}/embedding`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'GET',
+        `/api/v1/images/${img}/thumbnail`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/images/${img}/find-all`,
+        same({ text: 'blue' }),
+        { none: 401, viewer: 403, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'GET',
+        `/api/v1/images/${img}/results`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/projects/${p}/process`,
+        same({ mode: 'inside_box' }),
+        { none: 401, viewer: 403, annotator: 202, admin: 202, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/projects/${p}/export`,
+        same({ format: 'coco' }),
+        { none: 401, viewer: 202, annotator: 202, admin: 202, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/projects/${p}/import`,
+        same({ path: '/' }),
+        { none: 401, viewer: 403, annotator: 400, admin: 400, other: 404 },
+      ],
+      ['GET', '/api/v1/jobs', same(), { none: 401, viewer: 200, annotator: 200, admin: 200, other: 200 }],
+      ['GET', '/api/v1/jobs/1', same(), { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 }],
+      [
+        'POST',
+        '/api/v1/jobs/1/cancel',
+        same(),
+        { none: 401, viewer: 403, annotator: 200, admin: 200, other: 404 },
+      ],
+      ['GET', '/api/v1/activity', same(), { none: 401, viewer: 200, annotator: 200, admin: 200, other: 200 }],
+      ['GET', '/api/v1/models', same(), { none: 401, viewer: 200, annotator: 200, admin: 200, other: 200 }],
+      [
+        'POST',
+        '/api/v1/models/pull',
+        same({ name: 'sam' }),
+        { none: 401, viewer: 403, annotator: 403, admin: 202, other: 403 },
+      ],
+      [
+        'DELETE',
+        `/api/v1/projects/${p}/members/999`,
+        same(),
+        { none: 401, viewer: 403, annotator: 403, admin: 204, other: 404 },
+      ],
+      [
+        'DELETE',
+        `/api/v1/images/${img}`,
+        same(),
+        { none: 401, viewer: 403, annotator: 204, admin: 404, other: 404 },
+      ],
+      [
         'DELETE',
         '/api/v1/projects/:p',
         async () => ({ url: `/api/v1/projects/${p}` }),
@@ -170,5 +286,6 @@ describe('who may call what', () => {
       }
     }
     expect(got).toEqual(want);
+    delete process.env.SEGKIT_OFFLINE;
   });
 });

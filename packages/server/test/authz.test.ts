@@ -299,6 +299,7 @@ describe('who may call what', () => {
       'GET /api/v1/jobs/:n/events',
       'GET /api/v1/activity/events',
       'GET /api/v1/jobs/:n/download',
+      'GET /api/v1/images/:n/results/:n/coco',
     ];
     const missing = app.segkit.routes
       .map((r) => r.replace(/ (.*)$/, (_, u) => ` ${pattern(u)}`))

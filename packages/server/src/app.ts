@@ -14,6 +14,7 @@ import { FolderBlobStore } from './blobs.js';
 import { DEFAULT_LIMITS, type Limits, ServerContext } from './context.js';
 import { openDatabase } from './db/database.js';
 import { errorHandler, sendError } from './http-errors.js';
+import { analyzeHandler, buildSegHandler, textBatchHandler } from './jobs/batch.js';
 import { processHandler } from './jobs/process.js';
 import { processOwner } from './jobs/queue.js';
 import { JobRunner } from './jobs/runner.js';
@@ -148,6 +149,9 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       pull: pullHandler,
       export: exportHandler(ctx),
       import: importHandler(ctx),
+      'text-batch': textBatchHandler(ctx),
+      'build-seg': buildSegHandler(ctx),
+      analyze: analyzeHandler(ctx),
     },
     {
       owner: processOwner(),

@@ -228,6 +228,24 @@ describe('who may call what', () => {
       ],
       [
         'POST',
+        `/api/v1/projects/${p}/text-batch`,
+        same({ prompts: ['red'] }),
+        { none: 401, viewer: 403, annotator: 202, admin: 202, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/projects/${p}/build-seg`,
+        same({}),
+        { none: 401, viewer: 403, annotator: 202, admin: 202, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/projects/${p}/analyze`,
+        same({}),
+        { none: 401, viewer: 403, annotator: 202, admin: 202, other: 404 },
+      ],
+      [
+        'POST',
         `/api/v1/projects/${p}/export`,
         same({ format: 'coco' }),
         { none: 401, viewer: 202, annotator: 202, admin: 202, other: 404 },

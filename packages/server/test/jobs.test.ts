@@ -138,6 +138,34 @@ describe('processing jobs', () => {
     }
   });
 
+  it('text-batch, build-seg and analyze jobs', async () => {
+    const { client: c, projectId, images, dataDir } = await project(3);
+    // text-batch: one mask per label on each image; running it again replaces them, never duplicates.
+    for (let run = 0; run < 2; run++) {
+      const job = (
+        await c('POST', `/api/v1/projects/${projectId}/text-batch`, { prompts: { blue: ['blue'] } })
+      ).json;
+      expect(await waitFor(c, job.id)).toMatchObject({ state: 'succeeded', result: { images: 3, masks: 3 } });
+    }
+    for (const [i, img] of images.entries()) {
+      const blue = (await c('GET', `/api/v1/images/${img.id}/annotations?label=blue`)).json;
+      expect(blue).toHaveLength(1);
+      expect(iou(rleToMask(blue[0].rle), colourScene(i).truth.blue)).toBeGreaterThanOrEqual(0.8);
+    }
+    // build-seg: the inside_box boxes have no mask yet; the job gives each its SAM mask.
+    const build = (await c('POST', `/api/v1/projects/${projectId}/build-seg`, {})).json;
+    expect(await waitFor(c, build.id)).toMatchObject({ state: 'succeeded', result: { masks: 3 } });
+    const box = (await c('GET', `/api/v1/images/${images[0]!.id}/annotations?mode=inside_box&source=user`))
+      .json;
+    expect(iou(rleToMask(box[0].rle), colourScene(0).truth.red)).toBeGreaterThanOrEqual(0.9);
+    // analyze: the analytics run over the project's images, kept in the data directory.
+    const an = (await c('POST', `/api/v1/projects/${projectId}/analyze`, { minClusterSize: 2 })).json;
+    const done = await waitFor(c, an.id);
+    expect(done.state).toBe('succeeded');
+    expect(done.result.counts).toMatchObject({ images: 3 });
+    expect(done.result.dir.startsWith(join(dataDir, 'runs', `project-${projectId}`))).toBe(true);
+  });
+
   it('cancels at the next item boundary and keeps finished items', async () => {
     const { client: c, projectId } = await project(4);
     const job = (await c('POST', `/api/v1/projects/${projectId}/process`, { mode: 'find_all' })).json;

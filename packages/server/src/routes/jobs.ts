@@ -111,6 +111,109 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: 
       return reply.status(202).send(job);
     },
   );
+  /** The image ids a batch job covers: the given ones (all in the project) or every image of it. */
+  const imagesOf = async (projectId: number, given?: number[]) => {
+    const all = await ctx.db
+      .selectFrom('image')
+      .select('id')
+      .where('project_id', '=', projectId)
+      .orderBy('id')
+      .execute();
+    const known = new Set(all.map((r) => r.id));
+    const ids = given ?? all.map((r) => r.id);
+    const unknown = ids.filter((id) => !known.has(id));
+    if (unknown.length)
+      throw new InvalidArgumentError(
+        `Images ${unknown.slice(0, 5).join(', ')} are not in project ${projectId}`,
+      );
+    return ids;
+  };
+  const ImageIds = Type.Optional(
+    Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 100_000 }),
+  );
+  app.post(
+    '/projects/:id/text-batch',
+    {
+      schema: {
+        tags: ['jobs'],
+        description:
+          'A job that runs CLIPSeg prompts on every image (or `imageIds`) and saves a mask per label, as model-made annotations of that label.',
+        params: IdParams,
+        body: Type.Object(
+          {
+            prompts: Type.Union([
+              Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 32 }),
+              Type.Record(
+                Type.String({ maxLength: 64 }),
+                Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 32 }),
+              ),
+            ]),
+            threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+            mode: Type.Optional(Mode),
+            imageIds: ImageIds,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 202: Job, ...errors },
+      },
+    },
+    async (req, reply) => {
+      await getProject(ctx.db, req.caller, req.params.id);
+      requireWrite(req.caller);
+      const ids = await imagesOf(req.params.id, req.body.imageIds);
+      const params = { ...req.body, mode: req.body.mode ?? 'inside_box', imageIds: ids, by: req.caller.name };
+      return reply.status(202).send(await ctx.jobs.enqueue('text-batch', req.params.id, params, ids.length));
+    },
+  );
+  app.post(
+    '/projects/:id/build-seg',
+    {
+      schema: {
+        tags: ['jobs'],
+        description:
+          'A job that gives every inside_box box without a mask its SAM mask (boxes imported from a detection dataset).',
+        params: IdParams,
+        body: Type.Object({ imageIds: ImageIds }, { additionalProperties: false }),
+        response: { 202: Job, ...errors },
+      },
+    },
+    async (req, reply) => {
+      await getProject(ctx.db, req.caller, req.params.id);
+      requireWrite(req.caller);
+      const ids = await imagesOf(req.params.id, req.body.imageIds);
+      return reply
+        .status(202)
+        .send(
+          await ctx.jobs.enqueue(
+            'build-seg',
+            req.params.id,
+            { imageIds: ids, by: req.caller.name },
+            ids.length,
+          ),
+        );
+    },
+  );
+  app.post(
+    '/projects/:id/analyze',
+    {
+      schema: {
+        tags: ['jobs'],
+        description:
+          'A job that runs the mask analytics pipeline (SAM masks, CLIP embeddings, UMAP, HDBSCAN) over the project’s images; the run is kept in the data directory under runs/project-<id>/.',
+        params: IdParams,
+        body: Type.Object(
+          { minClusterSize: Type.Optional(Type.Integer({ minimum: 2, maximum: 10_000 })) },
+          { additionalProperties: false },
+        ),
+        response: { 202: Job, ...errors },
+      },
+    },
+    async (req, reply) => {
+      await getProject(ctx.db, req.caller, req.params.id);
+      requireWrite(req.caller);
+      return reply.status(202).send(await ctx.jobs.enqueue('analyze', req.params.id, { ...req.body }, 1));
+    },
+  );
   app.get(
     '/jobs',
     {

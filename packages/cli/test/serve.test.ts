@@ -107,7 +107,19 @@ describe.skipIf(!built)('segkit serve survives kill -9 in the middle of a job', 
     const start = async () => {
       const child = spawn(
         process.execPath,
-        [bin, 'serve', photos, '--data', data, '--port', '0', '--model', fx('sam-fixture')],
+        [
+          bin,
+          'serve',
+          photos,
+          '--data',
+          data,
+          '--port',
+          '0',
+          '--model',
+          fx('sam-fixture'),
+          '--model-root',
+          join(repo, 'fixtures/models'),
+        ],
         {
           env: { ...process.env, SEGKIT_CACHE_DIR: cache },
         },

@@ -57,6 +57,8 @@ export interface BuildOptions {
   workers?: number;
   /** Folders the import route may read datasets from (nothing else on disk is reachable). */
   importRoots?: string[];
+  /** Folders whose model directories requests and project settings may name as `model`. */
+  modelRoots?: string[];
 }
 
 /** An Ajv instance for request parts, coercing text to numbers and booleans or not. */
@@ -94,6 +96,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
     limits,
     options.defaultSegmentModel,
   );
+  ctx.modelRoots = options.modelRoots ?? [];
   const adminToken = await ensureAdminToken(db, dataDir);
   const app = Fastify({
     logger: options.logger ?? false,

@@ -1,6 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 // What every route works with: the database, the blob store, shared model sessions and the limits.
-import { loadImage, type RawImage } from '@segkit/core';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadImage, type RawImage, UnsafePathError } from '@segkit/core';
 import { Segmenter } from '@segkit/models';
 import type { Kysely } from 'kysely';
 import type { BlobStore } from './blobs.js';
@@ -53,8 +55,32 @@ export class ServerContext {
     for (let waited = 0; this.interactive > 0 && waited < 2000; waited += 10) await sleep(10);
   }
 
+  /** Folders whose model directories requests may name (the server's own default model is always allowed). */
+  modelRoots: string[] = [];
+
+  /**
+   * A model name a request may use: a preset, hub repo or imported name, or a folder inside the model roots. Any other
+   * folder on the server's disk is E_UNSAFE_PATH, so that no request reads outside what the server was given.
+   */
+  allowModel<T extends string | undefined>(model: T): T {
+    if (model === undefined || model === this.defaultSegmentModel) return model;
+    const path = resolve(model);
+    if (!existsSync(path) || !statSync(path).isDirectory()) return model;
+    const real = realpathSync(path);
+    const inside = this.modelRoots.some((r) => {
+      const root = realpathSync(resolve(r));
+      return real === root || real.startsWith(`${root}${sep}`);
+    });
+    if (!inside)
+      throw new UnsafePathError(
+        `Model folder ${model} is outside the model roots this server was started with (segkit serve --model-root DIR)`,
+      );
+    return model;
+  }
+
   /** One shared Segmenter per model (its embedding cache serves every user of that model). */
   segmenter(model: string | undefined): Promise<Segmenter> {
+    this.allowModel(model);
     const key = model ?? '';
     let s = this.segmenters.get(key);
     if (!s) {

@@ -135,6 +135,8 @@ describe('malformed requests', () => {
       ['POST', `/api/v1/images/${img}/segment`, { points: [{ x: 400, y: 1, label: 1 }] }],
       ['POST', `/api/v1/images/${img}/segment`, { model: '../../../etc/passwd' }],
       ['POST', `/api/v1/images/${img}/segment`, { model: '/etc' }],
+      ['POST', `/api/v1/images/${img}/segment`, { model: dirname(dirname(dataDir)) }],
+      ['POST', `/api/v1/images/${img}/text`, { prompts: ['red'], model: '/usr' }],
       ['POST', `/api/v1/images/${img}/text`, { prompts: Array.from({ length: 33 }, () => 'red') }],
       ['POST', `/api/v1/images/${img}/text`, { prompts: [] }],
       ['POST', `/api/v1/images/${img}/find-all`, {}],

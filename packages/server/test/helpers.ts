@@ -12,7 +12,12 @@ export const tmp = (prefix = 'segkit-server-') => mkdtempSync(join(tmpdir(), pre
 export async function server(opts: Partial<BuildOptions> = {}) {
   process.env.SEGKIT_CACHE_DIR ??= tmp('segkit-cache-');
   const dataDir = opts.dataDir ?? tmp();
-  const app = await build({ dataDir, defaultSegmentModel: fixture('sam-fixture'), ...opts });
+  const app = await build({
+    dataDir,
+    defaultSegmentModel: fixture('sam-fixture'),
+    modelRoots: [join(repo, 'fixtures/models')],
+    ...opts,
+  });
   return { app, dataDir, client: client(app, app.segkit.adminToken) };
 }
 

@@ -35,6 +35,12 @@ export const serveCommand = defineCommand({
       valueName: 'DIR',
       description: 'A folder whose datasets the import route may read (nothing else on disk is reachable)',
     },
+    'model-root': {
+      type: 'string',
+      multiple: true,
+      valueName: 'DIR',
+      description: 'A folder whose model directories requests and project settings may name as a model',
+    },
     model: {
       type: 'string',
       valueName: 'NAME|REPO|DIR',
@@ -52,6 +58,7 @@ export const serveCommand = defineCommand({
       logger: { level: 'info' },
       workers: numberOption(options, 'workers', 1, 0, 64),
       importRoots: (options['import-root'] as string[] | undefined) ?? [],
+      modelRoots: (options['model-root'] as string[] | undefined) ?? [],
       ...(typeof options.model === 'string' ? { defaultSegmentModel: options.model } : {}),
     });
     try {

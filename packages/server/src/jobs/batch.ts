@@ -24,7 +24,7 @@ export function textBatchHandler(ctx: ServerContext): JobHandler {
       by: string;
     };
     const project = await projectById(ctx.db, job.projectId!);
-    const model = project.settings.models?.text;
+    const model = ctx.allowModel(project.settings.models?.text);
     let masks = 0;
     for (const imageId of imageIds)
       await run.item(String(imageId), async () => {
@@ -118,7 +118,8 @@ export function analyzeHandler(ctx: ServerContext): JobHandler {
         files.push(file);
       }
       const models = project.settings.models ?? {};
-      const segmentModel = models.segment ?? ctx.defaultSegmentModel;
+      const segmentModel = ctx.allowModel(models.segment ?? ctx.defaultSegmentModel);
+      ctx.allowModel(models.embed);
       const out = await analyze(files, join(root, 'runs'), {
         backend: 'sam',
         ...(segmentModel ? { segmentModel } : {}),

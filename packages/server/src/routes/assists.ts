@@ -108,7 +108,7 @@ export const assistRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = a
       const image = await getImage(ctx.db, req.caller, req.params.imageId);
       const project = await getProject(ctx.db, req.caller, image.projectId);
       const pixels = await ctx.image(image.sha256);
-      const model = req.body.model ?? project.settings.models?.text;
+      const model = ctx.allowModel(req.body.model ?? project.settings.models?.text);
       const results = await segmentText(pixels, req.body.prompts, {
         ...(req.body.threshold !== undefined ? { threshold: req.body.threshold } : {}),
         ...(model ? { model } : {}),
@@ -160,7 +160,7 @@ export const assistRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = a
       const pixels = await ctx.image(image.sha256);
       const segments = await segmentPanoptic(pixels, {
         ...(req.body.threshold !== undefined ? { threshold: req.body.threshold } : {}),
-        ...(req.body.model ? { model: req.body.model } : {}),
+        ...(req.body.model ? { model: ctx.allowModel(req.body.model) } : {}),
       });
       return {
         segments: segments.map((s) => ({
@@ -224,7 +224,7 @@ export const assistRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = a
           data.fill(1, yy * image.width + x, yy * image.width + Math.min(image.width, x + w));
         mask = { width: image.width, height: image.height, data };
       } else throw new InvalidArgumentError('classify needs a box or an rle');
-      const model = req.body.model ?? project.settings.models?.embed;
+      const model = ctx.allowModel(req.body.model ?? project.settings.models?.embed);
       return classify(await ctx.image(image.sha256), mask, labels, model ? { model } : {});
     },
   );

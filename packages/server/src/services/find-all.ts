@@ -32,9 +32,9 @@ export async function runFindAll(
   const positives = boxes('positive_exemplar');
   if (!text && !positives.length) throw new FindAllNeedsPromptError(NEEDS_PROMPT);
   const models = project.settings.models ?? {};
-  const segmentModel = body.model ?? models.segment ?? ctx.defaultSegmentModel;
-  const textModel = body.textModel ?? models.text;
-  const clipModel = body.embedModel ?? models.embed;
+  const segmentModel = ctx.allowModel(body.model ?? models.segment ?? ctx.defaultSegmentModel);
+  const textModel = ctx.allowModel(body.textModel ?? models.text);
+  const clipModel = ctx.allowModel(body.embedModel ?? models.embed);
   const run = async () =>
     findAll(await ctx.image(image.sha256), {
       ...(text ? { text } : {}),

@@ -251,7 +251,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       await api.register(modelRoutes, { ctx });
       await api.register(transferRoutes, { ctx, importRoots: options.importRoots ?? [] });
       await api.register(activityRoutes, { ctx, runner, activity });
-      api.all('/*', async (req) => {
+      api.all('/*', { schema: { hide: true } }, async (req) => {
         throw new NotFoundError(`No route ${req.method} ${req.url.split('?')[0]}`);
       });
     },

@@ -94,12 +94,15 @@ export const ImageUpdate = Type.Object(
 );
 
 const Coord = Type.Number({ minimum: 0, maximum: 1e6 });
-export const BoxXYWH = Type.Tuple([Coord, Coord, Coord, Coord], {
-  description: '[x, y, w, h] in image pixels',
-});
+// Fixed-length arrays rather than tuples: OpenAPI has no tuple form (`items: [...]`), so the document stays valid.
+export const BoxXYWH = Type.Unsafe<[number, number, number, number]>(
+  Type.Array(Coord, { minItems: 4, maxItems: 4, description: '[x, y, w, h] in image pixels' }),
+);
 export const Rle = Type.Object(
   {
-    size: Type.Tuple([Type.Integer({ minimum: 1 }), Type.Integer({ minimum: 1 })]),
+    size: Type.Unsafe<[number, number]>(
+      Type.Array(Type.Integer({ minimum: 1 }), { minItems: 2, maxItems: 2, description: '[height, width]' }),
+    ),
     counts: Type.String({ maxLength: 50_000_000 }),
   },
   { description: 'COCO compressed RLE: size [height, width]' },

@@ -309,6 +309,9 @@ describe('the SegKit server API', () => {
     const { app } = await server();
     const doc = (await app.inject({ url: '/api/docs/json' })).json();
     expect(doc.openapi).toMatch(/^3\./);
+    // It validates against the OpenAPI specification (swagger-parser's schema and semantic checks).
+    const SwaggerParser = (await import('@apidevtools/swagger-parser')).default;
+    await expect(SwaggerParser.validate(structuredClone(doc))).resolves.toBeTruthy();
     const routes = Object.entries(doc.paths as Record<string, object>).flatMap(([p, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
     );

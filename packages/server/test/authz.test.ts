@@ -216,6 +216,12 @@ describe('who may call what', () => {
       ],
       [
         'GET',
+        `/api/v1/images/${img}/results/find_all/coco`,
+        same(),
+        { none: 401, viewer: 404, annotator: 404, admin: 404, other: 404 },
+      ],
+      [
+        'GET',
         `/api/v1/images/${img}/results`,
         same(),
         { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
@@ -305,19 +311,17 @@ describe('who may call what', () => {
     }
     expect(got).toEqual(want);
     delete process.env.SEGKIT_OFFLINE;
-    // Every route is in the table, but the streams, the download and the COCO file, whose checks are those of
-    // GET /jobs/{id} and GET /images/{id}/results.
+    // Every route is in the table, but the two event streams and the download, whose checks are those of GET /jobs/{id}.
     const pattern = (u: string) =>
       u
         .split('?')[0]!
-        .replace(/\/\d+(?=\/|$)/g, '/:n')
+        .replace(/\/(\d+|find_all|inside_box)(?=\/|$)/g, '/:n')
         .replace(/:\w+/g, ':n');
     const covered = new Set(rows.map(([m, u]) => `${m} ${pattern(u)}`));
     const streams = [
       'GET /api/v1/jobs/:n/events',
       'GET /api/v1/activity/events',
       'GET /api/v1/jobs/:n/download',
-      'GET /api/v1/images/:n/results/:n/coco',
     ];
     const missing = app.segkit.routes
       .map((r) => r.replace(/ (.*)$/, (_, u) => ` ${pattern(u)}`))

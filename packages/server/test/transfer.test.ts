@@ -30,6 +30,14 @@ describe('import and export', () => {
     expect(
       (await c('GET', `/api/v1/projects/${p}`)).json.labels.map((l: { name: string }) => l.name).sort(),
     ).toEqual(['blue', 'green', 'red']);
+    // A folder of plain images imports as images.
+    const plain = await c('POST', `/api/v1/projects/${p}/import`, {
+      path: join(repo, 'examples/dataset/masks/images'),
+    });
+    expect(await waitFor(c, plain.json.id)).toMatchObject({
+      state: 'succeeded',
+      result: { images: 8, annotations: 0 },
+    });
     // Outside the roots, and the roots' own escape hatches, are refused with a code.
     for (const path of ['/etc', join(repo, 'examples/coffee.png'), join(repo, 'examples/dataset/../shapes')])
       expect((await c('POST', `/api/v1/projects/${p}/import`, { path })).json.error.code).toBe(

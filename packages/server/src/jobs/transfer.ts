@@ -3,7 +3,15 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { imageSize, maskToRle, paletteColor, readInput, rleArea, writeZip } from '@segkit/core';
+import {
+  imageSize,
+  isSegkitError,
+  maskToRle,
+  paletteColor,
+  readInput,
+  rleArea,
+  writeZip,
+} from '@segkit/core';
 import {
   type Dataset,
   type DatasetFormat,
@@ -85,11 +93,25 @@ export function exportHandler(ctx: ServerContext): JobHandler {
   };
 }
 
+const IMAGE_EXT = /\.(png|jpe?g|webp|tiff?)$/i;
+
 /** The `import` job: a dataset folder or archive (any format SegKit reads) into the project, as inside_box annotations. */
 export function importHandler(ctx: ServerContext): JobHandler {
   return async (job, run) => {
     const { path, by } = job.params as { path: string; by: string };
-    const ds = await readDataset(path);
+    const ds = await readDataset(path).catch(async (e) => {
+      // A folder of plain images (no annotations in any format) imports as images only.
+      if (!isSegkitError(e, 'E_DATASET_FORMAT') || !(await stat(path)).isDirectory()) throw e;
+      const files = (await readdir(path)).filter((f) => IMAGE_EXT.test(f)).sort();
+      if (!files.length) throw e;
+      return {
+        imageRoot: path,
+        images: files.map((file, i) => ({ id: i + 1, file, width: 0, height: 0 })),
+        categories: [],
+        annotations: [],
+        warnings: [],
+      } satisfies Dataset;
+    });
     const project = await projectById(ctx.db, job.projectId!);
     const catName = new Map(ds.categories.map((c) => [c.id, c.name]));
     let annotations = 0;

@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { NotFoundError, UnauthorizedError } from '@segkit/core';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
+import { pino } from 'pino';
 import { Activity } from './activity.js';
 import { type Caller, COOKIE, callerOf, ensureAdminToken } from './auth.js';
 import { FolderBlobStore } from './blobs.js';
@@ -49,8 +50,11 @@ export interface BuildOptions {
   /** The data directory: database, blobs, admin token. Created when missing. */
   dataDir: string;
   limits?: Partial<Limits>;
-  /** fastify's logger option (pino): false in tests, JSON lines with request ids in `segkit serve`. */
-  logger?: boolean | object;
+  /**
+   * fastify's logger option (pino): false in tests; `'stdout'` in `segkit serve`: JSON lines with request ids, written
+   * to stdout through a buffered asynchronous stream (flushed on close), so logging never stalls a request.
+   */
+  logger?: boolean | object | 'stdout';
   /** The segmentation model when neither a call nor its project names one (default: `sam`, else `classic`). */
   defaultSegmentModel?: string;
   /** Job workers (default 1: one model-bound job at a time); 0 runs no jobs. */
@@ -98,8 +102,12 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   );
   ctx.modelRoots = options.modelRoots ?? [];
   const adminToken = await ensureAdminToken(db, dataDir);
+  const stdout =
+    options.logger === 'stdout' ? pino.destination({ dest: 1, sync: false, minLength: 4096 }) : undefined;
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: (stdout ? { level: 'info', stream: stdout } : (options.logger ?? false)) as
+      | boolean
+      | { level: string },
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyBytes,
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -168,6 +176,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   app.addHook('onClose', async () => {
     await runner.stop();
     await db.destroy();
+    stdout?.flushSync();
   });
   // Interactive inference takes priority over batch jobs between their items.
   const INTERACTIVE =

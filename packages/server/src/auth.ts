@@ -56,13 +56,27 @@ export async function ensureAdminToken(db: Kysely<Database>, dataDir: string): P
 }
 
 /** The caller a token stands for, or undefined for an unknown or revoked token. */
+/** Recent token lookups, so a busy client costs one query a second; a revoked token stops within that second. */
+const recent = new Map<string, { caller: Caller | undefined; until: number }>();
+export const TOKEN_CACHE_MS = 1000;
+
 export async function callerOf(db: Kysely<Database>, token: string | undefined): Promise<Caller | undefined> {
   if (!token) return undefined;
+  const hash = hashToken(token);
+  const hit = recent.get(hash);
+  if (hit && hit.until > Date.now()) return hit.caller;
+  const caller = await lookup(db, hash);
+  if (recent.size > 10_000) recent.clear();
+  recent.set(hash, { caller, until: Date.now() + TOKEN_CACHE_MS });
+  return caller;
+}
+
+async function lookup(db: Kysely<Database>, hash: string): Promise<Caller | undefined> {
   const row = await db
     .selectFrom('token')
     .innerJoin('user', 'user.id', 'token.user_id')
     .select(['user.id as userId', 'user.name as name', 'user.role as role'])
-    .where('token.hash', '=', hashToken(token))
+    .where('token.hash', '=', hash)
     .where('token.revoked_at', 'is', null)
     .executeTakeFirst();
   return row ? { userId: row.userId, name: row.name, role: row.role as Role } : undefined;

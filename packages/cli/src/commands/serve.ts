@@ -55,7 +55,7 @@ export const serveCommand = defineCommand({
     const dataDir = dataDirOf(options);
     const app = await build({
       dataDir,
-      logger: { level: 'info' },
+      logger: 'stdout',
       workers: numberOption(options, 'workers', 1, 0, 64),
       importRoots: (options['import-root'] as string[] | undefined) ?? [],
       modelRoots: (options['model-root'] as string[] | undefined) ?? [],

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,6 +48,19 @@ describe.skipIf(!built)('segkit serve (the installed binary)', () => {
       child.kill('SIGTERM');
     });
     expect(code).toBe(143);
+    // A port in use is a one-line coded error, not a stack trace.
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const busy = (blocker.address() as { port: number }).port;
+    const second = spawnSync(process.execPath, [bin, 'serve', '--data', data, '--port', String(busy)], {
+      encoding: 'utf8',
+    });
+    blocker.close();
+    expect(second.status).toBe(2);
+    expect(second.stderr.trim().split('\n').at(-1)).toBe(
+      `segkit: E_INVALID_ARGUMENT: Port ${busy} on 127.0.0.1 is in use: pick another with --port`,
+    );
     // One JSON log line per request, with a request id.
     const lines = stdout
       .trim()

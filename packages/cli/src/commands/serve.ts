@@ -1,4 +1,4 @@
-import { UsageError } from '@segkit/core';
+import { InvalidArgumentError, UsageError } from '@segkit/core';
 import { build, importFolders } from '@segkit/server';
 import { defineCommand, numberOption } from '../command.js';
 import { dataDirOf, dataOption } from './users.js';
@@ -69,6 +69,13 @@ export const serveCommand = defineCommand({
       io.stderr(`SegKit server on ${shown}\nOpen ${shown}/?token=${app.segkit.adminToken}\n`);
     } catch (e) {
       await app.close();
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE')
+        throw new InvalidArgumentError(`Port ${port} on ${host} is in use: pick another with --port`);
+      if (code === 'EACCES' || code === 'EADDRNOTAVAIL')
+        throw new InvalidArgumentError(
+          `Cannot listen on ${host}:${port} (${code}): pick another --host or --port`,
+        );
       throw e;
     }
     // A graceful stop replaces the CLI's immediate one: stop taking requests, finish those in flight, close the

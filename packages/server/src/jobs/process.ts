@@ -6,40 +6,10 @@ import type { ServerContext } from '../context.js';
 import { listAnnotations, updateAnnotation } from '../repo/annotations.js';
 import { imageById } from '../repo/images.js';
 import { projectById } from '../repo/projects.js';
+import { type Mode, setResult } from '../repo/results.js';
 import type { AnnotationT, ImageT, ProjectT } from '../schemas.js';
 import { runFindAll } from '../services/find-all.js';
 import type { JobHandler } from './runner.js';
-
-export type Mode = 'inside_box' | 'find_all';
-
-async function setResult(
-  ctx: ServerContext,
-  imageId: number,
-  mode: Mode,
-  fields: {
-    status: string;
-    counts?: object;
-    model?: string | null;
-    ms?: number;
-    coco_blob?: string | null;
-    error?: string | null;
-  },
-) {
-  const values = {
-    status: fields.status,
-    counts: JSON.stringify(fields.counts ?? {}),
-    model: fields.model ?? null,
-    ms: fields.ms ?? null,
-    coco_blob: fields.coco_blob ?? null,
-    error: fields.error ?? null,
-    updated_at: new Date().toISOString(),
-  };
-  await ctx.db
-    .insertInto('processing_result')
-    .values({ image_id: imageId, mode, ...values })
-    .onConflict((oc) => oc.columns(['image_id', 'mode']).doUpdateSet(values))
-    .execute();
-}
 
 /** A COCO instances file of one image's annotations in one mode (masks as compressed RLE). */
 export function cocoOf(image: ImageT, project: ProjectT, annotations: AnnotationT[]) {
@@ -77,7 +47,7 @@ export function processHandler(ctx: ServerContext): JobHandler {
         async () => {
           const image = await imageById(ctx.db, imageId);
           if (!image) return; // deleted since the job started
-          await setResult(ctx, imageId, mode, { status: 'running' });
+          await setResult(ctx.db, imageId, mode, { status: 'running' });
           const t0 = performance.now();
           try {
             if (mode === 'inside_box') {
@@ -111,7 +81,7 @@ export function processHandler(ctx: ServerContext): JobHandler {
             const coco = await ctx.blobs.put(
               Buffer.from(JSON.stringify(cocoOf(image, project, annotations))),
             );
-            await setResult(ctx, imageId, mode, {
+            await setResult(ctx.db, imageId, mode, {
               status: 'done',
               counts: { annotations: annotations.length, masks: annotations.filter((a) => a.rle).length },
               model: segmentModel ?? null,
@@ -119,7 +89,7 @@ export function processHandler(ctx: ServerContext): JobHandler {
               coco_blob: coco,
             });
           } catch (e) {
-            await setResult(ctx, imageId, mode, {
+            await setResult(ctx.db, imageId, mode, {
               status: 'failed',
               error: (e as Error).message.split('\n')[0],
             });

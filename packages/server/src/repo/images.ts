@@ -8,6 +8,20 @@ import { getProject } from './projects.js';
 
 const MODES = ['inside_box', 'find_all'] as const;
 
+/** An image row's own fields, as the API shows them. */
+function toMeta(r: Selectable<ImageTable>): Omit<ImageT, 'status' | 'annotations'> {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    sha256: r.sha256,
+    fileName: r.file_name,
+    width: r.width,
+    height: r.height,
+    textPrompt: r.text_prompt,
+    createdAt: r.created_at,
+  };
+}
+
 /** Images with their per-mode status and annotation counts. */
 async function withStatus(db: Kysely<Database>, rows: Selectable<ImageTable>[]): Promise<ImageT[]> {
   if (!rows.length) return [];
@@ -30,14 +44,7 @@ async function withStatus(db: Kysely<Database>, rows: Selectable<ImageTable>[]):
       (results.find((p) => p.image_id === r.id && p.mode === mode)?.status ??
         'none') as ImageT['status']['find_all'];
     return {
-      id: r.id,
-      projectId: r.project_id,
-      sha256: r.sha256,
-      fileName: r.file_name,
-      width: r.width,
-      height: r.height,
-      textPrompt: r.text_prompt,
-      createdAt: r.created_at,
+      ...toMeta(r),
       status: Object.fromEntries(MODES.map((m) => [m, status(m)])) as ImageT['status'],
       annotations: Object.fromEntries(MODES.map((m) => [m, count(m)])) as ImageT['annotations'],
     };
@@ -67,16 +74,23 @@ export async function getImageMeta(db: Kysely<Database>, caller: Caller, id: num
       .where('membership.user_id', '=', caller.userId);
   const r = await q.executeTakeFirst();
   if (!r) throw new NotFoundError(`No image ${id}`);
-  return {
-    id: r.id,
-    projectId: r.project_id,
-    sha256: r.sha256,
-    fileName: r.file_name,
-    width: r.width,
-    height: r.height,
-    textPrompt: r.text_prompt,
-    createdAt: r.created_at,
-  };
+  return toMeta(r);
+}
+
+/** The ids of a project's images, in order. */
+export async function imageIdsOf(db: Kysely<Database>, projectId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('image')
+    .select('id')
+    .where('project_id', '=', projectId)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Whether any image of any project still holds these bytes (else their blob can go). */
+export async function blobInUse(db: Kysely<Database>, sha256: string): Promise<boolean> {
+  return Boolean(await db.selectFrom('image').select('id').where('sha256', '=', sha256).executeTakeFirst());
 }
 
 /** The image, if the caller may see its project (E_NOT_FOUND otherwise). */

@@ -7,6 +7,7 @@ import type { JobInfo } from '../jobs/queue.js';
 import type { JobEvent, JobRunner } from '../jobs/runner.js';
 import { listProjects } from '../repo/projects.js';
 import { ErrorBody } from '../schemas.js';
+import { openEventStream } from '../sse.js';
 import { Job } from './jobs.js';
 
 const Call = Type.Object({
@@ -65,15 +66,7 @@ export const activityRoutes: FastifyPluginAsyncTypebox<{
     },
     async (req, reply) => {
       const see = await scope(req.caller);
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-      });
-      const send = (event: string, data: unknown) =>
-        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const { send } = openEventStream(reply);
       const onActivity = (e: { type: string; call: InferenceCall }) => {
         if (see.call(e.call)) send(e.type, e);
       };

@@ -4,9 +4,11 @@ import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
 import type { JobInfo } from '../jobs/queue.js';
 import type { JobEvent, JobRunner } from '../jobs/runner.js';
-import { getImage } from '../repo/images.js';
+import { getImage, imageIdsOf } from '../repo/images.js';
 import { getProject, listProjects, requireWrite } from '../repo/projects.js';
+import { cocoBlobOf, listResults, setResult } from '../repo/results.js';
 import { ErrorBody, IdParams, ImageParams, Mode } from '../schemas.js';
+import { openEventStream } from '../sse.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 const JobParams = Type.Object({ jobId: Type.Integer({ minimum: 1 }) });
@@ -58,6 +60,18 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: 
     return job;
   };
 
+  /** The image ids a batch job covers: the given ones (all in the project) or every image of it. */
+  const imagesOf = async (projectId: number, given?: number[]) => {
+    const all = await imageIdsOf(ctx.db, projectId);
+    const known = new Set(all);
+    const ids = given ?? all;
+    const unknown = ids.filter((id) => !known.has(id));
+    if (unknown.length)
+      throw new InvalidArgumentError(
+        `Images ${unknown.slice(0, 5).join(', ')} are not in project ${projectId}`,
+      );
+    return ids;
+  };
   app.post(
     '/projects/:id/process',
     {
@@ -81,27 +95,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: 
     async (req, reply) => {
       await getProject(ctx.db, req.caller, req.params.id);
       requireWrite(req.caller);
-      const all = await ctx.db
-        .selectFrom('image')
-        .select('id')
-        .where('project_id', '=', req.params.id)
-        .orderBy('id')
-        .execute();
-      const ids = req.body.imageIds ?? all.map((r) => r.id);
-      const known = new Set(all.map((r) => r.id));
-      const unknown = ids.filter((id) => !known.has(id));
-      if (unknown.length)
-        throw new InvalidArgumentError(
-          `Images ${unknown.slice(0, 5).join(', ')} are not in project ${req.params.id}`,
-        );
-      for (const id of ids)
-        await ctx.db
-          .insertInto('processing_result')
-          .values({ image_id: id, mode: req.body.mode, status: 'pending', counts: '{}' })
-          .onConflict((oc) =>
-            oc.columns(['image_id', 'mode']).doUpdateSet({ status: 'pending', error: null }),
-          )
-          .execute();
+      const ids = await imagesOf(req.params.id, req.body.imageIds);
+      for (const id of ids) await setResult(ctx.db, id, req.body.mode, { status: 'pending' });
       const job = await ctx.jobs.enqueue(
         'process',
         req.params.id,
@@ -111,23 +106,6 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: 
       return reply.status(202).send(job);
     },
   );
-  /** The image ids a batch job covers: the given ones (all in the project) or every image of it. */
-  const imagesOf = async (projectId: number, given?: number[]) => {
-    const all = await ctx.db
-      .selectFrom('image')
-      .select('id')
-      .where('project_id', '=', projectId)
-      .orderBy('id')
-      .execute();
-    const known = new Set(all.map((r) => r.id));
-    const ids = given ?? all.map((r) => r.id);
-    const unknown = ids.filter((id) => !known.has(id));
-    if (unknown.length)
-      throw new InvalidArgumentError(
-        `Images ${unknown.slice(0, 5).join(', ')} are not in project ${projectId}`,
-      );
-    return ids;
-  };
   const ImageIds = Type.Optional(
     Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 100_000 }),
   );
@@ -267,15 +245,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: 
     },
     async (req, reply) => {
       const job = await visible(req.caller, req.params.jobId);
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-      });
-      const send = (event: string, data: unknown) =>
-        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const { res, send } = openEventStream(reply);
       const end = () => {
         runner.events.off('job', listener);
         res.end();
@@ -300,21 +270,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: 
     { schema: { tags: ['jobs'], params: ImageParams, response: { 200: Type.Array(Result), ...errors } } },
     async (req) => {
       await getImage(ctx.db, req.caller, req.params.imageId);
-      const rows = await ctx.db
-        .selectFrom('processing_result')
-        .selectAll()
-        .where('image_id', '=', req.params.imageId)
-        .orderBy('mode')
-        .execute();
-      return rows.map((r) => ({
-        mode: r.mode as 'inside_box' | 'find_all',
-        status: r.status,
-        counts: JSON.parse(r.counts),
-        model: r.model,
-        ms: r.ms,
-        error: r.error,
-        updatedAt: r.updated_at,
-      }));
+      return listResults(ctx.db, req.params.imageId);
     },
   );
   app.get(
@@ -328,15 +284,9 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: 
     },
     async (req, reply) => {
       await getImage(ctx.db, req.caller, req.params.imageId);
-      const r = await ctx.db
-        .selectFrom('processing_result')
-        .select('coco_blob')
-        .where('image_id', '=', req.params.imageId)
-        .where('mode', '=', req.params.mode)
-        .executeTakeFirst();
-      if (!r?.coco_blob)
-        throw new NotFoundError(`Image ${req.params.imageId} has no ${req.params.mode} result yet`);
-      return reply.type('application/json').send(await ctx.blobs.get(r.coco_blob));
+      const blob = await cocoBlobOf(ctx.db, req.params.imageId, req.params.mode);
+      if (!blob) throw new NotFoundError(`Image ${req.params.imageId} has no ${req.params.mode} result yet`);
+      return reply.type('application/json').send(await ctx.blobs.get(blob));
     },
   );
 };

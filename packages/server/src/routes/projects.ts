@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
+import { blobInUse } from '../repo/images.js';
 import { createProject, deleteProject, getProject, listProjects, updateProject } from '../repo/projects.js';
 import { ErrorBody, IdParams, Project, ProjectCreate, ProjectUpdate } from '../schemas.js';
 
@@ -39,12 +40,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = 
     { schema: { tags: ['projects'], params: IdParams, response: { 204: Type.Null(), ...errors } } },
     async (req, reply) => {
       for (const key of await deleteProject(ctx.db, req.caller, req.params.id)) {
-        const stillUsed = await ctx.db
-          .selectFrom('image')
-          .select('id')
-          .where('sha256', '=', key)
-          .executeTakeFirst();
-        if (!stillUsed) await ctx.blobs.delete(key);
+        if (!(await blobInUse(ctx.db, key))) await ctx.blobs.delete(key);
       }
       return reply.status(204).send(null);
     },

@@ -6,6 +6,7 @@ import { FileNotFoundError, NotFoundError, UnsafePathError } from '@segkit/core'
 import { extractZipToTemp } from '@segkit/datasets';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
+import { imageIdsOf } from '../repo/images.js';
 import { getProject, requireWrite } from '../repo/projects.js';
 import { ErrorBody, IdParams, Mode } from '../schemas.js';
 import { Job } from './jobs.js';
@@ -62,11 +63,7 @@ export const transferRoutes: FastifyPluginAsyncTypebox<{
     },
     async (req, reply) => {
       await getProject(ctx.db, req.caller, req.params.id);
-      const n = await ctx.db
-        .selectFrom('image')
-        .select('id')
-        .where('project_id', '=', req.params.id)
-        .execute();
+      const n = await imageIdsOf(ctx.db, req.params.id);
       return reply
         .status(202)
         .send(await ctx.jobs.enqueue('export', req.params.id, { ...req.body }, n.length));

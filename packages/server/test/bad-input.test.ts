@@ -154,6 +154,21 @@ describe('malformed requests', () => {
       ['GET', `/api/v1/projects/${p}/images?offset=-1`, undefined],
       ['POST', '/api/v1/models/pull', { name: '' }],
       ['DELETE', '/api/v1/nothing', undefined],
+      ['POST', `/api/v1/projects/${p}/text-batch`, { prompts: [] }],
+      ['POST', `/api/v1/projects/${p}/text-batch`, { prompts: ['red'], imageIds: [0] }],
+      ['POST', `/api/v1/projects/${p}/build-seg`, { imageIds: [424242] }],
+      ['POST', `/api/v1/projects/${p}/analyze`, { minClusterSize: 1 }],
+      ['POST', `/api/v1/projects/${p}/members`, { user: '' }],
+      ['POST', `/api/v1/projects/${p}/members`, { user: 'nobody-here' }],
+      ['DELETE', `/api/v1/projects/${p}/members/abc`, undefined],
+      ['POST', '/api/v1/jobs/abc/cancel', undefined],
+      ['GET', '/api/v1/jobs/424242/events', undefined],
+      ['GET', '/api/v1/jobs/424242/download', undefined],
+      ['POST', `/api/v1/images/${img}/preload`, { model: 5 }],
+      ['GET', `/api/v1/images/${img}/embedding?dtype=int8`, undefined],
+      ['POST', `/api/v1/images/${img}/point-to-box`, { x: -1, y: 5 }],
+      ['POST', `/api/v1/images/${img}/panoptic`, { threshold: 2 }],
+      ['GET', `/api/v1/images/${img}/results/sideways/coco`, undefined],
     );
     // Uploads: not multipart, not an image, a bomb, too many files, too big a file.
     const upload = (files: { name: string; bytes: Uint8Array }[]) => {

@@ -60,7 +60,7 @@ export async function runServerBench(): Promise<{ results: BenchResult[]; notes:
     const project = (await created.json()) as { id: number };
     const png = await encodeImage(await loadImage(join(root, 'examples/shapes/img00.png')), 'png');
     const form = new FormData();
-    form.append('files', new Blob([png]), 'img00.png');
+    form.append('files', new Blob([new Uint8Array(png)]), 'img00.png');
     const up = (await (
       await fetch(`${server.base}/api/v1/projects/${project.id}/images`, {
         method: 'POST',

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 
+export type { DecoderFile } from './backend/promptable.js';
 export type { PromptSupport } from './backend/sam-decoders.js';
 export type { SamEmbedding } from './backend/transformers.js';
 export { cacheRoot, hubUrl, isOffline } from './cache-dir.js';

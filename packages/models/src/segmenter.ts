@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Box, bbox, type ImageInput, area as maskArea, type RawImage, toRawImage } from '@segkit/core';
 import { grabCutSegment } from './backend/opencv.js';
-import { loadPromptable, type PromptableBackend } from './backend/promptable.js';
+import { type DecoderFile, loadPromptable, type PromptableBackend } from './backend/promptable.js';
 import type { PromptSupport } from './backend/sam-decoders.js';
 import { decodeEmbedding, encodeEmbedding, type SamEmbedding } from './backend/transformers.js';
 import { cacheRoot } from './cache-dir.js';
@@ -104,6 +104,11 @@ export class Segmenter {
    */
   get accepts(): PromptSupport {
     return this.sam?.accepts ?? { points: true, box: true, boxWithPoints: true };
+  }
+
+  /** The decoder graph files of a SAM model (none for `classic`), for the browser app's own decoder. */
+  get decoders(): DecoderFile[] {
+    return this.sam?.decoders ?? [];
   }
 
   /** How many candidates `multimask` gives: 3 for SAM models, 1 for `classic`. */

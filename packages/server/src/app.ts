@@ -1,7 +1,8 @@
 // build(options): the fastify app, ready for `inject` or `listen` (only the CLI listens).
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import multipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -22,8 +23,10 @@ import { JobRunner } from './jobs/runner.js';
 import { exportHandler, importHandler } from './jobs/transfer.js';
 import { Metrics } from './metrics.js';
 import { activityRoutes } from './routes/activity.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { annotationRoutes } from './routes/annotations.js';
 import { assistRoutes } from './routes/assists.js';
+import { decoderRoutes } from './routes/decoder.js';
 import { embeddingRoutes } from './routes/embedding.js';
 import { findAllRoutes } from './routes/find-all.js';
 import { imageRoutes } from './routes/images.js';
@@ -63,6 +66,8 @@ export interface BuildOptions {
   importRoots?: string[];
   /** Folders whose model directories requests and project settings may name as `model`. */
   modelRoots?: string[];
+  /** The built browser app (`@segkit/web`'s dist/), served at `/`; without it `/` is a short status page. */
+  webRoot?: string;
 }
 
 /** An Ajv instance for request parts, coercing text to numbers and booleans or not. */
@@ -148,9 +153,19 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       'request',
     );
   });
-  app.setNotFoundHandler((req, reply) =>
-    sendError(reply, 404, 'E_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`),
-  );
+  const web =
+    options.webRoot && existsSync(join(options.webRoot, 'index.html')) ? resolve(options.webRoot) : undefined;
+  app.setNotFoundHandler((req, reply) => {
+    // The browser app's own paths (/projects/1/annotate/3, …) load the app, which routes itself.
+    if (
+      web &&
+      req.method === 'GET' &&
+      !req.url.startsWith('/api/') &&
+      req.headers.accept?.includes('text/html')
+    )
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    return sendError(reply, 404, 'E_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`);
+  });
   // Jobs: recover those whose owner died (kill -9), run them, and put ours back in the queue on close.
   await ctx.jobs.recoverOrphans();
   const runner = new JobRunner(
@@ -231,12 +246,23 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
         .header('set-cookie', `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`)
         .redirect('/');
     }
+    if (web) return reply.header('cache-control', 'no-cache').sendFile('index.html');
     return reply
       .type('text/html')
       .send(
         '<!doctype html><title>SegKit</title><p>The SegKit server is running. API: <a href="/api/docs">/api/docs</a></p>',
       );
   });
+  if (web)
+    // Hashed assets, the ONNX Runtime WASM files, gzip copies made at build time.
+    await app.register(fastifyStatic, {
+      root: web,
+      prefix: '/',
+      index: false,
+      wildcard: false,
+      preCompressed: true,
+      maxAge: '1h',
+    });
 
   await app.register(
     async (api) => {
@@ -255,6 +281,8 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       await api.register(userRoutes, { ctx });
       await api.register(assistRoutes, { ctx });
       await api.register(embeddingRoutes, { ctx });
+      await api.register(decoderRoutes, { ctx });
+      await api.register(analyticsRoutes, { ctx });
       await api.register(findAllRoutes, { ctx });
       await api.register(jobRoutes, { ctx, runner });
       await api.register(modelRoutes, { ctx });

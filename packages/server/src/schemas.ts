@@ -189,3 +189,100 @@ export type AnnotationCreateT = Static<typeof AnnotationCreate>;
 export type AnnotationUpdateT = Static<typeof AnnotationUpdate>;
 export type SegmentRequestT = Static<typeof SegmentRequest>;
 export type SegmentResponseT = Static<typeof SegmentResponse>;
+
+export const DecoderInfo = Type.Object({
+  model: Type.String(),
+  family: Type.Union([Type.Literal('sam'), Type.Literal('sam2'), Type.Literal('classic')]),
+  browser: Type.Boolean({ description: 'whether the browser can run this model’s decoder itself' }),
+  reason: Type.Optional(Type.String()),
+  candidates: Type.Integer(),
+  graphs: Type.Array(
+    Type.Object({
+      index: Type.Integer(),
+      layout: Type.Union([
+        Type.Literal('sam'),
+        Type.Literal('sam2'),
+        Type.Literal('sam-official'),
+        Type.Literal('sam2-pair'),
+      ]),
+      points: Type.Boolean(),
+      boxes: Type.Boolean(),
+      bytes: Type.Integer(),
+    }),
+  ),
+});
+export const AnalyticsPoint = Type.Object({
+  id: Type.String({ description: 'the mask id in the run: `<image stem>/<k>`' }),
+  imageId: Type.Union([Id, Type.Null()]),
+  x: Type.Number(),
+  y: Type.Number(),
+  cluster: Type.Integer({ description: '-1 for noise' }),
+  area: Type.Number(),
+  bbox: BoxXYWH,
+  label: Type.Union([Type.String(), Type.Null()]),
+  annotationId: Type.Union([Id, Type.Null()]),
+});
+export const AnalyticsRun = Type.Object({
+  run: Type.Union([
+    Type.Object({ name: Type.String(), masks: Type.Integer(), clusters: Type.Integer() }),
+    Type.Null(),
+  ]),
+  points: Type.Array(AnalyticsPoint),
+});
+export const AnalyticsLabel = Type.Object(
+  {
+    ids: Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { minItems: 1, maxItems: 100_000 }),
+    label: Type.String({ minLength: 1, maxLength: 64 }),
+  },
+  { additionalProperties: false },
+);
+
+export type DecoderInfoT = Static<typeof DecoderInfo>;
+export type AnalyticsRunT = Static<typeof AnalyticsRun>;
+export type AnalyticsPointT = Static<typeof AnalyticsPoint>;
+
+/** A background job as the job routes answer it. */
+export const Job = Type.Object({
+  id: Type.Integer(),
+  projectId: Type.Union([Type.Integer(), Type.Null()]),
+  kind: Type.String(),
+  params: Type.Record(Type.String(), Type.Unknown()),
+  state: Type.Union([
+    Type.Literal('queued'),
+    Type.Literal('running'),
+    Type.Literal('succeeded'),
+    Type.Literal('failed'),
+    Type.Literal('cancelled'),
+  ]),
+  done: Type.Integer(),
+  total: Type.Integer(),
+  message: Type.Union([Type.String(), Type.Null()]),
+  attempts: Type.Integer(),
+  result: Type.Unknown(),
+  error: Type.Union([Type.String(), Type.Null()]),
+  cancelRequested: Type.Boolean(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export type JobT = Static<typeof Job>;
+export type ModeT = Static<typeof Mode>;
+export type ImageListT = Static<typeof ImageList>;
+export type ImageUpdateT = Static<typeof ImageUpdate>;
+export type CandidateT = Static<typeof Candidate>;
+
+/** refine-box and point-to-box: the tight box and its mask. */
+export const BoxResult = Type.Object({ model: Type.String(), box: BoxXYWH, rle: Rle, score: Type.Number() });
+/** classify: the labels ranked by probability, and the top-two margin. */
+export const ClassifyResult = Type.Object({
+  ranked: Type.Array(Type.Object({ label: Type.String(), probability: Type.Number() })),
+  margin: Type.Number(),
+});
+export type BoxResultT = Static<typeof BoxResult>;
+export type ClassifyResultT = Static<typeof ClassifyResult>;
+export type AnnotationListT = Static<typeof Annotation>[];
+export const AnalyticsMask = Type.Object({
+  id: Type.String(),
+  imageId: Type.Union([Id, Type.Null()]),
+  rle: Rle,
+});
+export type AnalyticsMaskT = Static<typeof AnalyticsMask>;

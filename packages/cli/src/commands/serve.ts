@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { InvalidArgumentError, UsageError } from '@segkit/core';
 import { build, importFolders } from '@segkit/server';
 import { defineCommand, numberOption } from '../command.js';
@@ -60,6 +63,7 @@ export const serveCommand = defineCommand({
       importRoots: (options['import-root'] as string[] | undefined) ?? [],
       modelRoots: (options['model-root'] as string[] | undefined) ?? [],
       ...(typeof options.model === 'string' ? { defaultSegmentModel: options.model } : {}),
+      ...(webRoot() ? { webRoot: webRoot()! } : {}),
     });
     try {
       for (const p of await importFolders(app.segkit.ctx, positionals))
@@ -94,3 +98,14 @@ export const serveCommand = defineCommand({
     await new Promise<never>(() => {});
   },
 });
+
+/** The built browser app: `SEGKIT_WEB_ROOT`, else `@segkit/web`'s dist/ when it has been built. */
+function webRoot(): string | undefined {
+  if (process.env.SEGKIT_WEB_ROOT) return process.env.SEGKIT_WEB_ROOT;
+  try {
+    const dist = join(dirname(createRequire(import.meta.url).resolve('@segkit/web/package.json')), 'dist');
+    return existsSync(join(dist, 'index.html')) ? dist : undefined;
+  } catch {
+    return undefined;
+  }
+}

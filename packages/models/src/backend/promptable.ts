@@ -2,11 +2,20 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RawImage } from '@segkit/core';
+import type { DecoderLayout } from '../decoder-feeds.js';
 import type { Dtype } from '../types.js';
 import type { PromptSupport } from './sam-decoders.js';
 import { SamPairBackend } from './sam-pair.js';
 import { findPairFiles, type PairFileNames } from './sam-pair-files.js';
 import { type DecoderPrompt, SamBackend, type SamDecoded, type SamEmbedding } from './transformers.js';
+
+/** One decoder graph on disk: its layout and the prompt parts its inputs take. */
+export interface DecoderFile {
+  path: string;
+  layout: DecoderLayout;
+  points: boolean;
+  boxes: boolean;
+}
 
 /** A loaded SAM or SAM 2 model: transformers.js layout, Meta's official decoder pair, or the SAM 2 pair. */
 export interface PromptableBackend {
@@ -15,6 +24,8 @@ export interface PromptableBackend {
   readonly accepts: PromptSupport;
   /** Candidates per prompt: 3, or 1 for single-mask exports. */
   readonly candidates: number;
+  /** The decoder graph files, for a client that runs the decoder itself (the browser app). */
+  readonly decoders: DecoderFile[];
   encoderRunMs: number;
   decoderRunMs: number;
   /** Throws E_PROMPT_UNSUPPORTED, before any encoder run, for a prompt no decoder graph takes. */

@@ -5,6 +5,7 @@
 import { Tensor } from '@huggingface/transformers';
 import { ModelUnsupportedError, PromptUnsupportedError, type RawImage, resizeImage } from '@segkit/core';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import type { DecoderFile } from './promptable.js';
 import type { PromptSupport } from './sam-decoders.js';
 import type { PairFiles } from './sam-pair-files.js';
 import type { DecoderPrompt, SamDecoded, SamEmbedding } from './transformers.js';
@@ -102,6 +103,7 @@ export class SamPairBackend {
     private readonly decoder: Session,
     private readonly label: string,
     private readonly settings: PairFiles['settings'] = {},
+    private readonly decoderPath = '',
   ) {
     this.family = layout === 'sam2-pair' ? 'sam2' : 'sam';
   }
@@ -119,7 +121,18 @@ export class SamPairBackend {
     };
     const encoder = await open(files.encoder);
     const decoder = await open(files.decoder);
-    return new SamPairBackend(recognise(encoder, decoder, label), encoder, decoder, label, files.settings);
+    return new SamPairBackend(
+      recognise(encoder, decoder, label),
+      encoder,
+      decoder,
+      label,
+      files.settings,
+      files.decoder,
+    );
+  }
+
+  get decoders(): DecoderFile[] {
+    return [{ path: this.decoderPath, layout: this.layout, points: true, boxes: true }];
   }
 
   /** Points, boxes and both together: both layouts embed box corners as points labelled 2 and 3. */

@@ -17,6 +17,7 @@ import {
 import { ModelCorruptError, ModelMissingError, ModelUnsupportedError, type RawImage } from '@segkit/core';
 import { DTYPE_SUFFIX } from '../presets.js';
 import type { Dtype } from '../types.js';
+import type { DecoderFile } from './promptable.js';
 import {
   type DecoderSession,
   decoderGraph,
@@ -79,7 +80,19 @@ export class SamBackend {
     private readonly graphs: SamDecoderGraph[],
     /** The model's name, for messages. */
     private readonly label: string,
+    /** The model folder. */
+    private readonly dir: string,
   ) {}
+
+  /** The decoder graph files (the main one, and the box decoder when the folder has one). */
+  get decoders(): DecoderFile[] {
+    return this.graphs.map((g) => ({
+      path: join(this.dir, g.file),
+      layout: this.family,
+      points: this.family === 'sam2' || g.points,
+      boxes: this.family === 'sam2' || g.boxes,
+    }));
+  }
 
   /** Three candidates per prompt, as every transformers.js SAM export returns. */
   readonly candidates = 3;
@@ -118,7 +131,7 @@ export class SamBackend {
     const graphs = [decoderGraph(`onnx/prompt_encoder_mask_decoder${DTYPE_SUFFIX[dtype]}.onnx`, main)];
     const boxes = modelType === 'sam' ? await openBoxDecoder(dir, DTYPE_SUFFIX[dtype]) : undefined;
     if (boxes) graphs.push(boxes);
-    const backend = new SamBackend(modelType, model, processor, graphs, label);
+    const backend = new SamBackend(modelType, model, processor, graphs, label, id);
     timeRuns(sessions.model!, (ms) => {
       backend.encoderRunMs += ms;
     });

@@ -6,9 +6,8 @@ import type { ServerContext } from '../context.js';
 import type { JobInfo } from '../jobs/queue.js';
 import type { JobEvent, JobRunner } from '../jobs/runner.js';
 import { listProjects } from '../repo/projects.js';
-import { ErrorBody } from '../schemas.js';
+import { ErrorBody, Job } from '../schemas.js';
 import { openEventStream } from '../sse.js';
-import { Job } from './jobs.js';
 
 const Call = Type.Object({
   id: Type.String(),

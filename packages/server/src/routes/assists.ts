@@ -7,13 +7,12 @@ import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
 import { getImage } from '../repo/images.js';
 import { getProject } from '../repo/projects.js';
-import { BoxXYWH, ErrorBody, ImageParams, Rle } from '../schemas.js';
+import { BoxResult, BoxXYWH, ClassifyResult, ErrorBody, ImageParams, Rle } from '../schemas.js';
 import { checkBox } from './annotations.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 413: ErrorBody, 422: ErrorBody };
 const ModelField = Type.Optional(Type.String({ minLength: 1, maxLength: 300 }));
 const rleOf = (m: Mask) => maskToRle(m) as { size: [number, number]; counts: string };
-const BoxResult = Type.Object({ model: Type.String(), box: BoxXYWH, rle: Rle, score: Type.Number() });
 
 export const assistRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = async (app, { ctx }) => {
   /** The image, its decoded pixels and the segmenter a call asks for (or its project's, or the server's). */
@@ -192,13 +191,7 @@ export const assistRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = a
           },
           { additionalProperties: false },
         ),
-        response: {
-          200: Type.Object({
-            ranked: Type.Array(Type.Object({ label: Type.String(), probability: Type.Number() })),
-            margin: Type.Number(),
-          }),
-          ...errors,
-        },
+        response: { 200: ClassifyResult, ...errors },
       },
     },
     async (req) => {

@@ -7,33 +7,11 @@ import type { JobEvent, JobRunner } from '../jobs/runner.js';
 import { getImage, imageIdsOf } from '../repo/images.js';
 import { getProject, listProjects, requireWrite } from '../repo/projects.js';
 import { cocoBlobOf, listResults, setResult } from '../repo/results.js';
-import { ErrorBody, IdParams, ImageParams, Mode } from '../schemas.js';
+import { ErrorBody, IdParams, ImageParams, Job, Mode } from '../schemas.js';
 import { openEventStream } from '../sse.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 const JobParams = Type.Object({ jobId: Type.Integer({ minimum: 1 }) });
-export const Job = Type.Object({
-  id: Type.Integer(),
-  projectId: Type.Union([Type.Integer(), Type.Null()]),
-  kind: Type.String(),
-  params: Type.Record(Type.String(), Type.Unknown()),
-  state: Type.Union([
-    Type.Literal('queued'),
-    Type.Literal('running'),
-    Type.Literal('succeeded'),
-    Type.Literal('failed'),
-    Type.Literal('cancelled'),
-  ]),
-  done: Type.Integer(),
-  total: Type.Integer(),
-  message: Type.Union([Type.String(), Type.Null()]),
-  attempts: Type.Integer(),
-  result: Type.Unknown(),
-  error: Type.Union([Type.String(), Type.Null()]),
-  cancelRequested: Type.Boolean(),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-});
 const Result = Type.Object({
   mode: Mode,
   status: Type.String(),

@@ -5,8 +5,7 @@ import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
 import type { JobHandler } from '../jobs/runner.js';
 import { requireAdmin } from '../repo/projects.js';
-import { ErrorBody } from '../schemas.js';
-import { Job } from './jobs.js';
+import { ErrorBody, Job } from '../schemas.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 

@@ -8,8 +8,7 @@ import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
 import { imageIdsOf } from '../repo/images.js';
 import { getProject, requireWrite } from '../repo/projects.js';
-import { ErrorBody, IdParams, Mode } from '../schemas.js';
-import { Job } from './jobs.js';
+import { ErrorBody, IdParams, Job, Mode } from '../schemas.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 

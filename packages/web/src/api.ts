@@ -1,0 +1,150 @@
+// The server's /api/v1 routes, typed with the server's own TypeBox types (never redeclared here). Every error is the
+// server's {"error": {"code", "message"}}, thrown as an ApiError; a network failure is E_NETWORK.
+import type {
+  AnalyticsMaskT,
+  AnalyticsRunT,
+  AnnotationCreateT,
+  AnnotationT,
+  AnnotationUpdateT,
+  BoxResultT,
+  ClassifyResultT,
+  DecoderInfoT,
+  ImageListT,
+  ImageT,
+  ImageUpdateT,
+  JobT,
+  ModeT,
+  ProjectT,
+  SegmentRequestT,
+  SegmentResponseT,
+} from '@segkit/server/schemas';
+
+export type { AnnotationT, DecoderInfoT, ImageT, JobT, ModeT, ProjectT };
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const BASE = '/api/v1';
+
+async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(BASE + path, { credentials: 'same-origin', ...init });
+  } catch (e) {
+    throw new ApiError(0, 'E_NETWORK', `The server cannot be reached (${(e as Error).message})`);
+  }
+  if (!res.ok) {
+    const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+    throw new ApiError(
+      res.status,
+      body?.error?.code ?? 'E_HTTP',
+      body?.error?.message ?? `${res.status} ${res.statusText}`,
+    );
+  }
+  const type = res.headers.get('content-type') ?? '';
+  return (type.includes('json') ? await res.json() : await res.arrayBuffer()) as T;
+}
+
+const json = (method: string, body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+export const api = {
+  me: () => call<{ name: string; role: string }>('/me'),
+  projects: () => call<ProjectT[]>('/projects'),
+  project: (id: number) => call<ProjectT>(`/projects/${id}`),
+  updateProject: (id: number, body: Partial<Pick<ProjectT, 'name' | 'labels'>>) =>
+    call<ProjectT>(`/projects/${id}`, json('PATCH', body)),
+  images: (projectId: number, offset = 0, limit = 500) =>
+    call<ImageListT>(`/projects/${projectId}/images?offset=${offset}&limit=${limit}`),
+  image: (id: number) => call<ImageT>(`/images/${id}`),
+  updateImage: (id: number, body: ImageUpdateT) => call<ImageT>(`/images/${id}`, json('PATCH', body)),
+  upload: (projectId: number, files: File[]) => {
+    const form = new FormData();
+    for (const f of files) form.append('files', f, f.name);
+    return call<{ created: number; images: ImageT[] }>(`/projects/${projectId}/images`, {
+      method: 'POST',
+      body: form,
+    });
+  },
+  annotations: (imageId: number, mode?: ModeT) =>
+    call<AnnotationT[]>(`/images/${imageId}/annotations${mode ? `?mode=${mode}` : ''}`),
+  createAnnotation: (imageId: number, body: AnnotationCreateT) =>
+    call<AnnotationT>(`/images/${imageId}/annotations`, json('POST', body)),
+  updateAnnotation: (id: number, version: number, body: AnnotationUpdateT) =>
+    call<AnnotationT>(`/annotations/${id}`, json('PATCH', body, { 'if-match': String(version) })),
+  deleteAnnotation: (id: number) => call<unknown>(`/annotations/${id}`, { method: 'DELETE' }),
+  segment: (imageId: number, body: SegmentRequestT) =>
+    call<SegmentResponseT>(`/images/${imageId}/segment`, json('POST', body)),
+  refineBox: (imageId: number, box: [number, number, number, number]) =>
+    call<BoxResultT>(`/images/${imageId}/refine-box`, json('POST', { box })),
+  pointToBox: (imageId: number, point: [number, number]) =>
+    call<BoxResultT>(`/images/${imageId}/point-to-box`, json('POST', { x: point[0], y: point[1] })),
+  classify: (imageId: number, body: { box?: [number, number, number, number]; rle?: unknown }) =>
+    call<ClassifyResultT>(`/images/${imageId}/classify`, json('POST', body)),
+  findAll: (imageId: number, text?: string) =>
+    call<{ annotations: AnnotationT[] }>(`/images/${imageId}/find-all`, json('POST', text ? { text } : {})),
+  preload: (imageId: number) =>
+    call<{ model: string; ms: number; cached: boolean }>(`/images/${imageId}/preload`, json('POST', {})),
+  decoder: (projectId: number, model?: string) =>
+    call<DecoderInfoT>(`/projects/${projectId}/decoder${model ? `?model=${encodeURIComponent(model)}` : ''}`),
+  process: (projectId: number, mode: ModeT, imageIds?: number[]) =>
+    call<JobT>(`/projects/${projectId}/process`, json('POST', { mode, ...(imageIds ? { imageIds } : {}) })),
+  analyze: (projectId: number) => call<JobT>(`/projects/${projectId}/analyze`, json('POST', {})),
+  analytics: (projectId: number) => call<AnalyticsRunT>(`/projects/${projectId}/analytics`),
+  labelMasks: (projectId: number, ids: string[], label: string) =>
+    call<{ labelled: number; annotationIds: number[] }>(
+      `/projects/${projectId}/analytics/label`,
+      json('POST', { ids, label }),
+    ),
+  exportJob: (projectId: number, format: 'coco' | 'yolo' | 'yolo-seg' | 'masks', mode: ModeT) =>
+    call<JobT>(`/projects/${projectId}/export`, json('POST', { format, mode })),
+  job: (id: number) => call<JobT>(`/jobs/${id}`),
+  jobs: () => call<JobT[]>('/jobs'),
+};
+
+/** Raw bytes of a route (the embedding, decoder graphs), with the response headers. */
+export async function fetchBinary(path: string): Promise<{ bytes: ArrayBuffer; headers: Headers }> {
+  let res: Response;
+  try {
+    res = await fetch(BASE + path, { credentials: 'same-origin' });
+  } catch (e) {
+    throw new ApiError(0, 'E_NETWORK', `The server cannot be reached (${(e as Error).message})`);
+  }
+  if (!res.ok) {
+    const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+    throw new ApiError(res.status, body?.error?.code ?? 'E_HTTP', body?.error?.message ?? res.statusText);
+  }
+  return { bytes: await res.arrayBuffer(), headers: res.headers };
+}
+
+/** Server-Sent Events of a route, parsed; returns a function that closes the stream. */
+export function events(path: string, on: (event: string, data: unknown) => void): () => void {
+  const source = new EventSource(BASE + path, { withCredentials: true });
+  const handler = (e: MessageEvent) => on(e.type, JSON.parse(e.data as string));
+  const names = ['state', 'started', 'progress', 'item', 'finished', 'failed', 'cancelled', 'snapshot'];
+  for (const name of [...names, 'inference-start', 'inference-end'])
+    source.addEventListener(name, handler as EventListener);
+  source.onmessage = handler;
+  return () => source.close();
+}
+
+export const fileUrl = (imageId: number) => `${BASE}/images/${imageId}/file`;
+export const thumbUrl = (imageId: number, size = 256) => `${BASE}/images/${imageId}/thumbnail?size=${size}`;
+
+export const analyticsMask = (projectId: number, id: string) =>
+  fetch(`${BASE}/projects/${projectId}/analytics/mask?id=${encodeURIComponent(id)}`).then(async (r) => {
+    if (!r.ok) throw new ApiError(r.status, 'E_HTTP', await r.text());
+    return (await r.json()) as AnalyticsMaskT;
+  });
+export const analyticsZipUrl = (projectId: number, imageId: number) =>
+  `${BASE}/projects/${projectId}/analytics/zip?imageId=${imageId}`;

@@ -1,0 +1,40 @@
+import { useEffect, useRef } from 'react';
+import { SHORTCUTS } from '../editor/shortcuts.js';
+
+/** The `?` overlay: every shortcut of the annotator. Esc or Close hides it. */
+export function HelpOverlay({ onClose }: { onClose: () => void }) {
+  const close = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    close.current?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' || e.key === '?') {
+        e.stopPropagation();
+        onClose();
+      }
+    };
+    window.addEventListener('keydown', onKey, true);
+    return () => window.removeEventListener('keydown', onKey, true);
+  }, [onClose]);
+  return (
+    <div className="overlay">
+      <dialog open className="overlay-box" aria-label="Keyboard shortcuts" data-testid="shortcuts">
+        <h2>Keyboard shortcuts</h2>
+        <table>
+          <tbody>
+            {SHORTCUTS.map(([k, a]) => (
+              <tr key={k}>
+                <th>
+                  <kbd>{k}</kbd>
+                </th>
+                <td>{a}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <button type="button" ref={close} onClick={onClose}>
+          Close
+        </button>
+      </dialog>
+    </div>
+  );
+}

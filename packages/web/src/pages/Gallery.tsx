@@ -1,0 +1,101 @@
+// A project's images: thumbnails with the selected mode's masks, per-mode status badges, counts, and upload by
+// drag-and-drop (or the file picker).
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { type DragEvent, useState } from 'react';
+import { useStore } from 'zustand';
+import { api } from '../api.js';
+import { Link } from '../components/Link.js';
+import { MaskThumb } from '../components/MaskThumb.js';
+import { StatusBadge } from '../components/StatusBadge.js';
+import { MODE_NAMES, modeStore } from '../router.js';
+import { errorText } from '../util.js';
+import { ErrorNote } from './Projects.js';
+
+export function Gallery({ projectId }: { projectId: number }) {
+  const mode = useStore(modeStore, (s) => s.mode);
+  const client = useQueryClient();
+  const project = useQuery({ queryKey: ['project', projectId], queryFn: () => api.project(projectId) });
+  const images = useQuery({ queryKey: ['images', projectId], queryFn: () => api.images(projectId) });
+  const [drag, setDrag] = useState(false);
+  const [upload, setUpload] = useState<string | null>(null);
+
+  const send = async (files: File[]) => {
+    if (!files.length) return;
+    setUpload(`Uploading ${files.length} file(s)…`);
+    try {
+      const r = await api.upload(projectId, files);
+      setUpload(
+        `${r.created} new image(s)${files.length > r.created ? `, ${files.length - r.created} already here` : ''}`,
+      );
+      await client.invalidateQueries({ queryKey: ['images', projectId] });
+    } catch (e) {
+      setUpload(`Upload failed: ${errorText(e)}`);
+    }
+  };
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDrag(false);
+    void send([...e.dataTransfer.files]);
+  };
+
+  if (images.error) return <ErrorNote error={images.error} />;
+  const labels = project.data?.labels ?? [];
+  return (
+    <section
+      aria-label="Images: drop files here to upload them"
+      className={drag ? 'gallery dropping' : 'gallery'}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDrag(true);
+      }}
+      onDragLeave={() => setDrag(false)}
+      onDrop={onDrop}
+    >
+      <div className="toolbar">
+        <h1>Images</h1>
+        <span className="muted">
+          {images.data ? `${images.data.total} images` : 'Loading…'} · showing {MODE_NAMES[mode]} annotations
+        </span>
+        <div className="spacer" />
+        <label className="button">
+          Upload images
+          <input
+            type="file"
+            multiple
+            accept="image/*"
+            hidden
+            onChange={(e) => void send([...(e.target.files ?? [])])}
+          />
+        </label>
+      </div>
+      <p className="muted drop-hint">Drop image files anywhere here to add them.</p>
+      {upload && (
+        <p role="status" className="note">
+          {upload}
+        </p>
+      )}
+      <ul className="grid" data-testid="gallery">
+        {images.data?.items.map((im) => (
+          <li key={im.id} className="tile" data-testid="tile" data-image-id={im.id}>
+            <Link href={`/projects/${projectId}/images/${im.id}`} aria-label={`Annotate ${im.fileName}`}>
+              <MaskThumb
+                image={im}
+                mode={mode}
+                labels={labels}
+                version={`${im.annotations[mode]}-${im.status[mode]}`}
+              />
+            </Link>
+            <div className="tile-meta">
+              <span className="file-name">{im.fileName}</span>
+              <span className="count" data-testid="count">
+                {im.annotations[mode]} {MODE_NAMES[mode]}
+              </span>
+              <StatusBadge name="inside-box" status={im.status.inside_box} />
+              <StatusBadge name="find-all" status={im.status.find_all} />
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,157 @@
+// SAMUI's processing page: run a mode over all, unprocessed or selected images, with a live progress bar; the mode's
+// result gallery updates as each image finishes; download the mode's COCO JSON or an export zip.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useStore } from 'zustand';
+import { api, type JobT } from '../api.js';
+import { JobProgress, useJob } from '../components/JobProgress.js';
+import { Link } from '../components/Link.js';
+import { MaskThumb } from '../components/MaskThumb.js';
+import { ModeToggle } from '../components/ModeToggle.js';
+import { StatusBadge } from '../components/StatusBadge.js';
+import { MODE_NAMES, modeStore } from '../router.js';
+import { errorText } from '../util.js';
+import { ErrorNote } from './Projects.js';
+
+type Which = 'all' | 'unprocessed' | 'selected';
+
+export function Processing({ projectId }: { projectId: number }) {
+  const mode = useStore(modeStore, (s) => s.mode);
+  const client = useQueryClient();
+  const project = useQuery({ queryKey: ['project', projectId], queryFn: () => api.project(projectId) });
+  const images = useQuery({ queryKey: ['images', projectId], queryFn: () => api.images(projectId) });
+  const [which, setWhich] = useState<Which>('all');
+  const [selected, setSelected] = useState<Set<number>>(new Set());
+  const [jobId, setJobId] = useState<number | null>(null);
+  const [exportId, setExportId] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const refresh = () => void client.invalidateQueries({ queryKey: ['images', projectId] });
+  const job = useJob(jobId, refresh, refresh);
+  const exportJob = useJob(exportId, undefined, (j: JobT) => {
+    if (j.state === 'succeeded') window.location.assign(`/api/v1/jobs/${j.id}/download`);
+  });
+
+  const items = images.data?.items ?? [];
+  const chosen =
+    which === 'all'
+      ? items.map((i) => i.id)
+      : which === 'unprocessed'
+        ? items.filter((i) => i.status[mode] !== 'done').map((i) => i.id)
+        : [...selected];
+  const run = async () => {
+    setError(null);
+    try {
+      setJobId((await api.process(projectId, mode, chosen)).id);
+      refresh();
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  const exportZip = async () => {
+    setError(null);
+    try {
+      setExportId((await api.exportJob(projectId, 'coco', mode)).id);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+
+  if (images.error) return <ErrorNote error={images.error} />;
+  return (
+    <section>
+      <div className="toolbar">
+        <h1>Processing</h1>
+        <ModeToggle />
+      </div>
+      <p className="muted">
+        {mode === 'inside_box'
+          ? 'inside-box: SAM segments inside every box of each image.'
+          : 'find-all: each image’s text prompt and exemplars find every matching object.'}
+      </p>
+      <div className="row">
+        <fieldset className="segmented" aria-label="Images to process">
+          {(['all', 'unprocessed', 'selected'] as Which[]).map((w) => (
+            <button
+              key={w}
+              type="button"
+              aria-pressed={which === w}
+              className={which === w ? 'on' : ''}
+              onClick={() => setWhich(w)}
+            >
+              {w}
+            </button>
+          ))}
+        </fieldset>
+        <button
+          type="button"
+          className="primary"
+          data-testid="run"
+          disabled={!chosen.length}
+          onClick={() => void run()}
+        >
+          Run {MODE_NAMES[mode]} on {chosen.length} image(s)
+        </button>
+        <button type="button" onClick={() => void exportZip()}>
+          Download {MODE_NAMES[mode]} export (COCO zip)
+        </button>
+      </div>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <JobProgress job={job} label={`Processing ${MODE_NAMES[mode]}`} />
+      <JobProgress job={exportJob} label="Export" />
+      <ul className="grid" data-testid="results">
+        {items.map((im) => (
+          <li
+            key={im.id}
+            className="tile"
+            data-testid="result-tile"
+            data-image-id={im.id}
+            data-status={im.status[mode]}
+          >
+            <MaskThumb
+              image={im}
+              mode={mode}
+              labels={project.data?.labels ?? []}
+              version={`${im.annotations[mode]}-${im.status[mode]}`}
+            />
+            <div className="tile-meta">
+              <label>
+                <input
+                  type="checkbox"
+                  checked={selected.has(im.id)}
+                  onChange={(e) => {
+                    const next = new Set(selected);
+                    if (e.target.checked) next.add(im.id);
+                    else next.delete(im.id);
+                    setSelected(next);
+                    setWhich('selected');
+                  }}
+                />{' '}
+                <span className="file-name">{im.fileName}</span>
+              </label>
+              <StatusBadge name="inside-box" status={im.status.inside_box} />
+              <StatusBadge name="find-all" status={im.status.find_all} />
+              <span>
+                <Link href={`/projects/${projectId}/images/${im.id}`}>annotate</Link>
+                {im.status[mode] === 'done' && (
+                  <>
+                    {' · '}
+                    <a
+                      href={`/api/v1/images/${im.id}/results/${mode}/coco`}
+                      download={`${im.fileName}-${mode}.json`}
+                    >
+                      COCO JSON
+                    </a>
+                  </>
+                )}
+              </span>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,145 @@
+// Starts a real `segkit serve` (the built CLI) on a temp data directory with the fixture models, and a headless
+// Debian chromium (never a downloaded browser) logged in through the printed URL.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+export const repo = new URL('../../', import.meta.url).pathname;
+export const fixtures = join(repo, 'fixtures/models');
+export const realArch = join(repo, '../shared/real-arch');
+
+export function chromiumPath(): string {
+  const path = process.env.SEGKIT_CHROMIUM ?? '/usr/bin/chromium';
+  if (!existsSync(path))
+    throw new Error(
+      `No chromium at ${path}: install it with \`apt-get install -y chromium\` or set SEGKIT_CHROMIUM`,
+    );
+  return path;
+}
+
+export interface Server {
+  base: string;
+  token: string;
+  data: string;
+  api<T = unknown>(
+    path: string,
+    init?: { method?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** `segkit serve FOLDER… --model <sam fixture> --model-root <fixtures>` on a free port. */
+export async function startServer(folders: string[], extra: string[] = []): Promise<Server> {
+  const data = mkdtempSync(join(tmpdir(), 'segkit-e2e-'));
+  const cache = mkdtempSync(join(tmpdir(), 'segkit-e2e-cache-'));
+  if (!existsSync(join(repo, 'packages/web/dist/index.html')))
+    throw new Error('packages/web/dist is missing: run `npm run build` first');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      join(repo, 'packages/cli/bin/segkit.js'),
+      'serve',
+      ...folders,
+      '--data',
+      data,
+      '--port',
+      '0',
+      '--model',
+      join(fixtures, 'sam-fixture'),
+      '--model-root',
+      fixtures,
+      ...extra,
+    ],
+    { env: { ...process.env, SEGKIT_CACHE_DIR: cache }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let err = '';
+  const base = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`segkit serve printed no URL: ${err}`)), 60_000);
+    child.stderr!.on('data', (d) => {
+      err += String(d);
+      const m = /Open (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(`${m[1]}|${m[2]}`);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`segkit serve exited ${code}: ${err}`)));
+  });
+  const [url, token] = base.split('|') as [string, string];
+  return {
+    base: url,
+    token,
+    data,
+    async api<T>(
+      path: string,
+      init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+    ) {
+      const res = await fetch(`${url}/api/v1${path}`, {
+        method: init.method ?? (init.body ? 'POST' : 'GET'),
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(init.body ? { 'content-type': 'application/json' } : {}),
+          ...init.headers,
+        },
+        ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+      });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${res.status} ${path}: ${text}`);
+      return (text ? JSON.parse(text) : null) as T;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(data, { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+}
+
+/** A 1280×800 page logged in with the server's token (the cookie the printed URL sets). */
+export async function openPage(browser: Browser, server: Server): Promise<Page & { errors: string[] }> {
+  const page = (await browser.newPage({ viewport: { width: 1280, height: 800 } })) as Page & {
+    errors: string[];
+  };
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  await page.goto(`${server.base}/?token=${server.token}`);
+  return page;
+}
+
+/** The fixture models for text prompts (find-all) and CLIP (auto-class, analytics) as the project's models. */
+export async function useFixtureModels(server: Server, projectId: number) {
+  await server.api(`/projects/${projectId}`, {
+    method: 'PATCH',
+    body: {
+      settings: {
+        models: {
+          segment: join(fixtures, 'sam-fixture'),
+          text: join(fixtures, 'clipseg-fixture'),
+          embed: join(fixtures, 'clip-fixture'),
+        },
+      },
+    },
+  });
+}
+
+/** Where image pixel (x, y) is on screen: read from the stage's view through the canvas box and image size. */
+export async function imageToScreen(page: Page, x: number, y: number, w: number, h: number) {
+  const box = (await page.getByTestId('stage').boundingBox())!;
+  const margin = 16;
+  const scale = Math.min((box.width - 2 * margin) / w, (box.height - 2 * margin) / h);
+  const tx = (box.width - w * scale) / 2;
+  const ty = (box.height - h * scale) / 2;
+  return { x: box.x + tx + (x + 0.5) * scale, y: box.y + ty + (y + 0.5) * scale };
+}
+
+export const percentile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};

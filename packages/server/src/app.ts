@@ -259,7 +259,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       root: web,
       prefix: '/',
       index: false,
-      wildcard: false,
+      wildcard: true,
       preCompressed: true,
       maxAge: '1h',
     });

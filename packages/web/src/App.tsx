@@ -1,4 +1,4 @@
-import { lazy, Suspense } from 'react';
+import { Component, lazy, type ReactNode, Suspense } from 'react';
 import { ActivityOverlay } from './components/ActivityOverlay.js';
 import { Nav } from './components/Nav.js';
 import { Gallery } from './pages/Gallery.js';
@@ -17,20 +17,41 @@ export function App() {
     <div className="app">
       <Nav route={route} projectId={projectId} />
       <main className={route.page === 'annotate' ? 'main main-full' : 'main'}>
-        <Suspense fallback={<p className="muted">Loading…</p>}>
-          {route.page === 'projects' && <Projects />}
-          {route.page === 'gallery' && <Gallery projectId={route.projectId} />}
-          {route.page === 'annotate' && <Annotator projectId={route.projectId} imageId={route.imageId} />}
-          {route.page === 'process' && <Processing projectId={route.projectId} />}
-          {route.page === 'analytics' && <Analytics projectId={route.projectId} />}
-          {route.page === 'missing' && (
-            <p>
-              No such page. <a href="/">Projects</a>
-            </p>
-          )}
-        </Suspense>
+        <ErrorBoundary key={route.page}>
+          <Suspense fallback={<p className="muted">Loading…</p>}>
+            {route.page === 'projects' && <Projects />}
+            {route.page === 'gallery' && <Gallery projectId={route.projectId} />}
+            {route.page === 'annotate' && <Annotator projectId={route.projectId} imageId={route.imageId} />}
+            {route.page === 'process' && <Processing projectId={route.projectId} />}
+            {route.page === 'analytics' && <Analytics projectId={route.projectId} />}
+            {route.page === 'missing' && (
+              <p>
+                No such page. <a href="/">Projects</a>
+              </p>
+            )}
+          </Suspense>
+        </ErrorBoundary>
       </main>
       <ActivityOverlay />
     </div>
   );
+}
+
+/** A page that throws shows what failed and a way back, never a blank screen. */
+class ErrorBoundary extends Component<{ children: ReactNode }, { error: Error | null }> {
+  override state = { error: null as Error | null };
+  static getDerivedStateFromError(error: Error) {
+    return { error };
+  }
+  override render() {
+    if (!this.state.error) return this.props.children;
+    return (
+      <div className="error" role="alert">
+        <p>This page failed: {this.state.error.message}</p>
+        <button type="button" onClick={() => window.location.reload()}>
+          Reload (saved work is kept)
+        </button>
+      </div>
+    );
+  }
 }

@@ -29,8 +29,11 @@ export function ActivityOverlay() {
       else if (type === 'inference-end') {
         const id = (data as { call: Call }).call.id;
         setCalls((c) => c.filter((x) => x.id !== id));
-      } else if (type === 'item') upsert((data as { job: JobT }).job);
-      else upsert(data as JobT);
+      } else {
+        // Job events carry the job (the activity stream sends it bare; a job's own stream wraps `item` events).
+        const job = (data as { job?: JobT }).job ?? (data as JobT);
+        if (job && typeof job.id === 'number') upsert(job);
+      }
     });
   }, []);
   const n = calls.length + jobs.length;

@@ -29,7 +29,7 @@ export function Nav({ route, projectId }: { route: Route; projectId: number | nu
         </nav>
       )}
       <div className="spacer" />
-      {projectId !== null && <ModeToggle />}
+      {projectId !== null && route.page !== 'process' && <ModeToggle />}
     </header>
   );
 }

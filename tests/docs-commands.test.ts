@@ -30,12 +30,17 @@ const DOCS = [
   'docs/models.md',
   'docs/masks.md',
   'docs/server.md',
+  'docs/web.md',
 ];
 /** Lines the test does not run, and why. */
 const NOT_RUN: [RegExp, string][] = [
   [/^npm (ci|test)\b|&& npm test/, 'the install and the test suite are what CI runs around this test'],
   [/^npm run bench\b/, 'benchmarks are timed runs, never tests'],
-  [/\bsegkit serve\b/, 'starts a server that runs until stopped; packages/cli/test/serve.test.ts runs it'],
+  [/^npm run (build|test:e2e)\b/, 'the install builds everything, and .ci/run runs the browser tests'],
+  [
+    /\bsegkit serve\b/,
+    'starts a server that runs until stopped; packages/cli/test/serve.test.ts and the browser tests (tests/e2e/) run it',
+  ],
   [/^curl\b/, 'talks to a running server; packages/server/test/ covers every route'],
 ];
 /** Placeholder inputs the docs name, and the stand-in each gets here. */

@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colourScene } from '../../packages/analytics/test/helpers/colour-images.js';
 import {
+  docShot,
   imageToScreen,
   launch,
   openPage,
@@ -98,8 +99,15 @@ describe('annotator (chromium, fixture models)', () => {
     const t0 = Date.now();
     await clickAt(page, x, y);
     await page.waitForFunction(() => (globalThis as { segkitTimings?: number[] }).segkitTimings?.length);
+    // Seen from outside (click sent → the page reports the mask drawn) and from inside (the page's own clock).
+    const outside = Date.now() - t0;
+    const inside = await page.evaluate(() => (globalThis as { segkitTimings?: number[] }).segkitTimings![0]!);
+    console.log(
+      `first click → mask drawn: ${inside.toFixed(0)} ms in the page, ${outside} ms seen by the test`,
+    );
+    expect(outside).toBeLessThan(1000);
+    expect(inside).toBeLessThan(1000);
     const drawn = await drawnMask(page);
-    expect(Date.now() - t0).toBeLessThan(1000);
     expect(iou(drawn, truth)).toBeGreaterThanOrEqual(0.8);
     await saved(page);
     const [ann] = await annotations(image.id);
@@ -112,6 +120,8 @@ describe('annotator (chromium, fixture models)', () => {
     const row = db.prepare('SELECT rle FROM annotation WHERE image_id = ?').get(image.id) as { rle: string };
     db.close();
     expect(JSON.parse(row.rle).counts).toBe(ann!.rle!.counts);
+    await page.mouse.move(0, 0);
+    await docShot(page, 'annotator');
     await page.reload();
     await page.locator('[data-testid=decoder-path][data-path=browser]').waitFor();
     await expect.poll(async () => iou(await drawnMask(page), truth)).toBeGreaterThanOrEqual(0.8);
@@ -232,5 +242,48 @@ describe('annotator (chromium, fixture models)', () => {
     expect(await page.locator('.labels img, .annotations img, img[src="x"]').count()).toBe(0);
     expect(dialogs).toEqual([]);
     await page.close();
+  });
+
+  it('with the classic backend the server segments each prompt, and the page says so', async () => {
+    await server.api('/projects/1', {
+      method: 'PATCH',
+      body: { settings: { models: { segment: 'classic' } } },
+    });
+    try {
+      const page = await openPage(browser, server);
+      const image = imageOf(6);
+      const calls: string[] = [];
+      page.on('request', (r) => {
+        if (/\/segment$/.test(new URL(r.url()).pathname)) calls.push(r.url());
+      });
+      await page.goto(`${server.base}/projects/1/images/${image.id}`);
+      const path = page.locator('[data-testid=decoder-path][data-path=server]');
+      await path.waitFor();
+      expect(await path.textContent()).toMatch(/Server decoder.*classic/s);
+      const truth = colourScene(6).truth.green;
+      await clickAt(page, ...centre(truth));
+      await page.waitForFunction(() => (globalThis as { segkitTimings?: number[] }).segkitTimings?.length);
+      await saved(page);
+      expect(calls).toHaveLength(1);
+      const [ann] = await annotations(image.id);
+      expect(iou(rleToMask(ann!.rle!), truth)).toBeGreaterThanOrEqual(0.8);
+      await page.close();
+    } finally {
+      await useFixtureModels(server, 1);
+    }
+  });
+
+  it('a model that is not downloaded is named with the pull command that fixes it', async () => {
+    await server.api('/projects/1', { method: 'PATCH', body: { settings: { models: { segment: 'sam' } } } });
+    try {
+      const page = await openPage(browser, server);
+      await page.goto(`${server.base}/projects/1/images/${imageOf(7).id}`);
+      const path = page.locator('[data-testid=decoder-path][data-path=server]');
+      await path.waitFor();
+      expect(await path.textContent()).toContain('segkit models pull sam');
+      await page.close();
+    } finally {
+      await useFixtureModels(server, 1);
+    }
   });
 });

@@ -1,7 +1,7 @@
 // Starts a real `segkit serve` (the built CLI) on a temp data directory with the fixture models, and a headless
 // Debian chromium (never a downloaded browser) logged in through the printed URL.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -143,3 +143,9 @@ export const percentile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
+
+/** A screenshot for the docs, written to docs/img/<name>.png (the README and docs/web.md show them). */
+export async function docShot(page: Page, name: string) {
+  mkdirSync(join(repo, 'docs/img'), { recursive: true });
+  await page.screenshot({ path: join(repo, 'docs/img', `${name}.png`) });
+}

@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colourScene } from '../../packages/analytics/test/helpers/colour-images.js';
 import {
+  docShot,
   imageToScreen,
   launch,
   openPage,
@@ -96,6 +97,8 @@ describe('modes, processing and analytics (chromium, fixture models)', () => {
         (a) => a.source === 'model',
       );
     await expect.poll(async () => (await found()).length, { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('annotations').locator('li[data-source=model]').count()).toBe(1);
+    await docShot(page, 'find-all');
     const [only] = await found();
     expect(iou(rleToMask(only!.rle!), scene.red)).toBeGreaterThanOrEqual(0.8);
     const negatives = (await server.api<Ann[]>(`/images/${image.id}/annotations?mode=find_all`)).filter(
@@ -133,7 +136,13 @@ describe('modes, processing and analytics (chromium, fixture models)', () => {
       .poll(() => tile.locator('[data-testid=status-find-all]').getAttribute('data-status'))
       .toBe('done');
     expect(await tile.locator('[data-testid=status-inside-box]').getAttribute('data-status')).toBe('none');
-    // inside-box over every image: all of them reach done in the gallery, with no reload.
+    // inside-box over every image: all of them reach done in the gallery, with no reload; the box drawn on img08
+    // becomes a mask, drawn over its tile as soon as that image is done.
+    const boxed = imageOf(8);
+    const [rx0, ry0, rx1, ry1] = boxOf(colourScene(8).truth.red);
+    await server.api(`/images/${boxed.id}/annotations`, {
+      body: { mode: 'inside_box', bbox: [rx0 - 4, ry0 - 4, rx1 - rx0 + 9, ry1 - ry0 + 9] },
+    });
     await page.getByTestId('mode-inside-box').click();
     await page.getByRole('button', { name: 'all', exact: true }).click();
     const navigations: string[] = [];
@@ -146,6 +155,23 @@ describe('modes, processing and analytics (chromium, fixture models)', () => {
       .poll(() => page.locator('[data-testid=result-tile][data-status=done]').count(), { timeout: 20_000 })
       .toBe(images.length);
     expect(navigations).toEqual([]);
+    const masked = (await server.api<Ann[]>(`/images/${boxed.id}/annotations?mode=inside_box`)).filter(
+      (x) => x.rle,
+    );
+    expect(masked).toHaveLength(1);
+    expect(iou(rleToMask(masked[0]!.rle!), colourScene(8).truth.red)).toBeGreaterThanOrEqual(0.8);
+    const overlay = page.locator(`[data-testid=result-tile][data-image-id="${boxed.id}"] canvas`);
+    await expect
+      .poll(() =>
+        overlay.evaluate((c: HTMLCanvasElement) => {
+          const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+          return n;
+        }),
+      )
+      .toBeGreaterThan(1000);
+    await docShot(page, 'processing');
     const statuses = (await server.api<{ items: Img[] }>('/projects/1/images?limit=100')).items;
     expect(statuses.every((i) => i.status.inside_box === 'done')).toBe(true);
     expect(statuses.filter((i) => i.status.find_all === 'done').map((i) => i.id)).toEqual([image.id]);
@@ -198,6 +224,7 @@ describe('modes, processing and analytics (chromium, fixture models)', () => {
     await expect
       .poll(() => page.getByTestId('selection-count').textContent())
       .toBe(`${run.points.length} selected`);
+    await docShot(page, 'analytics');
     await page.getByTestId('lasso-label').fill('shape');
     await page.getByTestId('apply-label').click();
     await expect

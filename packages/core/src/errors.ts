@@ -187,6 +187,11 @@ export const InternalError = defineError(
   'E_INTERNAL',
   'The server failed on its own (a bug, not a bad request): the answer is a 500 and the server log has the details.',
 );
+/** The browser app got no answer from the server, or an answer without SegKit's error body (web). */
+export const NetworkError = defineError(
+  'E_NETWORK',
+  'The browser app could not reach the server, or got an answer that is not the server’s (a proxy error).',
+);
 
 /** Every error class, in documentation order. */
 export const ERROR_CLASSES = [
@@ -222,6 +227,7 @@ export const ERROR_CLASSES = [
   ConflictError,
   TooLargeError,
   InternalError,
+  NetworkError,
 ] as const;
 
 /** Every stable error code with its one-line summary. */

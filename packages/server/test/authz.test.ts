@@ -204,6 +204,43 @@ describe('who may call what', () => {
       ],
       [
         'GET',
+        `/api/v1/projects/${p}/decoder`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'GET',
+        `/api/v1/projects/${p}/decoder/0`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'GET',
+        `/api/v1/projects/${p}/analytics`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      // No analyze run yet: members are told to start one (400), others learn nothing (404).
+      [
+        'GET',
+        `/api/v1/projects/${p}/analytics/mask?id=a/0`,
+        same(),
+        { none: 401, viewer: 400, annotator: 400, admin: 400, other: 404 },
+      ],
+      [
+        'GET',
+        `/api/v1/projects/${p}/analytics/zip?imageId=${img}`,
+        same(),
+        { none: 401, viewer: 400, annotator: 400, admin: 400, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/projects/${p}/analytics/label`,
+        same({ ids: ['a/0'], label: 'red' }),
+        { none: 401, viewer: 403, annotator: 400, admin: 400, other: 404 },
+      ],
+      [
+        'GET',
         `/api/v1/images/${img}/thumbnail`,
         same(),
         { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },

@@ -33,7 +33,8 @@ export class ApiError extends Error {
 
 const BASE = '/api/v1';
 
-async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+/** Fetches a route; a network failure or a non-2xx answer becomes an ApiError with the server's code. */
+async function request(path: string, init: RequestInit = {}): Promise<Response> {
   let res: Response;
   try {
     res = await fetch(BASE + path, { credentials: 'same-origin', ...init });
@@ -44,10 +45,15 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
     const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
     throw new ApiError(
       res.status,
-      body?.error?.code ?? 'E_HTTP',
+      body?.error?.code ?? 'E_NETWORK',
       body?.error?.message ?? `${res.status} ${res.statusText}`,
     );
   }
+  return res;
+}
+
+async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const res = await request(path, init);
   const type = res.headers.get('content-type') ?? '';
   return (type.includes('json') ? await res.json() : await res.arrayBuffer()) as T;
 }
@@ -114,16 +120,7 @@ export const api = {
 
 /** Raw bytes of a route (the embedding, decoder graphs), with the response headers. */
 export async function fetchBinary(path: string): Promise<{ bytes: ArrayBuffer; headers: Headers }> {
-  let res: Response;
-  try {
-    res = await fetch(BASE + path, { credentials: 'same-origin' });
-  } catch (e) {
-    throw new ApiError(0, 'E_NETWORK', `The server cannot be reached (${(e as Error).message})`);
-  }
-  if (!res.ok) {
-    const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
-    throw new ApiError(res.status, body?.error?.code ?? 'E_HTTP', body?.error?.message ?? res.statusText);
-  }
+  const res = await request(path);
   return { bytes: await res.arrayBuffer(), headers: res.headers };
 }
 
@@ -142,9 +139,6 @@ export const fileUrl = (imageId: number) => `${BASE}/images/${imageId}/file`;
 export const thumbUrl = (imageId: number, size = 256) => `${BASE}/images/${imageId}/thumbnail?size=${size}`;
 
 export const analyticsMask = (projectId: number, id: string) =>
-  fetch(`${BASE}/projects/${projectId}/analytics/mask?id=${encodeURIComponent(id)}`).then(async (r) => {
-    if (!r.ok) throw new ApiError(r.status, 'E_HTTP', await r.text());
-    return (await r.json()) as AnalyticsMaskT;
-  });
+  call<AnalyticsMaskT>(`/projects/${projectId}/analytics/mask?id=${encodeURIComponent(id)}`);
 export const analyticsZipUrl = (projectId: number, imageId: number) =>
   `${BASE}/projects/${projectId}/analytics/zip?imageId=${imageId}`;

@@ -7,7 +7,10 @@ export const SHORTCUTS: [keys: string, action: string][] = [
   ['T', 'Point-to-box: one click gives a box, a mask and a label suggestion'],
   ['V', 'Edit tool: select a mask, drag the vertices of its outline'],
   ['1 / 2 / 3', 'Choose candidate 1, 2 or 3 of the current object'],
-  ['Alt+1…9', 'Give the selected annotation label 1…9 (also sets the label for new ones)'],
+  [
+    'Alt+1…9',
+    'Give the selected annotation label 1…9, and new ones too (digits alone do it when no candidates show)',
+  ],
   ['Enter / N', 'Finish the object: the next click starts a new one'],
   ['Esc', 'Finish the object and clear the selection'],
   ['Delete / Backspace', 'Delete the selected annotation'],

@@ -100,6 +100,7 @@ const get = editor.getState;
 const decoders = new Map<string, Promise<BrowserDecoder | { info: { model: string; reason?: string } }>>();
 const embeddings = new Map<number, Promise<EmbeddingTensors>>();
 let sync: SyncQueue | null = null;
+const warmed = new WeakSet<BrowserDecoder>();
 let decoder: BrowserDecoder | null = null;
 let seq = 0;
 let hoverSeq = 0;
@@ -193,8 +194,16 @@ async function loadDecoder(projectId: number, imageId: number, my: number) {
         path: 'loading',
         pathNote: `${d.info.model}: loading the image embedding`,
       });
-      await embeddingOf(imageId);
+      const emb = await embeddingOf(imageId);
       if (my !== seq) return;
+      // One throw-away run, so that the first click does not pay for WASM warm-up.
+      if (!warmed.has(d)) {
+        warmed.add(d);
+        const centre: Point = [emb.originalSize[1] / 2, emb.originalSize[0] / 2];
+        const probe = addClick(emptyPrompt(), centre, 1);
+        if (d.accepts(probe)) await d.decode(emb, probe).catch(() => undefined);
+        if (my !== seq) return;
+      }
       set({ embedding: 'ready', path: 'browser', pathNote: `${d.info.model}, decoder in the browser` });
     } else {
       decoder = null;

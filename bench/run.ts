@@ -6,6 +6,7 @@ import { datasetTargets, runDatasetBench } from './datasets.bench.js';
 import { printTable } from './harness.js';
 import { runSegmentBench, segmentTargets } from './segment.bench.js';
 import { runServerBench, serverTargets } from './server.bench.js';
+import { runWebBench, webTargets } from './web.bench.js';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 printTable('@segkit/core (median of repeated runs, ms)', await runCoreBench(), coreTargets);
@@ -29,3 +30,7 @@ for (const n of an.notes) console.log(n);
 const srv = await runServerBench();
 printTable('server (ms)', srv.results, serverTargets);
 for (const n of srv.notes) console.log(n);
+
+const web = await runWebBench();
+printTable('browser app, chromium (ms)', web.results, webTargets);
+for (const n of web.notes) console.log(n);

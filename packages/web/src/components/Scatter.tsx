@@ -89,6 +89,7 @@ export function Scatter({
   const draw = () => {
     const c = canvas.current;
     if (!c) return;
+    const started = performance.now();
     const ctx = c.getContext('2d')!;
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -124,9 +125,14 @@ export function Scatter({
       ctx.fillStyle = 'rgba(40,120,255,0.08)';
       ctx.fill();
     }
+    // Draw times, for the benchmark of panning with many points.
+    const w = globalThis as { segkitScatterDraws?: number[] };
+    w.segkitScatterDraws = [...(w.segkitScatterDraws ?? []).slice(-199), performance.now() - started];
     if (!drawn.current && points.length) {
       drawn.current = true;
       onFirstDraw?.(performance.now() - t0.current);
+      (globalThis as { segkitScatterFirstDraw?: number }).segkitScatterFirstDraw =
+        performance.now() - t0.current;
     }
   };
   const schedule = () => {

@@ -16,7 +16,7 @@ const root = new URL('../', import.meta.url).pathname;
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+    e.isDirectory() ? sources(join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [join(dir, e.name)] : [],
   );
 }
 
@@ -25,7 +25,7 @@ describe('package dependency rule', () => {
   it.each(packages)('%s imports only packages below it', (pkg) => {
     const violations: string[] = [];
     for (const file of sources(join(root, 'packages', pkg, 'src'))) {
-      for (const m of readFileSync(file, 'utf8').matchAll(/from '@segkit\/([a-z-]+)'/g)) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/from '@segkit\/([a-z-]+)(?:\/[a-z-]+)?'/g)) {
         const dep = m[1]!;
         if (!(dep in LAYER) || LAYER[dep]! >= LAYER[pkg]!) violations.push(`${file}: @segkit/${dep}`);
       }
@@ -40,4 +40,33 @@ describe('package dependency rule', () => {
       .filter((f) => /from '(@huggingface\/transformers|onnxruntime-node)'/.test(readFileSync(f, 'utf8')));
     expect(offenders).toEqual([]);
   });
+
+  it('only web/src/decoder imports onnxruntime-web', () => {
+    const offenders = packages
+      .flatMap((pkg) => sources(join(root, 'packages', pkg, 'src')))
+      .filter((f) => !f.includes('/web/src/decoder/'))
+      .filter((f) => /from 'onnxruntime-web/.test(readFileSync(f, 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it.each(['core/src/browser.ts', 'models/src/browser.ts'])(
+    'the browser-safe entry %s reaches no Node-only module',
+    (entry) => {
+      const seen = new Set<string>();
+      const bad: string[] = [];
+      const visit = (file: string) => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        const text = readFileSync(file, 'utf8');
+        for (const m of text.matchAll(/^(?:import|export)(?! type)[^'";]*from '([^']+)'/gm)) {
+          const spec = m[1]!;
+          if (spec.startsWith('.')) visit(join(file, '..', spec.replace(/\.js$/, '.ts')));
+          else bad.push(`${file.slice(root.length)} imports ${spec}`);
+        }
+      };
+      visit(join(root, 'packages', entry));
+      expect(bad).toEqual([]);
+      expect(seen.size).toBeGreaterThan(1);
+    },
+  );
 });

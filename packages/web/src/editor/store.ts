@@ -387,16 +387,30 @@ export function addExemplar(box: BoxXYWH, polarity: 'positive' | 'negative') {
   });
 }
 
+/** Saves the image's find-all text prompt (when the field loses focus), so that a reload keeps what was typed. */
+export async function saveTextPrompt(text: string) {
+  const image = get().image;
+  if (!image || (image.textPrompt ?? '') === text) return;
+  try {
+    set({ image: await api.updateImage(image.id, { textPrompt: text || null }) });
+  } catch (e) {
+    set({ error: errorText(e) });
+  }
+}
+
 /** Find-all on this image with its text prompt and exemplars; the found objects replace earlier model-made ones. */
 export async function runFindAll(text: string) {
   const image = get().image!;
   set({ busy: 'finding all' });
   try {
     await waitSaved();
-    if ((image.textPrompt ?? '') !== text)
-      set({ image: await api.updateImage(image.id, { textPrompt: text || null }) });
+    await saveTextPrompt(text);
     await api.findAll(image.id, text || undefined);
-    const list = (await api.annotations(image.id, 'find_all')).map(fromServer);
+    // Annotations already here keep their local key, so that undoing an earlier edit still finds them.
+    const keyOf = new Map(get().annotations.map((a) => [a.id, a.key]));
+    const list = (await api.annotations(image.id, 'find_all'))
+      .map(fromServer)
+      .map((a) => ({ ...a, key: keyOf.get(a.id) ?? a.key }));
     for (const a of list) sync?.know(a.key, a.id!, a.version);
     set({ annotations: list, busy: null, error: null });
   } catch (e) {

@@ -263,6 +263,7 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
                 value={text}
                 maxLength={200}
                 onChange={(e) => setText(e.target.value)}
+                onBlur={() => void E.saveTextPrompt(text)}
                 placeholder="e.g. red"
               />
             </label>

@@ -2,7 +2,7 @@
 // shown with a choice, never overwritten silently. Also upload through the gallery and the assists (refine with X,
 // auto-class with C then A, point-to-box), in chromium against `segkit serve` with the fixture models.
 import { join } from 'node:path';
-import { iou, rleToMask } from '@segkit/core';
+import { iou, maskToPolygons, rleToMask } from '@segkit/core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colourScene } from '../../packages/analytics/test/helpers/colour-images.js';
@@ -172,6 +172,36 @@ describe('nothing lost, conflicts shown, upload and assists (chromium)', () => {
     expect(iou(rleToMask(made.rle!), truth.blue)).toBeGreaterThanOrEqual(0.8);
     await expect.poll(() => ranked.locator('li').first().textContent()).toContain('blue');
     expect(page.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the edit tool drags a vertex of a mask outline; undo restores the mask exactly', async () => {
+    const page = await openPage(browser, server);
+    const image = imageOf(7);
+    await annotate(page, image.id);
+    await clickAt(page, centre(colourScene(7).truth.red));
+    await clicks(page, 1);
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid=save-state][data-pending="0"]').waitFor();
+    const [before] = await annotations(image.id);
+    await page.keyboard.press('v');
+    await clickAt(page, centre(colourScene(7).truth.red)); // selects the mask, showing its vertices
+    const [ring] = maskToPolygons(rleToMask(before!.rle!), { tolerance: 1.5 });
+    const [vx, vy] = [ring!.points[0]!, ring!.points[1]!];
+    // Vertices sit on pixel corners: imageToScreen gives pixel centres, so step back half a pixel.
+    const from = await imageToScreen(page, vx - 0.5, vy - 0.5, 240, 180);
+    const to = await imageToScreen(page, Math.max(0, vx - 15.5), Math.max(0, vy - 12.5), 240, 180);
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    await page.mouse.move(to.x, to.y, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(async () => (await annotations(image.id))[0]!.version).toBe(before!.version + 1);
+    const [after] = await annotations(image.id);
+    expect(rleToMask(after!.rle!).data.reduce((a, b) => a + b, 0)).toBeGreaterThan(
+      rleToMask(before!.rle!).data.reduce((a, b) => a + b, 0),
+    );
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => (await annotations(image.id))[0]!.rle).toEqual(before!.rle);
     await page.close();
   });
 });

@@ -51,8 +51,20 @@ export class BrowserDecoder {
     return pickGraph(this.graphs, prompt) !== undefined;
   }
 
+  /** Runs one at a time: a session takes one run at once, and a click must not interleave with a hover preview. */
+  private queue: Promise<unknown> = Promise.resolve();
+
   /** Runs the prompt: every candidate, best first, as full-size masks; with raw output shapes for checks. */
-  async decode(
+  decode(
+    emb: EmbeddingTensors,
+    prompt: DraftPrompt,
+  ): Promise<{ candidates: DecodedMask[]; shapes: Record<string, number[]> }> {
+    const run = this.queue.then(() => this.run(emb, prompt));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(
     emb: EmbeddingTensors,
     prompt: DraftPrompt,
   ): Promise<{ candidates: DecodedMask[]; shapes: Record<string, number[]> }> {

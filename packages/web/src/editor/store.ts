@@ -104,6 +104,8 @@ const warmed = new WeakSet<BrowserDecoder>();
 let decoder: BrowserDecoder | null = null;
 let seq = 0;
 let hoverSeq = 0;
+let hoverAt: Point | null = null;
+let hovering = false;
 let clickStarted = 0;
 
 const rleOf = (m: Mask) => maskToRle(m) as { size: [number, number]; counts: string };
@@ -294,6 +296,7 @@ function newAnnotation(fields: Partial<LocalAnnotation> & Pick<LocalAnnotation, 
 /** Runs the draft prompt and saves its best candidate: a new annotation, or the active one refined. */
 async function prompt(draft: DraftPrompt) {
   clickStarted = performance.now();
+  hoverSeq++; // a preview still running is stale now
   set({ draft, busy: 'segmenting', preview: null });
   let candidates: DecodedMask[];
   try {
@@ -357,18 +360,37 @@ export function finish() {
   set({ active: null, draft: emptyPrompt(), candidates: null, preview: null });
 }
 
-/** The hover preview: the prompt plus the point under the mouse, run in the browser only (never a request). */
-export async function hover(point: Point | null) {
-  const my = ++hoverSeq;
+/**
+ * The hover preview: the prompt plus the point under the mouse, run in the browser only (never a request). At most
+ * one preview runs at a time; moves meanwhile only update the point the next run uses.
+ */
+export function hover(point: Point | null) {
+  hoverAt = point;
   if (!point || !decoder || get().embedding !== 'ready' || get().busy) {
+    hoverSeq++;
     if (get().preview) set({ preview: null });
     return;
   }
-  const draft = withHover(get().active ? get().draft : emptyPrompt(), point);
-  if (!decoder.accepts(draft)) return;
-  const emb = await embeddingOf(get().image!.id);
-  const out = await decoder.decode(emb, draft);
-  if (my === hoverSeq) set({ preview: out.candidates[0]?.mask ?? null });
+  if (!hovering) void runHover();
+}
+
+async function runHover() {
+  hovering = true;
+  try {
+    while (hoverAt && decoder && get().embedding === 'ready' && !get().busy) {
+      const point = hoverAt;
+      const my = ++hoverSeq;
+      const draft = withHover(get().active ? get().draft : emptyPrompt(), point);
+      if (!decoder.accepts(draft)) return;
+      const out = await decoder.decode(await embeddingOf(get().image!.id), draft);
+      if (my === hoverSeq) set({ preview: out.candidates[0]?.mask ?? null });
+      if (hoverAt === point) return; // the mouse has not moved since
+    }
+  } catch {
+    // A preview that fails shows nothing; the click itself reports errors.
+  } finally {
+    hovering = false;
+  }
 }
 
 /** A box drawn with the box tool in inside-box mode: a box annotation, segmented inside by the decoder. */

@@ -8,29 +8,20 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colourScene } from '../../packages/analytics/test/helpers/colour-images.js';
 import {
+  type Ann,
+  centre,
+  closeShapes,
   docShot,
+  type Img,
+  imageNamed,
   imageToScreen,
-  launch,
   openPage,
+  openShapes,
   percentile,
   repo,
   type Server,
-  startServer,
   useFixtureModels,
 } from './harness.js';
-
-interface Ann {
-  id: number;
-  label: string | null;
-  source: string;
-  promptType: string;
-  version: number;
-  rle: { size: [number, number]; counts: string } | null;
-}
-interface Img {
-  id: number;
-  fileName: string;
-}
 
 let server: Server;
 let browser: Browser;
@@ -39,29 +30,11 @@ const W = 240;
 const H = 180;
 
 beforeAll(async () => {
-  server = await startServer([join(repo, 'examples/shapes')]);
-  browser = await launch();
-  await useFixtureModels(server, 1);
-  images = (await server.api<{ items: Img[] }>('/projects/1/images?limit=100')).items;
+  ({ server, browser, images } = await openShapes());
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => closeShapes(server, browser));
 
-const imageOf = (n: number) => images.find((i) => i.fileName === `img${String(n).padStart(2, '0')}.png`)!;
-const centre = (m: Mask): [number, number] => {
-  let sx = 0;
-  let sy = 0;
-  let n = 0;
-  for (let i = 0; i < m.data.length; i++)
-    if (m.data[i]) {
-      sx += i % m.width;
-      sy += Math.floor(i / m.width);
-      n++;
-    }
-  return [Math.round(sx / n), Math.round(sy / n)];
-};
+const imageOf = (n: number) => imageNamed(images, n);
 
 /** Opens the annotator on an image and waits until its decoder runs in the browser. */
 async function annotate(page: Page, imageId: number) {

@@ -4,7 +4,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Mask } from '@segkit/core';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import type { ImageT } from '../../packages/server/src/schemas.js';
 
 export const repo = new URL('../../', import.meta.url).pathname;
 export const fixtures = join(repo, 'fixtures/models');
@@ -148,4 +150,42 @@ export const percentile = (xs: number[], q: number) => {
 export async function docShot(page: Page, name: string) {
   mkdirSync(join(repo, 'docs/img'), { recursive: true });
   await page.screenshot({ path: join(repo, 'docs/img', `${name}.png`) });
+}
+
+export type { AnnotationT as Ann, ImageT as Img } from '../../packages/server/src/schemas.js';
+
+/**
+ * What every browser suite starts from: `segkit serve examples/shapes` with the fixture models as the project's
+ * models (and the project labels given), chromium, and the project's images.
+ */
+export async function openShapes(labels: { name: string; colour: string }[] = []) {
+  const server = await startServer([join(repo, 'examples/shapes')]);
+  const browser = await launch();
+  await useFixtureModels(server, 1);
+  if (labels.length) await server.api('/projects/1', { method: 'PATCH', body: { labels } });
+  const images = (await server.api<{ items: ImageT[] }>('/projects/1/images?limit=100')).items;
+  return { server, browser, images };
+}
+
+export async function closeShapes(server?: Server, browser?: Browser) {
+  await browser?.close();
+  await server?.stop();
+}
+
+/** examples/shapes/imgNN.png among the project's images. */
+export const imageNamed = (images: ImageT[], n: number) =>
+  images.find((i) => i.fileName === `img${String(n).padStart(2, '0')}.png`)!;
+
+/** The centroid of a mask, rounded: a point inside a convex shape. */
+export function centre(m: Mask): [number, number] {
+  let sx = 0;
+  let sy = 0;
+  let n = 0;
+  for (let i = 0; i < m.data.length; i++)
+    if (m.data[i]) {
+      sx += i % m.width;
+      sy += Math.floor(i / m.width);
+      n++;
+    }
+  return [Math.round(sx / n), Math.round(sy / n)];
 }

@@ -7,65 +7,32 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colourScene } from '../../packages/analytics/test/helpers/colour-images.js';
 import {
+  type Ann,
+  centre,
+  closeShapes,
+  type Img,
+  imageNamed,
   imageToScreen,
-  launch,
   openPage,
+  openShapes,
   repo,
   type Server,
-  startServer,
-  useFixtureModels,
 } from './harness.js';
-
-interface Ann {
-  id: number;
-  label: string | null;
-  version: number;
-  bbox: [number, number, number, number];
-  rle: { size: [number, number]; counts: string } | null;
-}
-interface Img {
-  id: number;
-  fileName: string;
-}
 
 let server: Server;
 let browser: Browser;
 let images: Img[];
 
 beforeAll(async () => {
-  server = await startServer([join(repo, 'examples/shapes')]);
-  browser = await launch();
-  await useFixtureModels(server, 1);
-  await server.api('/projects/1', {
-    method: 'PATCH',
-    body: {
-      labels: [
-        { name: 'red', colour: '#d22828' },
-        { name: 'green', colour: '#28a046' },
-        { name: 'blue', colour: '#283cc8' },
-      ],
-    },
-  });
-  images = (await server.api<{ items: Img[] }>('/projects/1/images?limit=100')).items;
+  ({ server, browser, images } = await openShapes([
+    { name: 'red', colour: '#d22828' },
+    { name: 'green', colour: '#28a046' },
+    { name: 'blue', colour: '#283cc8' },
+  ]));
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => closeShapes(server, browser));
 
-const imageOf = (n: number) => images.find((i) => i.fileName === `img${String(n).padStart(2, '0')}.png`)!;
-const centre = (m: { width: number; data: Uint8Array }): [number, number] => {
-  let sx = 0;
-  let sy = 0;
-  let n = 0;
-  for (let i = 0; i < m.data.length; i++)
-    if (m.data[i]) {
-      sx += i % m.width;
-      sy += Math.floor(i / m.width);
-      n++;
-    }
-  return [Math.round(sx / n), Math.round(sy / n)];
-};
+const imageOf = (n: number) => imageNamed(images, n);
 const annotations = (imageId: number) => server.api<Ann[]>(`/images/${imageId}/annotations?mode=inside_box`);
 const clicks = (page: Page, n: number) =>
   page.waitForFunction(

@@ -1,34 +1,18 @@
-// Find-all with a text prompt and a negative exemplar, modes kept apart, batch processing with a live progress bar,
-// and the analytics scatter (one point per mask, click to open, lasso to label), in chromium against `segkit serve`.
-import { join } from 'node:path';
 import { iou, rleToMask } from '@segkit/core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colourScene } from '../../packages/analytics/test/helpers/colour-images.js';
 import {
+  type Ann,
+  closeShapes,
   docShot,
+  type Img,
+  imageNamed,
   imageToScreen,
-  launch,
   openPage,
-  repo,
+  openShapes,
   type Server,
-  startServer,
-  useFixtureModels,
 } from './harness.js';
-
-interface Ann {
-  id: number;
-  label: string | null;
-  source: string;
-  promptType: string;
-  bbox: [number, number, number, number];
-  rle: { size: [number, number]; counts: string } | null;
-}
-interface Img {
-  id: number;
-  fileName: string;
-  status: { inside_box: string; find_all: string };
-}
 
 let server: Server;
 let browser: Browser;
@@ -37,17 +21,11 @@ const W = 240;
 const H = 180;
 
 beforeAll(async () => {
-  server = await startServer([join(repo, 'examples/shapes')]);
-  browser = await launch();
-  await useFixtureModels(server, 1);
-  images = (await server.api<{ items: Img[] }>('/projects/1/images?limit=100')).items;
+  ({ server, browser, images } = await openShapes());
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => closeShapes(server, browser));
 
-const imageOf = (n: number) => images.find((i) => i.fileName === `img${String(n).padStart(2, '0')}.png`)!;
+const imageOf = (n: number) => imageNamed(images, n);
 const boxOf = (m: { width: number; data: Uint8Array }) => {
   let x0 = Number.POSITIVE_INFINITY;
   let y0 = Number.POSITIVE_INFINITY;

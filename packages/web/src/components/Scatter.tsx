@@ -2,6 +2,7 @@
 // point, wheel zooms, drag pans, and Shift-drag (or lasso mode) draws a lasso that selects points.
 import { useEffect, useMemo, useRef } from 'react';
 import { fitView, type Point, panBy, screenToImage, type View, zoomAt } from '../editor/geometry.js';
+import { fitCanvasToBox } from '../render/canvas.js';
 
 export interface ScatterPoint {
   x: number;
@@ -143,18 +144,9 @@ export function Scatter({
   // biome-ignore lint/correctness/useExhaustiveDependencies: refit when the data changes
   useEffect(() => {
     const c = canvas.current!;
-    const resize = () => {
-      const dpr = window.devicePixelRatio || 1;
-      c.width = Math.round(c.clientWidth * dpr);
-      c.height = Math.round(c.clientHeight * dpr);
-      schedule();
-    };
     const fitted = fitView(bounds.w, bounds.h, c.clientWidth, c.clientHeight, 24);
     view.current = { ...fitted, ty: fitted.ty - (1 - bounds.h) * fitted.scale };
-    const ro = new ResizeObserver(resize);
-    ro.observe(c);
-    resize();
-    return () => ro.disconnect();
+    return fitCanvasToBox(c, schedule);
   }, [bounds]);
   useEffect(schedule);
 

@@ -17,6 +17,7 @@ import {
 } from '../editor/geometry.js';
 import * as E from '../editor/store.js';
 import { editor } from '../editor/store.js';
+import { fitCanvasToBox } from '../render/canvas.js';
 import { drawMaskLayer, maskOfRle, paintMask } from '../render/masks.js';
 import { colourOf } from '../util.js';
 
@@ -55,16 +56,7 @@ export function Stage({
   // Size the canvas to its box (device pixels), fit the image once per image.
   // biome-ignore lint/correctness/useExhaustiveDependencies: refit only when the image changes
   useEffect(() => {
-    const c = canvas.current!;
-    const resize = () => {
-      const dpr = window.devicePixelRatio || 1;
-      c.width = Math.round(c.clientWidth * dpr);
-      c.height = Math.round(c.clientHeight * dpr);
-      redraw();
-    };
-    const ro = new ResizeObserver(resize);
-    ro.observe(c);
-    resize();
+    const stop = fitCanvasToBox(canvas.current!, redraw);
     fit();
     const key = (e: KeyboardEvent) => {
       if (e.code === 'Space' && !(e.target instanceof HTMLInputElement)) {
@@ -77,7 +69,7 @@ export function Stage({
     window.addEventListener('keydown', key);
     window.addEventListener('keyup', key);
     return () => {
-      ro.disconnect();
+      stop();
       window.removeEventListener('keydown', key);
       window.removeEventListener('keyup', key);
     };

@@ -1,4 +1,24 @@
 export { adjustedRandIndex, type HdbscanOptions, hdbscan } from './hdbscan.js';
+export {
+  type CropSettings,
+  DEFAULT_CROP,
+  type EmbedModelId,
+  type EmbedSamplesResult,
+  embedModelId,
+  embedSamples,
+  type Sample,
+} from './heads/crops.js';
+export { checkHead, HEAD_FORMAT, type Head, type HeadInfo, loadHead, writeHead } from './heads/head.js';
+export { confusionSvg, type HeadReport, reportText, writeConfusionPng } from './heads/report.js';
+export { type EpochMetrics, trainSoftmax } from './heads/softmax.js';
+export {
+  evaluateHead,
+  type HeadPrediction,
+  predictWithHead,
+  type TrainHeadOptions,
+  type TrainHeadResult,
+  trainHead,
+} from './heads/train.js';
 export { encodeNpy, readNpy, writeNpy } from './npy.js';
 export {
   type AnalyzeOptions,

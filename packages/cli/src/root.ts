@@ -34,6 +34,10 @@ export const rootCommand = defineCommand({
       summary: 'List, pull, import, locate and remove models',
       load: async () => (await import('./commands/models.js')).modelsCommand,
     },
+    classify: {
+      summary: 'Classifier heads on CLIP embeddings: train on your labels, predict, benchmark',
+      load: async () => (await import('./commands/classify.js')).classifyCommand,
+    },
     analyze: {
       summary: 'Mask analytics: CLIP embeddings, UMAP, HDBSCAN clusters, scatter plots',
       load: async () => (await import('./commands/analyze.js')).analyzeCommand,

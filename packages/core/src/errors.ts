@@ -192,6 +192,16 @@ export const NetworkError = defineError(
   'E_NETWORK',
   'The browser app could not reach the server, or got an answer that is not the server’s (a proxy error).',
 );
+/** A classifier head used with another embedding model or dimension than it was trained on (analytics). */
+export const HeadMismatchError = defineError(
+  'E_HEAD_MISMATCH',
+  'A classifier head was trained on embeddings of another model or dimension than the ones it is used with.',
+);
+/** A classifier head folder that cannot be read: no head.json, another format version, weights of the wrong size. */
+export const HeadInvalidError = defineError(
+  'E_HEAD_INVALID',
+  'A classifier head folder is unreadable: head.json is missing or of another format version, or its weights do not match it.',
+);
 
 /** Every error class, in documentation order. */
 export const ERROR_CLASSES = [
@@ -228,6 +238,8 @@ export const ERROR_CLASSES = [
   TooLargeError,
   InternalError,
   NetworkError,
+  HeadMismatchError,
+  HeadInvalidError,
 ] as const;
 
 /** Every stable error code with its one-line summary. */

@@ -31,6 +31,7 @@ const DOCS = [
   'docs/masks.md',
   'docs/server.md',
   'docs/web.md',
+  'docs/classify.md',
 ];
 /** Lines the test does not run, and why. */
 const NOT_RUN: [RegExp, string][] = [

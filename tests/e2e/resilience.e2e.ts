@@ -2,7 +2,7 @@
 // shown with a choice, never overwritten silently. Also upload through the gallery and the assists (refine with X,
 // auto-class with C then A, point-to-box), in chromium against `segkit serve` with the fixture models.
 import { join } from 'node:path';
-import { iou, maskToPolygons, rleToMask } from '@segkit/core';
+import { iou, type Mask, bbox as maskBbox, maskToPolygons, rleToMask } from '@segkit/core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { colourScene } from '../../packages/analytics/test/helpers/colour-images.js';
@@ -10,6 +10,7 @@ import {
   type Ann,
   centre,
   closeShapes,
+  docShot,
   type Img,
   imageNamed,
   imageToScreen,
@@ -33,6 +34,10 @@ beforeAll(async () => {
 afterAll(() => closeShapes(server, browser));
 
 const imageOf = (n: number) => imageNamed(images, n);
+const maskBox = (m: Mask) => {
+  const [x, y, w, h] = maskBbox(m);
+  return [x, y, x + w - 1, y + h - 1] as const;
+};
 const annotations = (imageId: number) => server.api<Ann[]>(`/images/${imageId}/annotations?mode=inside_box`);
 const clicks = (page: Page, n: number) =>
   page.waitForFunction(
@@ -169,6 +174,49 @@ describe('nothing lost, conflicts shown, upload and assists (chromium)', () => {
     );
     await page.keyboard.press('Control+z');
     await expect.poll(async () => (await annotations(image.id))[0]!.rle).toEqual(before!.rle);
+    await page.close();
+  });
+
+  it('a head trained on the processing page and activated there names boxes in auto-class, and says so', async () => {
+    // Labelled boxes on six images: the shapes' true boxes.
+    for (let n = 0; n < 6; n++) {
+      const truth = colourScene(n).truth;
+      for (const [label, mask] of Object.entries(truth)) {
+        const [x0, y0, x1, y1] = maskBox(mask);
+        await server.api(`/images/${imageOf(n).id}/annotations`, {
+          body: { mode: 'inside_box', label, bbox: [x0, y0, x1 - x0 + 1, y1 - y0 + 1] },
+        });
+      }
+    }
+    await server.api('/projects/1', {
+      method: 'PATCH',
+      body: { settings: { models: { embed: join(repo, 'fixtures/models/clip-fixture') } } },
+    });
+    const page = await openPage(browser, server);
+    await page.goto(`${server.base}/projects/1/process`);
+    const panel = page.getByTestId('heads');
+    await panel.getByLabel('Head name').fill('colours');
+    await panel.getByRole('button', { name: 'Train head' }).click();
+    await expect
+      .poll(() => panel.getByTestId('progress').getAttribute('aria-valuenow'), { timeout: 60_000 })
+      .toBe('100');
+    await panel.getByLabel(/colours/).click();
+    await expect
+      .poll(async () => (await server.api<{ active: string | null }>('/projects/1/heads')).active)
+      .toBe('colours');
+    await docShot(page, 'heads');
+    // The annotator's auto-class now ranks with the head.
+    const image = imageOf(2);
+    await page.goto(`${server.base}/projects/1/images/${image.id}`);
+    await page
+      .getByTestId('annotations')
+      .locator('li', { hasText: 'green' })
+      .locator('button')
+      .first()
+      .click();
+    await page.keyboard.press('c');
+    await expect.poll(() => page.getByTestId('ranked-by').textContent()).toContain('head “colours”');
+    expect(await page.getByTestId('ranked').locator('li').first().textContent()).toContain('green');
     await page.close();
   });
 });

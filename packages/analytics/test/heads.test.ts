@@ -136,7 +136,7 @@ describe('classifier heads', () => {
     );
   it.skipIf(!sklearn)(
     'accuracy within 0.02 of scikit-learn’s LogisticRegression on the same embeddings',
-    () => {
+    async () => {
       // Overlapping Gaussian classes in 32 dimensions, L2-normalised like CLIP embeddings: neither model is perfect.
       const rand = seededRandom(11);
       const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
@@ -161,7 +161,7 @@ describe('classifier heads', () => {
       };
       const train = make(1200);
       const test = make(600);
-      const { model } = trainSoftmax(train.x, train.y, { classes: c, epochs: 100, patience: 100 });
+      const { model } = await trainSoftmax(train.x, train.y, { classes: c, epochs: 100, patience: 100 });
       let ok = 0;
       for (let i = 0; i < test.y.length; i++) {
         let best = 0;
@@ -200,7 +200,7 @@ print(m.score(np.load(d + '/xte.npy'), np.load(d + '/yte.npy').astype(int)))`,
         ).trim(),
       );
       console.log(`test accuracy: SegKit ${ours.toFixed(4)}, scikit-learn ${theirs.toFixed(4)}`);
-    expect(theirs).toBeGreaterThan(0.5);
+      expect(theirs).toBeGreaterThan(0.5);
       expect(theirs).toBeLessThan(0.99);
       expect(Math.abs(ours - theirs)).toBeLessThanOrEqual(0.02);
     },

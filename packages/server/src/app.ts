@@ -20,6 +20,7 @@ import { analyzeHandler, buildSegHandler, textBatchHandler } from './jobs/batch.
 import { processHandler } from './jobs/process.js';
 import { processOwner } from './jobs/queue.js';
 import { JobRunner } from './jobs/runner.js';
+import { trainHeadHandler } from './jobs/train-head.js';
 import { exportHandler, importHandler } from './jobs/transfer.js';
 import { Metrics } from './metrics.js';
 import { activityRoutes } from './routes/activity.js';
@@ -29,6 +30,7 @@ import { assistRoutes } from './routes/assists.js';
 import { decoderRoutes } from './routes/decoder.js';
 import { embeddingRoutes } from './routes/embedding.js';
 import { findAllRoutes } from './routes/find-all.js';
+import { headRoutes } from './routes/heads.js';
 import { imageRoutes } from './routes/images.js';
 import { inferenceRoutes } from './routes/inference.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -178,6 +180,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       'text-batch': textBatchHandler(ctx),
       'build-seg': buildSegHandler(ctx),
       analyze: analyzeHandler(ctx),
+      'train-head': trainHeadHandler(ctx),
     },
     {
       owner: processOwner(),
@@ -283,6 +286,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       await api.register(embeddingRoutes, { ctx });
       await api.register(decoderRoutes, { ctx });
       await api.register(analyticsRoutes, { ctx });
+      await api.register(headRoutes, { ctx });
       await api.register(findAllRoutes, { ctx });
       await api.register(jobRoutes, { ctx, runner });
       await api.register(modelRoutes, { ctx });

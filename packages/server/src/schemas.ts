@@ -32,6 +32,12 @@ export const ProjectSettings = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    head: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()], {
+        description:
+          "The project's active classifier head (auto-class uses it; set with PUT /projects/{id}/heads/active)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -276,7 +282,40 @@ export const BoxResult = Type.Object({ model: Type.String(), box: BoxXYWH, rle: 
 export const ClassifyResult = Type.Object({
   ranked: Type.Array(Type.Object({ label: Type.String(), probability: Type.Number() })),
   margin: Type.Number(),
+  source: Type.Union([Type.Literal('head'), Type.Literal('zero-shot')], {
+    description: "`head`: the project's active classifier head; `zero-shot`: CLIP against the label names",
+  }),
+  head: Type.Union([Type.String(), Type.Null()]),
+  unsure: Type.Boolean({ description: 'the top probability is under 0.5' }),
 });
+export const HeadSummary = Type.Object({
+  name: Type.String(),
+  labels: Type.Array(Type.String()),
+  embedModel: Type.String(),
+  dim: Type.Integer(),
+  valAccuracy: Type.Union([Type.Number(), Type.Null()]),
+  valMacroF1: Type.Union([Type.Number(), Type.Null()]),
+  samples: Type.Object({ train: Type.Integer(), val: Type.Integer() }),
+  createdAt: Type.String(),
+  active: Type.Boolean(),
+});
+export const HeadList = Type.Object({
+  active: Type.Union([Type.String(), Type.Null()]),
+  heads: Type.Array(HeadSummary),
+});
+export const HeadTrain = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9][\\w.-]{0,63}$' }),
+    embedModel: Type.Optional(ModelName),
+    val: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9, default: 0.2 })),
+    balanced: Type.Optional(Type.Boolean({ default: false })),
+    c: Type.Optional(Type.Number({ minimum: 1e-6, maximum: 1e6, default: 1 })),
+    epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 60 })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, default: 42 })),
+  },
+  { additionalProperties: false },
+);
+export type HeadListT = Static<typeof HeadList>;
 export type BoxResultT = Static<typeof BoxResult>;
 export type ClassifyResultT = Static<typeof ClassifyResult>;
 export type AnnotationListT = Static<typeof Annotation>[];

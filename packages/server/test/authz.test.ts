@@ -204,6 +204,24 @@ describe('who may call what', () => {
       ],
       [
         'GET',
+        `/api/v1/projects/${p}/heads`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/projects/${p}/heads`,
+        same({ name: 'h', epochs: 1 }),
+        { none: 401, viewer: 403, annotator: 202, admin: 202, other: 404 },
+      ],
+      [
+        'PUT',
+        `/api/v1/projects/${p}/heads/active`,
+        same({ name: null }),
+        { none: 401, viewer: 403, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'GET',
         `/api/v1/projects/${p}/decoder`,
         same(),
         { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },

@@ -9,6 +9,7 @@ import type {
   BoxResultT,
   ClassifyResultT,
   DecoderInfoT,
+  HeadListT,
   ImageListT,
   ImageT,
   ImageUpdateT,
@@ -115,6 +116,11 @@ export const api = {
   exportJob: (projectId: number, format: 'coco' | 'yolo' | 'yolo-seg' | 'masks', mode: ModeT) =>
     call<JobT>(`/projects/${projectId}/export`, json('POST', { format, mode })),
   job: (id: number) => call<JobT>(`/jobs/${id}`),
+  heads: (projectId: number) => call<HeadListT>(`/projects/${projectId}/heads`),
+  trainHead: (projectId: number, body: { name: string; balanced?: boolean; val?: number }) =>
+    call<JobT>(`/projects/${projectId}/heads`, json('POST', body)),
+  activateHead: (projectId: number, name: string | null) =>
+    call<{ active: string | null }>(`/projects/${projectId}/heads/active`, json('PUT', { name })),
   jobs: () => call<JobT[]>('/jobs'),
 };
 

@@ -81,6 +81,8 @@ export async function embedSamples(
     /** Default `<SEGKIT_CACHE_DIR>/crops`; false for no cache. */
     cacheDir?: string | false;
     progress?: Progress;
+    /** Reads an image by its `Sample.image` (default: the file at that path). */
+    read?: (image: string) => Promise<Uint8Array>;
   } = {},
 ): Promise<EmbedSamplesResult> {
   const crop = { ...DEFAULT_CROP, ...opts.crop };
@@ -105,7 +107,7 @@ export async function embedSamples(
   });
   let done = 0;
   for (const [path, indices] of byImage) {
-    const bytes = await readFile(path);
+    const bytes = await (opts.read ?? readFile)(path);
     const imageHash = sha(bytes);
     const keys = indices.map((i) => sha(`${imageHash}|${geometryKey(samples[i]!)}`));
     const missing: number[] = [];

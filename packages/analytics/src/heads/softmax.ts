@@ -43,7 +43,7 @@ export interface SoftmaxOptions {
   /** Seed of the per-epoch shuffle (default 42): the same data and seed give the same weights. */
   seed?: number;
   val?: { x: Matrix; y: Int32Array };
-  onEpoch?: (m: EpochMetrics) => void;
+  onEpoch?: (m: EpochMetrics) => void | Promise<void>;
 }
 
 /** Logits x·Wᵀ + b for every row, into `out` (rows × classes). */
@@ -125,11 +125,11 @@ export function classReport(matrix: number[][]) {
 }
 
 /** Trains the model; returns the weights of the epoch with the best validation loss (or the last epoch). */
-export function trainSoftmax(
+export async function trainSoftmax(
   x: Matrix,
   y: Int32Array,
   opts: SoftmaxOptions,
-): { model: SoftmaxModel; history: EpochMetrics[]; bestEpoch: number } {
+): Promise<{ model: SoftmaxModel; history: EpochMetrics[]; bestEpoch: number }> {
   const c = opts.classes;
   const d = x.cols;
   const n = x.rows;
@@ -242,7 +242,8 @@ export function trainSoftmax(
     }
     const metrics = { epoch, loss, trainAccuracy, valLoss, valAccuracy, valMacroF1 };
     history.push(metrics);
-    opts.onEpoch?.(metrics);
+    // Awaited between epochs: a job streams each epoch's metrics while training goes on.
+    await opts.onEpoch?.(metrics);
     const score = valLoss ?? loss;
     if (score < best.loss - 1e-6)
       best = { loss: score, epoch, weights: model.weights.slice(), bias: model.bias.slice() };

@@ -25,7 +25,9 @@ export interface TrainHeadOptions {
   epochs?: number;
   seed?: number;
   progress?: Progress;
-  onEpoch?: (m: EpochMetrics) => void;
+  onEpoch?: (m: EpochMetrics) => void | Promise<void>;
+  /** Reads an image by its `Sample.image` (default: the file at that path); the server reads blobs by hash. */
+  read?: (image: string) => Promise<Uint8Array>;
 }
 
 export interface TrainHeadResult {
@@ -61,6 +63,7 @@ export async function trainHead(samples: Sample[], opts: TrainHeadOptions = {}):
     crop,
     ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
+    ...(opts.read ? { read: opts.read } : {}),
   });
   const index = new Map(labels.map((l, i) => [l, i]));
   const pick = (which: (s: Sample) => boolean) => {
@@ -78,7 +81,7 @@ export async function trainHead(samples: Sample[], opts: TrainHeadOptions = {}):
   if (!train.y.length)
     throw new InvalidArgumentError('Every sample is in the val or test split: nothing to train on');
   const seed = opts.seed ?? 42;
-  const { model, history, bestEpoch } = trainSoftmax(train.x, train.y, {
+  const { model, history, bestEpoch } = await trainSoftmax(train.x, train.y, {
     classes: labels.length,
     ...(opts.c !== undefined ? { c: opts.c } : {}),
     balanced: opts.balanced ?? false,

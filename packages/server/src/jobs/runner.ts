@@ -8,6 +8,8 @@ import type { JobInfo, JobQueue } from './queue.js';
 export interface JobRun {
   /** Runs `fn` for `key` unless a previous attempt finished it; records it, moves progress, emits `item`. */
   item(key: string, fn: () => Promise<void>, message?: string): Promise<void>;
+  /** Reports progress inside an item (a training epoch): the job's message and counts, and a `progress` event. */
+  note(message: string, progress?: { done: number; total: number }): Promise<void>;
 }
 
 export type JobHandler = (job: JobInfo, run: JobRun) => Promise<unknown>;
@@ -95,6 +97,10 @@ export class JobRunner {
           const now = (await queue.get(job.id))!;
           this.emit('item', now, key);
           this.emit('progress', now);
+        },
+        note: async (message, progress) => {
+          await queue.progress(job.id, progress?.done ?? count, progress?.total ?? job.total, message);
+          this.emit('progress', (await queue.get(job.id))!);
         },
       });
       await queue.finish(job.id, 'succeeded', { result });

@@ -136,3 +136,28 @@ export async function replaceAnnotations(
     return insertAnnotations(tx, list);
   });
 }
+
+/** Every labelled box or mask of a project (both modes, exemplars left out), with its image: what a head learns. */
+export async function labelledAnnotations(
+  db: Kysely<Database>,
+  projectId: number,
+): Promise<
+  { imageId: number; sha256: string; label: string; bbox: AnnotationT['bbox']; rle: AnnotationT['rle'] }[]
+> {
+  const rows = await db
+    .selectFrom('annotation')
+    .innerJoin('image', 'image.id', 'annotation.image_id')
+    .select(['annotation.image_id', 'image.sha256', 'annotation.label', 'annotation.bbox', 'annotation.rle'])
+    .where('image.project_id', '=', projectId)
+    .where('annotation.prompt_type', '=', 'segment')
+    .where('annotation.label', 'is not', null)
+    .orderBy('annotation.id')
+    .execute();
+  return rows.map((r) => ({
+    imageId: r.image_id,
+    sha256: r.sha256,
+    label: r.label!,
+    bbox: JSON.parse(r.bbox),
+    rle: r.rle === null ? null : JSON.parse(r.rle),
+  }));
+}

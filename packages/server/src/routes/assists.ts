@@ -8,6 +8,7 @@ import type { ServerContext } from '../context.js';
 import { getImage } from '../repo/images.js';
 import { getProject } from '../repo/projects.js';
 import { BoxResult, BoxXYWH, ClassifyResult, ErrorBody, ImageParams, Rle } from '../schemas.js';
+import { classifyWithHead, openHead } from '../services/heads.js';
 import { checkBox } from './annotations.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 413: ErrorBody, 422: ErrorBody };
@@ -178,7 +179,8 @@ export const assistRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = a
     {
       schema: {
         tags: ['inference'],
-        description: "Ranks the project's labels (or the ones given) for a box or mask, with CLIP zero-shot.",
+        description:
+          "Ranks labels for a box or mask: with the project's active classifier head when it has one (`source: head`), else CLIP zero-shot over the project's labels or the ones given (`source: zero-shot`). `zeroShot: true` skips the head.",
         params: ImageParams,
         body: Type.Object(
           {
@@ -188,6 +190,7 @@ export const assistRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = a
               Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 2, maxItems: 200 }),
             ),
             model: ModelField,
+            zeroShot: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
         ),
@@ -197,20 +200,31 @@ export const assistRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = a
     async (req) => {
       const image = await getImage(ctx.db, req.caller, req.params.imageId);
       const project = await getProject(ctx.db, req.caller, image.projectId);
+      if (req.body.rle && (req.body.rle.size[0] !== image.height || req.body.rle.size[1] !== image.width))
+        throw new InvalidArgumentError(
+          `rle.size must be the image's [height, width] [${image.height}, ${image.width}]`,
+        );
+      if (req.body.box) checkBox(req.body.box, image);
+      const active = project.settings.head;
+      if (active && !req.body.labels && !req.body.zeroShot && (req.body.rle || req.body.box)) {
+        const head = await openHead(ctx, project.id, active);
+        const [p] = await classifyWithHead(ctx, head, image.sha256, req.body);
+        return {
+          ranked: p!.ranked,
+          margin: p!.margin,
+          unsure: p!.unsure,
+          source: 'head' as const,
+          head: active,
+        };
+      }
       const labels = req.body.labels ?? project.labels.map((l) => l.name);
       if (labels.length < 2)
         throw new InvalidArgumentError(
           'classify needs at least two labels: give `labels` or add them to the project',
         );
       let mask: Mask;
-      if (req.body.rle) {
-        if (req.body.rle.size[0] !== image.height || req.body.rle.size[1] !== image.width)
-          throw new InvalidArgumentError(
-            `rle.size must be the image's [height, width] [${image.height}, ${image.width}]`,
-          );
-        mask = rleToMask(req.body.rle);
-      } else if (req.body.box) {
-        checkBox(req.body.box, image);
+      if (req.body.rle) mask = rleToMask(req.body.rle);
+      else if (req.body.box) {
         const [x, y, w, h] = req.body.box.map(Math.round) as [number, number, number, number];
         const data = new Uint8Array(image.width * image.height);
         for (let yy = y; yy < Math.min(image.height, y + h); yy++)
@@ -218,7 +232,13 @@ export const assistRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = a
         mask = { width: image.width, height: image.height, data };
       } else throw new InvalidArgumentError('classify needs a box or an rle');
       const model = ctx.allowModel(req.body.model ?? project.settings.models?.embed);
-      return classify(await ctx.image(image.sha256), mask, labels, model ? { model } : {});
+      const r = await classify(await ctx.image(image.sha256), mask, labels, model ? { model } : {});
+      return {
+        ...r,
+        source: 'zero-shot' as const,
+        head: null,
+        unsure: (r.ranked[0]?.probability ?? 0) < 0.5,
+      };
     },
   );
 };

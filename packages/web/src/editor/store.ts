@@ -60,6 +60,8 @@ export interface EditorState {
   error: string | null;
   busy: string | null;
   ranked: { label: string; probability: number }[] | null;
+  /** Who ranked them: the project's active head (its name) or zero-shot CLIP; and whether the top is unsure. */
+  rankedBy: { source: 'head' | 'zero-shot'; head: string | null; unsure: boolean } | null;
   /** Click → mask drawn, in ms, for the last prompts (the annotator's speed report). */
   timings: number[];
 }
@@ -89,6 +91,7 @@ const initial = (): EditorState => ({
   error: null,
   busy: null,
   ranked: null,
+  rankedBy: null,
   timings: [],
 });
 
@@ -476,7 +479,7 @@ export async function autoClass(key: string) {
   set({ busy: 'classifying', ranked: null });
   try {
     const r = await api.classify(get().image!.id, a.rle ? { rle: a.rle } : { box: a.bbox });
-    set({ ranked: r.ranked, busy: null });
+    set({ ranked: r.ranked, rankedBy: { source: r.source, head: r.head, unsure: r.unsure }, busy: null });
   } catch (e) {
     set({ busy: null, error: errorText(e) });
   }

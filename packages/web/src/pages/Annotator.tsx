@@ -337,6 +337,14 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
                 Refine <kbd>X</kbd>
               </button>
             </div>
+            {s.ranked && s.rankedBy && (
+              <p className="muted" data-testid="ranked-by">
+                {s.rankedBy.source === 'head'
+                  ? `by the project's head “${s.rankedBy.head}”`
+                  : 'zero-shot CLIP (no active head)'}
+                {s.rankedBy.unsure && ' · unsure'}
+              </p>
+            )}
             {s.ranked && (
               <ol className="ranked" data-testid="ranked">
                 {s.ranked.slice(0, 5).map((r, i) => (

@@ -4,6 +4,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useStore } from 'zustand';
 import { api, type JobT } from '../api.js';
+import { HeadsPanel } from '../components/HeadsPanel.js';
 import { JobProgress, useJob } from '../components/JobProgress.js';
 import { Link } from '../components/Link.js';
 import { MaskThumb } from '../components/MaskThumb.js';
@@ -102,6 +103,7 @@ export function Processing({ projectId }: { projectId: number }) {
       )}
       <JobProgress job={job} label={`Processing ${MODE_NAMES[mode]}`} />
       <JobProgress job={exportJob} label="Export" />
+      <HeadsPanel projectId={projectId} />
       <ul className="grid" data-testid="results">
         {items.map((im) => (
           <li

@@ -4,6 +4,7 @@ import { analyticsTargets, runAnalyticsBench } from './analytics.bench.js';
 import { coreTargets, runCoreBench } from './core.bench.js';
 import { datasetTargets, runDatasetBench } from './datasets.bench.js';
 import { printTable } from './harness.js';
+import { headsTargets, runHeadsBench } from './heads.bench.js';
 import { runSegmentBench, segmentTargets } from './segment.bench.js';
 import { runServerBench, serverTargets } from './server.bench.js';
 import { runWebBench, webTargets } from './web.bench.js';
@@ -26,6 +27,10 @@ printTable(
   analyticsTargets,
 );
 for (const n of an.notes) console.log(n);
+
+const heads = await runHeadsBench();
+printTable('classifier heads (median, ms)', heads.results, headsTargets);
+for (const n of heads.notes) console.log(n);
 
 const srv = await runServerBench();
 printTable('server (ms)', srv.results, serverTargets);

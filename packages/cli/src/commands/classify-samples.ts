@@ -18,9 +18,9 @@ export async function datasetSamples(
   else {
     const labels = new Map<number, Set<string>>();
     for (const a of ds.annotations) {
-      let set = labels.get(a.imageId);
-      if (!set) labels.set(a.imageId, (set = new Set()));
+      const set = labels.get(a.imageId) ?? new Set<string>();
       set.add(names.get(a.categoryId) ?? String(a.categoryId));
+      labels.set(a.imageId, set);
     }
     const ratios: [number, number, number] = [1 - opts.val - opts.test, opts.val, opts.test];
     const out = splitItems(

@@ -1,0 +1,62 @@
+// Classifier heads: training time on 10,000 embeddings × 512 dimensions × 20 classes (synthetic, L2-normalised like
+// CLIP's, with a validation set for early stopping), and the time to rank a head's labels for one box after its
+// embedding.
+
+import { trainSoftmax } from '../packages/analytics/src/heads/softmax.js';
+import { predictWithHead } from '../packages/analytics/src/heads/train.js';
+import { seededRandom } from '../packages/core/src/index.js';
+import { type BenchResult, bench } from './harness.js';
+
+function blobs(n: number, d: number, c: number, seed: number) {
+  const rand = seededRandom(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const centres = Array.from({ length: c }, () => Float32Array.from({ length: d }, gauss));
+  const x = new Float32Array(n * d);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = i % c;
+    y[i] = k;
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const v = centres[k]![j]! + 4 * gauss();
+      x[i * d + j] = v;
+      s += v * v;
+    }
+    for (let j = 0; j < d; j++) x[i * d + j]! /= Math.sqrt(s);
+  }
+  return { x: { data: x, rows: n, cols: d }, y };
+}
+
+export async function runHeadsBench(): Promise<{ results: BenchResult[]; notes: string[] }> {
+  const train = blobs(10_000, 512, 20, 1);
+  const val = blobs(2_000, 512, 20, 1);
+  const notes: string[] = [];
+  let last: Awaited<ReturnType<typeof trainSoftmax>> | undefined;
+  const training = await bench(
+    'train head: 10,000 × 512-d × 20 classes',
+    async () => {
+      last = await trainSoftmax(train.x, train.y, { classes: 20, val });
+    },
+    { runs: 3, warmup: 0 },
+  );
+  const best = last!.history.find((h) => h.epoch === last!.bestEpoch)!;
+  notes.push(
+    `heads: ${last!.history.length} epochs (best ${last!.bestEpoch}), val accuracy ${best.valAccuracy!.toFixed(3)}`,
+  );
+  const head = {
+    info: { labels: Array.from({ length: 20 }, (_, k) => `c${k}`), dim: 512, training: { temperature: 1 } },
+    model: last!.model,
+  } as Parameters<typeof predictWithHead>[0];
+  const one = [val.x.data.slice(0, 512)];
+  const predict = await bench(
+    'rank 20 labels for one box (after its embedding)',
+    () => predictWithHead(head, one),
+    {
+      runs: 200,
+      warmup: 20,
+    },
+  );
+  return { results: [training, predict], notes };
+}
+
+export const headsTargets: Record<string, number> = { 'train head: 10,000 × 512-d × 20 classes': 10_000 };

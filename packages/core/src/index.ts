@@ -65,6 +65,7 @@ export {
   paletteColor,
   panel,
   placeLabels,
+  svgToPng,
   toRgb,
 } from './render.js';
 export {

@@ -331,3 +331,8 @@ export async function panel(
     .toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data) };
 }
+
+/** Rasterises an SVG document (charts: confusion matrices, precision–recall curves) to PNG bytes. */
+export async function svgToPng(svg: string): Promise<Buffer> {
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}

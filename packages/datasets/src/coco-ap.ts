@@ -5,7 +5,8 @@ import { countsFromString, InvalidArgumentError, polygonsToRle, type RleCompress
 
 export type IouType = 'segm' | 'bbox';
 
-interface CocoAnn {
+/** A ground-truth annotation or a detection, as COCO files and results lists hold them. */
+export interface CocoAnn {
   id?: number;
   image_id: number;
   category_id: number;
@@ -16,7 +17,8 @@ interface CocoAnn {
   score?: number;
   ignore?: number;
 }
-interface CocoGt {
+/** The parts of a COCO ground-truth file that AP needs. */
+export interface CocoGt {
   images: { id: number; width: number; height: number }[];
   categories: { id: number; name?: string }[];
   annotations: CocoAnn[];

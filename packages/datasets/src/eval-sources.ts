@@ -1,16 +1,20 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import {
+  compressRle,
   DatasetFormatError,
   FileNotFoundError,
   InvalidArgumentError,
   loadImage,
   type Mask,
+  type Rle,
   union,
 } from '@segkit/core';
 import { readCoco } from './coco.js';
+import { readDetections } from './coco-ap-report.js';
 import { readManifest } from './manifest.js';
 import { segmentationToMask } from './masks.js';
+import type { Segmentation } from './types.js';
 
 /** A prediction or ground truth for one (label, image stem): a binary mask or a probability map (0–1). */
 export type MaskValue =
@@ -164,3 +168,68 @@ export async function openMaskSource(path: string, imagesDir?: string, split?: s
     imagesDir ?? (existsSync(join(path, 'images')) ? join(path, 'images') : undefined),
   );
 }
+
+/**
+ * A COCO results list as predictions for `segkit eval`: the detections at or above `scoreThreshold`, unioned per
+ * label and image, with image names and sizes and label names from the COCO ground truth `gtPath`. A detection of an
+ * image or category the ground truth lacks is refused, naming it.
+ */
+export async function resultsSource(
+  path: string,
+  gtPath: string,
+  scoreThreshold: number,
+): Promise<MaskSource> {
+  const json = statSync(gtPath).isDirectory() ? join(gtPath, 'annotations.json') : gtPath;
+  if (!existsSync(json) || !json.endsWith('.json'))
+    throw new DatasetFormatError(
+      `A results list needs a COCO --gt (its image and category ids); ${gtPath} is not one`,
+    );
+  const ds = await readCoco(json);
+  const catName = new Map(ds.categories.map((c) => [c.id, c.name]));
+  const imageById = new Map(ds.images.map((i) => [i.id, i]));
+  const detections = await readDetections(path);
+  const groups = new Map<string, { image: (typeof ds.images)[number]; segs: Segmentation[] }>();
+  for (const [n, d] of detections.entries()) {
+    const image = imageById.get(d.image_id);
+    if (!image)
+      throw new InvalidArgumentError(
+        `${path}: detection ${n} has image_id ${d.image_id}, which ${json} has no image of`,
+      );
+    const label = catName.get(d.category_id);
+    if (label === undefined)
+      throw new InvalidArgumentError(
+        `${path}: detection ${n} has category_id ${d.category_id}, which ${json} has no category of`,
+      );
+    if ((d.score ?? 0) < scoreThreshold) continue;
+    const seg: Segmentation | undefined = Array.isArray(d.segmentation)
+      ? { polygons: d.segmentation }
+      : d.segmentation
+        ? { rle: compressRle(d.segmentation as Rle) }
+        : d.bbox
+          ? { polygons: [boxPolygon(d.bbox)] }
+          : undefined;
+    if (!seg) continue;
+    const k = keyOf(label, stemOf(image.file));
+    groups.set(k, { image, segs: [...(groups.get(k)?.segs ?? []), seg] });
+  }
+  return {
+    keys: [...groups.keys()].map((k) => {
+      const [label, stem] = k.split('\n') as [string, string];
+      return { label, stem };
+    }),
+    async load(label, stem) {
+      const g = groups.get(keyOf(label, stem));
+      if (!g) return undefined;
+      return {
+        kind: 'mask',
+        mask: g.segs.map((s) => segmentationToMask(s, g.image)).reduce((x, y) => union(x, y)),
+      };
+    },
+    imagePath(stem) {
+      const img = ds.images.find((i) => stemOf(i.file) === stem);
+      return img ? join(ds.imageRoot, img.file) : undefined;
+    },
+  };
+}
+
+const boxPolygon = ([x, y, w, h]: number[]) => [x!, y!, x!, y! + h!, x! + w!, y! + h!, x! + w!, y!];

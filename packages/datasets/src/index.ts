@@ -6,6 +6,8 @@
 export { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, extractZip, extractZipToTemp } from './archive.js';
 export { type BuildSegOptions, type BuildSegSummary, buildSegmentation } from './build-seg.js';
 export { type CocoJson, cocoToDataset, datasetToCoco, readCoco, writeCoco } from './coco.js';
+export { type ApResult, type ApStats, type CocoAnn, type CocoGt, cocoAp, type IouType } from './coco-ap.js';
+export { apSummary, prCurveSvg, readDetections, writeApReport } from './coco-ap-report.js';
 export {
   cocoSource,
   DEFAULT_LABEL,
@@ -14,6 +16,7 @@ export {
   manifestSource,
   maskFolderSource,
   openMaskSource,
+  resultsSource,
 } from './eval-sources.js';
 export { type EvalTextOptions, type EvalTextResult, evalText } from './eval-text.js';
 export {

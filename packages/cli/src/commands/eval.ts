@@ -1,8 +1,17 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { checkOutputs } from '@segkit/core';
-import { type EvalReport, evalText, evaluate, openMaskSource, writeReport } from '@segkit/datasets';
+import {
+  type EvalReport,
+  evalText,
+  evaluate,
+  openMaskSource,
+  resultsSource,
+  writeReport,
+} from '@segkit/datasets';
 import { readPromptSet } from '@segkit/models';
 import { defineCommand, eager, numberList, numberOption, requireOption } from '../command.js';
 import { jsonOption, printResult } from '../util.js';
+import { evalApCommand } from './eval-ap.js';
 
 const f3 = (v: number) => v.toFixed(3);
 
@@ -41,7 +50,8 @@ const evalMasks = defineCommand({
     pred: {
       type: 'string',
       valueName: 'DIR|COCO',
-      description: 'Predictions: a mask folder (<label>/<stem>.png or <stem>.png) or a COCO .json (required)',
+      description:
+        'Predictions: a mask folder (<label>/<stem>.png or <stem>.png), a COCO .json, or a COCO results list with a COCO --gt (required)',
     },
     gt: {
       type: 'string',
@@ -50,6 +60,12 @@ const evalMasks = defineCommand({
         'Ground truth: the same forms, or a manifest .csv (with --split, only that split) (required)',
     },
     labels: { type: 'string', valueName: 'a,b', description: 'Only these labels' },
+    'score-threshold': {
+      type: 'string',
+      valueName: 'S',
+      default: '0.5',
+      description: 'With a COCO results list as --pred: keep detections scoring at least this',
+    },
     thresholds: {
       type: 'string',
       valueName: '0.3,0.4,...',
@@ -91,8 +107,15 @@ const evalMasks = defineCommand({
     const gtPath = requireOption(options, 'gt', 'segkit eval');
     const images = typeof options.images === 'string' ? options.images : undefined;
     const split = typeof options.split === 'string' ? options.split : undefined;
+    // A COCO results list (a JSON array) is predictions by score; anything else is a mask source.
+    const isResults =
+      predPath.endsWith('.json') &&
+      existsSync(predPath) &&
+      /^\s*\[/.test(readFileSync(predPath, 'utf8').slice(0, 64));
     const [pred, gt] = await Promise.all([
-      openMaskSource(predPath, images),
+      isResults
+        ? resultsSource(predPath, gtPath, numberOption(options, 'score-threshold', 0.5, 0, 1))
+        : openMaskSource(predPath, images),
       openMaskSource(gtPath, images, split),
     ]);
     const report = await evaluate(pred, gt, {
@@ -177,4 +200,7 @@ const evalTextCommand = defineCommand({
 });
 
 /** `segkit eval` scores masks itself; `segkit eval text` runs a text model first. */
-export const evalCommand = defineCommand({ ...evalMasks, subcommands: { text: eager(evalTextCommand) } });
+export const evalCommand = defineCommand({
+  ...evalMasks,
+  subcommands: { text: eager(evalTextCommand), ap: eager(evalApCommand) },
+});

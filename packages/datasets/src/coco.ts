@@ -9,6 +9,7 @@ import {
   polygonsToRle,
   type RleCompressed,
   readJsonFile,
+  rleArea,
   rleCounts,
   writeFileAtomic,
 } from '@segkit/core';
@@ -259,8 +260,28 @@ function clipBox([x, y, w, h]: Box, img: DatasetImage): Box {
  * Converts a dataset to COCO JSON. Polygons stay polygons; RLE masks go out as a single polygon when they are one
  * part without holes (exact under pycocotools), and as RLE otherwise. `rle: true` writes every mask as RLE.
  */
-export function datasetToCoco(ds: Dataset, opts: { rle?: boolean } = {}): CocoJson {
+/**
+ * Annotations whose mask is blank (a segmentation of area 0). COCO files leave them out: COCOeval can never match
+ * one (an empty mask's IoU is 0), so a blank mask counted as ground truth lowers AP even for perfect detections.
+ */
+export function blankAnnotations(ds: Dataset): Set<number> {
   const imageById = new Map(ds.images.map((i) => [i.id, i]));
+  const blank = new Set<number>();
+  for (const a of ds.annotations) {
+    if (!a.segmentation) continue;
+    const image = imageById.get(a.imageId)!;
+    const rle =
+      'polygons' in a.segmentation
+        ? polygonsToRle(a.segmentation.polygons, image.height, image.width)
+        : a.segmentation.rle;
+    if (rleArea(rle) === 0) blank.add(a.id);
+  }
+  return blank;
+}
+
+export function datasetToCoco(ds: Dataset, opts: { rle?: boolean; keepEmpty?: boolean } = {}): CocoJson {
+  const imageById = new Map(ds.images.map((i) => [i.id, i]));
+  const skip = opts.keepEmpty ? new Set<number>() : blankAnnotations(ds);
   return {
     info: { description: 'Exported by SegKit' },
     images: ds.images.map((i) => ({ id: i.id, file_name: i.file, width: i.width, height: i.height })),
@@ -269,35 +290,37 @@ export function datasetToCoco(ds: Dataset, opts: { rle?: boolean } = {}): CocoJs
       name: c.name,
       ...(c.supercategory ? { supercategory: c.supercategory } : {}),
     })),
-    annotations: ds.annotations.map((a) => {
-      const image = imageById.get(a.imageId)!;
-      let segmentation: FlatPolygon[] | RleCompressed | undefined;
-      if (a.segmentation) {
-        const wantRle = opts.rle || a.iscrowd;
-        if ('polygons' in a.segmentation) {
-          segmentation = wantRle
-            ? polygonsToRle(a.segmentation.polygons, image.height, image.width)
-            : a.segmentation.polygons;
-        } else {
-          // An RLE mask goes out as one polygon when that is exact; otherwise its RLE is kept as it is.
-          const poly = wantRle ? undefined : simplePolygonOfRle(a.segmentation.rle);
-          segmentation = poly ? [poly] : a.segmentation.rle;
+    annotations: ds.annotations
+      .filter((a) => !skip.has(a.id))
+      .map((a) => {
+        const image = imageById.get(a.imageId)!;
+        let segmentation: FlatPolygon[] | RleCompressed | undefined;
+        if (a.segmentation) {
+          const wantRle = opts.rle || a.iscrowd;
+          if ('polygons' in a.segmentation) {
+            segmentation = wantRle
+              ? polygonsToRle(a.segmentation.polygons, image.height, image.width)
+              : a.segmentation.polygons;
+          } else {
+            // An RLE mask goes out as one polygon when that is exact; otherwise its RLE is kept as it is.
+            const poly = wantRle ? undefined : simplePolygonOfRle(a.segmentation.rle);
+            segmentation = poly ? [poly] : a.segmentation.rle;
+          }
         }
-      }
-      return {
-        id: a.id,
-        image_id: a.imageId,
-        category_id: a.categoryId,
-        bbox: a.bbox,
-        area: a.area,
-        iscrowd: a.iscrowd ? 1 : 0,
-        ...(segmentation ? { segmentation } : {}),
-        ...(a.score !== undefined ? { score: a.score } : {}),
-        source: a.source,
-        prompt_type: a.promptType,
-        ...(a.attributes ? { attributes: a.attributes } : {}),
-      };
-    }),
+        return {
+          id: a.id,
+          image_id: a.imageId,
+          category_id: a.categoryId,
+          bbox: a.bbox,
+          area: a.area,
+          iscrowd: a.iscrowd ? 1 : 0,
+          ...(segmentation ? { segmentation } : {}),
+          ...(a.score !== undefined ? { score: a.score } : {}),
+          source: a.source,
+          prompt_type: a.promptType,
+          ...(a.attributes ? { attributes: a.attributes } : {}),
+        };
+      }),
   };
 }
 
@@ -313,7 +336,11 @@ export async function copyImages(ds: Dataset, dir: string): Promise<void> {
 }
 
 /** Writes `out/annotations.json` and `out/images/`, atomically, with a manifest. */
-export async function writeCoco(ds: Dataset, out: string, opts: { rle?: boolean } = {}): Promise<void> {
+export async function writeCoco(
+  ds: Dataset,
+  out: string,
+  opts: { rle?: boolean; keepEmpty?: boolean } = {},
+): Promise<void> {
   await writeDirectoryAtomic(out, async (dir) => {
     await copyImages(ds, dir);
     await writeFileAtomic(join(dir, 'annotations.json'), JSON.stringify(datasetToCoco(ds, opts)));

@@ -81,6 +81,8 @@ export async function readDataset(
 export interface WriteOptions {
   /** COCO: write every mask as RLE. */
   rle?: boolean;
+  /** COCO: keep annotations whose mask is blank (left out by default: see {@link blankAnnotations}). */
+  keepEmpty?: boolean;
 }
 
 /**

@@ -5,7 +5,14 @@
 
 export { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, extractZip, extractZipToTemp } from './archive.js';
 export { type BuildSegOptions, type BuildSegSummary, buildSegmentation } from './build-seg.js';
-export { type CocoJson, cocoToDataset, datasetToCoco, readCoco, writeCoco } from './coco.js';
+export {
+  blankAnnotations,
+  type CocoJson,
+  cocoToDataset,
+  datasetToCoco,
+  readCoco,
+  writeCoco,
+} from './coco.js';
 export { type ApResult, type ApStats, type CocoAnn, type CocoGt, cocoAp, type IouType } from './coco-ap.js';
 export { apSummary, prCurveSvg, readDetections, writeApReport } from './coco-ap-report.js';
 export {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { checkOutputs, DatasetFormatError, progressBar, UsageError } from '@segkit/core';
 import {
+  blankAnnotations,
   buildManifest,
   buildSegmentation,
   DATASET_FORMATS,
@@ -50,6 +51,11 @@ const convert = defineCommand({
       type: 'boolean',
       description: 'COCO: write every mask as RLE (masks with holes or several parts always are)',
     },
+    'keep-empty': {
+      type: 'boolean',
+      description:
+        'COCO: keep annotations whose mask is blank (left out by default: COCOeval can never match them)',
+    },
   },
   examples: [
     'segkit dataset convert data/masks data/coco --to coco',
@@ -62,10 +68,16 @@ const convert = defineCommand({
     const t0 = performance.now();
     const ds = await readDataset(positionals[0]!, from);
     for (const w of ds.warnings) io.stderr(`segkit: warning: ${w}\n`);
-    await writeDataset(ds, positionals[1]!, to, { rle: options.rle === true });
+    const keepEmpty = options['keep-empty'] === true;
+    await writeDataset(ds, positionals[1]!, to, { rle: options.rle === true, keepEmpty });
+    const blank = to === 'coco' && !keepEmpty ? blankAnnotations(ds).size : 0;
+    if (blank)
+      io.stderr(
+        `segkit: note: left out ${blank} annotation(s) with a blank mask (--keep-empty keeps them)\n`,
+      );
     const s = ((performance.now() - t0) / 1000).toFixed(1);
     io.stderr(
-      `wrote ${positionals[1]} (${to}): ${ds.images.length} images, ${ds.categories.length} categories, ${ds.annotations.length} annotations, ${ds.warnings.length} warnings, ${s} s\n`,
+      `wrote ${positionals[1]} (${to}): ${ds.images.length} images, ${ds.categories.length} categories, ${ds.annotations.length - blank} annotations, ${ds.warnings.length} warnings, ${s} s\n`,
     );
   },
 });

@@ -9,4 +9,5 @@ export * from './mask.js';
 export * from './metrics.js';
 export * from './polygons.js';
 export * from './rle.js';
+export * from './rle-batch.js';
 export * from './types.js';

@@ -85,6 +85,14 @@ export {
   rleToCroppedMask,
   rleToMask,
 } from './rle.js';
+export {
+  boxIou,
+  type ParsedRle,
+  parseRle,
+  rleAreas,
+  rleBboxes,
+  rleIouMatrix,
+} from './rle-batch.js';
 export type {
   Box,
   Contour,

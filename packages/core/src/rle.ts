@@ -1,4 +1,5 @@
 import { PolygonInvalidError, RleInvalidError } from './errors.js';
+import { parseRle } from './rle-batch.js';
 import type { Box, FlatPolygon, Mask, Rle, RleCompressed, RleUncompressed } from './types.js';
 import { assertMask, describe } from './validate.js';
 
@@ -203,16 +204,16 @@ export function decompressRle(rle: Rle): RleUncompressed {
 
 /** Foreground area computed on the runs. @example rleArea({ size: [2, 2], counts: [1, 2, 1] }) // 2 */
 export function rleArea(rle: Rle): number {
-  const counts = rleCounts(rle);
-  let a = 0;
-  for (let i = 1; i < counts.length; i += 2) a += counts[i]!;
-  return a;
+  return parseRle(rle).area;
 }
 
 /** Tight bounding box `[x, y, w, h]` computed on the runs (equals `bbox(rleToMask(rle))`). */
 export function rleBbox(rle: Rle): Box {
-  const counts = rleCounts(rle);
-  const h = rle.size[0];
+  return [...parseRle(rle).bbox] as Box;
+}
+
+/** The tight box of column-major runs of an image `h` pixels tall (pycocotools' `toBbox`). */
+export function countsBbox(counts: ArrayLike<number>, h: number): Box {
   let x0 = Infinity;
   let x1 = -1;
   let y0 = Infinity;
@@ -248,7 +249,11 @@ function assertSameRleSize(a: Rle, b: Rle): void {
 }
 
 /** Walks the runs of two RLEs in lockstep, calling `visit(valueA, valueB, length)` for each common stretch. */
-function walkRuns(ca: number[], cb: number[], visit: (va: number, vb: number, len: number) => void): void {
+function walkRuns(
+  ca: ArrayLike<number>,
+  cb: ArrayLike<number>,
+  visit: (va: number, vb: number, len: number) => void,
+): void {
   let ia = 0;
   let ib = 0;
   let ra = ca[0] ?? 0;
@@ -275,8 +280,8 @@ function walkRuns(ca: number[], cb: number[], visit: (va: number, vb: number, le
  */
 export function rleIou(a: Rle, b: Rle, opts: { iscrowd?: boolean } = {}): number {
   assertSameRleSize(a, b);
-  const ca = rleCounts(a);
-  const cb = rleCounts(b);
+  const ca = parseRle(a).counts;
+  const cb = parseRle(b).counts;
   let inter = 0;
   let areaA = 0;
   let areaB = 0;
@@ -296,15 +301,64 @@ export function rleIou(a: Rle, b: Rle, opts: { iscrowd?: boolean } = {}): number
  */
 export function rleMerge(rles: Rle[], opts: { intersect?: boolean } = {}): RleCompressed {
   if (!Array.isArray(rles) || rles.length === 0) throw new RleInvalidError('rleMerge needs at least one RLE');
-  let acc = rleCounts(rles[0]!);
-  for (let k = 1; k < rles.length; k++) {
-    assertSameRleSize(rles[0]!, rles[k]!);
-    const out = new Counts();
-    walkRuns(acc, rleCounts(rles[k]!), (va, vb, len) => out.run(opts.intersect ? va & vb : va | vb, len));
-    acc = out.toArray();
-  }
+  const parsed = rles.map((r, k) => {
+    if (k) assertSameRleSize(rles[0]!, r);
+    return parseRle(r);
+  });
   const size: [number, number] = [rles[0]!.size[0], rles[0]!.size[1]];
-  return { size, counts: countsToString(acc.length ? acc : [size[0] * size[1]]) };
+  const total = size[0] * size[1];
+  // Every foreground run as a start and an end; a sweep over the sorted boundaries counts how many masks cover each
+  // stretch: the union keeps stretches covered at least once, the intersection those covered by all.
+  let n = 0;
+  for (const p of parsed) n += p.counts.length >> 1;
+  const starts = new Float64Array(n);
+  const ends = new Float64Array(n);
+  let k = 0;
+  for (const p of parsed) {
+    let pos = 0;
+    const c = p.counts;
+    for (let i = 0; i < c.length; i++) {
+      if (i & 1 && c[i]! > 0) {
+        starts[k] = pos;
+        ends[k++] = pos + c[i]!;
+      }
+      pos += c[i]!;
+    }
+  }
+  const s = starts.subarray(0, k).sort();
+  const e = ends.subarray(0, k).sort();
+  const need = opts.intersect ? parsed.length : 1;
+  const out: number[] = [];
+  let cover = 0;
+  let i = 0;
+  let j = 0;
+  let last = 0; // end of the last run written
+  let open = -1; // start of the stretch being covered, or -1
+  while (i < k || j < k) {
+    const at = i < k && s[i]! < e[j]! ? s[i]! : e[j]!;
+    while (i < k && s[i] === at) {
+      cover++;
+      i++;
+    }
+    while (j < k && e[j] === at) {
+      cover--;
+      j++;
+    }
+    if (open < 0 && cover >= need) open = at;
+    else if (open >= 0 && cover < need) {
+      out.push(open - last, at - open);
+      last = at;
+      open = -1;
+    }
+  }
+  if (last < total || !out.length) out.push(total - last);
+  // Stretches that touch (one ends where the next starts) are one run: drop the zero-length gap between them.
+  const runs: number[] = [out[0]!];
+  for (let r = 1; r < out.length; r++) {
+    if (out[r] === 0 && r + 1 < out.length) runs[runs.length - 1]! += out[++r]!;
+    else runs.push(out[r]!);
+  }
+  return { size, counts: countsToString(runs) };
 }
 
 /** Checks a flat polygon `[x1, y1, x2, y2, ...]`: at least 3 points, even length, finite numbers. */

@@ -1,7 +1,15 @@
 // COCO-style AP, as pycocotools' COCOeval computes it (iouType segm or bbox, default parameters): the same IoU rules
 // (a box prefilter, crowd IoU = intersection / detection area, two empty masks → 0), the same greedy matching by score
 // with COCOeval's tie-breaking (stable sorts), the same accumulation over 101 recall points and the same 12 figures.
-import { countsFromString, InvalidArgumentError, polygonsToRle, type RleCompressed } from '@segkit/core';
+import {
+  boxIou,
+  InvalidArgumentError,
+  type ParsedRle,
+  parseRle,
+  polygonsToRle,
+  type Rle,
+  rleIouMatrix,
+} from '@segkit/core';
 
 export type IouType = 'segm' | 'bbox';
 
@@ -22,15 +30,6 @@ export interface CocoGt {
   images: { id: number; width: number; height: number }[];
   categories: { id: number; name?: string }[];
   annotations: CocoAnn[];
-}
-
-/** An RLE parsed once: run lengths, area and bbox (pycocotools' bb). */
-interface ParsedRle {
-  h: number;
-  w: number;
-  counts: Uint32Array;
-  area: number;
-  bbox: [number, number, number, number];
 }
 
 interface Obj {
@@ -86,103 +85,15 @@ const AREA_RNG: [number, number][] = [
 ];
 const EPS = 2.220446049250313e-16; // numpy.spacing(1)
 
-function parseRle(size: [number, number], counts: ArrayLike<number>): ParsedRle {
-  const [h, w] = size;
-  const c = Uint32Array.from(counts as ArrayLike<number>);
-  let area = 0;
-  for (let i = 1; i < c.length; i += 2) area += c[i]!;
-  // pycocotools rleToBbox
-  let bbox: [number, number, number, number] = [0, 0, 0, 0];
-  const m = c.length & ~1; // the last run, if zeros, does not count
-  if (m > 0) {
-    let xs = w;
-    let ys = h;
-    let xe = 0;
-    let ye = 0;
-    let cc = 0;
-    let xp = 0;
-    for (let j = 0; j < m; j++) {
-      cc += c[j]!;
-      const t = cc - (j % 2);
-      const y = t % h;
-      const x = (t - y) / h;
-      if (j % 2 === 0) xp = x;
-      else if (xp < x) {
-        ys = 0;
-        ye = h - 1;
-      }
-      xs = Math.min(xs, x);
-      xe = Math.max(xe, x);
-      ys = Math.min(ys, y);
-      ye = Math.max(ye, y);
-    }
-    bbox = [xs, ys, xe - xs + 1, ye - ys + 1];
-  }
-  return { h, w, counts: c, area, bbox };
-}
-
 /** A GT or detection segmentation as pycocotools' annToRLE gives it (polygons merged, uncompressed encoded). */
 function toRle(seg: CocoAnn['segmentation'], h: number, w: number, what: string): ParsedRle {
   if (Array.isArray(seg)) {
-    const rle: RleCompressed = polygonsToRle(seg, h, w);
-    return parseRle(rle.size, countsFromString(rle.counts));
+    return parseRle(polygonsToRle(seg, h, w));
   }
   if (seg && Array.isArray(seg.size) && (typeof seg.counts === 'string' || Array.isArray(seg.counts))) {
-    const counts = typeof seg.counts === 'string' ? countsFromString(seg.counts) : seg.counts;
-    return parseRle(seg.size, counts);
+    return parseRle({ size: seg.size, counts: seg.counts } as Rle);
   }
   throw new InvalidArgumentError(`${what}: a segmentation must be polygons or an RLE {size, counts}`);
-}
-
-/** pycocotools bbIou for one pair (0 when the boxes do not overlap). */
-function boxIou(d: number[], g: number[], crowd: boolean): number {
-  const w = Math.min(d[0]! + d[2]!, g[0]! + g[2]!) - Math.max(d[0]!, g[0]!);
-  if (w <= 0) return 0;
-  const h = Math.min(d[1]! + d[3]!, g[1]! + g[3]!) - Math.max(d[1]!, g[1]!);
-  if (h <= 0) return 0;
-  const i = w * h;
-  const u = crowd ? d[2]! * d[3]! : d[2]! * d[3]! + g[2]! * g[3]! - i;
-  return i / u;
-}
-
-/** pycocotools rleIou for one pair: the box prefilter, then the runs. */
-function maskIou(d: ParsedRle, g: ParsedRle, crowd: boolean): number {
-  if (!(boxIou(d.bbox, g.bbox, crowd) > 0)) return 0;
-  if (d.h !== g.h || d.w !== g.w) return -1;
-  const a = d.counts;
-  const b = g.counts;
-  let ca = a[0] ?? 0;
-  let cb = b[0] ?? 0;
-  let va = false;
-  let vb = false;
-  let ia = 1;
-  let ib = 1;
-  let u = 0;
-  let i = 0;
-  let ct = 1;
-  while (ct > 0) {
-    const c = Math.min(ca, cb);
-    if (va || vb) {
-      u += c;
-      if (va && vb) i += c;
-    }
-    ct = 0;
-    ca -= c;
-    if (!ca && ia < a.length) {
-      ca = a[ia++]!;
-      va = !va;
-    }
-    ct += ca;
-    cb -= c;
-    if (!cb && ib < b.length) {
-      cb = b[ib++]!;
-      vb = !vb;
-    }
-    ct += cb;
-  }
-  if (i === 0) u = 1;
-  else if (crowd) u = d.area;
-  return i / u;
 }
 
 /** numpy.argsort(keys, kind='mergesort'): a stable ascending order. */
@@ -275,14 +186,21 @@ export function cocoAp(gt: CocoGt, dt: CocoAnn[], iouType: IouType = 'segm'): Ap
       const g = gts.get(k) ?? [];
       const d = byScore(dts.get(k) ?? []).slice(0, MAX_DETS.at(-1));
       if (!g.length || !d.length) continue;
-      ious.set(
-        k,
-        d.map((dd) =>
-          g.map((gg) =>
-            iouType === 'segm' ? maskIou(dd.rle!, gg.rle!, gg.iscrowd) : boxIou(dd.bbox, gg.bbox, gg.iscrowd),
-          ),
-        ),
-      );
+      if (iouType === 'segm') {
+        const m = rleIouMatrix(
+          d.map((x) => x.rle!),
+          g.map((x) => x.rle!),
+          g.map((x) => x.iscrowd),
+        );
+        ious.set(
+          k,
+          d.map((_, i) => Array.from(m.subarray(i * g.length, (i + 1) * g.length))),
+        );
+      } else
+        ious.set(
+          k,
+          d.map((dd) => g.map((gg) => boxIou(dd.bbox, gg.bbox, gg.iscrowd))),
+        );
     }
   const T = IOU_THRS.length;
   const maxDet = MAX_DETS.at(-1)!;

@@ -1,0 +1,111 @@
+// RLEs parsed once: run lengths as a typed array with their area and bbox, kept with the RLE object, so operations
+// over many masks (IoU matrices, merges, areas and boxes) do not decode the compressed string again on every call.
+import { RleInvalidError } from './errors.js';
+import { countsBbox, rleCounts } from './rle.js';
+import type { Box, Rle } from './types.js';
+
+/** An RLE's runs (column-major, starting with zeros), area and tight bbox `[x, y, w, h]`. */
+export interface ParsedRle {
+  size: [number, number];
+  counts: Uint32Array;
+  area: number;
+  bbox: Box;
+}
+
+const parsedOf = new WeakMap<object, { src: unknown; parsed: ParsedRle }>();
+
+/**
+ * Parses an RLE (either form) once: later calls with the same object return the same parse (a changed `counts`
+ * is noticed). A `ParsedRle` is returned as it is.
+ */
+export function parseRle(rle: Rle | ParsedRle): ParsedRle {
+  if (rle.counts instanceof Uint32Array) return rle as ParsedRle;
+  const hit = parsedOf.get(rle);
+  if (hit && hit.src === rle.counts) return hit.parsed;
+  const counts = Uint32Array.from(rleCounts(rle as Rle));
+  let area = 0;
+  for (let i = 1; i < counts.length; i += 2) area += counts[i]!;
+  const parsed: ParsedRle = {
+    size: [rle.size[0], rle.size[1]],
+    counts,
+    area,
+    bbox: countsBbox(counts, rle.size[0]),
+  };
+  parsedOf.set(rle, { src: rle.counts, parsed });
+  return parsed;
+}
+
+/** Areas of many RLEs. */
+export const rleAreas = (rles: (Rle | ParsedRle)[]): number[] => rles.map((r) => parseRle(r).area);
+/** Tight boxes of many RLEs. */
+export const rleBboxes = (rles: (Rle | ParsedRle)[]): Box[] => rles.map((r) => parseRle(r).bbox);
+
+/** pycocotools' bbIou for one pair of [x, y, w, h] boxes; with `crowd` the union is the detection's box area. */
+export function boxIou(d: ArrayLike<number>, g: ArrayLike<number>, crowd = false): number {
+  const w = Math.min(d[0]! + d[2]!, g[0]! + g[2]!) - Math.max(d[0]!, g[0]!);
+  if (w <= 0) return 0;
+  const h = Math.min(d[1]! + d[3]!, g[1]! + g[3]!) - Math.max(d[1]!, g[1]!);
+  if (h <= 0) return 0;
+  const i = w * h;
+  return i / (crowd ? d[2]! * d[3]! : d[2]! * d[3]! + g[2]! * g[3]! - i);
+}
+
+/** Intersection and union of two parsed RLEs, walking both run lists once. */
+function interUnion(a: Uint32Array, b: Uint32Array): [number, number] {
+  let ca = a[0] ?? 0;
+  let cb = b[0] ?? 0;
+  let va = 0;
+  let vb = 0;
+  let ia = 1;
+  let ib = 1;
+  let u = 0;
+  let i = 0;
+  for (;;) {
+    const c = ca < cb ? ca : cb;
+    if (va | vb) {
+      u += c;
+      if (va & vb) i += c;
+    }
+    ca -= c;
+    cb -= c;
+    if (ca === 0) {
+      if (ia >= a.length) break;
+      ca = a[ia++]!;
+      va ^= 1;
+    }
+    if (cb === 0) {
+      if (ib >= b.length) break;
+      cb = b[ib++]!;
+      vb ^= 1;
+    }
+  }
+  return [i, u];
+}
+
+/**
+ * IoU of every detection against every ground truth, as pycocotools' `mask.iou(dts, gts, iscrowd)`: row d, column g
+ * of the result (`dts.length × gts.length`, row-major). Pairs whose boxes do not overlap are 0 without touching the
+ * runs, so two empty masks have IoU 0; with `iscrowd[g]` the union is the detection's area.
+ */
+export function rleIouMatrix(
+  dts: (Rle | ParsedRle)[],
+  gts: (Rle | ParsedRle)[],
+  iscrowd: ArrayLike<boolean | number> = [],
+): Float64Array {
+  const d = dts.map(parseRle);
+  const g = gts.map(parseRle);
+  const out = new Float64Array(d.length * g.length);
+  for (let j = 0; j < g.length; j++) {
+    const gj = g[j]!;
+    const crowd = Boolean(iscrowd[j]);
+    for (let k = 0; k < d.length; k++) {
+      const dk = d[k]!;
+      if (!(boxIou(dk.bbox, gj.bbox, crowd) > 0)) continue;
+      if (dk.size[0] !== gj.size[0] || dk.size[1] !== gj.size[1])
+        throw new RleInvalidError(`RLEs differ in size: ${dk.size.join('×')} vs ${gj.size.join('×')}`);
+      const [i, u] = interUnion(dk.counts, gj.counts);
+      out[k * g.length + j] = i === 0 ? 0 : i / (crowd ? dk.area : u);
+    }
+  }
+  return out;
+}

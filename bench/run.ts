@@ -1,6 +1,7 @@
 // `npm run bench`: runs every benchmark suite and prints medians. Benchmarks are never timed tests.
 
 import { analyticsTargets, runAnalyticsBench } from './analytics.bench.js';
+import { apTargets, runApBench } from './ap.bench.js';
 import { coreTargets, runCoreBench } from './core.bench.js';
 import { datasetTargets, runDatasetBench } from './datasets.bench.js';
 import { printTable } from './harness.js';
@@ -27,6 +28,10 @@ printTable(
   analyticsTargets,
 );
 for (const n of an.notes) console.log(n);
+
+const ap = await runApBench();
+printTable('COCO AP at scale (single timed run each, ms)', ap.results, apTargets);
+for (const n of ap.notes) console.log(n);
 
 const heads = await runHeadsBench();
 printTable('classifier heads (median, ms)', heads.results, headsTargets);

@@ -311,8 +311,8 @@ export function rleMerge(rles: Rle[], opts: { intersect?: boolean } = {}): RleCo
   // stretch: the union keeps stretches covered at least once, the intersection those covered by all.
   let n = 0;
   for (const p of parsed) n += p.counts.length >> 1;
-  const starts = new Float64Array(n);
-  const ends = new Float64Array(n);
+  const starts = new Uint32Array(n);
+  const ends = new Uint32Array(n);
   let k = 0;
   for (const p of parsed) {
     let pos = 0;
@@ -325,10 +325,34 @@ export function rleMerge(rles: Rle[], opts: { intersect?: boolean } = {}): RleCo
       pos += c[i]!;
     }
   }
-  const s = starts.subarray(0, k).sort();
-  const e = ends.subarray(0, k).sort();
   const need = opts.intersect ? parsed.length : 1;
   const out: number[] = [];
+  if (total <= 1 << 24) {
+    // Small enough for a difference array over the pixels: no sort, one linear pass.
+    const diff = new Int32Array(total + 1);
+    for (let i = 0; i < k; i++) {
+      diff[starts[i]!]!++;
+      diff[ends[i]!]!--;
+    }
+    let cover = 0;
+    let last = 0;
+    let open = -1;
+    for (let p = 0; p <= total; p++) {
+      const d = diff[p]!;
+      if (d === 0) continue;
+      cover += d;
+      if (open < 0 && cover >= need) open = p;
+      else if (open >= 0 && cover < need) {
+        out.push(open - last, p - open);
+        last = p;
+        open = -1;
+      }
+    }
+    if (last < total || !out.length) out.push(total - last);
+    return { size, counts: countsToString(out) };
+  }
+  const s = starts.subarray(0, k).sort();
+  const e = ends.subarray(0, k).sort();
   let cover = 0;
   let i = 0;
   let j = 0;

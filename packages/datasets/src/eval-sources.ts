@@ -14,7 +14,7 @@ import { readCoco } from './coco.js';
 import { readDetections } from './coco-ap-report.js';
 import { readManifest } from './manifest.js';
 import { segmentationToMask } from './masks.js';
-import type { Segmentation } from './types.js';
+import type { DatasetImage, Segmentation } from './types.js';
 
 /** A prediction or ground truth for one (label, image stem): a binary mask or a probability map (0–1). */
 export type MaskValue =
@@ -95,31 +95,46 @@ export async function cocoSource(path: string): Promise<MaskSource> {
   const ds = await readCoco(json);
   const catName = new Map(ds.categories.map((c) => [c.id, c.name]));
   const imageById = new Map(ds.images.map((i) => [i.id, i]));
-  const groups = new Map<string, { image: (typeof ds.images)[number]; anns: typeof ds.annotations }>();
+  const groups = new SegmentationGroups();
   for (const a of ds.annotations) {
     if (!a.segmentation) continue;
-    const image = imageById.get(a.imageId)!;
-    const k = keyOf(catName.get(a.categoryId)!, stemOf(image.file));
-    groups.set(k, { image, anns: [...(groups.get(k)?.anns ?? []), a] });
+    groups.add(catName.get(a.categoryId)!, imageById.get(a.imageId)!, a.segmentation);
   }
-  return {
-    keys: [...groups.keys()].map((k) => {
-      const [label, stem] = k.split('\n') as [string, string];
-      return { label, stem };
-    }),
-    async load(label, stem) {
-      const g = groups.get(keyOf(label, stem));
-      if (!g) return undefined;
-      const mask = g.anns
-        .map((a) => segmentationToMask(a.segmentation!, g.image))
-        .reduce((x, y) => union(x, y));
-      return { kind: 'mask', mask };
-    },
-    imagePath(stem) {
-      const img = ds.images.find((i) => stemOf(i.file) === stem);
-      return img ? join(ds.imageRoot, img.file) : undefined;
-    },
-  };
+  return groups.source(ds);
+}
+
+/** Segmentations grouped by label and image stem; their source answers the union of each group's masks. */
+class SegmentationGroups {
+  private readonly groups = new Map<string, { image: DatasetImage; segs: Segmentation[] }>();
+
+  add(label: string, image: DatasetImage, seg: Segmentation) {
+    const k = keyOf(label, stemOf(image.file));
+    const g = this.groups.get(k);
+    if (g) g.segs.push(seg);
+    else this.groups.set(k, { image, segs: [seg] });
+  }
+
+  source(ds: { images: DatasetImage[]; imageRoot: string }): MaskSource {
+    const groups = this.groups;
+    return {
+      keys: [...groups.keys()].map((k) => {
+        const [label, stem] = k.split('\n') as [string, string];
+        return { label, stem };
+      }),
+      async load(label, stem) {
+        const g = groups.get(keyOf(label, stem));
+        if (!g) return undefined;
+        return {
+          kind: 'mask',
+          mask: g.segs.map((seg) => segmentationToMask(seg, g.image)).reduce((x, y) => union(x, y)),
+        };
+      },
+      imagePath(stem) {
+        const img = ds.images.find((i) => stemOf(i.file) === stem);
+        return img ? join(ds.imageRoot, img.file) : undefined;
+      },
+    };
+  }
 }
 
 /**
@@ -188,7 +203,7 @@ export async function resultsSource(
   const catName = new Map(ds.categories.map((c) => [c.id, c.name]));
   const imageById = new Map(ds.images.map((i) => [i.id, i]));
   const detections = await readDetections(path);
-  const groups = new Map<string, { image: (typeof ds.images)[number]; segs: Segmentation[] }>();
+  const groups = new SegmentationGroups();
   for (const [n, d] of detections.entries()) {
     const image = imageById.get(d.image_id);
     if (!image)
@@ -208,28 +223,9 @@ export async function resultsSource(
         : d.bbox
           ? { polygons: [boxPolygon(d.bbox)] }
           : undefined;
-    if (!seg) continue;
-    const k = keyOf(label, stemOf(image.file));
-    groups.set(k, { image, segs: [...(groups.get(k)?.segs ?? []), seg] });
+    if (seg) groups.add(label, image, seg);
   }
-  return {
-    keys: [...groups.keys()].map((k) => {
-      const [label, stem] = k.split('\n') as [string, string];
-      return { label, stem };
-    }),
-    async load(label, stem) {
-      const g = groups.get(keyOf(label, stem));
-      if (!g) return undefined;
-      return {
-        kind: 'mask',
-        mask: g.segs.map((s) => segmentationToMask(s, g.image)).reduce((x, y) => union(x, y)),
-      };
-    },
-    imagePath(stem) {
-      const img = ds.images.find((i) => stemOf(i.file) === stem);
-      return img ? join(ds.imageRoot, img.file) : undefined;
-    },
-  };
+  return groups.source(ds);
 }
 
 const boxPolygon = ([x, y, w, h]: number[]) => [x!, y!, x!, y! + h!, x! + w!, y! + h!, x! + w!, y!];

@@ -50,7 +50,7 @@ export { listFiles, writeDirectoryAtomic } from './output-dir.js';
 export { safeRelativePath } from './paths.js';
 export { type Problem, Problems } from './problems.js';
 export { isRoboflow, ROBOFLOW_SPLITS, readRoboflow } from './roboflow.js';
-export { SPLITS, type SplitItem, type SplitName, splitItems, splitTable } from './split.js';
+export { SPLITS, type SplitItem, type SplitName, splitImages, splitItems, splitTable } from './split.js';
 export type {
   Annotation,
   AnnotationSource,

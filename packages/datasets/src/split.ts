@@ -126,3 +126,25 @@ export function splitTable(
   }
   return { labels, counts, images };
 }
+
+/**
+ * {@link splitItems} over images given by id, each carrying the labels of its annotations: the split of each image.
+ * `images` lists the images to split (those with no annotation too, when given).
+ */
+export function splitImages(
+  annotations: { imageId: number; label: string }[],
+  images: number[],
+  opts: { seed?: number; ratios?: [number, number, number] } = {},
+): Map<number, SplitName> {
+  const labels = new Map<number, Set<string>>();
+  for (const a of annotations) {
+    const set = labels.get(a.imageId) ?? new Set<string>();
+    set.add(a.label);
+    labels.set(a.imageId, set);
+  }
+  const out = splitItems(
+    images.map((id) => ({ id: String(id), labels: [...(labels.get(id) ?? [])] })),
+    opts,
+  );
+  return new Map([...out].map(([id, s]) => [Number(id), s]));
+}

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { Sample } from '@segkit/analytics';
 import { InvalidArgumentError, maskToRle } from '@segkit/core';
-import { readDataset, segmentationToMask, splitItems } from '@segkit/datasets';
+import { readDataset, segmentationToMask, splitImages } from '@segkit/datasets';
 
 export async function datasetSamples(
   path: string,
@@ -13,22 +13,16 @@ export async function datasetSamples(
   const names = new Map(ds.categories.map((c) => [c.id, c.name]));
   const byId = new Map(ds.images.map((i) => [i.id, i]));
   const own = ds.images.some((i) => i.split);
-  let split = new Map<number, string>();
-  if (own) split = new Map(ds.images.map((i) => [i.id, i.split ?? 'train']));
-  else {
-    const labels = new Map<number, Set<string>>();
-    for (const a of ds.annotations) {
-      const set = labels.get(a.imageId) ?? new Set<string>();
-      set.add(names.get(a.categoryId) ?? String(a.categoryId));
-      labels.set(a.imageId, set);
-    }
-    const ratios: [number, number, number] = [1 - opts.val - opts.test, opts.val, opts.test];
-    const out = splitItems(
-      ds.images.map((i) => ({ id: String(i.id), labels: [...(labels.get(i.id) ?? [])] })),
-      { seed: opts.seed, ratios },
-    );
-    split = new Map([...out].map(([id, s]) => [Number(id), s]));
-  }
+  const split: Map<number, string> = own
+    ? new Map(ds.images.map((i) => [i.id, i.split ?? 'train']))
+    : splitImages(
+        ds.annotations.map((a) => ({
+          imageId: a.imageId,
+          label: names.get(a.categoryId) ?? String(a.categoryId),
+        })),
+        ds.images.map((i) => i.id),
+        { seed: opts.seed, ratios: [1 - opts.val - opts.test, opts.val, opts.test] },
+      );
   const samples: Sample[] = [];
   for (const a of ds.annotations) {
     const image = byId.get(a.imageId);

@@ -11,7 +11,7 @@ import {
   type Sample,
 } from '@segkit/analytics';
 import { InvalidArgumentError, NotFoundError, rleBbox } from '@segkit/core';
-import { splitItems } from '@segkit/datasets';
+import { splitImages } from '@segkit/datasets';
 import type { ServerContext } from '../context.js';
 import { labelledAnnotations } from '../repo/annotations.js';
 
@@ -66,22 +66,16 @@ export async function projectSamples(
   opts: { val: number; seed: number },
 ): Promise<Sample[]> {
   const rows = await labelledAnnotations(ctx.db, projectId);
-  const labels = new Map<number, Set<string>>();
-  for (const r of rows) {
-    const set = labels.get(r.imageId) ?? new Set<string>();
-    set.add(r.label);
-    labels.set(r.imageId, set);
-  }
-  const split = splitItems(
-    [...labels].map(([id, set]) => ({ id: String(id), labels: [...set] })),
-    { seed: opts.seed, ratios: [1 - opts.val, opts.val, 0] },
-  );
+  const split = splitImages(rows, [...new Set(rows.map((r) => r.imageId))], {
+    seed: opts.seed,
+    ratios: [1 - opts.val, opts.val, 0],
+  });
   return rows.map((r) => ({
     image: r.sha256,
     label: r.label,
     bbox: r.bbox,
     ...(r.rle ? { rle: r.rle } : {}),
-    split: split.get(String(r.imageId)) ?? 'train',
+    split: split.get(r.imageId) ?? 'train',
   }));
 }
 

@@ -4,32 +4,13 @@
 
 import { trainSoftmax } from '../packages/analytics/src/heads/softmax.js';
 import { predictWithHead } from '../packages/analytics/src/heads/train.js';
-import { seededRandom } from '../packages/core/src/index.js';
+import { gaussianClasses } from '../packages/analytics/test/helpers/gaussian-classes.js';
 import { type BenchResult, bench } from './harness.js';
 
-function blobs(n: number, d: number, c: number, seed: number) {
-  const rand = seededRandom(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-  const centres = Array.from({ length: c }, () => Float32Array.from({ length: d }, gauss));
-  const x = new Float32Array(n * d);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const k = i % c;
-    y[i] = k;
-    let s = 0;
-    for (let j = 0; j < d; j++) {
-      const v = centres[k]![j]! + 4 * gauss();
-      x[i * d + j] = v;
-      s += v * v;
-    }
-    for (let j = 0; j < d; j++) x[i * d + j]! /= Math.sqrt(s);
-  }
-  return { x: { data: x, rows: n, cols: d }, y };
-}
-
 export async function runHeadsBench(): Promise<{ results: BenchResult[]; notes: string[] }> {
-  const train = blobs(10_000, 512, 20, 1);
-  const val = blobs(2_000, 512, 20, 1);
+  const make = gaussianClasses({ classes: 20, dim: 512, spread: 4, seed: 1 });
+  const train = make(10_000);
+  const val = make(2_000);
   const notes: string[] = [];
   let last: Awaited<ReturnType<typeof trainSoftmax>> | undefined;
   const training = await bench(

@@ -19,6 +19,7 @@ import {
 } from '../src/index.js';
 import { encodeNpy } from '../src/npy.js';
 import { colourBoxDataset } from './helpers/colour-boxes.js';
+import { gaussianClasses } from './helpers/gaussian-classes.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 const clipFixture = join(repo, 'fixtures/models/clip-fixture');
@@ -138,27 +139,9 @@ describe('classifier heads', () => {
     'accuracy within 0.02 of scikit-learn’s LogisticRegression on the same embeddings',
     async () => {
       // Overlapping Gaussian classes in 32 dimensions, L2-normalised like CLIP embeddings: neither model is perfect.
-      const rand = seededRandom(11);
-      const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
       const c = 6;
       const d = 32;
-      const centres = Array.from({ length: c }, () => Float32Array.from({ length: d }, gauss));
-      const make = (n: number) => {
-        const x = new Float32Array(n * d);
-        const y = new Int32Array(n);
-        for (let i = 0; i < n; i++) {
-          const k = i % c;
-          y[i] = k;
-          let s = 0;
-          for (let j = 0; j < d; j++) {
-            const v = centres[k]![j]! + 2.2 * gauss();
-            x[i * d + j] = v;
-            s += v * v;
-          }
-          for (let j = 0; j < d; j++) x[i * d + j]! /= Math.sqrt(s);
-        }
-        return { x: { data: x, rows: n, cols: d }, y };
-      };
+      const make = gaussianClasses({ classes: c, dim: d, spread: 2.2, seed: 11 });
       const train = make(1200);
       const test = make(600);
       const { model } = await trainSoftmax(train.x, train.y, { classes: c, epochs: 100, patience: 100 });

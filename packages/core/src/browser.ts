@@ -10,4 +10,6 @@ export * from './metrics.js';
 export * from './polygons.js';
 export * from './rle.js';
 export * from './rle-batch.js';
+export * from './rle-codec.js';
+export * from './rle-merge.js';
 export * from './types.js';

@@ -74,16 +74,13 @@ export {
   countsFromString,
   countsToString,
   decompressRle,
-  maskToRle,
   polygonsToRle,
   polygonToRle,
   rleArea,
   rleBbox,
   rleCounts,
   rleIou,
-  rleMerge,
   rleToCroppedMask,
-  rleToMask,
 } from './rle.js';
 export {
   boxIou,
@@ -93,6 +90,8 @@ export {
   rleBboxes,
   rleIouMatrix,
 } from './rle-batch.js';
+export { maskToRle, rleToMask } from './rle-codec.js';
+export { rleMerge } from './rle-merge.js';
 export type {
   Box,
   Contour,

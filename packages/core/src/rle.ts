@@ -1,64 +1,8 @@
 import { PolygonInvalidError, RleInvalidError } from './errors.js';
 import { parseRle } from './rle-batch.js';
+import { rleMerge } from './rle-merge.js';
 import type { Box, FlatPolygon, Mask, Rle, RleCompressed, RleUncompressed } from './types.js';
 import { assertMask, describe } from './validate.js';
-
-/** A growable Uint32 buffer for run counts. */
-class Counts {
-  buf = new Uint32Array(256);
-  n = 0;
-  push(v: number): void {
-    if (this.n === this.buf.length) {
-      const next = new Uint32Array(this.buf.length * 2);
-      next.set(this.buf);
-      this.buf = next;
-    }
-    this.buf[this.n++] = v;
-  }
-  /** Appends a run of `value` (0 or 1), merging with the previous run when it has the same value. */
-  run(value: number, len: number): void {
-    if (len === 0) return;
-    // Runs alternate 0,1,0,... starting with 0: an even count of entries means the next entry is a 0-run.
-    const nextValue = this.n & 1;
-    if (nextValue === value) this.push(len);
-    else if (this.n === 0) {
-      this.push(0);
-      this.push(len);
-    } else this.buf[this.n - 1]! += len;
-  }
-  toArray(): number[] {
-    return Array.from(this.buf.subarray(0, this.n));
-  }
-}
-
-/**
- * Encodes a mask as COCO RLE (column-major, first run counts 0s), exactly like pycocotools `encode`.
- * @example maskToRle(mask) // { size: [h, w], counts: "…" }; maskToRle(mask, { compressed: false }).counts // [3, 2, 4]
- */
-export function maskToRle(mask: Mask, opts: { compressed: false }): RleUncompressed;
-export function maskToRle(mask: Mask, opts?: { compressed?: true }): RleCompressed;
-export function maskToRle(mask: Mask, opts: { compressed?: boolean } = {}): Rle {
-  assertMask(mask);
-  const { width: w, height: h, data } = mask;
-  const counts = new Counts();
-  let prev = 0;
-  let len = 0;
-  for (let x = 0; x < w; x++) {
-    for (let i = x, end = x + h * w; i < end; i += w) {
-      const v = data[i]! ? 1 : 0;
-      if (v !== prev) {
-        counts.push(len);
-        len = 0;
-        prev = v;
-      }
-      len++;
-    }
-  }
-  counts.push(len);
-  const arr = counts.toArray();
-  const size: [number, number] = [h, w];
-  return opts.compressed === false ? { size, counts: arr } : { size, counts: countsToString(arr) };
-}
 
 /**
  * Compresses RLE counts to the COCO string: LEB128-like, 5 bits per char, chars 48–111,
@@ -66,19 +10,33 @@ export function maskToRle(mask: Mask, opts: { compressed?: boolean } = {}): Rle 
  * @example countsToString([0, 1]) // "01"
  */
 export function countsToString(counts: ArrayLike<number>): string {
-  let s = '';
+  let codes = new Uint8Array(Math.max(16, counts.length * 2));
+  let n = 0;
   for (let i = 0; i < counts.length; i++) {
     let x = counts[i]!;
     if (i > 2) x -= counts[i - 2]!;
+    if (n + 8 > codes.length) {
+      const grown = new Uint8Array(codes.length * 2);
+      grown.set(codes);
+      codes = grown;
+    }
     let more = true;
     while (more) {
-      let c = ((x % 32) + 32) % 32;
-      x = Math.floor(x / 32);
+      let c: number;
+      if (x >= -0x40000000 && x < 0x40000000) {
+        c = x & 31; // the low five bits; `>>` floors as the division below does
+        x >>= 5;
+      } else {
+        c = ((x % 32) + 32) % 32;
+        x = Math.floor(x / 32);
+      }
       more = c & 0x10 ? x !== -1 : x !== 0;
       if (more) c |= 0x20;
-      s += String.fromCharCode(c + 48);
+      codes[n++] = c + 48;
     }
   }
+  let s = '';
+  for (let i = 0; i < n; i += 8192) s += String.fromCharCode(...codes.subarray(i, Math.min(n, i + 8192)));
   return s;
 }
 
@@ -94,11 +52,12 @@ export function countsFromString(s: string): number[] {
       if (p >= s.length) throw new RleInvalidError('RLE counts string ends in the middle of a number');
       const c = s.charCodeAt(p) - 48;
       if (c < 0 || c > 63) throw new RleInvalidError(`RLE counts string has an invalid character at ${p}`);
-      x += (c & 0x1f) * 2 ** (5 * k);
+      // Up to six characters (30 bits) fit in integer arithmetic; longer numbers fall back to powers of two.
+      x += k < 6 ? (c & 0x1f) << (5 * k) : (c & 0x1f) * 2 ** (5 * k);
       more = (c & 0x20) !== 0;
       p++;
       k++;
-      if (!more && c & 0x10) x -= 2 ** (5 * k);
+      if (!more && c & 0x10) x -= k < 6 ? 1 << (5 * k) : 2 ** (5 * k);
     }
     if (out.length > 2) x += out[out.length - 2]!;
     out.push(x);
@@ -132,36 +91,6 @@ export function rleCounts(rle: Rle): number[] {
   const [h, w] = size;
   if (sum !== h * w) throw new RleInvalidError(`RLE counts sum to ${sum} but size ${h}×${w} needs ${h * w}`);
   return counts;
-}
-
-/** Decodes an RLE (either form) to a mask. @example rleToMask({ size: [2, 2], counts: [1, 2, 1] }).data // [0, 1, 1, 0] */
-export function rleToMask(rle: Rle): Mask {
-  const counts = rleCounts(rle);
-  const [h, w] = rle.size;
-  const data = new Uint8Array(w * h);
-  let x = 0;
-  let y = 0;
-  for (let r = 0; r < counts.length; r++) {
-    let len = counts[r]!;
-    if (r & 1) {
-      while (len > 0) {
-        // Fill down the current column as far as the run goes.
-        const n = Math.min(len, h - y);
-        for (let i = y * w + x, end = i + n * w; i < end; i += w) data[i] = 1;
-        len -= n;
-        y += n;
-        if (y === h) {
-          y = 0;
-          x++;
-        }
-      }
-    } else {
-      const pos = x * h + y + len;
-      x = Math.floor(pos / (h || 1));
-      y = pos - x * h;
-    }
-  }
-  return { width: w, height: h, data };
 }
 
 /**
@@ -242,7 +171,7 @@ export function countsBbox(counts: ArrayLike<number>, h: number): Box {
   return x1 < 0 ? [0, 0, 0, 0] : [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
 }
 
-function assertSameRleSize(a: Rle, b: Rle): void {
+export function assertSameRleSize(a: Rle, b: Rle): void {
   if (a.size[0] !== b.size[0] || a.size[1] !== b.size[1]) {
     throw new RleInvalidError(`RLEs differ in size: ${a.size.join('×')} vs ${b.size.join('×')}`);
   }
@@ -293,96 +222,6 @@ export function rleIou(a: Rle, b: Rle, opts: { iscrowd?: boolean } = {}): number
   const denom = opts.iscrowd ? areaA : areaA + areaB - inter;
   if (denom === 0) return areaA + areaB === 0 ? 1 : 0;
   return inter / denom;
-}
-
-/**
- * Merges RLEs by union (default) or intersection, on the runs, like pycocotools `merge`.
- * Returns the compressed form.
- */
-export function rleMerge(rles: Rle[], opts: { intersect?: boolean } = {}): RleCompressed {
-  if (!Array.isArray(rles) || rles.length === 0) throw new RleInvalidError('rleMerge needs at least one RLE');
-  const parsed = rles.map((r, k) => {
-    if (k) assertSameRleSize(rles[0]!, r);
-    return parseRle(r);
-  });
-  const size: [number, number] = [rles[0]!.size[0], rles[0]!.size[1]];
-  const total = size[0] * size[1];
-  // Every foreground run as a start and an end; a sweep over the sorted boundaries counts how many masks cover each
-  // stretch: the union keeps stretches covered at least once, the intersection those covered by all.
-  let n = 0;
-  for (const p of parsed) n += p.counts.length >> 1;
-  const starts = new Uint32Array(n);
-  const ends = new Uint32Array(n);
-  let k = 0;
-  for (const p of parsed) {
-    let pos = 0;
-    const c = p.counts;
-    for (let i = 0; i < c.length; i++) {
-      if (i & 1 && c[i]! > 0) {
-        starts[k] = pos;
-        ends[k++] = pos + c[i]!;
-      }
-      pos += c[i]!;
-    }
-  }
-  const need = opts.intersect ? parsed.length : 1;
-  const out: number[] = [];
-  if (total <= 1 << 24) {
-    // Small enough for a difference array over the pixels: no sort, one linear pass.
-    const diff = new Int32Array(total + 1);
-    for (let i = 0; i < k; i++) {
-      diff[starts[i]!]!++;
-      diff[ends[i]!]!--;
-    }
-    let cover = 0;
-    let last = 0;
-    let open = -1;
-    for (let p = 0; p <= total; p++) {
-      const d = diff[p]!;
-      if (d === 0) continue;
-      cover += d;
-      if (open < 0 && cover >= need) open = p;
-      else if (open >= 0 && cover < need) {
-        out.push(open - last, p - open);
-        last = p;
-        open = -1;
-      }
-    }
-    if (last < total || !out.length) out.push(total - last);
-    return { size, counts: countsToString(out) };
-  }
-  const s = starts.subarray(0, k).sort();
-  const e = ends.subarray(0, k).sort();
-  let cover = 0;
-  let i = 0;
-  let j = 0;
-  let last = 0; // end of the last run written
-  let open = -1; // start of the stretch being covered, or -1
-  while (i < k || j < k) {
-    const at = i < k && s[i]! < e[j]! ? s[i]! : e[j]!;
-    while (i < k && s[i] === at) {
-      cover++;
-      i++;
-    }
-    while (j < k && e[j] === at) {
-      cover--;
-      j++;
-    }
-    if (open < 0 && cover >= need) open = at;
-    else if (open >= 0 && cover < need) {
-      out.push(open - last, at - open);
-      last = at;
-      open = -1;
-    }
-  }
-  if (last < total || !out.length) out.push(total - last);
-  // Stretches that touch (one ends where the next starts) are one run: drop the zero-length gap between them.
-  const runs: number[] = [out[0]!];
-  for (let r = 1; r < out.length; r++) {
-    if (out[r] === 0 && r + 1 < out.length) runs[runs.length - 1]! += out[++r]!;
-    else runs.push(out[r]!);
-  }
-  return { size, counts: countsToString(runs) };
 }
 
 /** Checks a flat polygon `[x1, y1, x2, y2, ...]`: at least 3 points, even length, finite numbers. */

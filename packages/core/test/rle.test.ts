@@ -207,3 +207,53 @@ describe('RLE errors', () => {
     );
   });
 });
+
+/** The plain definition: walk the pixels column by column and count runs, starting with zeros. */
+function columnWalkCounts(m: { width: number; height: number; data: Uint8Array }): number[] {
+  const out: number[] = [];
+  let prev = 0;
+  let len = 0;
+  for (let x = 0; x < m.width; x++) {
+    for (let y = 0; y < m.height; y++) {
+      const v = m.data[y * m.width + x] ? 1 : 0;
+      if (v !== prev) {
+        out.push(len);
+        len = 0;
+        prev = v;
+      }
+      len++;
+    }
+  }
+  out.push(len);
+  return out;
+}
+
+describe('the row-wise codec equals the column walk', () => {
+  it('on any width (word-aligned rows or not), any non-zero pixel value, and a view into a larger buffer', () => {
+    fc.assert(
+      fc.property(
+        arbMask(48),
+        fc.integer({ min: 0, max: 3 }),
+        fc.constantFrom(1, 7, 255),
+        (m, offset, on) => {
+          const backing = new Uint8Array(m.data.length + offset);
+          backing.set(
+            m.data.map((v) => (v ? on : 0)),
+            offset,
+          );
+          const view = { width: m.width, height: m.height, data: backing.subarray(offset) };
+          const expected = columnWalkCounts(m);
+          expect(maskToRle(view, { compressed: false }).counts).toEqual(expected);
+          expect(masksEqual(rleToMask({ size: [m.height, m.width], counts: expected }), m)).toBe(true);
+        },
+      ),
+      runs,
+    );
+  });
+
+  it('decodes uncompressed counts with empty runs inside them as the runs they spell', () => {
+    // 2 zeros, 0 ones, 3 zeros, 1 one, 0 zeros, 2 ones on a 4×2 image (h = 2): column-major 0 0 0 0 0 1 1 1, so rows 0 0 0 1 and 0 0 1 1.
+    const m = rleToMask({ size: [2, 4], counts: [2, 0, 3, 1, 0, 2] });
+    expect(Array.from(m.data)).toEqual([0, 0, 0, 1, 0, 0, 1, 1]);
+  });
+});

@@ -2,7 +2,7 @@ import { PolygonInvalidError, RleInvalidError } from './errors.js';
 import { parseRle } from './rle-batch.js';
 import { rleMerge } from './rle-merge.js';
 import type { Box, FlatPolygon, Mask, Rle, RleCompressed, RleUncompressed } from './types.js';
-import { assertMask, describe } from './validate.js';
+import { describe } from './validate.js';
 
 /**
  * Compresses RLE counts to the COCO string: LEB128-like, 5 bits per char, chars 48–111,

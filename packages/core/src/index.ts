@@ -89,6 +89,8 @@ export {
   rleAreas,
   rleBboxes,
   rleIouMatrix,
+  rleNms,
+  rleOverlap,
 } from './rle-batch.js';
 export { maskToRle, rleToMask } from './rle-codec.js';
 export { rleMerge } from './rle-merge.js';

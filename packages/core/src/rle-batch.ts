@@ -109,3 +109,33 @@ export function rleIouMatrix(
   }
   return out;
 }
+
+/** How much of `a` overlaps `b`: the IoU, and the share of `a`'s area inside `b` (0 when their boxes miss). */
+export function rleOverlap(a: Rle | ParsedRle, b: Rle | ParsedRle): { iou: number; contained: number } {
+  const pa = parseRle(a);
+  const pb = parseRle(b);
+  if (pa.size[0] !== pb.size[0] || pa.size[1] !== pb.size[1])
+    throw new RleInvalidError(`RLEs differ in size: ${pa.size.join('×')} vs ${pb.size.join('×')}`);
+  if (!(boxIou(pa.bbox, pb.bbox) > 0)) return { iou: 0, contained: 0 };
+  const [i, u] = interUnion(pa.counts, pb.counts);
+  return { iou: u ? i / u : 0, contained: pa.area ? i / pa.area : 0 };
+}
+
+/**
+ * Greedy non-maximum suppression over masks given best first: a mask is kept unless its IoU with a kept one exceeds
+ * `iou`, or more than `contained` of its area lies inside a kept one. Returns the kept indices, in order. Pairs whose
+ * boxes miss are never walked, so the cost follows the overlapping pairs.
+ * @example rleNms(masksByScore, 0.7) // [0, 2, 5, …]
+ */
+export function rleNms(rles: (Rle | ParsedRle)[], iou: number, contained = 1): number[] {
+  const parsed = rles.map(parseRle);
+  const kept: number[] = [];
+  for (let k = 0; k < parsed.length; k++) {
+    const dup = kept.some((j) => {
+      const o = rleOverlap(parsed[k]!, parsed[j]!);
+      return o.iou > iou || o.contained > contained;
+    });
+    if (!dup) kept.push(k);
+  }
+  return kept;
+}

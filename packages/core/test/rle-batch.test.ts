@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  area,
   boxIou,
+  intersection,
   maskFromFunction,
   maskToRle,
   parseRle,
@@ -11,6 +13,8 @@ import {
   rleIou,
   rleIouMatrix,
   rleMerge,
+  rleNms,
+  rleOverlap,
   seededRandom,
   union,
 } from '../src/index.js';
@@ -61,5 +65,49 @@ describe('RLEs parsed once, and batch operations', () => {
       const inter = maskFromFunction(W, H, (x, y) => masks.every((m) => m.data[y * W + x] === 1));
       expect(rleMerge(rles, { intersect: true }).counts).toBe(maskToRle(inter).counts);
     }
+  });
+});
+
+describe('de-duplication on runs', () => {
+  it('rleNms keeps exactly what a bitmap greedy NMS keeps, for IoU and for containment', () => {
+    const r = seededRandom(21);
+    for (let t = 0; t < 60; t++) {
+      const W = 30 + Math.floor(r() * 30);
+      const H = 20 + Math.floor(r() * 30);
+      const masks = Array.from({ length: 2 + Math.floor(r() * 10) }, () => {
+        const cx = r() * W;
+        const cy = r() * H;
+        const rad = 2 + r() * 12;
+        return maskFromFunction(W, H, (x, y) => (x - cx) ** 2 + (y - cy) ** 2 < rad * rad);
+      });
+      const thr = 0.2 + r() * 0.6;
+      const cont = 0.5 + r() * 0.5;
+      const expected: number[] = [];
+      for (let k = 0; k < masks.length; k++) {
+        const dup = expected.some((j) => {
+          const inter = area(intersection(masks[k]!, masks[j]!));
+          const share = area(masks[k]!) ? inter / area(masks[k]!) : 0;
+          const u = area(union(masks[k]!, masks[j]!));
+          return (u ? inter / u : 0) > thr || share > cont;
+        });
+        if (!dup) expected.push(k);
+      }
+      expect(
+        rleNms(
+          masks.map((m) => maskToRle(m)),
+          thr,
+          cont,
+        ),
+      ).toEqual(expected);
+    }
+  });
+
+  it('rleOverlap gives the IoU and the contained share, and 0 for boxes that miss', () => {
+    const big = maskToRle(maskFromFunction(20, 20, (x, y) => x < 10 && y < 10));
+    const small = maskToRle(maskFromFunction(20, 20, (x, y) => x < 5 && y < 5));
+    const far = maskToRle(maskFromFunction(20, 20, (x, y) => x > 15 && y > 15));
+    expect(rleOverlap(small, big)).toEqual({ iou: 0.25, contained: 1 });
+    expect(rleOverlap(big, small)).toEqual({ iou: 0.25, contained: 0.25 });
+    expect(rleOverlap(small, far)).toEqual({ iou: 0, contained: 0 });
   });
 });

@@ -8,12 +8,11 @@ import {
   loadImage,
   type Mask,
   type Rle,
-  union,
 } from '@segkit/core';
 import { readCoco } from './coco.js';
 import { readDetections } from './coco-ap-report.js';
 import { readManifest } from './manifest.js';
-import { segmentationToMask } from './masks.js';
+import { segmentationsToMask } from './masks.js';
 import type { DatasetImage, Segmentation } from './types.js';
 
 /** A prediction or ground truth for one (label, image stem): a binary mask or a probability map (0–1). */
@@ -124,10 +123,7 @@ class SegmentationGroups {
       async load(label, stem) {
         const g = groups.get(keyOf(label, stem));
         if (!g) return undefined;
-        return {
-          kind: 'mask',
-          mask: g.segs.map((seg) => segmentationToMask(seg, g.image)).reduce((x, y) => union(x, y)),
-        };
+        return { kind: 'mask', mask: segmentationsToMask(g.segs, g.image) };
       },
       imagePath(stem) {
         const img = ds.images.find((i) => stemOf(i.file) === stem);

@@ -45,7 +45,13 @@ export {
   writeManifest,
 } from './manifest.js';
 export { readMaskFolders, SINGLE_LABEL, writeMaskFolders } from './mask-folders.js';
-export { maskToSegmentation, segmentationStats, segmentationToMask } from './masks.js';
+export {
+  maskToSegmentation,
+  segmentationStats,
+  segmentationsToMask,
+  segmentationToMask,
+  segmentationToRle,
+} from './masks.js';
 export { listFiles, writeDirectoryAtomic } from './output-dir.js';
 export { safeRelativePath } from './paths.js';
 export { type Problem, Problems } from './problems.js';

@@ -7,9 +7,11 @@ import {
   maskToPolygons,
   maskToRle,
   polygonsToRle,
+  type Rle,
   type RleCompressed,
   rleArea,
   rleBbox,
+  rleMerge,
   rleToCroppedMask,
   rleToMask,
 } from '@segkit/core';
@@ -17,8 +19,18 @@ import type { Annotation, DatasetImage, Segmentation } from './types.js';
 
 /** The pixels of an annotation's segmentation (polygons are rasterised with pycocotools semantics). */
 export function segmentationToMask(seg: Segmentation, image: DatasetImage): Mask {
-  if ('rle' in seg) return rleToMask(seg.rle);
-  return rleToMask(polygonsToRle(seg.polygons, image.height, image.width));
+  return rleToMask(segmentationToRle(seg, image));
+}
+
+/** A segmentation as RLE: its own, or its polygons rasterised with pycocotools semantics. */
+export function segmentationToRle(seg: Segmentation, image: DatasetImage): Rle {
+  return 'rle' in seg ? seg.rle : polygonsToRle(seg.polygons, image.height, image.width);
+}
+
+/** The union of several segmentations of one image, merged on their runs and decoded once. */
+export function segmentationsToMask(segs: Segmentation[], image: DatasetImage): Mask {
+  if (segs.length === 1) return segmentationToMask(segs[0]!, image);
+  return rleToMask(rleMerge(segs.map((seg) => segmentationToRle(seg, image))));
 }
 
 /** The single polygon tracing a (cropped) mask exactly when it is one part without holes, shifted by `box`. */
@@ -54,6 +66,6 @@ export function maskToSegmentation(mask: Mask, opts: { rle?: boolean } = {}): Se
 
 /** Area and bbox of a segmentation, computed exactly on its RLE. */
 export function segmentationStats(seg: Segmentation, image: DatasetImage): Pick<Annotation, 'area' | 'bbox'> {
-  const rle = 'rle' in seg ? seg.rle : polygonsToRle(seg.polygons, image.height, image.width);
+  const rle = segmentationToRle(seg, image);
   return { area: rleArea(rle), bbox: rleBbox(rle) };
 }

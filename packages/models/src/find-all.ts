@@ -7,9 +7,12 @@ import {
   labelComponents,
   type Mask,
   area as maskArea,
-  overlapCounts,
+  maskToRle,
+  type ParsedRle,
   PromptOutOfBoundsError,
+  parseRle,
   type RawImage,
+  rleOverlap,
   toRawImage,
 } from '@segkit/core';
 import { embedMasks, embedText } from './embed.js';
@@ -78,12 +81,6 @@ interface Candidate {
 const MIN_SIDE = 3;
 const isScrap = (area: number, [, , w, h]: Box, minArea: number) =>
   area < minArea || Math.min(w, h) < MIN_SIDE;
-
-/** The fraction of `a`'s pixels that lie inside `b`. */
-function containedIn(a: Mask, b: Mask): number {
-  const { intersection, areaA } = overlapCounts(a, b);
-  return areaA ? intersection / areaA : 0;
-}
 
 /** The 8-connected components of a mask with at least `minArea` pixels and at least {@link MIN_SIDE} across. */
 function components(mask: Mask, minArea: number): Candidate[] {
@@ -192,6 +189,7 @@ export async function findAll(input: ImageInput | RawImage, opts: FindAllOptions
   // 3. Refinement and 4. de-duplication.
   const nms = opts.nms ?? 0.5;
   const found: FoundInstance[] = [];
+  const foundRles: ParsedRle[] = []; // each found mask's runs, parsed once for the duplicate checks
   for (const c of scored) {
     if (found.length >= (opts.maxInstances ?? 50)) break;
     // A segmenter whose graphs take no boxes (a SAM 1 points-only export) cannot refine: the candidate stays as it is.
@@ -202,8 +200,16 @@ export async function findAll(input: ImageInput | RawImage, opts: FindAllOptions
     const box = bbox(mask);
     // The minimum area applies to what is reported too; a mask lying mostly inside one already found is a duplicate.
     if (isScrap(maskArea(mask), box, minArea)) continue;
-    if (found.some((f) => iou(f.mask, mask) > nms || containedIn(mask, f.mask) > 0.8)) continue;
+    const runs = parseRle(maskToRle(mask, { compressed: false }));
+    if (
+      foundRles.some((f) => {
+        const o = rleOverlap(runs, f);
+        return o.iou > nms || o.contained > 0.8;
+      })
+    )
+      continue;
     found.push({ mask, bbox: box, score: c.score, source: 'model' });
+    foundRles.push(runs);
   }
   return found;
 }

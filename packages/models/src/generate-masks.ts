@@ -1,4 +1,13 @@
-import { bbox, ModelUnsupportedError, area as maskArea, type RawImage } from '@segkit/core';
+import {
+  bbox,
+  ModelUnsupportedError,
+  area as maskArea,
+  maskToRle,
+  type ParsedRle,
+  parseRle,
+  type RawImage,
+  rleNms,
+} from '@segkit/core';
 import type { PromptableBackend } from './backend/promptable.js';
 import type { SamEmbedding } from './backend/transformers.js';
 import { logitsToMask } from './postprocess.js';
@@ -38,17 +47,6 @@ function stability(logits: Float32Array, offset: number, n: number, offsetBy = 1
   return outer === 0 ? 0 : inner / outer;
 }
 
-/** IoU of two low-resolution masks given as logit maps (> 0 is foreground). */
-function lowResIou(a: Uint8Array, b: Uint8Array): number {
-  let inter = 0;
-  let uni = 0;
-  for (let i = 0; i < a.length; i++) {
-    inter += a[i]! & b[i]!;
-    uni += a[i]! | b[i]!;
-  }
-  return uni === 0 ? 0 : inter / uni;
-}
-
 /**
  * Segments everything: prompts the decoder with a grid of points, batched against one cached embedding, keeps
  * candidates that pass the predicted-IoU and stability filters, then removes duplicates with NMS (on the
@@ -78,7 +76,7 @@ export async function generateFromEmbedding(
     point: [number, number];
     logits: Float32Array;
     offset: number;
-    low: Uint8Array;
+    low: ParsedRle;
     lowSize: [number, number];
   };
   const candidates: Candidate[] = [];
@@ -95,8 +93,9 @@ export async function generateFromEmbedding(
         const offset = idx * per;
         const st = stability(out.logits, offset, per);
         if (st < stable) continue;
-        const low = new Uint8Array(per);
-        for (let i = 0; i < per; i++) low[i] = out.logits[offset + i]! > 0 ? 1 : 0;
+        const bits = new Uint8Array(per);
+        for (let i = 0; i < per; i++) bits[i] = out.logits[offset + i]! > 0 ? 1 : 0;
+        const low = parseRle(maskToRle({ width: lw, height: lh, data: bits }, { compressed: false }));
         candidates.push({
           score,
           stability: st,
@@ -110,8 +109,10 @@ export async function generateFromEmbedding(
     }
   }
   candidates.sort((a, b) => b.score - a.score || b.stability - a.stability);
-  const kept: Candidate[] = [];
-  for (const c of candidates) if (kept.every((k) => lowResIou(k.low, c.low) <= nmsIou)) kept.push(c);
+  const kept = rleNms(
+    candidates.map((c) => c.low),
+    nmsIou,
+  ).map((k) => candidates[k]!);
   const results: GeneratedMask[] = [];
   for (const c of kept) {
     const mask = logitsToMask(

@@ -90,3 +90,10 @@ export const apTargets: Record<string, number> = {
   'eval ap bbox: 5,000 images, 50,000 GT, 100,000 detections': 60_000,
   'eval ap segm: 5,000 images, 50,000 GT, 100,000 detections': 60_000,
 };
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { printTable } = await import('./harness.js');
+  const r = await runApBench();
+  printTable('COCO AP at scale (single timed run each, ms)', r.results, apTargets);
+  for (const n of r.notes) console.log(n);
+}

@@ -203,6 +203,32 @@ export const HeadInvalidError = defineError(
   'A classifier head folder is unreadable: head.json is missing or of another format version, or its weights do not match it.',
 );
 
+/** A state-changing request authenticated by cookie came from another site (server). */
+export const CsrfError = defineError(
+  'E_CSRF',
+  'A state-changing request carried the session cookie but came from another origin, so it was refused.',
+);
+/** Too many inference calls in flight for one token (server). */
+export const RateLimitedError = defineError(
+  'E_RATE_LIMITED',
+  'A client has too many inference calls in flight at once; wait for one to finish and retry.',
+);
+/** A URL that points at a loopback, link-local or private address, or redirects there (downloads). */
+export const UrlRefusedError = defineError(
+  'E_URL_REFUSED',
+  'A download URL, or a redirect it led to, points at a loopback, link-local or private address that is not allowed.',
+);
+/** The disk holding the data directory is full (server, CLI). */
+export const NoSpaceError = defineError(
+  'E_NO_SPACE',
+  'The disk holding the data directory is full: nothing was written, and the write can be retried once space is freed.',
+);
+/** The data directory or database cannot be written (server, CLI). */
+export const ReadOnlyError = defineError(
+  'E_READ_ONLY',
+  'The data directory or its database is read-only: nothing was written; reads still work.',
+);
+
 /** Every error class, in documentation order. */
 export const ERROR_CLASSES = [
   UsageError,
@@ -240,6 +266,11 @@ export const ERROR_CLASSES = [
   NetworkError,
   HeadMismatchError,
   HeadInvalidError,
+  CsrfError,
+  RateLimitedError,
+  UrlRefusedError,
+  NoSpaceError,
+  ReadOnlyError,
 ] as const;
 
 /** Every stable error code with its one-line summary. */

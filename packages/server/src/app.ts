@@ -38,6 +38,7 @@ import { modelRoutes, pullHandler } from './routes/models.js';
 import { projectRoutes } from './routes/projects.js';
 import { transferRoutes } from './routes/transfer.js';
 import { userRoutes } from './routes/users.js';
+import { assertSameOrigin, InflightLimiter, securityHeaders, serverFactory } from './security.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -83,12 +84,19 @@ function validator(coerce: boolean): Ajv {
   return ajv;
 }
 
-/** The token a request carries: `Authorization: Bearer …`, else the cookie the printed URL sets. */
-function tokenOf(req: FastifyRequest): string | undefined {
+/** The token a request carries, and how: `Authorization: Bearer …`, else the cookie the printed URL sets. */
+function tokenOf(req: FastifyRequest): { token: string | undefined; via: 'header' | 'cookie' } {
   const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
+  if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), via: 'header' };
   const cookie = req.headers.cookie?.split(';').find((c) => c.trim().startsWith(`${COOKIE}=`));
-  return cookie ? decodeURIComponent(cookie.trim().slice(COOKIE.length + 1)) : undefined;
+  if (!cookie) return { token: undefined, via: 'header' };
+  let token: string | undefined;
+  try {
+    token = decodeURIComponent(cookie.trim().slice(COOKIE.length + 1));
+  } catch {
+    token = undefined; // a cookie that is not valid percent-encoding is no token
+  }
+  return { token, via: 'cookie' };
 }
 
 /**
@@ -117,6 +125,11 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       | { level: string },
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyBytes,
+    serverFactory: serverFactory({
+      headersMs: limits.headersTimeoutMs,
+      requestMs: limits.requestTimeoutMs,
+      keepAliveMs: 5000,
+    }),
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Path, query and header values arrive as text and are coerced to their schema's types; a JSON body never is
   // (`{"name": 5}` is an error, not the name "5").
@@ -134,6 +147,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   app.decorate('segkit', { ctx, adminToken, routes });
   app.decorateRequest('caller', null as unknown as Caller);
   app.setErrorHandler(errorHandler);
+  app.addHook('onSend', securityHeaders);
   const metrics = new Metrics(ctx);
   ctx.metrics = metrics;
   // One JSON line per request, with its id, once the answer is sent; and the request metrics.
@@ -200,9 +214,14 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   const INTERACTIVE =
     /^\/api\/v1\/images\/:imageId\/(segment|refine-box|point-to-box|text|find-all|panoptic|classify|preload|embedding)$/;
   const activity = new Activity();
-  app.addHook('preHandler', async (req) => {
+  const inflight = new InflightLimiter(limits.inflightPerClient);
+  app.addHook('preHandler', async (req, reply) => {
     const m = INTERACTIVE.exec(req.routeOptions.url ?? '');
     if (m && req.caller) {
+      const userId = req.caller.userId;
+      inflight.enter(userId);
+      // 'close' comes once the answer is sent or the client has gone, so a slot is never kept by a dropped call.
+      reply.raw.once('close', () => inflight.leave(userId));
       ctx.interactive++;
       (req as { segkitInteractive?: boolean }).segkitInteractive = true;
       const imageId = Number((req.params as { imageId?: string }).imageId);
@@ -270,11 +289,13 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (req) => {
-        const caller = await callerOf(db, tokenOf(req));
+        const { token, via } = tokenOf(req);
+        const caller = await callerOf(db, token);
         if (!caller)
           throw new UnauthorizedError(
             'A valid token is required: Authorization: Bearer <token>, or open the URL segkit serve printed',
           );
+        assertSameOrigin(req, via);
         req.caller = caller;
       });
       await api.register(projectRoutes, { ctx });

@@ -19,6 +19,12 @@ export interface Limits {
   files: number;
   /** Largest image, pixels (checked from the header before decoding). */
   maxPixels: number;
+  /** Inference calls one user may have in flight at once; more are refused with 429 `E_RATE_LIMITED`. */
+  inflightPerClient: number;
+  /** Time a client has to send its request headers (slowloris), ms. */
+  headersTimeoutMs: number;
+  /** Time a client has to send a whole request, body included, ms. */
+  requestTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -26,6 +32,9 @@ export const DEFAULT_LIMITS: Limits = {
   fileBytes: 100 * 2 ** 20,
   files: 200,
   maxPixels: 100_000_000,
+  inflightPerClient: 4,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 300_000,
 };
 
 export class ServerContext {

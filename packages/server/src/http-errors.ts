@@ -2,6 +2,7 @@
 // anything else is a 500 with no internals in the body (the log keeps the details).
 import { isSegkitError } from '@segkit/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { storageError } from './security.js';
 
 const STATUS: Record<string, number> = {
   E_UNAUTHORIZED: 401,
@@ -14,6 +15,10 @@ const STATUS: Record<string, number> = {
   E_MODEL_MISSING: 422,
   E_MODEL_UNSUPPORTED: 422,
   E_MODEL_CORRUPT: 422,
+  E_CSRF: 403,
+  E_RATE_LIMITED: 429,
+  E_READ_ONLY: 503,
+  E_NO_SPACE: 507,
 };
 
 /** The HTTP status of a SegKit error code: 400 unless listed. */
@@ -48,6 +53,12 @@ function fastifyError(e: FastifyError): [number, string, string] | undefined {
 }
 
 export function errorHandler(e: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  const storage = storageError(e);
+  if (storage && isSegkitError(storage)) {
+    req.log.warn({ err: e }, 'storage failure');
+    return sendError(reply, statusOf(storage.code), storage.code, storage.message);
+  }
+  if (isSegkitError(e, 'E_RATE_LIMITED')) reply.header('retry-after', '1');
   if (isSegkitError(e)) return sendError(reply, statusOf(e.code), e.code, e.message);
   const known = fastifyError(e);
   if (known) return sendError(reply, ...known);

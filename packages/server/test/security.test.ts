@@ -1,0 +1,228 @@
+// The server's defences, one test each: response headers, CSRF for cookie sessions, uploads that are not images,
+// names that try to leave the data directory, the per-client inference cap, slow clients, tokens kept out of logs,
+// and a full or read-only disk. docs/security.md points at these.
+import { existsSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { encodeImage } from '@segkit/core';
+import { describe, expect, it } from 'vitest';
+import { scene } from '../../models/test/helpers/shapes.js';
+import { CSP } from '../src/security.js';
+import { multipart, server } from './helpers.js';
+
+/** The test scene as PNG; `k` changes one pixel, so each k is another image (uploads are de-duplicated by bytes). */
+const png = async (k = 0) => {
+  const image = scene().image;
+  image.data[0] = k;
+  return encodeImage(image, 'png');
+};
+
+async function withImage() {
+  const s = await server();
+  const p = (await s.client('POST', '/api/v1/projects', { name: 'P' })).json.id as number;
+  const up = multipart([{ name: 's.png', bytes: await png() }]);
+  const img = (await s.client('POST', `/api/v1/projects/${p}/images`, up.body, up.headers)).json.images[0]
+    .id as number;
+  return { ...s, p, img };
+}
+
+describe('response headers', () => {
+  it('every answer forbids inline scripts, sniffing and framing; images come back as image types only', async () => {
+    const { app, client, img } = await withImage();
+    expect(CSP).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    expect(CSP.split('; ').find((d) => d.startsWith('script-src'))).not.toContain('unsafe-inline');
+    for (const url of ['/', '/api/v1/projects', `/api/v1/images/${img}/file`, '/api/v1/nope', '/metrics']) {
+      const res = url.startsWith('/api') ? (await client('GET', url)).res : await app.inject({ url });
+      expect(res.headers['content-security-policy'], url).toBe(CSP);
+      expect(res.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(res.headers['x-frame-options'], url).toBe('DENY');
+    }
+    expect((await client('GET', `/api/v1/images/${img}/file`)).res.headers['content-type']).toBe('image/png');
+    expect((await client('GET', `/api/v1/images/${img}/thumbnail`)).res.headers['content-type']).toBe(
+      'image/jpeg',
+    );
+  });
+
+  it('an uploaded SVG or HTML file is refused, whatever its name says', async () => {
+    const { client, p } = await withImage();
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+    const html = Buffer.from('<!doctype html><script>alert(1)</script>');
+    for (const [name, bytes] of [
+      ['x.svg', svg],
+      ['x.png', html],
+      ['x.html', html],
+    ] as const) {
+      const up = multipart([{ name, bytes }]);
+      const r = await client('POST', `/api/v1/projects/${p}/images`, up.body, up.headers);
+      expect(r.status, name).toBe(400);
+      expect(r.json.error.code).toBe('E_IMAGE_UNSUPPORTED');
+    }
+  });
+
+  it('labels, names and prompts come back as the data they were, never rewritten into markup', async () => {
+    const { client, img } = await withImage();
+    const evil = '<img src=x onerror=alert(1)>';
+    const proj = await client('POST', '/api/v1/projects', {
+      name: evil,
+      labels: [{ name: evil, colour: '#ff0000' }],
+    });
+    expect(proj.json.name).toBe(evil);
+    expect(proj.res.headers['content-type']).toMatch(/^application\/json/);
+    await client('PATCH', `/api/v1/images/${img}`, { textPrompt: evil });
+    expect((await client('GET', `/api/v1/images/${img}`)).json.textPrompt).toBe(evil);
+  });
+});
+
+describe('CSRF', () => {
+  it('a state-changing request with the session cookie from another origin is refused; the app’s own pages pass', async () => {
+    const { app } = await server();
+    const cookie = `segkit_token=${encodeURIComponent(app.segkit.adminToken)}`;
+    const post = (headers: Record<string, string>) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/projects',
+        headers: { cookie, host: '127.0.0.1:7860', 'content-type': 'application/json', ...headers },
+        payload: JSON.stringify({ name: `p${Math.random()}` }),
+      });
+    const evil = await post({ origin: 'https://evil.example' });
+    expect(evil.statusCode).toBe(403);
+    expect(evil.json().error.code).toBe('E_CSRF');
+    expect((await post({})).json().error.code).toBe('E_CSRF'); // no Origin, no Sec-Fetch-Site: a plain form post
+    expect((await post({ origin: 'null' })).statusCode).toBe(403);
+    expect((await post({ origin: 'http://127.0.0.1:7860' })).statusCode).toBe(201);
+    expect((await post({ 'sec-fetch-site': 'same-origin' })).statusCode).toBe(201);
+    // Reads with the cookie, and scripts with a bearer token, are not cookie-session writes.
+    const read = await app.inject({
+      url: '/api/v1/projects',
+      headers: { cookie, origin: 'https://evil.example' },
+    });
+    expect(read.statusCode).toBe(200);
+    const bearer = await app.inject({
+      method: 'POST',
+      url: '/api/v1/projects',
+      headers: { authorization: `Bearer ${app.segkit.adminToken}`, origin: 'https://evil.example' },
+      payload: { name: 'script' },
+    });
+    expect(bearer.statusCode).toBe(201);
+    // The cookie the printed URL sets cannot be sent by another site at all.
+    const set = await app.inject({ url: `/?token=${app.segkit.adminToken}` });
+    expect(set.headers['set-cookie']).toMatch(/HttpOnly; SameSite=Strict/);
+  });
+});
+
+describe('paths', () => {
+  it('an upload name that climbs out of the data directory is reduced to its last part and stored by hash', async () => {
+    const { client, p, dataDir } = await withImage();
+    const up = multipart([{ name: '../../../../tmp/segkit-escape.png', bytes: await png(1) }]);
+    const before = readdirSync(dataDir).sort();
+    const r = await client('POST', `/api/v1/projects/${p}/images`, up.body, up.headers);
+    expect(r.status).toBe(201);
+    expect(r.json.images[0].fileName).toBe('segkit-escape.png');
+    expect(readdirSync(dataDir).sort()).toEqual(before);
+    expect(existsSync(join(dataDir, '..', 'segkit-escape.png'))).toBe(false);
+  });
+});
+
+describe('resource limits', () => {
+  it('one client gets at most N inference calls in flight (429 E_RATE_LIMITED with retry-after); slots come back', async () => {
+    const { client, img } = await withImage();
+    const { app } = await server(); // a second app only to show the default
+    expect(app.segkit.ctx.limits.inflightPerClient).toBe(4);
+    const s = await server({ limits: { inflightPerClient: 1 } });
+    const p = (await s.client('POST', '/api/v1/projects', { name: 'P' })).json.id as number;
+    const up = multipart([{ name: 's.png', bytes: await png() }]);
+    const id = (await s.client('POST', `/api/v1/projects/${p}/images`, up.body, up.headers)).json.images[0]
+      .id;
+    const calls = await Promise.all(
+      [0, 1, 2].map(() =>
+        s.client('POST', `/api/v1/images/${id}/segment`, { points: [{ x: 10, y: 10, label: 1 }] }),
+      ),
+    );
+    const statuses = calls.map((c) => c.status).sort();
+    expect(statuses[0]).toBe(200);
+    expect(statuses).toContain(429);
+    const refused = calls.find((c) => c.status === 429)!;
+    expect(refused.json.error.code).toBe('E_RATE_LIMITED');
+    expect(refused.res.headers['retry-after']).toBe('1');
+    // Once the first call is answered its slot is free again, for as many calls in a row as we like.
+    for (let k = 0; k < 3; k++)
+      expect((await s.client('POST', `/api/v1/images/${id}/segment`, {})).status).toBe(200);
+    expect((await client('POST', `/api/v1/images/${img}/segment`, {})).status).toBe(200);
+  });
+
+  it('a client that sends its headers slowly (slowloris) is cut off after the headers timeout', async () => {
+    const { app } = await server({ limits: { headersTimeoutMs: 600 } });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    const started = Date.now();
+    const closed = await new Promise<{ ms: number; answer: string }>((resolve) => {
+      const sock = connect(port, '127.0.0.1');
+      let answer = '';
+      sock.on('data', (d) => {
+        answer += d.toString();
+      });
+      sock.write('GET /api/v1/projects HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      const drip = setInterval(() => sock.write(`X-Slow-${Date.now()}: 1\r\n`), 100);
+      const give = setTimeout(() => sock.destroy(), 10_000);
+      sock.on('close', () => {
+        clearInterval(drip);
+        clearTimeout(give);
+        resolve({ ms: Date.now() - started, answer });
+      });
+    });
+    await app.close();
+    expect(closed.ms).toBeLessThan(5000);
+    expect(closed.answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+});
+
+describe('secrets', () => {
+  it('no token appears in the request log or in an error message', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const { app } = await server({ logger: { level: 'info', stream } });
+    const token = app.segkit.adminToken;
+    await app.inject({ url: `/?token=${token}` });
+    await app.inject({ url: '/api/v1/projects', headers: { authorization: `Bearer ${token}` } });
+    const bad = await app.inject({
+      url: '/api/v1/projects',
+      headers: { authorization: 'Bearer not-a-real-token-123' },
+    });
+    expect(bad.statusCode).toBe(401);
+    expect(bad.body).not.toContain('not-a-real-token-123');
+    await app.inject({ url: `/api/v1/nope?token=${token}` });
+    expect(lines.length).toBeGreaterThan(2);
+    for (const l of lines) {
+      expect(l).not.toContain(token);
+      expect(l).not.toContain('not-a-real-token-123');
+    }
+  });
+});
+
+describe('storage', () => {
+  it('a full disk answers 507 E_NO_SPACE, keeps the database as it was, and writes again once space returns', async () => {
+    const { client, app, p } = await withImage();
+    const blobs = app.segkit.ctx.blobs;
+    const put = blobs.put.bind(blobs);
+    let full = true;
+    blobs.put = async (bytes: Uint8Array) => {
+      if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return put(bytes);
+    };
+    const up = multipart([{ name: 'new.png', bytes: await png(2) }]);
+    const before = (await client('GET', `/api/v1/projects/${p}/images`)).json.total;
+    const r = await client('POST', `/api/v1/projects/${p}/images`, up.body, up.headers);
+    expect(r.status).toBe(507);
+    expect(r.json.error.code).toBe('E_NO_SPACE');
+    expect((await client('GET', `/api/v1/projects/${p}/images`)).json.total).toBe(before);
+    full = false;
+    expect((await client('POST', `/api/v1/projects/${p}/images`, up.body, up.headers)).status).toBe(201);
+    expect((await client('GET', `/api/v1/projects/${p}/images`)).json.total).toBe(before + 1);
+  });
+});

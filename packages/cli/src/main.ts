@@ -72,8 +72,8 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
       io.stdout(renderHelp(cmd, path));
       return 0;
     }
-    await cmd.run!({ positionals, options, io });
-    return 0;
+    const status = await cmd.run!({ positionals, options, io });
+    return typeof status === 'number' ? status : 0;
   } catch (e) {
     if (isSegkitError(e)) {
       io.stderr(`segkit: ${e.code}: ${e.message.split('\n')[0]}\n`);

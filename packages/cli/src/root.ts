@@ -30,6 +30,14 @@ export const rootCommand = defineCommand({
       summary: 'Manage the server’s users and tokens (add, list, revoke)',
       load: async () => (await import('./commands/users.js')).usersCommand,
     },
+    db: {
+      summary: 'Back up and restore the server database (online, consistent)',
+      load: async () => (await import('./commands/db.js')).dbCommand,
+    },
+    doctor: {
+      summary: 'Check a server data directory: integrity, blobs, orphans, stuck jobs, temp files',
+      load: async () => (await import('./commands/db.js')).doctorCommand,
+    },
     models: {
       summary: 'List, pull, import, locate and remove models',
       load: async () => (await import('./commands/models.js')).modelsCommand,

@@ -40,7 +40,9 @@ export interface Command {
   positionals?: PositionalSpec[];
   options?: Record<string, OptionSpec>;
   examples?: string[];
-  run?: (ctx: CommandContext) => Promise<void>;
+  /** Runs the command; a number returned is the exit status (default 0). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most commands return nothing; a few return an exit status
+  run?: (ctx: CommandContext) => Promise<void | number>;
   /** Subcommands: a one-line summary for help, and a loader so a command's module is imported only when used. */
   subcommands?: Record<string, { summary: string; load: () => Promise<Command> }>;
 }

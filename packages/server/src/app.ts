@@ -22,6 +22,7 @@ import { processOwner } from './jobs/queue.js';
 import { JobRunner } from './jobs/runner.js';
 import { trainHeadHandler } from './jobs/train-head.js';
 import { exportHandler, importHandler } from './jobs/transfer.js';
+import { sweepTemps } from './maintenance.js';
 import { Metrics } from './metrics.js';
 import { activityRoutes } from './routes/activity.js';
 import { analyticsRoutes } from './routes/analytics.js';
@@ -108,6 +109,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   mkdirSync(dataDir, { recursive: true });
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const db = await openDatabase(dataDir);
+  const swept = await sweepTemps(dataDir); // temporary files of a server that was killed mid-write
   const ctx = new ServerContext(
     db,
     new FolderBlobStore(join(dataDir, 'blobs')),
@@ -183,6 +185,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
     return sendError(reply, 404, 'E_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`);
   });
   // Jobs: recover those whose owner died (kill -9), run them, and put ours back in the queue on close.
+  if (swept.length) app.log.info({ swept: swept.length }, 'removed temporary files of a stopped server');
   await ctx.jobs.recoverOrphans();
   const runner = new JobRunner(
     ctx.jobs,

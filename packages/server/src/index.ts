@@ -4,5 +4,12 @@ export { type BlobStore, FolderBlobStore } from './blobs.js';
 export { DEFAULT_LIMITS, type Limits } from './context.js';
 export { integrityCheck } from './db/database.js';
 export { importFolders } from './folders.js';
+export {
+  backupDatabase,
+  type DoctorReport,
+  doctor,
+  restoreDatabase,
+  sweepTemps,
+} from './maintenance.js';
 export * from './schemas.js';
 export { usersAdd, usersList, usersRevoke } from './users-cli.js';

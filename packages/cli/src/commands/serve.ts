@@ -49,6 +49,12 @@ export const serveCommand = defineCommand({
       valueName: 'NAME|REPO|DIR',
       description: 'Default segmentation model (default: sam if downloaded, else classic)',
     },
+    'max-inflight': {
+      type: 'string',
+      valueName: 'N',
+      default: '4',
+      description: 'Inference calls one user may have running at once (more get 429 E_RATE_LIMITED)',
+    },
   },
   examples: ['segkit serve examples/shapes --data /tmp/segkit-data', 'segkit serve --port 8080'],
   async run({ positionals, options, io }) {
@@ -60,6 +66,7 @@ export const serveCommand = defineCommand({
       dataDir,
       logger: 'stdout',
       workers: numberOption(options, 'workers', 1, 0, 64),
+      limits: { inflightPerClient: numberOption(options, 'max-inflight', 4, 1, 1024) },
       importRoots: (options['import-root'] as string[] | undefined) ?? [],
       modelRoots: (options['model-root'] as string[] | undefined) ?? [],
       ...(typeof options.model === 'string' ? { defaultSegmentModel: options.model } : {}),

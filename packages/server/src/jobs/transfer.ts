@@ -1,7 +1,6 @@
 // Export and import jobs, through @segkit/datasets: a project as a COCO / YOLO / YOLO-seg / mask-folder zip, and a
 // folder or archive (inside the import roots named on the command line) into a project.
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import {
   imageSize,
@@ -20,6 +19,7 @@ import {
   writeDataset,
 } from '@segkit/datasets';
 import type { ServerContext } from '../context.js';
+import { workDir } from '../maintenance.js';
 import { insertAnnotations, listAnnotations } from '../repo/annotations.js';
 import { addImage } from '../repo/images.js';
 import { projectById } from '../repo/projects.js';
@@ -37,7 +37,7 @@ export function exportHandler(ctx: ServerContext): JobHandler {
   return async (job, run) => {
     const { format, mode } = job.params as { format: DatasetFormat; mode?: string };
     const project = await projectById(ctx.db, job.projectId!);
-    const work = await mkdtemp(join(tmpdir(), 'segkit-export-'));
+    const work = await workDir(ctx.dataDir);
     try {
       const images = await ctx.db
         .selectFrom('image')

@@ -1,14 +1,14 @@
 // The newest mask-analytics run of a project (from its `analyze` job) as scatter points, and labelling its masks:
 // a lasso over a cluster turns every selected mask into an annotation of one label.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { zipImageMasks } from '@segkit/analytics';
 import { InvalidArgumentError, maskToRle, NotFoundError, readMask, rleBbox } from '@segkit/core';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
+import { workDir } from '../maintenance.js';
 import { getAnnotationRow, insertAnnotations, updateAnnotation } from '../repo/annotations.js';
 import { getProject, requireWrite } from '../repo/projects.js';
 import { AnalyticsLabel, AnalyticsMask, AnalyticsRun, ErrorBody, IdParams } from '../schemas.js';
@@ -145,7 +145,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
       const { rows } = await readRun(dir);
       const row = rows.find((r) => imageIdOf(r.image) === req.query.imageId);
       if (!row) throw new NotFoundError(`Image ${req.query.imageId} has no masks in run ${basename(dir)}`);
-      const tmp = await mkdtemp(join(tmpdir(), 'segkit-zip-'));
+      const tmp = await workDir(ctx.dataDir);
       try {
         const out = join(tmp, 'masks.zip');
         await zipImageMasks(dir, row.image, out);

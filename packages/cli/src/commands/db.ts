@@ -1,0 +1,69 @@
+import { backupDatabase, doctor, restoreDatabase } from '@segkit/server';
+import { defineCommand, eager } from '../command.js';
+import { jsonOption, printResult } from '../util.js';
+import { dataDirOf, dataOption } from './users.js';
+
+const backup = defineCommand({
+  name: 'backup',
+  description:
+    'An online, consistent copy of the server database (SQLite backup API), safe while segkit serve is running.',
+  positionals: [{ name: 'file', description: 'Where to write the backup' }],
+  options: { ...dataOption },
+  examples: ['segkit db backup backups/segkit-2026-12-02.db --data /tmp/segkit-data'],
+  async run({ positionals, options, io }) {
+    const r = await backupDatabase(dataDirOf(options), positionals[0]!);
+    io.stderr(`backed up ${r.pages} pages (${r.bytes} bytes) to ${positionals[0]}\n`);
+  },
+});
+
+const restore = defineCommand({
+  name: 'restore',
+  description:
+    'Replace the server database with a backup (checked first; the old one is kept as segkit.db.before-restore). Stop the server first.',
+  positionals: [{ name: 'file', description: 'A file written by segkit db backup' }],
+  options: { ...dataOption },
+  examples: ['segkit db restore backups/segkit-2026-12-02.db --data /tmp/segkit-data'],
+  async run({ positionals, options, io }) {
+    await restoreDatabase(dataDirOf(options), positionals[0]!);
+    io.stderr(`restored ${positionals[0]}; run segkit doctor to check it against the blobs\n`);
+  },
+});
+
+export const dbCommand = defineCommand({
+  name: 'db',
+  description: 'Back up and restore the server database.',
+  subcommands: { backup: eager(backup), restore: eager(restore) },
+});
+
+export const doctorCommand = defineCommand({
+  name: 'doctor',
+  description:
+    'Check a server data directory: database integrity, every blob against its hash, orphaned blobs, stuck job leases, leftover temporary files. Exits 3 when something needs attention.',
+  options: {
+    ...dataOption,
+    fix: { type: 'boolean', description: 'Remove orphaned blobs and leftover temporary files' },
+    ...jsonOption,
+  },
+  examples: ['segkit doctor --data /tmp/segkit-data', 'segkit doctor --fix --data /tmp/segkit-data'],
+  async run({ options, io }) {
+    const r = await doctor(dataDirOf(options), { fix: options.fix === true });
+    printResult(io, options, r, () => {
+      const lines = [
+        `integrity      ${r.integrity.join('; ')}`,
+        `blobs          ${r.blobs.checked} checked, ${r.blobs.missing.length} missing, ${r.blobs.corrupt.length} corrupt`,
+        `orphaned blobs ${r.orphans.length}`,
+        `stuck jobs     ${r.stuckJobs.length}${r.stuckJobs.length ? ` (${r.stuckJobs.map((j) => `#${j.id} ${j.kind}`).join(', ')}; segkit serve resumes them)` : ''}`,
+        `temp files     ${r.temps.length}`,
+      ];
+      for (const k of r.blobs.missing) lines.push(`  missing blob ${k}`);
+      for (const k of r.blobs.corrupt) lines.push(`  corrupt blob ${k}`);
+      if (r.fixed.length)
+        lines.push(
+          `removed ${r.fixed.length}: ${r.fixed.slice(0, 5).join(', ')}${r.fixed.length > 5 ? ', …' : ''}`,
+        );
+      lines.push(r.ok ? 'ok' : 'needs attention');
+      return `${lines.join('\n')}\n`;
+    });
+    if (!r.ok) return 3;
+  },
+});

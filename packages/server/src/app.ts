@@ -127,6 +127,9 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       | { level: string },
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.bodyBytes,
+    // A URL that is not valid percent-encoding, or a content type fastify cannot parse, is the caller's mistake too.
+    frameworkErrors: (error, _req, reply) =>
+      sendError(reply, 400, 'E_INVALID_ARGUMENT', `Invalid request: ${error.message}`),
     serverFactory: serverFactory({
       headersMs: limits.headersTimeoutMs,
       requestMs: limits.requestTimeoutMs,

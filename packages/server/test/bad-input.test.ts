@@ -217,3 +217,38 @@ describe('malformed requests', () => {
     expect(readdirSync(parent).sort()).toEqual(before);
   }, 120_000);
 });
+
+describe('what the API fuzzer found (each was a 500 or an uncoded 400 before its fix)', () => {
+  it('a multipart upload cut off mid-part, or without a boundary, is E_INVALID_ARGUMENT', async () => {
+    const { client } = await server();
+    const p = (await client('POST', '/api/v1/projects', { name: 'P' })).json.id as number;
+    for (const [type, body] of [
+      [
+        'multipart/form-data; boundary=b',
+        '--b\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\n\x89PNG',
+      ],
+      ['multipart/form-data; boundary=b', '--b\r\nContent-Disp'],
+      ['multipart/form-data', 'x'],
+    ] as const) {
+      const r = await client('POST', `/api/v1/projects/${p}/images`, body, { 'content-type': type });
+      expect(r.status, body).toBe(400);
+      expect(r.json.error.code).toBe('E_INVALID_ARGUMENT');
+      expect(r.json.error.message).toMatch(/not well-formed multipart/);
+    }
+  });
+
+  it('an empty project update changes nothing and answers the project', async () => {
+    const { client } = await server();
+    const p = (await client('POST', '/api/v1/projects', { name: 'P' })).json.id as number;
+    const r = await client('PATCH', `/api/v1/projects/${p}`, {});
+    expect(r.status).toBe(200);
+    expect(r.json.name).toBe('P');
+  });
+
+  it('a path that is not valid percent-encoding gets the coded error body', async () => {
+    const { client } = await server();
+    const r = await client('GET', '/api/v1/images/%ED%A0%80/results/x/coco');
+    expect(r.status).toBe(400);
+    expect(r.json.error.code).toBe('E_INVALID_ARGUMENT');
+  });
+});

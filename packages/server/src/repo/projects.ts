@@ -89,15 +89,13 @@ export async function updateProject(
 ): Promise<ProjectT> {
   await getProject(db, caller, id);
   requireWrite(caller);
-  await db
-    .updateTable('project')
-    .set({
-      ...(body.name !== undefined ? { name: body.name } : {}),
-      ...(body.labels !== undefined ? { labels: JSON.stringify(body.labels) } : {}),
-      ...(body.settings !== undefined ? { settings: JSON.stringify(body.settings) } : {}),
-    })
-    .where('id', '=', id)
-    .execute();
+  const fields = {
+    ...(body.name !== undefined ? { name: body.name } : {}),
+    ...(body.labels !== undefined ? { labels: JSON.stringify(body.labels) } : {}),
+    ...(body.settings !== undefined ? { settings: JSON.stringify(body.settings) } : {}),
+  };
+  // An empty change (`{}`) changes nothing: there is no SQL to run.
+  if (Object.keys(fields).length) await db.updateTable('project').set(fields).where('id', '=', id).execute();
   return getProject(db, caller, id);
 }
 

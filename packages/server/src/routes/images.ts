@@ -6,6 +6,7 @@ import {
   ImageFormatError,
   InvalidArgumentError,
   imageSize,
+  isSegkitError,
   loadImage,
   resizeImage,
   TooLargeError,
@@ -33,6 +34,26 @@ function mediaType(bytes: Uint8Array): string {
 const safeName = (name: string) =>
   (name.split(/[\\/]/).pop() ?? '').replace(/[^\w.\- ()]/g, '_').slice(0, 200) || 'image';
 
+/**
+ * The parts of a multipart upload; a body that is not well-formed multipart (no boundary, cut off mid-part) is the
+ * caller's mistake, `E_INVALID_ARGUMENT`, not the parser's failure.
+ */
+async function* wellFormed<T>(parts: () => AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* parts();
+  } catch (e) {
+    throw malformed(e);
+  }
+}
+
+/** A multipart parser's error as the caller's mistake; SegKit's own and fastify's limit errors pass through. */
+function malformed(e: unknown): unknown {
+  if (isSegkitError(e) || (e as { code?: string }).code?.startsWith('FST_')) return e;
+  return new InvalidArgumentError(
+    `The upload is not well-formed multipart/form-data: ${(e as Error).message}`,
+  );
+}
+
 export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = async (app, { ctx }) => {
   app.post(
     '/projects/:id/images',
@@ -53,12 +74,14 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
       // Every file is checked (type from its bytes, pixel limit from its header, then a full decode) and stored as a
       // blob first; the images are added only when all of them passed, so a bad file adds none.
       const files: { sha256: string; fileName: string; width: number; height: number }[] = [];
-      for await (const part of req.files({
-        limits: { fileSize: ctx.limits.fileBytes, files: ctx.limits.files + 1 },
-      })) {
+      for await (const part of wellFormed(() =>
+        req.files({ limits: { fileSize: ctx.limits.fileBytes, files: ctx.limits.files + 1 } }),
+      )) {
         if (files.length >= ctx.limits.files)
           throw new TooLargeError(`At most ${ctx.limits.files} files per upload`);
-        const bytes = await part.toBuffer();
+        const bytes = await part.toBuffer().catch((e: unknown) => {
+          throw malformed(e);
+        });
         const name = safeName(part.filename);
         if (mediaType(bytes) === 'application/octet-stream')
           throw new ImageFormatError(`${name} is not an image SegKit reads (PNG, JPEG, WebP, TIFF, GIF)`);

@@ -39,7 +39,7 @@ import { modelRoutes, pullHandler } from './routes/models.js';
 import { projectRoutes } from './routes/projects.js';
 import { transferRoutes } from './routes/transfer.js';
 import { userRoutes } from './routes/users.js';
-import { assertSameOrigin, InflightLimiter, securityHeaders, serverFactory } from './security.js';
+import { assertSameOrigin, Gate, InflightLimiter, securityHeaders, serverFactory } from './security.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -221,6 +221,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
     /^\/api\/v1\/images\/:imageId\/(segment|refine-box|point-to-box|text|find-all|panoptic|classify|preload|embedding)$/;
   const activity = new Activity();
   const inflight = new InflightLimiter(limits.inflightPerClient);
+  const gate = new Gate(limits.inferenceConcurrency);
   app.addHook('preHandler', async (req, reply) => {
     const m = INTERACTIVE.exec(req.routeOptions.url ?? '');
     if (m && req.caller) {
@@ -228,6 +229,16 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       inflight.enter(userId);
       // 'close' comes once the answer is sent or the client has gone, so a slot is never kept by a dropped call.
       reply.raw.once('close', () => inflight.leave(userId));
+      // Then a server-wide slot; a client that leaves while waiting gives its slot back as soon as it gets one.
+      let closed = false;
+      let entered = false;
+      reply.raw.once('close', () => {
+        closed = true;
+        if (entered) gate.leave();
+      });
+      await gate.enter();
+      entered = true;
+      if (closed) gate.leave();
       ctx.interactive++;
       (req as { segkitInteractive?: boolean }).segkitInteractive = true;
       const imageId = Number((req.params as { imageId?: string }).imageId);

@@ -1,5 +1,6 @@
 // What every route works with: the database, the blob store, shared model sessions and the limits.
 import { existsSync, realpathSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadImage, type RawImage, UnsafePathError } from '@segkit/core';
@@ -21,6 +22,8 @@ export interface Limits {
   maxPixels: number;
   /** Inference calls one user may have in flight at once; more are refused with 429 `E_RATE_LIMITED`. */
   inflightPerClient: number;
+  /** Inference calls running at once, server-wide (the rest wait in order); default: the CPU count, at least 2. */
+  inferenceConcurrency: number;
   /** Time a client has to send its request headers (slowloris), ms. */
   headersTimeoutMs: number;
   /** Time a client has to send a whole request, body included, ms. */
@@ -33,6 +36,7 @@ export const DEFAULT_LIMITS: Limits = {
   files: 200,
   maxPixels: 100_000_000,
   inflightPerClient: 4,
+  inferenceConcurrency: Math.max(2, availableParallelism()),
   headersTimeoutMs: 20_000,
   requestTimeoutMs: 300_000,
 };

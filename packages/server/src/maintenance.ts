@@ -70,8 +70,10 @@ export async function sweepTemps(dataDir: string): Promise<string[]> {
 }
 
 export interface DoctorReport {
-  /** True when nothing below needs attention. */
+  /** True when nothing is damaged: the database is sound and every blob it names is there with the right bytes. */
   ok: boolean;
+  /** True when there is also nothing to tidy: no orphaned blobs, stuck jobs or leftover temporary files. */
+  tidy: boolean;
   /** SQLite's `PRAGMA integrity_check`: `['ok']` when sound. */
   integrity: string[];
   /** Blobs the database names: how many were read, and those missing or whose bytes do not match their hash. */
@@ -102,9 +104,10 @@ async function namedBlobs(db: Awaited<ReturnType<typeof openDatabase>>): Promise
 }
 
 /**
- * Checks a data directory: the database's integrity, every blob it names against its SHA-256, content blobs nobody
- * names, jobs whose lease expired, temporary files left by dead processes. With `fix`, orphaned blobs and those
- * temporary files are removed (nothing the database names is ever touched).
+ * Checks a data directory: the database's integrity, every blob it names against its SHA-256 (damage: `ok` false),
+ * then content blobs nobody names, jobs whose lease expired and temporary files left by dead processes (left by a
+ * crash, harmless: `tidy` false). With `fix`, orphaned blobs and those temporary files are removed (nothing the
+ * database names is ever touched); stuck jobs are resumed by the next `segkit serve`.
  * @example const r = await doctor('segkit-data'); if (!r.ok) console.log(r);
  */
 export async function doctor(dataDir: string, opts: { fix?: boolean } = {}): Promise<DoctorReport> {
@@ -151,15 +154,11 @@ export async function doctor(dataDir: string, opts: { fix?: boolean } = {}): Pro
       }
       fixed.push(...(await sweepTemps(dataDir)));
     }
-    const ok =
-      integrity.length === 1 &&
-      integrity[0] === 'ok' &&
-      !missing.length &&
-      !corrupt.length &&
-      !stuckJobs.length &&
-      (opts.fix || (!orphans.length && !leftover.length));
+    const ok = integrity.length === 1 && integrity[0] === 'ok' && !missing.length && !corrupt.length;
+    const tidy = !stuckJobs.length && (opts.fix || (!orphans.length && !leftover.length));
     return {
       ok,
+      tidy,
       integrity,
       blobs: { checked: named.size, missing, corrupt },
       orphans,

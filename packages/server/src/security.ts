@@ -92,6 +92,36 @@ export class InflightLimiter {
   }
 }
 
+/**
+ * At most `size` inference calls run at once, server-wide; the others wait their turn in order. Model runs are
+ * CPU-bound, so more at once is not faster, and each holds its own buffers: the cap bounds memory under load.
+ */
+export class Gate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(readonly size: number) {}
+
+  async enter(): Promise<void> {
+    if (this.running < this.size) {
+      this.running++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  leave(): void {
+    const next = this.waiting.shift();
+    if (next)
+      next(); // the slot passes straight to the next caller
+    else this.running--;
+  }
+
+  /** Calls waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+}
+
 /** Socket timeouts: a client that sends its headers or body too slowly (slowloris) is cut off with a 408. */
 export interface Timeouts {
   headersMs: number;

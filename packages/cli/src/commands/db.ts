@@ -38,7 +38,7 @@ export const dbCommand = defineCommand({
 export const doctorCommand = defineCommand({
   name: 'doctor',
   description:
-    'Check a server data directory: database integrity, every blob against its hash, orphaned blobs, stuck job leases, leftover temporary files. Exits 3 when something needs attention.',
+    'Check a server data directory: database integrity and every blob against its hash (exit 3 when damaged), then orphaned blobs, stuck job leases and leftover temporary files (reported; --fix removes orphans and temp files).',
   options: {
     ...dataOption,
     fix: { type: 'boolean', description: 'Remove orphaned blobs and leftover temporary files' },
@@ -61,7 +61,15 @@ export const doctorCommand = defineCommand({
         lines.push(
           `removed ${r.fixed.length}: ${r.fixed.slice(0, 5).join(', ')}${r.fixed.length > 5 ? ', …' : ''}`,
         );
-      lines.push(r.ok ? 'ok' : 'needs attention');
+      if (!r.ok)
+        lines.push(
+          'damaged: restore the database from a backup (segkit db restore) or the blobs from a copy',
+        );
+      else if (!r.tidy)
+        lines.push(
+          `ok, with leftovers of a crash: ${r.fixed.length ? 'removed above' : 'segkit doctor --fix removes orphans and temp files; segkit serve resumes stuck jobs'}`,
+        );
+      else lines.push('ok');
       return `${lines.join('\n')}\n`;
     });
     if (!r.ok) return 3;

@@ -84,6 +84,8 @@ export class Stats {
   /** Set once the server has been told to stop: later answers (503, refused connections) are counted apart. */
   stopping = false;
   readonly afterStop = new Map<string, number>();
+  /** Requests sent and not yet answered, per route. */
+  readonly inFlight = new Map<string, number>();
 
   record(route: string, ms: number, status: number | 'error') {
     if (this.stopping) {
@@ -164,6 +166,8 @@ export interface ClientPlan {
   seed: number;
   /** Also upload images and start exports (the crash loop kills the server during them). */
   heavy?: boolean;
+  /** The prompt type of the annotations the client makes (default: the API's, `segment`). */
+  promptType?: string;
 }
 
 /** A seeded generator (mulberry32). */
@@ -228,6 +232,8 @@ export async function annotator(plan: ClientPlan): Promise<void> {
     headers: Record<string, string> = {},
   ) => {
     const t0 = performance.now();
+    const flying = plan.stats.inFlight;
+    flying.set(route, (flying.get(route) ?? 0) + 1);
     try {
       const res = await fetch(`${plan.base}/api/v1${path}`, {
         method,
@@ -248,6 +254,8 @@ export async function annotator(plan: ClientPlan): Promise<void> {
       plan.stats.record(route, performance.now() - t0, 'error');
       await new Promise((r) => setTimeout(r, 100)); // no answer: the server is down or stopping; do not spin
       return undefined;
+    } finally {
+      flying.set(route, flying.get(route)! - 1);
     }
   };
   for (let k = 0; k < plan.maxRequests && plan.going(); k++) {
@@ -265,6 +273,7 @@ export async function annotator(plan: ClientPlan): Promise<void> {
         mode: 'inside_box',
         label,
         bbox: [x, 2, 10, 10],
+        ...(plan.promptType ? { promptType: plan.promptType } : {}),
       });
       if (res?.status === 201) {
         const id = res.json.id as number;

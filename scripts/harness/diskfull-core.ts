@@ -11,9 +11,9 @@ import { encodeImage, type RawImage } from '@segkit/core';
 import { build, doctor, type SegkitApp } from '@segkit/server';
 
 // Kysely belongs to @segkit/server; the simulation borrows its `sql` tag to set a pragma on the server's connection.
-const { sql } = createRequire(new URL('../../packages/server/package.json', import.meta.url))(
-  'kysely',
-) as typeof import('kysely');
+const { sql } = createRequire(new URL('../../packages/server/package.json', import.meta.url))('kysely') as {
+  sql: (s: TemplateStringsArray, ...v: unknown[]) => { execute(db: unknown): Promise<unknown> };
+};
 
 export interface DiskFullStep {
   step: string;

@@ -326,7 +326,7 @@ export async function annotator(plan: ClientPlan): Promise<void> {
         await call('POST /jobs/:id/cancel', 'POST', `/jobs/${(job.json as { id: number }).id}/cancel`, {});
     } else {
       const form = new FormData();
-      form.append('files', new Blob([tinyPng(Math.floor(r() * 1e9))]), 'u.png');
+      form.append('files', new Blob([new Uint8Array(tinyPng(Math.floor(r() * 1e9)))]), 'u.png');
       await call('POST /projects/:id/images', 'POST', `/projects/${plan.projectId}/images`, form);
     }
   }
@@ -353,7 +353,7 @@ export async function setUpProject(
   });
   const projectId = ((await p.json()) as { id: number }).id;
   const form = new FormData();
-  for (let i = 0; i < n; i++) form.append('files', new Blob([scenePng(i)]), `img${i}.png`);
+  for (let i = 0; i < n; i++) form.append('files', new Blob([new Uint8Array(scenePng(i))]), `img${i}.png`);
   const up = await fetch(`${base}/api/v1/projects/${projectId}/images`, {
     method: 'POST',
     headers: auth,

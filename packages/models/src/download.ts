@@ -1,6 +1,7 @@
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import type { Progress } from '@segkit/core';
-import { DownloadError } from '@segkit/core';
+import { DownloadError, isSegkitError } from '@segkit/core';
+import { guardedFetch } from './url-guard.js';
 
 /** Options for {@link downloadFile}. */
 export interface DownloadOptions {
@@ -27,8 +28,9 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
     const have = await sizeOf(part);
     let res: Response;
     try {
-      res = await fetch(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, redirect: 'follow' });
+      res = await guardedFetch(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {} });
     } catch (e) {
+      if (isSegkitError(e)) throw e; // a refused URL is not retried
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       const unreachable = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(
         cause?.code ?? '',

@@ -32,6 +32,7 @@ const DOCS = [
   'docs/server.md',
   'docs/web.md',
   'docs/classify.md',
+  'docs/security.md',
 ];
 /** Lines the test does not run, and why. */
 const NOT_RUN: [RegExp, string][] = [
@@ -43,6 +44,10 @@ const NOT_RUN: [RegExp, string][] = [
     'starts a server that runs until stopped; packages/cli/test/serve.test.ts and the browser tests (tests/e2e/) run it',
   ],
   [/^curl\b/, 'talks to a running server; packages/server/test/ covers every route'],
+  [
+    /^npm run (soak|crashloop|fuzz)\b/,
+    'long harness runs; .ci/run runs the soak and crash loop at CI size and tests/fuzz.test.ts a seeded fuzzing run',
+  ],
 ];
 /** Placeholder inputs the docs name, and the stand-in each gets here. */
 const STAND_INS = ['wall.jpg', 'shelf.jpg', 'street.jpg', 'IMG_0042.jpg'];

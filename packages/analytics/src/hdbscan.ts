@@ -1,27 +1,30 @@
 import { InvalidArgumentError } from '@segkit/core';
+import { KdTree } from './kdtree.js';
+import { coreDistances, mstBoruvka, mstPrim } from './mst.js';
 
 /** Options for {@link hdbscan}. */
 export interface HdbscanOptions {
   /** Smallest group that counts as a cluster (default 5). */
   minClusterSize?: number;
-  /** Neighbours (including the point itself) that define a point's core distance (default: minClusterSize). */
+  /**
+   * Neighbours, not counting the point itself, that define a point's core distance: hdbscan's `min_samples`
+   * (default: minClusterSize, as there). Before SegKit 0.2 the point itself was counted, so the old 5 is the new 4.
+   */
   minSamples?: number;
-}
-
-/** Squared-free Euclidean distance between rows i and j of a flat matrix. */
-function distance(x: Float64Array, d: number, i: number, j: number): number {
-  let s = 0;
-  for (let k = 0; k < d; k++) {
-    const t = x[i * d + k]! - x[j * d + k]!;
-    s += t * t;
-  }
-  return Math.sqrt(s);
+  /** How the spanning tree is built: `kdtree` (Borůvka, low dimensions), `exact` (Prim, O(n²)), `auto` (default). */
+  algorithm?: 'auto' | 'exact' | 'kdtree';
 }
 
 /**
- * HDBSCAN clustering (Campello, Moulavi & Sander), with excess-of-mass cluster selection as in the reference
- * `hdbscan` library (allow_single_cluster = false). Returns one label per point, clusters numbered 0..k−1 in order of
- * discovery, and −1 for noise. Exact: O(n²) distances, which stays fast for the 2-D UMAP layouts it is used on.
+ * HDBSCAN clustering (Campello, Moulavi & Sander), with the reference `hdbscan` library's meaning of every parameter
+ * and excess-of-mass cluster selection (allow_single_cluster = false). Returns one label per point, clusters
+ * numbered 0..k−1 in order of discovery, and −1 for noise.
+ * - `minSamples` counts neighbours other than the point itself, as hdbscan's `min_samples` (default
+ *   `minClusterSize`, as there).
+ * - The minimum spanning tree comes from Borůvka over a k-d tree for low-dimensional points (the 2-D layouts of the
+ *   analytics pipeline), O(n log n) in practice, or exact O(n²) Prim (`algorithm: 'exact'`, and for more than 8
+ *   dimensions). Both give a spanning tree of the same weights, so the same clusters; where several edges tie, the
+ *   order of equal merges can differ (docs/analytics.md).
  */
 export function hdbscan(points: ArrayLike<number>[], opts: HdbscanOptions = {}): Int32Array {
   const mcs = opts.minClusterSize ?? 5;
@@ -30,6 +33,11 @@ export function hdbscan(points: ArrayLike<number>[], opts: HdbscanOptions = {}):
     throw new InvalidArgumentError(`Expected an integer ≥ 2 for minClusterSize but received ${mcs}`);
   if (!Number.isInteger(minSamples) || minSamples < 1)
     throw new InvalidArgumentError(`Expected an integer ≥ 1 for minSamples but received ${minSamples}`);
+  const algorithm = opts.algorithm ?? 'auto';
+  if (algorithm !== 'auto' && algorithm !== 'exact' && algorithm !== 'kdtree')
+    throw new InvalidArgumentError(
+      `Expected auto, exact or kdtree for algorithm but received ${String(algorithm)}`,
+    );
   const n = points.length;
   const labels = new Int32Array(n).fill(-1);
   if (n < mcs) return labels;
@@ -38,41 +46,13 @@ export function hdbscan(points: ArrayLike<number>[], opts: HdbscanOptions = {}):
   points.forEach((p, i) => {
     for (let k = 0; k < d; k++) x[i * d + k] = p[k]!;
   });
-  // 1. Core distance: distance to the minSamples-th nearest point, counting the point itself.
-  const k = Math.min(minSamples, n);
-  const core = new Float64Array(n);
-  const row = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) row[j] = i === j ? 0 : distance(x, d, i, j);
-    core[i] = kthSmallest(row, k - 1);
-  }
-  // 2. Minimum spanning tree of the mutual-reachability graph (Prim).
-  const inTree = new Uint8Array(n);
-  const best = new Float64Array(n).fill(Infinity);
-  const from = new Int32Array(n).fill(-1);
-  const edges: [number, number, number][] = [];
-  let cur = 0;
-  inTree[0] = 1;
-  for (let step = 1; step < n; step++) {
-    let next = -1;
-    let nextW = Infinity;
-    for (let j = 0; j < n; j++) {
-      if (inTree[j]) continue;
-      const w = Math.max(core[cur]!, core[j]!, distance(x, d, cur, j));
-      if (w < best[j]!) {
-        best[j] = w;
-        from[j] = cur;
-      }
-      if (best[j]! < nextW) {
-        nextW = best[j]!;
-        next = j;
-      }
-    }
-    inTree[next] = 1;
-    edges.push([from[next]!, next, nextW]);
-    cur = next;
-  }
-  edges.sort((a, b) => a[2] - b[2]);
+  // 1. Core distances (k-d tree), 2. the minimum spanning tree of the mutual-reachability graph.
+  const tree = new KdTree(x, n, d);
+  const core = coreDistances(tree, minSamples);
+  const fast = algorithm === 'kdtree' || (algorithm === 'auto' && d <= 8);
+  const mst = fast ? mstBoruvka(tree, core) : mstPrim(x, n, d, core);
+  const order = Array.from({ length: n - 1 }, (_, e) => e).sort((p, q) => mst.w[p]! - mst.w[q]!);
+  const edges: [number, number, number][] = order.map((e) => [mst.a[e]!, mst.b[e]!, mst.w[e]!]);
   // 3. Single-linkage hierarchy: leaves 0..n−1, merges n..2n−2.
   const ufParent = new Int32Array(2 * n - 1).map((_, i) => i);
   const find = (i: number) => {
@@ -86,17 +66,61 @@ export function hdbscan(points: ArrayLike<number>[], opts: HdbscanOptions = {}):
   const right = new Int32Array(2 * n - 1).fill(-1);
   const size = new Int32Array(2 * n - 1).fill(1);
   const lambdaOf = new Float64Array(2 * n - 1);
-  edges.forEach(([a, b, w], e) => {
-    const node = n + e;
-    const ra = find(a);
-    const rb = find(b);
+  const minIndex = Int32Array.from({ length: 2 * n - 1 }, (_, i) => i); // the smallest point index under a node
+  let node = n;
+  const merge = (p: number, q: number, w: number) => {
+    // The side with the smaller point index goes left, so the numbering of clusters does not depend on edge direction.
+    const [ra, rb] = minIndex[p]! <= minIndex[q]! ? [p, q] : [q, p];
     left[node] = ra;
     right[node] = rb;
     size[node] = size[ra]! + size[rb]!;
+    minIndex[node] = Math.min(minIndex[ra]!, minIndex[rb]!);
     lambdaOf[node] = 1 / Math.max(w, 1e-12);
     ufParent[ra] = node;
     ufParent[rb] = node;
-  });
+    node++;
+  };
+  // Edges of equal weight merge the same sets of points whatever spanning tree they came from, but not necessarily in
+  // the same pairs or order. So each run of equal weights is merged canonically: the components each group joins,
+  // in order of their smallest point index, one after the other. Exact and k-d tree paths then give one hierarchy.
+  for (let e = 0; e < edges.length; ) {
+    const w = edges[e]![2];
+    let end = e;
+    while (end < edges.length && edges[end]![2] === w) end++;
+    if (end - e === 1) merge(find(edges[e]![0]), find(edges[e]![1]), w);
+    else {
+      const group = new Map<number, number>(); // component root → its group's representative
+      const top = (r: number): number => {
+        let g = group.get(r) ?? r;
+        while (g !== (group.get(g) ?? g)) g = group.get(g)!;
+        return g;
+      };
+      for (let k = e; k < end; k++) {
+        const ga = top(find(edges[k]![0]));
+        const gb = top(find(edges[k]![1]));
+        if (ga !== gb) group.set(ga, gb);
+      }
+      const members = new Map<number, number[]>();
+      for (let k = e; k < end; k++)
+        for (const p of [edges[k]![0], edges[k]![1]]) {
+          const r = find(p);
+          const g = top(r);
+          const list = members.get(g) ?? [];
+          if (!list.includes(r)) list.push(r);
+          members.set(g, list);
+        }
+      const groups = [...members.values()].map((list) => list.sort((p, q) => minIndex[p]! - minIndex[q]!));
+      groups.sort((p, q) => minIndex[p[0]!]! - minIndex[q[0]!]!);
+      for (const list of groups) {
+        let acc = list[0]!;
+        for (let k = 1; k < list.length; k++) {
+          merge(acc, list[k]!, w);
+          acc = node - 1;
+        }
+      }
+    }
+    e = end;
+  }
   const leavesOf = (node: number): number[] => {
     const out: number[] = [];
     const stack = [node];
@@ -170,31 +194,6 @@ export function hdbscan(points: ArrayLike<number>[], opts: HdbscanOptions = {}):
     }
   }
   return labels;
-}
-
-/** The k-th smallest value (0-based) of an array, by quickselect on a copy. */
-function kthSmallest(values: Float64Array, k: number): number {
-  const a = values.slice();
-  let lo = 0;
-  let hi = a.length - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) {
-        [a[i], a[j]] = [a[j]!, a[i]!];
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k]!;
-  }
-  return a[k]!;
 }
 
 /** Adjusted Rand index between two labelings (1 = identical partitions, ~0 = chance). Noise (−1) is its own group. */

@@ -3,13 +3,19 @@ import { adjustedRandIndex, hdbscan } from '../src/index.js';
 
 describe('hdbscan', () => {
   it('matches a hand-worked example', () => {
-    // Points on a line: A = {0, 1, 2}, B = {10, 11, 12}, outlier 30; minClusterSize 3, minSamples 2.
-    // Core distances (nearest other point): 1 for A and B, 18 for 30. Mutual-reachability MST: four edges of weight 1
+    // Points on a line: A = {0, 1, 2}, B = {10, 11, 12}, outlier 30; minClusterSize 3, minSamples 1 (hdbscan's
+    // meaning: the nearest other point). Core distances: 1 for A and B, 18 for 30. Mutual-reachability MST: four edges of weight 1
     // inside A and B, A–B at 8 (2↔10), B–30 at 18. Condensed tree: 30 falls out of the root at λ = 1/18; at λ = 1/8
     // the root splits into A and B (both ≥ 3 points); each then dissolves at λ = 1, so stability(A) = stability(B) =
     // 3·(1 − 1/8) = 2.625. Both leaves are selected; 30 belongs to no selected cluster → noise.
-    const labels = hdbscan([[0], [1], [2], [10], [11], [12], [30]], { minClusterSize: 3, minSamples: 2 });
+    const labels = hdbscan([[0], [1], [2], [10], [11], [12], [30]], { minClusterSize: 3, minSamples: 1 });
     expect(Array.from(labels)).toEqual([0, 0, 0, 1, 1, 1, -1]);
+    for (const algorithm of ['exact', 'kdtree'] as const)
+      expect(
+        Array.from(
+          hdbscan([[0], [1], [2], [10], [11], [12], [30]], { minClusterSize: 3, minSamples: 1, algorithm }),
+        ),
+      ).toEqual([0, 0, 0, 1, 1, 1, -1]);
   });
 
   it('labels everything noise when no split makes two clusters (one blob, no single-cluster mode)', () => {

@@ -144,6 +144,8 @@ type RunParams = {
   minAreaFraction: number;
   segmentModel: string | null;
   embedModel: string | null;
+  /** `hdbscan`: min_samples counts other points only (SegKit ≥ 0.2). Runs without it counted the point itself. */
+  minSamplesMeaning: 'hdbscan';
 };
 
 /**
@@ -183,6 +185,7 @@ export async function analyze(
     minAreaFraction: opts.minAreaFraction ?? 0.005,
     segmentModel: opts.segmentModel ?? null,
     embedModel: opts.embedModel ?? null,
+    minSamplesMeaning: 'hdbscan',
   };
   for (const k of ['maxAreaFraction', 'minAreaFraction'] as const)
     if (!(params[k] >= 0 && params[k] <= 1))

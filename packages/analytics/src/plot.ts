@@ -45,14 +45,36 @@ export function scatterSvg(rows: MaskRow[], width = 800, height = 600): string {
 }
 
 /** Writes the scatter as a PNG, or with `html` as a self-contained interactive page (hover a dot for its mask id). */
-export async function plotRun(runDir: string, out: string, opts: { html?: boolean } = {}): Promise<void> {
+export async function plotRun(
+  runDir: string,
+  out: string,
+  opts: { html?: boolean } = {},
+): Promise<{ notes: string[] }> {
   const svg = scatterSvg(readRows(runDir));
+  const notes = oldClusterNote(runDir);
   if (opts.html) {
     await writeFileAtomic(
       out,
       `<!doctype html><html><head><meta charset="utf-8"><title>SegKit mask clusters</title></head><body>${svg}</body></html>\n`,
     );
-    return;
+    return { notes };
   }
   await writeFileAtomic(out, await sharp(Buffer.from(svg)).png().toBuffer());
+  return { notes };
+}
+
+/** A run clustered before min_samples took hdbscan's meaning says so: its clusters came from the old meaning. */
+function oldClusterNote(runDir: string): string[] {
+  try {
+    const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as {
+      params?: Record<string, unknown>;
+    };
+    if (run.params && run.params.minSamplesMeaning === undefined)
+      return [
+        `${runDir} was clustered before SegKit 0.2, when min_samples counted the point itself (the old 5 is hdbscan's 4); run segkit analyze again to cluster it as hdbscan does`,
+      ];
+  } catch {
+    // no run.json: readRows has already said what is wrong
+  }
+  return [];
 }

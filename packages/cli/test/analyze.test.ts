@@ -57,8 +57,17 @@ describe('segkit analyze', () => {
     ).toBeGreaterThanOrEqual(0.9);
 
     const png = join(tmp(), 'scatter.png');
-    expect((await cli('analyze', 'plot', dir, '-o', png)).code).toBe(0);
+    const plotted = await cli('analyze', 'plot', dir, '-o', png);
+    expect(plotted.code).toBe(0);
+    expect(plotted.stderr).toBe(`wrote ${png}\n`); // a new run: clustered with hdbscan's min_samples
     expect((await sharp(png).metadata()).format).toBe('png');
+    // A run written before min_samples took hdbscan's meaning says so when re-plotted.
+    const runJson = join(dir, 'run.json');
+    const run = JSON.parse(readFileSync(runJson, 'utf8'));
+    delete run.params.minSamplesMeaning;
+    writeFileSync(runJson, JSON.stringify(run));
+    const old = await cli('analyze', 'plot', dir, '-o', png);
+    expect(old.stderr).toMatch(/^note: .* clustered before SegKit 0\.2, when min_samples counted the point itself/);
 
     // analyze zip: every mask PNG of one image, plus its masks.jsonl rows.
     const zipDir = tmp();

@@ -17,7 +17,8 @@ const plot = defineCommand({
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit analyze plot');
     checkOutputs({ files: [out] });
-    await plotRun(positionals[0]!, out, { html: options.html === true });
+    const { notes } = await plotRun(positionals[0]!, out, { html: options.html === true });
+    for (const note of notes) io.stderr(`note: ${note}\n`);
     io.stderr(`wrote ${out}\n`);
   },
 });

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@segkit/core';
+import { type HdbscanResult, selectClusters } from './hdbscan-select.js';
 import { KdTree } from './kdtree.js';
 import { coreDistances, mstBoruvka, mstPrim } from './mst.js';
 
@@ -13,6 +14,12 @@ export interface HdbscanOptions {
   minSamples?: number;
   /** How the spanning tree is built: `kdtree` (Borůvka, low dimensions), `exact` (Prim, O(n²)), `auto` (default). */
   algorithm?: 'auto' | 'exact' | 'kdtree';
+  /** `cluster_selection_method`: `eom` (excess of mass, default) or `leaf` (the finest clusters). */
+  clusterSelectionMethod?: 'eom' | 'leaf';
+  /** `cluster_selection_epsilon`: clusters closer than this (in distance) are not split (default 0). */
+  clusterSelectionEpsilon?: number;
+  /** `allow_single_cluster`: the whole data may be one cluster (default false). */
+  allowSingleCluster?: boolean;
 }
 
 /**
@@ -27,6 +34,15 @@ export interface HdbscanOptions {
  *   order of equal merges can differ (docs/analytics.md).
  */
 export function hdbscan(points: ArrayLike<number>[], opts: HdbscanOptions = {}): Int32Array {
+  return hdbscanFull(points, opts).labels;
+}
+
+/**
+ * {@link hdbscan} with everything the reference computes: labels, membership probabilities (`probabilities_`) and
+ * GLOSH outlier scores (`outlier_scores_`).
+ * @example const { labels, probabilities, outlierScores } = hdbscanFull(layout, { minClusterSize: 15 });
+ */
+export function hdbscanFull(points: ArrayLike<number>[], opts: HdbscanOptions = {}): HdbscanResult {
   const mcs = opts.minClusterSize ?? 5;
   const minSamples = opts.minSamples ?? mcs;
   if (!Number.isInteger(mcs) || mcs < 2)
@@ -38,9 +54,23 @@ export function hdbscan(points: ArrayLike<number>[], opts: HdbscanOptions = {}):
     throw new InvalidArgumentError(
       `Expected auto, exact or kdtree for algorithm but received ${String(algorithm)}`,
     );
+  const method = opts.clusterSelectionMethod ?? 'eom';
+  if (method !== 'eom' && method !== 'leaf')
+    throw new InvalidArgumentError(
+      `Expected eom or leaf for clusterSelectionMethod but received ${String(method)}`,
+    );
+  const epsilon = opts.clusterSelectionEpsilon ?? 0;
+  if (!(epsilon >= 0 && Number.isFinite(epsilon)))
+    throw new InvalidArgumentError(
+      `Expected a number ≥ 0 for clusterSelectionEpsilon but received ${epsilon}`,
+    );
   const n = points.length;
-  const labels = new Int32Array(n).fill(-1);
-  if (n < mcs) return labels;
+  if (n < mcs)
+    return {
+      labels: new Int32Array(n).fill(-1),
+      probabilities: new Float64Array(n),
+      outlierScores: new Float64Array(n),
+    };
   const d = points[0]!.length;
   const x = new Float64Array(n * d);
   points.forEach((p, i) => {
@@ -121,79 +151,10 @@ export function hdbscan(points: ArrayLike<number>[], opts: HdbscanOptions = {}):
     }
     e = end;
   }
-  const leavesOf = (node: number): number[] => {
-    const out: number[] = [];
-    const stack = [node];
-    while (stack.length) {
-      const v = stack.pop()!;
-      if (v < n) out.push(v);
-      else stack.push(left[v]!, right[v]!);
-    }
-    return out;
-  };
-  // 4. Condensed tree: clusters only split when both sides have at least mcs points; smaller sides fall out.
-  const birth: number[] = [0];
-  const parentCluster: number[] = [-1];
-  const stability: number[] = [0];
-  const fellFrom = new Int32Array(n).fill(0);
-  const stack: [number, number][] = [[2 * n - 2, 0]];
-  while (stack.length) {
-    const [node, c] = stack.pop()!;
-    const lam = lambdaOf[node]!;
-    const a = left[node]!;
-    const b = right[node]!;
-    const big = (v: number) => size[v]! >= mcs;
-    if (big(a) && big(b)) {
-      stability[c]! += (lam - birth[c]!) * size[node]!;
-      for (const child of [a, b]) {
-        const id = birth.length;
-        birth.push(lam);
-        parentCluster.push(c);
-        stability.push(0);
-        stack.push([child, id]);
-      }
-      continue;
-    }
-    for (const child of [a, b]) {
-      if (big(child)) stack.push([child, c]);
-      else {
-        const pts = leavesOf(child);
-        stability[c]! += (lam - birth[c]!) * pts.length;
-        for (const p of pts) fellFrom[p] = c;
-      }
-    }
-  }
-  // 5. Excess-of-mass selection, bottom-up (children always have larger ids than their parent); the root is never chosen.
-  const C = birth.length;
-  const children: number[][] = Array.from({ length: C }, () => []);
-  for (let c = 1; c < C; c++) children[parentCluster[c]!]!.push(c);
-  const selected = new Uint8Array(C);
-  const best2 = stability.slice();
-  for (let c = C - 1; c >= 1; c--) {
-    const sum = children[c]!.reduce((s, ch) => s + best2[ch]!, 0);
-    if (children[c]!.length === 0 || stability[c]! >= sum) {
-      selected[c] = 1;
-      const st = [...children[c]!];
-      while (st.length) {
-        const v = st.pop()!;
-        selected[v] = 0;
-        st.push(...children[v]!);
-      }
-    } else best2[c] = sum;
-  }
-  // 6. Labels: the selected cluster each point belongs to, if any.
-  const number = new Int32Array(C).fill(-1);
-  let next = 0;
-  for (let c = 1; c < C; c++) if (selected[c]) number[c] = next++;
-  for (let p = 0; p < n; p++) {
-    for (let c = fellFrom[p]!; c > 0; c = parentCluster[c]!) {
-      if (selected[c]) {
-        labels[p] = number[c]!;
-        break;
-      }
-    }
-  }
-  return labels;
+  return selectClusters(
+    { n, left, right, size, lambda: lambdaOf },
+    { minClusterSize: mcs, method, epsilon, allowSingleCluster: opts.allowSingleCluster === true },
+  );
 }
 
 /** Adjusted Rand index between two labelings (1 = identical partitions, ~0 = chance). Noise (−1) is its own group. */

@@ -1,4 +1,5 @@
-export { adjustedRandIndex, type HdbscanOptions, hdbscan } from './hdbscan.js';
+export { adjustedRandIndex, type HdbscanOptions, hdbscan, hdbscanFull } from './hdbscan.js';
+export type { HdbscanResult } from './hdbscan-select.js';
 export {
   type CropSettings,
   DEFAULT_CROP,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adjustedRandIndex, hdbscan } from '../src/index.js';
+import { adjustedRandIndex, hdbscan, hdbscanFull } from '../src/index.js';
 
 describe('hdbscan', () => {
   it('matches a hand-worked example', () => {
@@ -65,5 +65,41 @@ describe('adjustedRandIndex', () => {
   it('is 1 for identical partitions up to renaming and about 0 for unrelated ones', () => {
     expect(adjustedRandIndex([0, 0, 1, 1, 2], [5, 5, 7, 7, 9])).toBe(1);
     expect(Math.abs(adjustedRandIndex([0, 1, 0, 1, 0, 1, 0, 1], [0, 0, 1, 1, 0, 0, 1, 1]))).toBeLessThan(0.2);
+  });
+});
+
+describe('hdbscan’s other outputs and options', () => {
+  const line = [[0], [1], [2], [10], [11], [12], [30]];
+
+  it('membership probabilities and GLOSH outlier scores, worked by hand', () => {
+    // A and B dissolve at λ = 1 (their largest λ), so their points have probability 1 and outlier score 0; 30 left
+    // the root at λ = 1/18 while the deepest λ under the root is 1: score 1 − 1/18.
+    const r = hdbscanFull(line, { minClusterSize: 3, minSamples: 1 });
+    expect(Array.from(r.probabilities)).toEqual([1, 1, 1, 1, 1, 1, 0]);
+    expect(Array.from(r.outlierScores.slice(0, 6))).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(r.outlierScores[6]).toBeCloseTo(1 - 1 / 18, 12);
+  });
+
+  it('allowSingleCluster lets one blob be a cluster; without it the blob is noise', () => {
+    const blob = [[0], [1], [2], [3], [4], [5]];
+    expect(Array.from(hdbscan(blob, { minClusterSize: 3, minSamples: 1 }))).toEqual([-1, -1, -1, -1, -1, -1]);
+    const single = hdbscan(blob, { minClusterSize: 3, minSamples: 1, allowSingleCluster: true });
+    // All points leave the root at the same λ (every edge has weight 1), the root's largest: all in cluster 0.
+    expect(Array.from(single)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it('leaf selection takes the finest clusters; an epsilon merges those closer than it', () => {
+    // Two tight pairs of groups: {0..3} and {6..9} 3 apart, {40..43} and {46..49} too; the pairs 30 apart.
+    const pts = [0, 1, 2, 3, 6, 7, 8, 9, 40, 41, 42, 43, 46, 47, 48, 49].map((v) => [v]);
+    const o = { minClusterSize: 4, minSamples: 1 } as const;
+    const eom = hdbscan(pts, o);
+    const leaf = hdbscan(pts, { ...o, clusterSelectionMethod: 'leaf' });
+    expect(new Set(leaf).size).toBe(4); // the four groups of 4
+    expect(new Set(eom).size).toBeLessThanOrEqual(4);
+    // With ε = 5 (more than the 3 between groups of a pair, less than the 31 between pairs): the two pairs.
+    const merged = hdbscan(pts, { ...o, clusterSelectionMethod: 'leaf', clusterSelectionEpsilon: 5 });
+    expect(Array.from(merged)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(() => hdbscan(pts, { ...o, clusterSelectionEpsilon: -1 })).toThrow(/clusterSelectionEpsilon/);
+    expect(() => hdbscan(pts, { ...o, clusterSelectionMethod: 'best' as 'leaf' })).toThrow(/eom or leaf/);
   });
 });

@@ -23,7 +23,7 @@ for (const n of ds.notes) console.log(n);
 
 const an = await runAnalyticsBench();
 printTable(
-  'analytics: UMAP + HDBSCAN on random 512-d vectors (single timed run each, ms)',
+  'analytics: UMAP + HDBSCAN on CLIP-like 512-d vectors (single timed run each, ms)',
   an.results,
   analyticsTargets,
 );

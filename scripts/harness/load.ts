@@ -62,6 +62,12 @@ export async function startServer(dataDir: string, extra: string[] = []): Promis
     });
   });
   const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  // Never leave a server behind: if the harness itself stops (an error, Ctrl-C), the server goes with it.
+  const reap = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', reap);
+  child.once('exit', () => process.removeListener('exit', reap));
   return { child, base, token, pid: child.pid! };
 }
 

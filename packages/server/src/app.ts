@@ -10,12 +10,12 @@ import { NotFoundError, UnauthorizedError } from '@segkit/core';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import { pino } from 'pino';
-import { Activity } from './activity.js';
 import { type Caller, COOKIE, callerOf, ensureAdminToken } from './auth.js';
 import { FolderBlobStore } from './blobs.js';
 import { DEFAULT_LIMITS, type Limits, ServerContext } from './context.js';
 import { openDatabase } from './db/database.js';
 import { errorHandler, sendError } from './http-errors.js';
+import { interactiveHooks } from './interactive.js';
 import { analyzeHandler, buildSegHandler, textBatchHandler } from './jobs/batch.js';
 import { processHandler } from './jobs/process.js';
 import { processOwner } from './jobs/queue.js';
@@ -39,7 +39,7 @@ import { modelRoutes, pullHandler } from './routes/models.js';
 import { projectRoutes } from './routes/projects.js';
 import { transferRoutes } from './routes/transfer.js';
 import { userRoutes } from './routes/users.js';
-import { assertSameOrigin, Gate, InflightLimiter, securityHeaders, serverFactory } from './security.js';
+import { assertSameOrigin, securityHeaders, serverFactory } from './security.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -216,47 +216,8 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
     await db.destroy();
     stdout?.flushSync();
   });
-  // Interactive inference takes priority over batch jobs between their items.
-  const INTERACTIVE =
-    /^\/api\/v1\/images\/:imageId\/(segment|refine-box|point-to-box|text|find-all|panoptic|classify|preload|embedding)$/;
-  const activity = new Activity();
-  const inflight = new InflightLimiter(limits.inflightPerClient);
-  const gate = new Gate(limits.inferenceConcurrency);
-  app.addHook('preHandler', async (req, reply) => {
-    const m = INTERACTIVE.exec(req.routeOptions.url ?? '');
-    if (m && req.caller) {
-      const userId = req.caller.userId;
-      inflight.enter(userId);
-      // 'close' comes once the answer is sent or the client has gone, so a slot is never kept by a dropped call.
-      reply.raw.once('close', () => inflight.leave(userId));
-      // Then a server-wide slot; a client that leaves while waiting gives its slot back as soon as it gets one.
-      let closed = false;
-      let entered = false;
-      reply.raw.once('close', () => {
-        closed = true;
-        if (entered) gate.leave();
-      });
-      await gate.enter();
-      entered = true;
-      if (closed) gate.leave();
-      ctx.interactive++;
-      (req as { segkitInteractive?: boolean }).segkitInteractive = true;
-      const imageId = Number((req.params as { imageId?: string }).imageId);
-      activity.start({
-        id: req.id,
-        kind: m[1]!,
-        imageId: Number.isInteger(imageId) ? imageId : null,
-        user: req.caller.name,
-        startedAt: new Date().toISOString(),
-      });
-    }
-  });
-  app.addHook('onResponse', async (req) => {
-    if ((req as { segkitInteractive?: boolean }).segkitInteractive) {
-      ctx.interactive--;
-      activity.end(req.id);
-    }
-  });
+  // Interactive inference: the per-client and server-wide caps, the activity list, priority over batch jobs.
+  const activity = interactiveHooks(app, ctx, limits);
   await app.register(multipart, {
     limits: { fileSize: limits.fileBytes, files: limits.files, fields: 20, parts: limits.files + 20 },
   });

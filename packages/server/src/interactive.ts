@@ -1,0 +1,52 @@
+// Interactive inference calls (segment, find-all, text, …): each takes a per-client slot (E_RATE_LIMITED past the
+// cap) and a server-wide slot (waiting in order), is listed in the activity stream, and holds batch jobs back between
+// their items. Everything is released on the response's 'close', which comes whether the answer was sent or the
+// client went away, so nothing is kept by a dropped call.
+import { InvalidArgumentError } from '@segkit/core';
+import type { FastifyInstance } from 'fastify';
+import { Activity } from './activity.js';
+import type { Limits, ServerContext } from './context.js';
+import { Gate, InflightLimiter } from './security.js';
+
+const INTERACTIVE =
+  /^\/api\/v1\/images\/:imageId\/(segment|refine-box|point-to-box|text|find-all|panoptic|classify|preload|embedding)$/;
+
+/** Adds the hooks; returns the activity list the activity routes stream. */
+export function interactiveHooks(app: FastifyInstance, ctx: ServerContext, limits: Limits): Activity {
+  const activity = new Activity();
+  const inflight = new InflightLimiter(limits.inflightPerClient);
+  const gate = new Gate(limits.inferenceConcurrency);
+  app.addHook('preHandler', async (req, reply) => {
+    const m = INTERACTIVE.exec(req.routeOptions.url ?? '');
+    if (!m || !req.caller) return;
+    const userId = req.caller.userId;
+    inflight.enter(userId);
+    let closed = false;
+    let entered = false;
+    ctx.interactive++;
+    reply.raw.once('close', () => {
+      closed = true;
+      inflight.leave(userId);
+      ctx.interactive--;
+      activity.end(req.id);
+      if (entered) gate.leave();
+    });
+    await gate.enter();
+    entered = true;
+    if (closed) {
+      gate.leave(); // the client left while waiting: hand the slot on, and do not run its call
+      throw new InvalidArgumentError(
+        'The client closed the connection before its inference call could start',
+      );
+    }
+    const imageId = Number((req.params as { imageId?: string }).imageId);
+    activity.start({
+      id: req.id,
+      kind: m[1]!,
+      imageId: Number.isInteger(imageId) ? imageId : null,
+      user: req.caller.name,
+      startedAt: new Date().toISOString(),
+    });
+  });
+  return activity;
+}

@@ -226,3 +226,38 @@ describe('storage', () => {
     expect((await client('GET', `/api/v1/projects/${p}/images`)).json.total).toBe(before + 1);
   });
 });
+
+describe('the server-wide inference gate', () => {
+  it('lets at most N calls run, queues the rest in order, and hands each freed slot to the next', async () => {
+    const { Gate } = await import('../src/security.js');
+    const gate = new Gate(2);
+    const order: string[] = [];
+    let running = 0;
+    let most = 0;
+    const call = async (name: string, ms: number) => {
+      await gate.enter();
+      running++;
+      most = Math.max(most, running);
+      order.push(name);
+      await new Promise((r) => setTimeout(r, ms));
+      running--;
+      gate.leave();
+    };
+    await Promise.all([call('a', 30), call('b', 10), call('c', 5), call('d', 5), call('e', 5)]);
+    expect(most).toBe(2);
+    expect(order).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(gate.queued).toBe(0);
+  });
+
+  it('calls beyond the server-wide cap wait and then succeed (never refused for it)', async () => {
+    const s = await server({ limits: { inferenceConcurrency: 1 } });
+    const p = (await s.client('POST', '/api/v1/projects', { name: 'P' })).json.id as number;
+    const up = multipart([{ name: 's.png', bytes: await png(9) }]);
+    const id = (await s.client('POST', `/api/v1/projects/${p}/images`, up.body, up.headers)).json.images[0]
+      .id;
+    const calls = await Promise.all(
+      [0, 1, 2, 3].map(() => s.client('POST', `/api/v1/images/${id}/segment`, {})),
+    );
+    expect(calls.map((c) => c.status)).toEqual([200, 200, 200, 200]);
+  });
+});

@@ -22,7 +22,10 @@ export interface Limits {
   maxPixels: number;
   /** Inference calls one user may have in flight at once; more are refused with 429 `E_RATE_LIMITED`. */
   inflightPerClient: number;
-  /** Inference calls running at once, server-wide (the rest wait in order); default: the CPU count, at least 2. */
+  /**
+   * Light inference calls (a decoder on a cached embedding) running at once, server-wide; heavy ones (find-all, text,
+   * panoptic) get half as many, in their own queue. The rest wait in order. Default: the CPU count, at least 2.
+   */
   inferenceConcurrency: number;
   /** Time a client has to send its request headers (slowloris), ms. */
   headersTimeoutMs: number;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { doctor } from '@segkit/server';
-import { annotator, Ledger, type Served, Stats, setUpProject, startServer } from './load.js';
+import { annotator, Ledger, readOnly, type Served, Stats, setUpProject, startServer } from './load.js';
 
 const { values } = parseArgs({
   options: {
@@ -109,29 +109,40 @@ for (let round = 1; round <= kills; round++) {
     `kill ${round}/${kills} after ${runFor.toFixed(0)} ms: ${lost.length} lost, doctor ${d.ok ? 'ok' : 'FAILED'}\n`,
   );
 }
-// The last restart: every job resumes and finishes; each processing job ran each image once.
+// The last restart: every job resumes and finishes; each processing job ran each image once. Job states come from the
+// database file itself (the API lists only the newest 500 jobs).
 server = await startServer(dataDir);
+const dbFile = join(dataDir, 'segkit.db');
 const deadline = Date.now() + 300_000;
-let jobs: { id: number; kind: string; state: string; done: number; total: number }[] = [];
-while (Date.now() < deadline) {
-  jobs = (await api(server, 'GET', '/jobs')).json as unknown as typeof jobs;
-  if (!Array.isArray(jobs)) jobs = ((jobs as unknown as { jobs: typeof jobs }).jobs ?? []) as typeof jobs;
-  if (!jobs.some((j) => j.state === 'queued' || j.state === 'running')) break;
+type JobRow = { id: number; kind: string; state: string; done: number; total: number; items: number };
+const jobRows = () =>
+  readOnly(
+    dbFile,
+    (db) =>
+      db
+        .prepare(
+          'SELECT j.id, j.kind, j.state, j.done, j.total, (SELECT count(*) FROM job_item i WHERE i.job_id = j.id) AS items FROM job j',
+        )
+        .all() as JobRow[],
+  );
+let jobs = jobRows();
+while (Date.now() < deadline && jobs.some((j) => j.state === 'queued' || j.state === 'running')) {
   await new Promise((r) => setTimeout(r, 500));
+  jobs = jobRows();
 }
 const unfinished = jobs.filter((j) => j.state === 'queued' || j.state === 'running');
 if (unfinished.length)
   failures.push(`${unfinished.length} jobs did not finish within 5 minutes of the last restart`);
 const processed = jobs.filter((j) => processJobs.includes(j.id));
-for (const j of processed)
-  if (j.state === 'succeeded' && j.done !== j.total)
-    failures.push(`job ${j.id}: ${j.done} of ${j.total} items done`);
+for (const j of processed) {
+  if (j.state !== 'succeeded') failures.push(`processing job ${j.id} ended ${j.state}`);
+  else if (j.done !== j.total || j.items !== j.total)
+    failures.push(`processing job ${j.id}: ${j.done} done and ${j.items} items recorded of ${j.total}`);
+}
 // Each image has one processing result for the mode and its one SAM box, never a duplicate.
 for (const img of imageIds) {
   const boxes = (await api(server, 'GET', `/images/${img}/annotations?mode=inside_box&promptType=segment`))
-    .json as unknown as {
-    rle?: unknown;
-  }[];
+    .json as unknown as { rle?: unknown }[];
   if (boxes.length !== 1) failures.push(`image ${img}: ${boxes.length} SAM boxes, expected exactly 1`);
   const results = (await api(server, 'GET', `/images/${img}/results`)).json as unknown as { mode: string }[];
   const mine = (Array.isArray(results) ? results : []).filter((r) => r.mode === 'inside_box');
@@ -147,7 +158,7 @@ console.log(
   `crashloop: ${kills} kills in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${stats.requests} requests, ${ledger.acknowledged} acknowledged writes, ${ledger.unanswered} unanswered`,
 );
 console.log(
-  `processing jobs: ${processJobs.length} started, ${succeeded} succeeded, ${processed.filter((j) => j.state === 'cancelled').length} cancelled; all jobs: ${jobs.length}`,
+  `processing jobs: ${processJobs.length} started, ${succeeded} succeeded, each item recorded once; all jobs: ${jobs.length} (${jobs.filter((j) => j.state === 'succeeded').length} succeeded, ${jobs.filter((j) => j.state === 'cancelled').length} cancelled, ${jobs.filter((j) => j.state === 'failed').length} failed)`,
 );
 console.log(`kills that interrupted: ${[...during].map(([k, n]) => `${k} ${n}`).join(', ')}`);
 console.log(`orphaned blobs left by kills (harmless, doctor --fix removes them): ${final.orphans.length}`);

@@ -71,6 +71,16 @@ export async function startServer(dataDir: string, extra: string[] = []): Promis
   return { child, base, token, pid: child.pid! };
 }
 
+/** Runs `fn` on a read-only connection to a SegKit database file. */
+export function readOnly<T>(file: string, fn: (db: import('better-sqlite3').Database) => T): T {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
 /** Resident memory of a process, MiB (Linux /proc). */
 export function rssMiB(pid: number): number {
   try {
@@ -135,8 +145,7 @@ export class Ledger {
 
   /** Compares the record with the database file: returns the acknowledged writes that are not there. */
   verify(dbFile: string): string[] {
-    const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-    try {
+    return readOnly(dbFile, (db) => {
       const row = db.prepare('SELECT version, label FROM annotation WHERE id = ?');
       const lost: string[] = [];
       for (const [id, k] of this.known) {
@@ -153,9 +162,7 @@ export class Ledger {
           );
       }
       return lost;
-    } finally {
-      db.close();
-    }
+    });
   }
 }
 

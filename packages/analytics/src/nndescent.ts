@@ -13,7 +13,7 @@ export interface KnnGraph {
 export interface NnDescentOptions {
   k: number;
   random: () => number;
-  /** Random-projection trees (default: 5 + √n / 20, at most 32). */
+  /** Random-projection trees (default: 3 + √n / 30, at most 32; 6 at 10k, 14 at 100k). */
   trees?: number;
   /** Candidates per point and round (default: max(k, 20)). */
   maxCandidates?: number;
@@ -162,7 +162,7 @@ export async function nnDescent(
   const k = Math.min(o.k, n);
   const heaps = new Heaps(n, k);
   for (let i = 0; i < n; i++) heaps.push(i, i, 0);
-  const trees = o.trees ?? Math.min(32, 5 + Math.round(Math.sqrt(n) / 20));
+  const trees = o.trees ?? Math.min(32, 3 + Math.round(Math.sqrt(n) / 30));
   const leafSize = Math.max(10, k);
   for (let t = 0; t < trees; t++) {
     for (const leaf of rpLeaves(x, n, d, leafSize, o.random)) {

@@ -244,8 +244,11 @@ export async function optimizeLayout(g: FuzzyCsr, emb: Float32Array, o: LayoutOp
       if (next[q]! > epoch) continue;
       const j = head[q]! * 2;
       const k = tail[q]! * 2;
-      let dx = pos[j]! - pos[k]!;
-      let dy = pos[j + 1]! - pos[k + 1]!;
+      // The head's position stays in locals through its pull and its pushes, and is stored once.
+      let xj = pos[j]!;
+      let yj = pos[j + 1]!;
+      let dx = xj - pos[k]!;
+      let dy = yj - pos[k + 1]!;
       let d2 = dx * dx + dy * dy;
       if (d2 > 0) {
         const x = Math.sqrt(d2) * STEPS;
@@ -256,8 +259,8 @@ export async function optimizeLayout(g: FuzzyCsr, emb: Float32Array, o: LayoutOp
         let gy = coef * dy;
         gx = (gx > 4 ? 4 : gx < -4 ? -4 : gx) * alpha;
         gy = (gy > 4 ? 4 : gy < -4 ? -4 : gy) * alpha;
-        pos[j]! += gx;
-        pos[j + 1]! += gy;
+        xj += gx;
+        yj += gy;
         pos[k]! -= gx;
         pos[k + 1]! -= gy;
       }
@@ -268,10 +271,10 @@ export async function optimizeLayout(g: FuzzyCsr, emb: Float32Array, o: LayoutOp
         let z = state;
         z = Math.imul(z ^ (z >>> 15), z | 1);
         z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-        const r = Math.floor((((z ^ (z >>> 14)) >>> 0) / 4294967296) * n) * 2;
+        const r = (((((z ^ (z >>> 14)) >>> 0) * n) / 4294967296) | 0) * 2;
         if (r === j) continue;
-        dx = pos[j]! - pos[r]!;
-        dy = pos[j + 1]! - pos[r + 1]!;
+        dx = xj - pos[r]!;
+        dy = yj - pos[r + 1]!;
         d2 = dx * dx + dy * dy;
         if (d2 > 0) {
           const x = Math.sqrt(d2) * STEPS;
@@ -279,13 +282,15 @@ export async function optimizeLayout(g: FuzzyCsr, emb: Float32Array, o: LayoutOp
           const coef = t >= top ? repel(d2) : tRepel[t]! + (x - t) * (tRepel[t + 1]! - tRepel[t]!);
           const gx = coef * dx;
           const gy = coef * dy;
-          pos[j]! += (gx > 4 ? 4 : gx < -4 ? -4 : gx) * alpha;
-          pos[j + 1]! += (gy > 4 ? 4 : gy < -4 ? -4 : gy) * alpha;
+          xj += (gx > 4 ? 4 : gx < -4 ? -4 : gx) * alpha;
+          yj += (gy > 4 ? 4 : gy < -4 ? -4 : gy) * alpha;
         } else {
-          pos[j]! += 4 * alpha;
-          pos[j + 1]! += 4 * alpha;
+          xj += 4 * alpha;
+          yj += 4 * alpha;
         }
       }
+      pos[j] = xj;
+      pos[j + 1] = yj;
       nextNeg[q]! += negs * epns[q]!;
     }
     if (o.onEpoch && epoch % 10 === 9) await o.onEpoch((epoch + 1) / epochs);

@@ -26,9 +26,7 @@ function euclid(x: Float64Array, d: number, i: number, j: number): number {
  */
 export function coreDistances(tree: KdTree, minSamples: number): Float64Array {
   const k = Math.min(minSamples, tree.n - 1) + 1; // the query counts the point itself
-  const core = new Float64Array(tree.n);
-  for (let i = 0; i < tree.n; i++) core[i] = tree.kthDistance(i, k);
-  return core;
+  return tree.kthDistances(k);
 }
 
 /** Exact Prim over all pairs: O(n²) time, O(n) memory. */

@@ -23,8 +23,9 @@ export interface Limits {
   /** Inference calls one user may have in flight at once; more are refused with 429 `E_RATE_LIMITED`. */
   inflightPerClient: number;
   /**
-   * Light inference calls (a decoder on a cached embedding) running at once, server-wide; heavy ones (find-all, text,
-   * panoptic) get half as many, in their own queue. The rest wait in order. Default: the CPU count, at least 2.
+   * Inference calls of each kind running at once, server-wide: light ones (a decoder on a cached embedding) and heavy
+   * ones (find-all, text, panoptic) queue apart, in order; past 8× this many heavy calls waiting, more get 429.
+   * Default: the CPU count, at least 2.
    */
   inferenceConcurrency: number;
   /** Time a client has to send its request headers (slowloris), ms. */

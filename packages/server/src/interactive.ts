@@ -1,9 +1,10 @@
 // Interactive inference calls (segment, find-all, text, …): each takes a per-client slot (E_RATE_LIMITED past the
-// cap) and a server-wide slot (waiting in order; heavy and light calls queue apart), is listed in the activity stream, and holds batch jobs back between
-// their items. Everything is released on the response's 'close', which comes whether the answer was sent or the
-// client went away, so nothing is kept by a dropped call.
-import { InvalidArgumentError } from '@segkit/core';
-import type { FastifyInstance } from 'fastify';
+// cap) and a server-wide slot (waiting in order; heavy and light calls queue apart, so a click never waits behind a
+// find-all), is listed in the activity stream, and holds batch jobs back between their items. Slots are released when
+// the call's work is done (fastify's onSend, which comes even when the client has gone), never earlier: a client that
+// disconnects and retries cannot pile up work.
+import { InvalidArgumentError, RateLimitedError } from '@segkit/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Activity } from './activity.js';
 import type { Limits, ServerContext } from './context.js';
 import { Gate, InflightLimiter } from './security.js';
@@ -13,34 +14,48 @@ const INTERACTIVE =
 /** Calls that run whole models over the image (seconds); the others run a decoder on a cached embedding (ms). */
 const HEAVY = new Set(['text', 'find-all', 'panoptic']);
 
+const release = Symbol('segkit.release');
+type Tracked = FastifyRequest & { [release]?: () => void };
+
 /** Adds the hooks; returns the activity list the activity routes stream. */
 export function interactiveHooks(app: FastifyInstance, ctx: ServerContext, limits: Limits): Activity {
   const activity = new Activity();
   const inflight = new InflightLimiter(limits.inflightPerClient);
-  // Two queues, so that a click never waits behind a find-all: heavy calls get half the slots (at least one), light
-  // calls all of them; together they stay within twice the CPU count, which bounds memory.
-  const heavyGate = new Gate(Math.max(1, Math.floor(limits.inferenceConcurrency / 2)));
-  const lightGate = new Gate(limits.inferenceConcurrency);
+  const size = limits.inferenceConcurrency;
+  const heavyGate = new Gate(size);
+  const lightGate = new Gate(size);
+  // Past this many heavy calls waiting, more are refused at once: under overload a quick 429 beats a long wait.
+  const heavyQueue = 8 * size;
   app.addHook('preHandler', async (req, reply) => {
     const m = INTERACTIVE.exec(req.routeOptions.url ?? '');
     if (!m || !req.caller) return;
     const userId = req.caller.userId;
-    const gate = HEAVY.has(m[1]!) ? heavyGate : lightGate;
+    const heavy = HEAVY.has(m[1]!);
+    const gate = heavy ? heavyGate : lightGate;
+    if (heavy && gate.queued >= heavyQueue)
+      throw new RateLimitedError(
+        `The server is busy: ${gate.queued} long inference calls are waiting; retry shortly`,
+      );
     inflight.enter(userId);
+    ctx.interactive++;
     let closed = false;
     let entered = false;
-    ctx.interactive++;
-    reply.raw.once('close', () => {
-      closed = true;
+    let done = false;
+    (req as Tracked)[release] = () => {
+      if (done) return;
+      done = true;
       inflight.leave(userId);
       ctx.interactive--;
       activity.end(req.id);
       if (entered) gate.leave();
+    };
+    reply.raw.once('close', () => {
+      closed = true;
     });
     await gate.enter();
     entered = true;
     if (closed) {
-      gate.leave(); // the client left while waiting: hand the slot on, and do not run its call
+      (req as Tracked)[release]!(); // the client left while waiting: hand the slot on, and do not run its call
       throw new InvalidArgumentError(
         'The client closed the connection before its inference call could start',
       );
@@ -53,6 +68,10 @@ export function interactiveHooks(app: FastifyInstance, ctx: ServerContext, limit
       user: req.caller.name,
       startedAt: new Date().toISOString(),
     });
+  });
+  // The call's answer (or its error) is ready: its work is over, whether or not the client is still there.
+  app.addHook('onSend', async (req) => {
+    (req as Tracked)[release]?.();
   });
   return activity;
 }

@@ -9,7 +9,7 @@ import { encodeImage } from '@segkit/core';
 import { describe, expect, it } from 'vitest';
 import { scene } from '../../models/test/helpers/shapes.js';
 import { CSP } from '../src/security.js';
-import { multipart, server } from './helpers.js';
+import { fixture, multipart, server } from './helpers.js';
 
 /** The test scene as PNG; `k` changes one pixel, so each k is another image (uploads are de-duplicated by bytes). */
 const png = async (k = 0) => {
@@ -260,4 +260,34 @@ describe('the server-wide inference gate', () => {
     );
     expect(calls.map((c) => c.status)).toEqual([200, 200, 200, 200]);
   });
+});
+
+describe('a client that leaves mid-call', () => {
+  it('keeps its slots until the server’s work is really over, so disconnect-and-retry cannot pile up work', async () => {
+    const s = await server();
+    const models = { text: fixture('clipseg-fixture'), embed: fixture('clip-fixture') };
+    const p = (await s.client('POST', '/api/v1/projects', { name: 'P', settings: { models } })).json.id as number;
+    const up = multipart([{ name: 's.png', bytes: await png(11) }]);
+    const id = (await s.client('POST', `/api/v1/projects/${p}/images`, up.body, up.headers)).json.images[0]
+      .id;
+    await s.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = s.app.server.address() as { port: number };
+    const ctx = s.app.segkit.ctx;
+    const ac = new AbortController();
+    const call = fetch(`http://127.0.0.1:${port}/api/v1/images/${id}/find-all`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.app.segkit.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'red' }),
+      signal: ac.signal,
+    }).catch(() => 'aborted');
+    while (ctx.interactive === 0) await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
+    expect(await call).toBe('aborted');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ctx.interactive).toBe(1); // the client is gone; the find-all still runs and still counts
+    const t0 = Date.now();
+    while (ctx.interactive > 0 && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 20));
+    expect(ctx.interactive).toBe(0); // released once the work ended
+    await s.app.close();
+  }, 60_000);
 });

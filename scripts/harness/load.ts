@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
+import { seededRandom } from '@segkit/core';
 
 export const repo = new URL('../../', import.meta.url).pathname;
 // better-sqlite3 belongs to @segkit/server; the harness borrows it to read the database file directly.
@@ -183,18 +184,6 @@ export interface ClientPlan {
   promptType?: string;
 }
 
-/** A seeded generator (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** An RGB PNG built by hand (stored rows, zlib), so the harness needs no image library. */
 function png(w: number, h: number, pixel: (x: number, y: number) => [number, number, number]): Buffer {
   const raw = Buffer.alloc(h * (1 + w * 3));
@@ -233,7 +222,7 @@ const scenePng = (i: number) =>
 
 /** One annotator: a bounded loop of realistic calls, recording what the server acknowledged. */
 export async function annotator(plan: ClientPlan): Promise<void> {
-  const r = rng(plan.seed);
+  const r = seededRandom(plan.seed);
   const pick = <T>(a: T[]) => a[Math.floor(r() * a.length)]!;
   const mine: number[] = [];
   const auth = { authorization: `Bearer ${plan.token}` };

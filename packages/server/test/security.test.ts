@@ -177,7 +177,49 @@ describe('resource limits', () => {
   });
 });
 
+describe('slow bodies', () => {
+  it('a client that sends its body too slowly is cut off after the request timeout', async () => {
+    const { app } = await server({ limits: { requestTimeoutMs: 800, headersTimeoutMs: 600 } });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    const started = Date.now();
+    const closed = await new Promise<{ ms: number; answer: string }>((resolve) => {
+      const sock = connect(port, '127.0.0.1');
+      let answer = '';
+      sock.on('data', (d) => {
+        answer += d.toString();
+      });
+      sock.write(
+        `POST /api/v1/projects HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${app.segkit.adminToken}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"name":"`,
+      );
+      const drip = setInterval(() => sock.write('x'), 100);
+      const give = setTimeout(() => sock.destroy(), 10_000);
+      sock.on('close', () => {
+        clearInterval(drip);
+        clearTimeout(give);
+        resolve({ ms: Date.now() - started, answer });
+      });
+    });
+    await app.close();
+    expect(closed.ms).toBeLessThan(5000);
+    expect(closed.answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+});
+
 describe('secrets', () => {
+  it('tokens are stored only as SHA-256 and found by that hash, so no secret is ever compared byte by byte', async () => {
+    const { app, dataDir } = await server();
+    const token = app.segkit.adminToken;
+    const rows = await app.segkit.ctx.db.selectFrom('token').select('hash').execute();
+    const { createHash } = await import('node:crypto');
+    expect(rows.map((r) => r.hash)).toContain(createHash('sha256').update(token).digest('hex'));
+    await app.close();
+    const { readFileSync } = await import('node:fs');
+    for (const f of ['segkit.db', 'segkit.db-wal'])
+      if (existsSync(join(dataDir, f)))
+        expect(readFileSync(join(dataDir, f)).includes(Buffer.from(token))).toBe(false);
+  });
+
   it('no token appears in the request log or in an error message', async () => {
     const lines: string[] = [];
     const stream = new Writable({
@@ -266,7 +308,8 @@ describe('a client that leaves mid-call', () => {
   it('keeps its slots until the server’s work is really over, so disconnect-and-retry cannot pile up work', async () => {
     const s = await server();
     const models = { text: fixture('clipseg-fixture'), embed: fixture('clip-fixture') };
-    const p = (await s.client('POST', '/api/v1/projects', { name: 'P', settings: { models } })).json.id as number;
+    const p = (await s.client('POST', '/api/v1/projects', { name: 'P', settings: { models } })).json
+      .id as number;
     const up = multipart([{ name: 's.png', bytes: await png(11) }]);
     const id = (await s.client('POST', `/api/v1/projects/${p}/images`, up.body, up.headers)).json.images[0]
       .id;

@@ -67,7 +67,9 @@ describe('segkit analyze', () => {
     delete run.params.minSamplesMeaning;
     writeFileSync(runJson, JSON.stringify(run));
     const old = await cli('analyze', 'plot', dir, '-o', png);
-    expect(old.stderr).toMatch(/^note: .* clustered before SegKit 0\.2, when min_samples counted the point itself/);
+    expect(old.stderr).toMatch(
+      /^note: .* clustered before SegKit 0\.2, when min_samples counted the point itself/,
+    );
 
     // analyze zip: every mask PNG of one image, plus its masks.jsonl rows.
     const zipDir = tmp();

@@ -12,6 +12,30 @@ import { CSP } from '../src/security.js';
 import { fixture, multipart, server } from './helpers.js';
 
 /** The test scene as PNG; `k` changes one pixel, so each k is another image (uploads are de-duplicated by bytes). */
+/** A raw client that sends `first`, then one more piece every 100 ms until the server closes (or 10 s pass). */
+function slowClient(
+  port: number,
+  first: string,
+  next: () => string,
+): Promise<{ ms: number; answer: string }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1');
+    let answer = '';
+    sock.on('data', (d) => {
+      answer += d.toString();
+    });
+    sock.write(first);
+    const drip = setInterval(() => sock.write(next()), 100);
+    const give = setTimeout(() => sock.destroy(), 10_000);
+    sock.on('close', () => {
+      clearInterval(drip);
+      clearTimeout(give);
+      resolve({ ms: Date.now() - started, answer });
+    });
+  });
+}
+
 const png = async (k = 0) => {
   const image = scene().image;
   image.data[0] = k;
@@ -155,22 +179,11 @@ describe('resource limits', () => {
     const { app } = await server({ limits: { headersTimeoutMs: 600 } });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as { port: number };
-    const started = Date.now();
-    const closed = await new Promise<{ ms: number; answer: string }>((resolve) => {
-      const sock = connect(port, '127.0.0.1');
-      let answer = '';
-      sock.on('data', (d) => {
-        answer += d.toString();
-      });
-      sock.write('GET /api/v1/projects HTTP/1.1\r\nHost: 127.0.0.1\r\n');
-      const drip = setInterval(() => sock.write(`X-Slow-${Date.now()}: 1\r\n`), 100);
-      const give = setTimeout(() => sock.destroy(), 10_000);
-      sock.on('close', () => {
-        clearInterval(drip);
-        clearTimeout(give);
-        resolve({ ms: Date.now() - started, answer });
-      });
-    });
+    const closed = await slowClient(
+      port,
+      'GET /api/v1/projects HTTP/1.1\r\nHost: 127.0.0.1\r\n',
+      () => `X-Slow-${Date.now()}: 1\r\n`,
+    );
     await app.close();
     expect(closed.ms).toBeLessThan(5000);
     expect(closed.answer).toMatch(/^HTTP\/1\.1 408/);
@@ -182,24 +195,11 @@ describe('slow bodies', () => {
     const { app } = await server({ limits: { requestTimeoutMs: 800, headersTimeoutMs: 600 } });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as { port: number };
-    const started = Date.now();
-    const closed = await new Promise<{ ms: number; answer: string }>((resolve) => {
-      const sock = connect(port, '127.0.0.1');
-      let answer = '';
-      sock.on('data', (d) => {
-        answer += d.toString();
-      });
-      sock.write(
-        `POST /api/v1/projects HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${app.segkit.adminToken}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"name":"`,
-      );
-      const drip = setInterval(() => sock.write('x'), 100);
-      const give = setTimeout(() => sock.destroy(), 10_000);
-      sock.on('close', () => {
-        clearInterval(drip);
-        clearTimeout(give);
-        resolve({ ms: Date.now() - started, answer });
-      });
-    });
+    const closed = await slowClient(
+      port,
+      `POST /api/v1/projects HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${app.segkit.adminToken}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"name":"`,
+      () => 'x',
+    );
     await app.close();
     expect(closed.ms).toBeLessThan(5000);
     expect(closed.answer).toMatch(/^HTTP\/1\.1 408/);

@@ -6,6 +6,7 @@ import { coreTargets, runCoreBench } from './core.bench.js';
 import { datasetTargets, runDatasetBench } from './datasets.bench.js';
 import { printTable } from './harness.js';
 import { headsTargets, runHeadsBench } from './heads.bench.js';
+import { runScatterBench, scatterTargets } from './scatter.bench.js';
 import { runSegmentBench, segmentTargets } from './segment.bench.js';
 import { runServerBench, serverTargets } from './server.bench.js';
 import { runWebBench, webTargets } from './web.bench.js';
@@ -28,6 +29,10 @@ printTable(
   analyticsTargets,
 );
 for (const n of an.notes) console.log(n);
+
+const sc = await runScatterBench();
+printTable('analytics: the scatter of a 100k-mask run (median, ms)', sc.results, scatterTargets);
+for (const n of sc.notes) console.log(n);
 
 const ap = await runApBench();
 printTable('COCO AP at scale (single timed run each, ms)', ap.results, apTargets);

@@ -29,6 +29,8 @@ export {
   openRunDir,
   PIPELINE,
 } from './pipeline.js';
-export { plotRun, readRows, scatterSvg } from './plot.js';
+export { plotRun, readRows } from './plot.js';
+export { clusterRgb, type ScatterData, scatterData, scatterFrame, scatterPng } from './scatter-data.js';
+export { scatterHtml } from './scatter-html.js';
 export { type UmapOptions, type UmapResult, umap2d, umap2dAsync } from './umap.js';
 export { rowsOfImage, zipImageMasks } from './zip.js';

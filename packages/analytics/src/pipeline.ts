@@ -22,7 +22,7 @@ import {
   Segmenter,
   segmentText,
 } from '@segkit/models';
-import { hdbscan } from './hdbscan.js';
+import { hdbscanFull } from './hdbscan.js';
 import { readNpy, writeNpy } from './npy.js';
 import { umap2dAsync } from './umap.js';
 
@@ -35,7 +35,16 @@ export interface AnalyzeOptions {
   prompt?: string;
   segmentModel?: string;
   embedModel?: string;
+  /** hdbscan's `min_cluster_size` (default 5). */
   minClusterSize?: number;
+  /** hdbscan's `min_samples`: neighbours other than the point itself (default: minClusterSize). */
+  minSamples?: number;
+  /** hdbscan's `cluster_selection_method` (default eom). */
+  clusterSelectionMethod?: 'eom' | 'leaf';
+  /** hdbscan's `cluster_selection_epsilon`, in layout units (default 0). */
+  clusterSelectionEpsilon?: number;
+  /** hdbscan's `allow_single_cluster` (default false). */
+  allowSingleCluster?: boolean;
   seed?: number;
   nNeighbors?: number;
   minDist?: number;
@@ -60,6 +69,10 @@ export interface MaskRow {
   embedding: { file: string; index: number };
   mask_umap: [number, number] | null;
   mask_cluster: number | null;
+  /** hdbscan's `probabilities_`: how strongly the mask belongs to its cluster (0 for noise). */
+  mask_cluster_probability?: number | null;
+  /** hdbscan's `outlier_scores_` (GLOSH): near 1 for the run's outliers. */
+  mask_outlier_score?: number | null;
 }
 
 /** Image files named on the command line, or found in folders. */
@@ -136,6 +149,11 @@ type RunParams = {
   backend: AnalyzeOptions['backend'];
   prompt: string | null;
   minClusterSize: number;
+  /** null: hdbscan's default, minClusterSize. */
+  minSamples: number | null;
+  clusterSelectionMethod: 'eom' | 'leaf';
+  clusterSelectionEpsilon: number;
+  allowSingleCluster: boolean;
   seed: number;
   nNeighbors: number;
   minDist: number;
@@ -177,6 +195,10 @@ export async function analyze(
     backend: opts.backend,
     prompt: opts.prompt ?? null,
     minClusterSize: opts.minClusterSize ?? 5,
+    minSamples: opts.minSamples ?? null,
+    clusterSelectionMethod: opts.clusterSelectionMethod ?? 'eom',
+    clusterSelectionEpsilon: opts.clusterSelectionEpsilon ?? 0,
+    allowSingleCluster: opts.allowSingleCluster ?? false,
     seed: opts.seed ?? 42,
     nNeighbors: opts.nNeighbors ?? 15,
     minDist: opts.minDist ?? 0.1,
@@ -187,6 +209,23 @@ export async function analyze(
     embedModel: opts.embedModel ?? null,
     minSamplesMeaning: 'hdbscan',
   };
+  // HDBSCAN runs last: its settings are checked before any image is segmented.
+  if (!Number.isInteger(params.minClusterSize) || params.minClusterSize < 2)
+    throw new InvalidArgumentError(
+      `Expected an integer ≥ 2 for minClusterSize but received ${params.minClusterSize}`,
+    );
+  if (params.minSamples !== null && !(Number.isInteger(params.minSamples) && params.minSamples >= 1))
+    throw new InvalidArgumentError(
+      `Expected an integer ≥ 1 for minSamples but received ${params.minSamples}`,
+    );
+  if (params.clusterSelectionMethod !== 'eom' && params.clusterSelectionMethod !== 'leaf')
+    throw new InvalidArgumentError(
+      `Expected eom or leaf for clusterSelectionMethod but received ${JSON.stringify(params.clusterSelectionMethod)}`,
+    );
+  if (!(params.clusterSelectionEpsilon >= 0))
+    throw new InvalidArgumentError(
+      `Expected a number ≥ 0 for clusterSelectionEpsilon but received ${params.clusterSelectionEpsilon}`,
+    );
   for (const k of ['maxAreaFraction', 'minAreaFraction'] as const)
     if (!(params[k] >= 0 && params[k] <= 1))
       throw new InvalidArgumentError(`Expected ${k} between 0 and 1 but received ${params[k]}`);
@@ -316,11 +355,24 @@ async function runImages(
   });
   timings.umap = performance.now() - ts;
   ts = performance.now();
-  const clusters = hdbscan(layout.points, { minClusterSize: params.minClusterSize });
+  const {
+    labels: clusters,
+    probabilities,
+    outlierScores,
+  } = hdbscanFull(layout.points, {
+    minClusterSize: params.minClusterSize,
+    ...(params.minSamples !== null ? { minSamples: params.minSamples } : {}),
+    clusterSelectionMethod: params.clusterSelectionMethod,
+    clusterSelectionEpsilon: params.clusterSelectionEpsilon,
+    allowSingleCluster: params.allowSingleCluster,
+  });
   timings.hdbscan = performance.now() - ts;
+  const round = (v: number) => (Number.isFinite(v) ? Number(v.toFixed(4)) : null);
   rows.forEach((r, i) => {
     r.mask_umap = layout.points[i]!;
     r.mask_cluster = clusters[i]!;
+    r.mask_cluster_probability = round(probabilities[i]!);
+    r.mask_outlier_score = round(outlierScores[i]!);
   });
   await writeFileAtomic(
     join(dir, 'masks.jsonl'),

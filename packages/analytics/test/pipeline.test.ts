@@ -55,7 +55,29 @@ describe('segkit analyze pipeline (fixture SAM + fixture CLIP)', () => {
       'embedding',
       'mask_umap',
       'mask_cluster',
+      'mask_cluster_probability',
+      'mask_outlier_score',
     ]);
+    // hdbscan's probabilities_ and outlier_scores_ come with every mask: noise has probability 0, and each cluster
+    // has a member of probability 1 (its densest core); outlier scores lie in [0, 1].
+    for (const r of rows) {
+      expect(r.mask_outlier_score).toBeGreaterThanOrEqual(0);
+      expect(r.mask_outlier_score).toBeLessThanOrEqual(1);
+      if (r.mask_cluster! < 0) expect(r.mask_cluster_probability).toBe(0);
+      else expect(r.mask_cluster_probability).toBeGreaterThan(0);
+    }
+    for (const c of [0, 1, 2])
+      expect(
+        Math.max(...rows.filter((r) => r.mask_cluster === c).map((r) => r.mask_cluster_probability!)),
+      ).toBe(1);
+    expect(run).toMatchObject({
+      params: {
+        minSamples: null,
+        clusterSelectionMethod: 'eom',
+        clusterSelectionEpsilon: 0,
+        allowSingleCluster: false,
+      },
+    });
     // The embeddings load in numpy.
     const py = spawnSync(
       'python3',
@@ -129,5 +151,17 @@ describe('segkit analyze pipeline (fixture SAM + fixture CLIP)', () => {
       message: expect.stringContaining('share the name "coffee"'),
     });
     expect(readdirSync(out)).toEqual([]);
+    // Bad HDBSCAN settings are refused before any image is segmented, not after the whole run.
+    for (const [opts, message] of [
+      [{ minSamples: 2.5 }, /integer ≥ 1 for minSamples/],
+      [{ minClusterSize: 1 }, /integer ≥ 2 for minClusterSize/],
+      [{ clusterSelectionMethod: 'best' as 'eom' }, /eom or leaf/],
+      [{ clusterSelectionEpsilon: -1 }, /≥ 0 for clusterSelectionEpsilon/],
+    ] as const) {
+      await expect(
+        analyze([fx('../../examples/coffee.png')], out, { backend: 'sam', ...models, ...opts }),
+      ).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT', message: expect.stringMatching(message) });
+      expect(readdirSync(out)).toEqual([]);
+    }
   });
 });

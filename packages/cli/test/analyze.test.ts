@@ -59,8 +59,16 @@ describe('segkit analyze', () => {
     const png = join(tmp(), 'scatter.png');
     const plotted = await cli('analyze', 'plot', dir, '-o', png);
     expect(plotted.code).toBe(0);
-    expect(plotted.stderr).toBe(`wrote ${png}\n`); // a new run: clustered with hdbscan's min_samples
+    // a new run (clustered with hdbscan's min_samples): no note
+    expect(plotted.stderr).toBe(`wrote ${png} (${rows.length} masks)\n`);
     expect((await sharp(png).metadata()).format).toBe('png');
+    // The page: one canvas, the rows as data, thumbnails linked relative to the page, never one SVG node per mask.
+    const html = join(tmp(), 'scatter.html');
+    expect((await cli('analyze', 'plot', dir, '--html', '-o', html)).code).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('<canvas id="plot"');
+    expect(page).not.toContain('<circle');
+    expect(page).toContain(rows[0]!.id);
     // A run written before min_samples took hdbscan's meaning says so when re-plotted.
     const runJson = join(dir, 'run.json');
     const run = JSON.parse(readFileSync(runJson, 'utf8'));
@@ -145,6 +153,52 @@ describe('segkit analyze', () => {
     const broken = await cli('analyze', photos, ...fixtureArgs, '--out', out);
     expect(broken.stderr).toMatch(/^segkit: E_/);
     expect(readdirSync(out)).toEqual([]);
+  });
+
+  it("passes hdbscan's parameters through under hdbscan's names, and refuses a bad one before segmenting", async () => {
+    const src = await colourImages(8);
+    const out = tmp();
+    const bad = await cli(
+      'analyze',
+      join(src, 'images'),
+      ...fixtureArgs,
+      '--cluster-selection-method',
+      'best',
+      '-o',
+      out,
+    );
+    expect(bad.stderr).toBe('segkit: E_USAGE: --cluster-selection-method must be eom or leaf\n');
+    const frac = await cli('analyze', join(src, 'images'), ...fixtureArgs, '--min-samples', '2.5', '-o', out);
+    expect(frac.stderr).toMatch(/^segkit: E_INVALID_ARGUMENT: Expected an integer ≥ 1 for minSamples/);
+    expect(readdirSync(out)).toEqual([]);
+    const r = await cli(
+      'analyze',
+      join(src, 'images'),
+      ...fixtureArgs,
+      '--min-cluster-size',
+      '4',
+      '--min-samples',
+      '3',
+      '--cluster-selection-method',
+      'leaf',
+      '--cluster-selection-epsilon',
+      '0.5',
+      '--allow-single-cluster',
+      '-o',
+      out,
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const { dir } = JSON.parse(r.stdout) as { dir: string };
+    const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+    expect(run.params).toMatchObject({
+      minClusterSize: 4,
+      minSamples: 3,
+      clusterSelectionMethod: 'leaf',
+      clusterSelectionEpsilon: 0.5,
+      allowSingleCluster: true,
+      minSamplesMeaning: 'hdbscan',
+    });
   });
 });
 

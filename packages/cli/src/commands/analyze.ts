@@ -13,13 +13,16 @@ const plot = defineCommand({
     output: { type: 'string', short: 'o', valueName: 'scatter.png', description: 'Output file (required)' },
     html: { type: 'boolean', description: 'Write a self-contained HTML page instead of a PNG' },
   },
-  examples: ['segkit analyze plot artifacts/run-2026-11-23T15-00-00-000Z -o scatter.png'],
+  examples: [
+    'segkit analyze plot artifacts/run-2026-11-23T15-00-00-000Z -o scatter.png',
+    'segkit analyze plot artifacts/run-2026-11-23T15-00-00-000Z --html -o scatter.html',
+  ],
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit analyze plot');
     checkOutputs({ files: [out] });
-    const { notes } = await plotRun(positionals[0]!, out, { html: options.html === true });
+    const { notes, points } = await plotRun(positionals[0]!, out, { html: options.html === true });
     for (const note of notes) io.stderr(`note: ${note}\n`);
-    io.stderr(`wrote ${out}\n`);
+    io.stderr(`wrote ${out} (${points} masks)\n`);
   },
 });
 
@@ -78,6 +81,28 @@ export const analyzeCommand = defineCommand({
       default: '5',
       description: 'HDBSCAN min_cluster_size',
     },
+    'min-samples': {
+      type: 'string',
+      valueName: 'N',
+      description:
+        "HDBSCAN min_samples: neighbours besides the point itself (default: min_cluster_size, as hdbscan's)",
+    },
+    'cluster-selection-method': {
+      type: 'string',
+      valueName: 'eom|leaf',
+      default: 'eom',
+      description: 'HDBSCAN cluster_selection_method: excess of mass, or the finest clusters',
+    },
+    'cluster-selection-epsilon': {
+      type: 'string',
+      valueName: 'D',
+      default: '0',
+      description: 'HDBSCAN cluster_selection_epsilon: do not split clusters closer than D (layout units)',
+    },
+    'allow-single-cluster': {
+      type: 'boolean',
+      description: 'HDBSCAN allow_single_cluster: the whole run may be one cluster',
+    },
     seed: { type: 'string', valueName: 'N', default: '42', description: 'UMAP seed' },
     'n-neighbors': {
       type: 'string',
@@ -109,6 +134,9 @@ export const analyzeCommand = defineCommand({
     checkOutputs({ dirs: [out] });
     const backend = String(options.backend ?? 'sam');
     if (backend !== 'sam' && backend !== 'clipseg') throw new UsageError('--backend must be sam or clipseg');
+    const method = String(options['cluster-selection-method'] ?? 'eom');
+    if (method !== 'eom' && method !== 'leaf')
+      throw new UsageError('--cluster-selection-method must be eom or leaf');
     const images = collectImages(positionals);
     const { dir, run } = await analyze(images, out, {
       backend,
@@ -116,6 +144,12 @@ export const analyzeCommand = defineCommand({
       ...(typeof options['segment-model'] === 'string' ? { segmentModel: options['segment-model'] } : {}),
       ...(typeof options['embed-model'] === 'string' ? { embedModel: options['embed-model'] } : {}),
       minClusterSize: numberOption(options, 'min-cluster-size', 5, 2),
+      ...(options['min-samples'] !== undefined
+        ? { minSamples: numberOption(options, 'min-samples', 5, 1) }
+        : {}),
+      clusterSelectionMethod: method,
+      clusterSelectionEpsilon: numberOption(options, 'cluster-selection-epsilon', 0, 0),
+      allowSingleCluster: options['allow-single-cluster'] === true,
       seed: numberOption(options, 'seed', 42, 0),
       nNeighbors: numberOption(options, 'n-neighbors', 15, 2),
       minDist: numberOption(options, 'min-dist', 0.1, 0, 1),

@@ -252,7 +252,7 @@ export class SamBackend {
 }
 
 /** Wraps a SegKit image as a transformers.js image, sharing its pixels. */
-function toHfImage(image: RawImage): HfImage {
+export function toHfImage(image: RawImage): HfImage {
   return new HfImage(
     new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length),
     image.width,
@@ -270,7 +270,7 @@ interface ModelConfig {
  * Reads a model directory's config.json and checks that its `model_type` is one of `accepted`
  * (`E_MODEL_CORRUPT` when it cannot be read, `E_MODEL_UNSUPPORTED` naming `purpose` otherwise).
  */
-function readModelConfig<T extends string>(
+export function readModelConfig<T extends string>(
   dir: string,
   accepted: readonly T[],
   purpose: string,
@@ -302,7 +302,7 @@ function timeRuns(session: { run: (...a: unknown[]) => Promise<unknown> }, add: 
   };
 }
 
-function loadError(e: unknown, dir: string): Error {
+export function loadError(e: unknown, dir: string): Error {
   const msg = e instanceof Error ? e.message : String(e);
   if (/could not locate file|ENOENT|no such file|not found locally/i.test(msg)) {
     const file = /"([^"]+\.onnx)"/.exec(msg)?.[1];

@@ -4,10 +4,22 @@
  * @packageDocumentation
  */
 
+export { ClipSegFeatures } from './backend/clipseg-features.js';
 export type { DecoderFile } from './backend/promptable.js';
 export type { PromptSupport } from './backend/sam-decoders.js';
 export type { SamEmbedding } from './backend/transformers.js';
 export { cacheRoot, hubUrl, isOffline } from './cache-dir.js';
+export {
+  type DecoderGeometry,
+  decoderBackward,
+  decoderForward,
+  decoderGeometry,
+} from './clipseg-train/decoder.js';
+export { type CacheDtype, FeatureCache, fromHalf, toHalf } from './clipseg-train/feature-cache.js';
+export { AdamW, type LossOptions, type LossValue, segLoss } from './clipseg-train/loss.js';
+export { initMatmul } from './clipseg-train/matmul.js';
+export { readClipSegGraph, withWeights } from './clipseg-train/onnx-graph.js';
+export { DecoderTraining, type DecoderTrainingOptions, type Example } from './clipseg-train/trainer.js';
 export { cocoPanopticCategories, type PanopticCategory, panopticLabel } from './coco-panoptic.js';
 export { type DownloadOptions, downloadFile } from './download.js';
 export {

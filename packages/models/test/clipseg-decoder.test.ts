@@ -2,7 +2,12 @@
 // the real-architecture export, and its hand-written backward pass agrees with finite differences.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AutoProcessor, AutoTokenizer, RawImage as HfImage, type Tensor as HfTensor } from '@huggingface/transformers';
+import {
+  AutoProcessor,
+  AutoTokenizer,
+  RawImage as HfImage,
+  type Tensor as HfTensor,
+} from '@huggingface/transformers';
 import { loadImage, seededRandom } from '@segkit/core';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +26,9 @@ if (!present) console.warn(`CLIPSeg decoder parity skipped: ${dir} is absent`);
 async function graphLogits(imagePath: string, texts: string[]): Promise<Float32Array> {
   const tok = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
   const proc = await AutoProcessor.from_pretrained(dir, { local_files_only: true });
-  const t = (tok as unknown as (t: string[], o: object) => Record<string, HfTensor>)(texts, { padding: true });
+  const t = (tok as unknown as (t: string[], o: object) => Record<string, HfTensor>)(texts, {
+    padding: true,
+  });
   const image = await loadImage(imagePath);
   const hf = new HfImage(new Uint8ClampedArray(image.data), image.width, image.height, image.channels);
   const { pixel_values } = await (proc as unknown as (i: HfImage) => Promise<Record<string, HfTensor>>)(hf);
@@ -52,7 +59,9 @@ describe.skipIf(!present)('CLIPSeg decoder in TypeScript (real-architecture expo
       dims: [32, 16],
     });
     expect(features.graph.params.get('decoder.layers.2.mlp.fc1.weight')!.dims).toEqual([16, 32]);
-    expect(features.graph.hiddenStates).toEqual([3, 2, 1].map((l) => `/vision_model/encoder/layers.${l}/Add_1_output_0`));
+    expect(features.graph.hiddenStates).toEqual(
+      [3, 2, 1].map((l) => `/vision_model/encoder/layers.${l}/Add_1_output_0`),
+    );
     expect(features.graph.conditional).toBe('/text_projection/MatMul_output_0');
     const total = [...features.graph.params.values()].reduce((s, p) => s + p.data.length, 0);
     expect(total).toBeGreaterThan(10_000);
@@ -87,12 +96,14 @@ describe.skipIf(!present)('CLIPSeg decoder in TypeScript (real-architecture expo
     const r = seededRandom(3);
     const b = 2;
     const t = g.grid * g.grid + 1;
-    const hidden = Array.from({ length: g.depth }, () => Float32Array.from({ length: b * t * g.width }, () => r() * 2 - 1));
+    const hidden = Array.from({ length: g.depth }, () =>
+      Float32Array.from({ length: b * t * g.width }, () => r() * 2 - 1),
+    );
     const cond = Float32Array.from({ length: b * g.condDim }, () => r() * 2 - 1);
     const p: Params = new Map([...params].map(([k, v]) => [k, Float32Array.from(v)]));
     const input = { hidden, cond, batch: b };
     const first = decoderForward(p, g, input);
-    const target = Uint8Array.from({ length: first.logits.length }, (_, i) => ((i % 64) < 20 ? 1 : 0));
+    const target = Uint8Array.from({ length: first.logits.length }, (_, i) => (i % 64 < 20 ? 1 : 0));
     const lossAt = () => segLoss(decoderForward(p, g, input).logits, target, b).loss;
     const { grad } = segLoss(first.logits, target, b);
     const grads = decoderBackward(p, g, first.tape, grad);

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { writeNpy } from '@segkit/analytics';
 import { checkOutputs, loadImage, type RawImage, UsageError, writeImage, writeMask } from '@segkit/core';
 import { type PromptSet, readPromptSet, segmentText, slug, toPromptSet } from '@segkit/models';
-import { defineCommand, numberOption, requireOption } from '../command.js';
+import { defineCommand, eager, numberOption, requireOption } from '../command.js';
 import { jsonOption, printResult } from '../util.js';
 import { maxPixelsFrom, maxPixelsOption } from './images.js';
+import { textTrainCommand } from './text-train.js';
 
 export const textCommand = defineCommand({
   name: 'text',
@@ -61,6 +62,7 @@ export const textCommand = defineCommand({
     ...jsonOption,
     ...maxPixelsOption,
   },
+  subcommands: { train: eager(textTrainCommand) },
   examples: [
     'segkit models pull clipseg',
     'segkit text wall.jpg --prompt "segment crack" -o out/ --threshold 0.4 --probabilities',

@@ -38,7 +38,11 @@ export class ClipSegFeatures {
   ) {}
 
   static async load(dir: string): Promise<ClipSegFeatures> {
-    const config = readModelConfig(dir, ['clipseg'], 'decoder training needs a CLIPSeg model') as unknown as ClipSegConfig;
+    const config = readModelConfig(
+      dir,
+      ['clipseg'],
+      'decoder training needs a CLIPSeg model',
+    ) as unknown as ClipSegConfig;
     const file = join(dir, 'onnx', 'model.onnx');
     if (!existsSync(file))
       throw new ModelMissingError(
@@ -67,7 +71,9 @@ export class ClipSegFeatures {
     const { pixel_values } = await (
       this.processor as unknown as (i: ReturnType<typeof toHfImage>) => Promise<Record<string, Tensor>>
     )(toHfImage(image));
-    const feeds = { pixel_values: new OrtTensor('float32', pixel_values!.data as Float32Array, pixel_values!.dims) };
+    const feeds = {
+      pixel_values: new OrtTensor('float32', pixel_values!.data as Float32Array, pixel_values!.dims),
+    };
     const out = await this.vision.run(feeds);
     this.imagePasses++;
     return this.graph.hiddenStates.map((name) => out[name]!.data as Float32Array);

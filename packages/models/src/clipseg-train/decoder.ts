@@ -71,15 +71,23 @@ export interface DecoderTape {
 const TC = 'decoder.transposed_convolution';
 
 /** Logits [batch, side, side] for each sample, and the tape for {@link decoderBackward}. */
-export function decoderForward(p: Params, g: DecoderGeometry, input: DecoderInput): { logits: Float32Array; tape: DecoderTape; side: number } {
+export function decoderForward(
+  p: Params,
+  g: DecoderGeometry,
+  input: DecoderInput,
+): { logits: Float32Array; tape: DecoderTape; side: number } {
   const { batch } = input;
   const t = g.grid * g.grid + 1;
   const rows = batch * t;
   const R = g.reduceDim;
   const reduce = (l: number) =>
     input.reduced ? input.hidden[l]! : linear(p, `decoder.reduces.${l}`, input.hidden[l]!, rows, g.width);
-  const mul = matmul(input.cond, [batch, g.condDim], p.get('decoder.film_mul.weight')!, [R, g.condDim], { tb: true });
-  const add = matmul(input.cond, [batch, g.condDim], p.get('decoder.film_add.weight')!, [R, g.condDim], { tb: true });
+  const mul = matmul(input.cond, [batch, g.condDim], p.get('decoder.film_mul.weight')!, [R, g.condDim], {
+    tb: true,
+  });
+  const add = matmul(input.cond, [batch, g.condDim], p.get('decoder.film_add.weight')!, [R, g.condDim], {
+    tb: true,
+  });
   const bm = p.get('decoder.film_mul.bias')!;
   const ba = p.get('decoder.film_add.bias')!;
   for (let b = 0; b < batch; b++)
@@ -87,8 +95,8 @@ export function decoderForward(p: Params, g: DecoderGeometry, input: DecoderInpu
       mul[b * R + c]! += bm[c]!;
       add[b * R + c]! += ba[c]!;
     }
-  let x = new Float32Array(0);
-  let filmIn = new Float32Array(0);
+  let x: Float32Array = new Float32Array(0);
+  let filmIn: Float32Array = new Float32Array(0);
   const layers: LayerSaved[] = [];
   for (let l = 0; l < g.depth; l++) {
     const r = reduce(l);
@@ -99,7 +107,8 @@ export function decoderForward(p: Params, g: DecoderGeometry, input: DecoderInpu
       x = new Float32Array(filmIn.length);
       for (let b = 0; b < batch; b++)
         for (let i = 0; i < t; i++)
-          for (let c = 0, o = (b * t + i) * R; c < R; c++) x[o + c] = filmIn[o + c]! * mul[b * R + c]! + add[b * R + c]!;
+          for (let c = 0, o = (b * t + i) * R; c < R; c++)
+            x[o + c] = filmIn[o + c]! * mul[b * R + c]! + add[b * R + c]!;
     }
     const name = `decoder.layers.${l}`;
     const a = attention(p, `${name}.self_attn`, x, batch, t, R, g.heads);
@@ -138,7 +147,12 @@ export function decoderForward(p: Params, g: DecoderGeometry, input: DecoderInpu
 }
 
 /** Gradients of every trained parameter, given d(loss)/d(logits). */
-export function decoderBackward(p: Params, g: DecoderGeometry, tape: DecoderTape, dLogits: Float32Array): Params {
+export function decoderBackward(
+  p: Params,
+  g: DecoderGeometry,
+  tape: DecoderTape,
+  dLogits: Float32Array,
+): Params {
   const grads: Params = new Map();
   const { batch } = tape.input;
   const G = g.grid;
@@ -150,13 +164,24 @@ export function decoderBackward(p: Params, g: DecoderGeometry, tape: DecoderTape
     const s1 = G * tape.t1!.k;
     const c1 = tape.r1!.length / (batch * s1 * s1);
     const dr1 = convTransposeBack(p, grads, `${TC}.4`, tape.t2, tape.r1!, dLogits, batch, s1, s1, c1)!;
-    const dr0 = convTransposeBack(p, grads, `${TC}.2`, tape.t1!, tape.r0!, reluBack(tape.r1!, dr1), batch, G, G, R)!;
+    const dr0 = convTransposeBack(
+      p,
+      grads,
+      `${TC}.2`,
+      tape.t1!,
+      tape.r0!,
+      reluBack(tape.r1!, dr1),
+      batch,
+      G,
+      G,
+      R,
+    )!;
     dz = conv3x3Back(grads, `${TC}.0`, tape.c0!, reluBack(tape.r0!, dr0), batch, G, G, R);
   } else {
     dz = convTransposeBack(p, grads, TC, tape.t2, tape.z, dLogits, batch, G, G, R)!;
   }
   // The CLS token's output is dropped: its gradient is 0.
-  let dx = new Float32Array(rows * R);
+  let dx: Float32Array = new Float32Array(rows * R);
   for (let b = 0; b < batch; b++) dx.set(dz.subarray(b * G * G * R, (b + 1) * G * G * R), (b * t + 1) * R);
   for (let l = g.depth - 1; l >= 0; l--) {
     const name = `decoder.layers.${l}`;
@@ -176,7 +201,13 @@ export function decoderBackward(p: Params, g: DecoderGeometry, tape: DecoderTape
   return grads;
 }
 
-function filmBack(p: Params, grads: Params, g: DecoderGeometry, tape: DecoderTape, dy: Float32Array): Float32Array {
+function filmBack(
+  p: Params,
+  grads: Params,
+  g: DecoderGeometry,
+  tape: DecoderTape,
+  dy: Float32Array,
+): Float32Array {
   const { batch, cond } = tape.input;
   const R = g.reduceDim;
   const t = g.grid * g.grid + 1;

@@ -156,7 +156,10 @@ export function conv3x3(
           const sy = y + Math.floor(k / 3) - 1;
           const sx = xx + (k % 3) - 1;
           if (sy < 0 || sy >= h || sx < 0 || sx >= w) continue;
-          cols.set(x.subarray(((b * h + sy) * w + sx) * cin, ((b * h + sy) * w + sx + 1) * cin), row + k * cin);
+          cols.set(
+            x.subarray(((b * h + sy) * w + sx) * cin, ((b * h + sy) * w + sx + 1) * cin),
+            row + k * cin,
+          );
         }
       }
   const n = batch * h * w;

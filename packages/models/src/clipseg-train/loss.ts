@@ -24,7 +24,12 @@ export interface LossValue {
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** Loss and gradient for logits and 0/1 targets of the same layout [batch, pixels]. */
-export function segLoss(logits: Float32Array, target: Uint8Array, batch: number, opts: LossOptions = {}): LossValue {
+export function segLoss(
+  logits: Float32Array,
+  target: Uint8Array,
+  batch: number,
+  opts: LossOptions = {},
+): LossValue {
   const n = logits.length;
   const per = n / batch;
   const wb = opts.bceWeight ?? 1;

@@ -39,7 +39,8 @@ function floatData(t: TensorProto): Float32Array {
   const n = (t.dims ?? []).reduce((a, b) => a * Number(b), 1);
   if (t.rawData && t.rawData.length) {
     const raw = t.rawData;
-    if (raw.length !== n * 4) throw new ModelCorruptError(`Initializer ${t.name} holds ${raw.length} bytes for ${n} floats`);
+    if (raw.length !== n * 4)
+      throw new ModelCorruptError(`Initializer ${t.name} holds ${raw.length} bytes for ${n} floats`);
     const out = new Float32Array(n);
     new Uint8Array(out.buffer).set(raw);
     return out;
@@ -59,12 +60,20 @@ export function readClipSegGraph(bytes: Uint8Array): ClipSegGraph {
   const g = model.graph!;
   const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
   const consumers = new Map<string, number>();
-  for (const node of g.node ?? []) for (const i of node.input ?? []) consumers.set(i, (consumers.get(i) ?? 0) + 1);
+  for (const node of g.node ?? [])
+    for (const i of node.input ?? []) consumers.set(i, (consumers.get(i) ?? 0) + 1);
   const params = new Map<string, DecoderParam>();
   const add = (name: string, init: TensorProto) => {
     if ((consumers.get(init.name!) ?? 0) > 1)
-      throw new ModelUnsupportedError(`Initializer ${init.name} is shared by several nodes; ${name} cannot train alone`);
-    params.set(name, { name, initializer: init.name!, dims: (init.dims ?? []).map(Number), data: floatData(init) });
+      throw new ModelUnsupportedError(
+        `Initializer ${init.name} is shared by several nodes; ${name} cannot train alone`,
+      );
+    params.set(name, {
+      name,
+      initializer: init.name!,
+      dims: (init.dims ?? []).map(Number),
+      data: floatData(init),
+    });
   };
   // Named initializers keep their module names (biases, LayerNorms, FiLM, convolutions), whatever scope prefixes them.
   for (const [iname, init] of inits) {
@@ -79,7 +88,8 @@ export function readClipSegGraph(bytes: Uint8Array): ClipSegGraph {
     if (!m) continue;
     const module = `decoder.${m[1]!.replaceAll('/', '.')}`;
     const w = node.input?.[1];
-    if (node.opType === 'MatMul' && w && inits.has(w) && !params.has(`${module}.weight`)) add(`${module}.weight`, inits.get(w)!);
+    if (node.opType === 'MatMul' && w && inits.has(w) && !params.has(`${module}.weight`))
+      add(`${module}.weight`, inits.get(w)!);
     const r = /^decoder\.reduces\.(\d+)$/.exec(module);
     if (r && node.opType === 'MatMul') reduces[Number(r[1])] = node.input![0]!;
     if (module === 'decoder.film_mul' && node.opType === 'Gemm') conditional = node.input![0]!;
@@ -130,7 +140,9 @@ export function withWeights(graph: ClipSegGraph, weights: Map<string, Float32Arr
     const p = graph.params.get(name);
     if (!p) throw new ModelUnsupportedError(`The model has no decoder parameter ${name}`);
     if (p.data.length !== data.length)
-      throw new ModelUnsupportedError(`${name} holds ${data.length} values; the model's has ${p.data.length}`);
+      throw new ModelUnsupportedError(
+        `${name} holds ${data.length} values; the model's has ${p.data.length}`,
+      );
     byInit.set(p.initializer, data);
   }
   for (const t of model.graph!.initializer ?? []) {

@@ -1,0 +1,96 @@
+// A generated segmentation dataset for text-prompted training: coloured rectangles and discs on noisy grey
+// backgrounds, one mask per colour, in a manifest split into train and val. The colours are words the tiny
+// real-architecture tokenizer has ("segment red", "segment cyan", …).
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeImage, seededRandom, writeFileAtomic, writeMask } from '@segkit/core';
+import { type ManifestRow, writeManifest } from '../../src/index.js';
+
+export const COLOURS: Record<string, [number, number, number]> = {
+  red: [220, 30, 30],
+  blue: [30, 60, 220],
+  yellow: [230, 210, 30],
+  cyan: [30, 210, 220],
+};
+
+export const PROMPTS = Object.fromEntries(
+  Object.keys(COLOURS).map((c) => [c, [`segment ${c}`, `a ${c} shape`]]),
+);
+
+export interface ShapesDataset {
+  dir: string;
+  manifest: string;
+}
+
+/** `train` + `val` images of side×side pixels; each holds one or two shapes of different colours. */
+export async function colourShapesDataset(
+  train: number,
+  val: number,
+  side = 96,
+  seed = 5,
+): Promise<ShapesDataset> {
+  const dir = mkdtempSync(join(tmpdir(), 'segkit-shapes-'));
+  mkdirSync(join(dir, 'images'));
+  const r = seededRandom(seed);
+  const names = Object.keys(COLOURS);
+  const rows: ManifestRow[] = [];
+  for (let i = 0; i < train + val; i++) {
+    const stem = `img${String(i).padStart(4, '0')}`;
+    const base = 80 + r() * 100;
+    const data = new Uint8Array(side * side * 3);
+    for (let p = 0; p < side * side; p++) {
+      const v = Math.max(0, Math.min(255, base + (r() - 0.5) * 70));
+      data.fill(v, p * 3, p * 3 + 3);
+    }
+    const count = r() < 0.5 ? 1 : 2;
+    const picked = [...names].sort(() => r() - 0.5).slice(0, count);
+    for (const name of picked) {
+      const mask = new Uint8Array(side * side);
+      const w = Math.round(side * (0.2 + r() * 0.3));
+      const h = Math.round(side * (0.2 + r() * 0.3));
+      const x0 = Math.floor(r() * (side - w));
+      const y0 = Math.floor(r() * (side - h));
+      const disc = r() < 0.5;
+      for (let y = y0; y < y0 + h; y++)
+        for (let x = x0; x < x0 + w; x++) {
+          if (disc && ((x - x0 - w / 2) / (w / 2)) ** 2 + ((y - y0 - h / 2) / (h / 2)) ** 2 > 1) continue;
+          mask[y * side + x] = 1;
+          const [cr, cg, cb] = COLOURS[name]!;
+          const n = (r() - 0.5) * 30;
+          data[(y * side + x) * 3] = Math.max(0, Math.min(255, cr + n));
+          data[(y * side + x) * 3 + 1] = Math.max(0, Math.min(255, cg + n));
+          data[(y * side + x) * 3 + 2] = Math.max(0, Math.min(255, cb + n));
+        }
+      // A later shape may cover part of an earlier one: masks are made after all drawing below.
+      rows.push({
+        image_id: String(i),
+        image_path: join(dir, 'images', `${stem}.png`),
+        mask_path: join(dir, 'masks', name, `${stem}.png`),
+        label: name,
+        split: i < train ? 'train' : 'val',
+        source_dataset: 'shapes',
+      });
+      mkdirSync(join(dir, 'masks', name), { recursive: true });
+      (rows.at(-1) as ManifestRow & { _mask?: Uint8Array })._mask = mask;
+    }
+    // The true mask of a colour is where the image shows it: later shapes win overlaps.
+    const owner = new Int8Array(side * side).fill(-1);
+    const mine = rows.filter((row) => row.image_id === String(i)) as Array<
+      ManifestRow & { _mask?: Uint8Array }
+    >;
+    mine.forEach((row, k) => row._mask!.forEach((v, p) => v && (owner[p] = k)));
+    for (const [k, row] of mine.entries()) {
+      const m = Uint8Array.from(owner, (o) => (o === k ? 1 : 0));
+      await writeMask(row.mask_path, { width: side, height: side, data: m });
+      delete row._mask;
+    }
+    await writeFileAtomic(
+      join(dir, 'images', `${stem}.png`),
+      await encodeImage({ data, width: side, height: side, channels: 3 }, 'png'),
+    );
+  }
+  const manifest = join(dir, 'manifest.csv');
+  await writeManifest(rows, manifest);
+  return { dir, manifest };
+}

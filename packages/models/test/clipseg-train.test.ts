@@ -1,0 +1,88 @@
+// Decoder training's plumbing on the real-architecture CLIPSeg: trained weights written back into a copy of
+// model.onnx that `segkit text` loads, and the feature cache that spares the backbone on a second run.
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DecoderTraining, fromHalf, segmentText, toHalf } from '../src/index.js';
+
+const repoRoot = new URL('../../../', import.meta.url).pathname;
+const dir = join(repoRoot, '../shared/real-arch/clipseg');
+const present = existsSync(join(dir, 'onnx/model.onnx'));
+const image = join(repoRoot, 'examples/coffee.png');
+const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
+
+describe('half precision', () => {
+  it('rounds to nearest even and keeps zeros, infinities, subnormals and NaN', () => {
+    const x = Float32Array.from([0, -0, 1, -2.5, 65504, 1e6, -1e6, 6e-8, 1e-9, 0.1, 1 / 3, Number.NaN]);
+    const back = fromHalf(toHalf(x));
+    expect(Array.from(back.slice(0, 5))).toEqual([0, -0, 1, -2.5, 65504]);
+    expect(back[5]).toBe(Infinity);
+    expect(back[6]).toBe(-Infinity);
+    expect(back[7]).toBeCloseTo(5.96e-8, 9); // the smallest subnormal
+    expect(back[8]).toBe(0);
+    expect(Math.abs(back[9]! - 0.1)).toBeLessThan(1e-4);
+    expect(Math.abs(back[10]! - 1 / 3)).toBeLessThan(2e-4);
+    expect(back[11]).toBeNaN();
+    // 1 + 2^-11 lies halfway between 1 and the next half (1 + 2^-10): it rounds to the even one, 1.
+    expect(fromHalf(toHalf(Float32Array.of(1 + 2 ** -11)))[0]).toBe(1);
+  });
+});
+
+describe.skipIf(!present)('CLIPSeg decoder training plumbing (real-architecture export)', () => {
+  let trainer: DecoderTraining;
+  beforeAll(async () => {
+    trainer = await DecoderTraining.open(dir, { cacheDir: tmp('segkit-fc-') });
+  });
+
+  it('unchanged weights written back give identical `segkit text` output; a changed weight changes it', async () => {
+    const same = tmp('segkit-wb-same-');
+    await trainer.writeModel(same);
+    expect(readdirSync(join(same, 'onnx'))).toEqual(['model.onnx']);
+    for (const f of ['config.json', 'tokenizer.json', 'preprocessor_config.json'])
+      expect(existsSync(join(same, f))).toBe(true);
+    const original = await segmentText(image, ['segment red', 'a cup'], { model: dir });
+    const rewritten = await segmentText(image, ['segment red', 'a cup'], { model: same });
+    for (const [k, seg] of original.entries()) expect(rewritten[k]!.probability).toEqual(seg.probability);
+
+    const bias = trainer.params.get('decoder.transposed_convolution.4.bias')!;
+    const keep = bias[0]!;
+    bias[0] = keep + 2;
+    const changed = tmp('segkit-wb-changed-');
+    await trainer.writeModel(changed);
+    bias[0] = keep;
+    const after = await segmentText(image, ['segment red'], { model: changed });
+    // +2 on the output bias moves every probability up.
+    const p0 = original[0]!.probability;
+    const p1 = after[0]!.probability;
+    let up = 0;
+    for (let i = 0; i < p0.length; i += 97) if (p1[i]! > p0[i]! + 0.05) up++;
+    expect(up).toBe(Math.ceil(p0.length / 97));
+  });
+
+  it('caches features by image content: the second run makes no backbone pass; fp16 halves the file', async () => {
+    const cacheDir = tmp('segkit-fc-2-');
+    const first = await DecoderTraining.open(dir, { cacheDir });
+    const a = await first.imageFeatures(image);
+    expect(first.features.imagePasses).toBe(1);
+    const second = await DecoderTraining.open(dir, { cacheDir });
+    const b = await second.imageFeatures(image);
+    expect(second.features.imagePasses).toBe(0);
+    expect(second.cache.hits).toBe(1);
+    expect(b).toEqual(a);
+    const full = first.cache.size().bytes;
+    const half = await DecoderTraining.open(dir, { cacheDir: tmp('segkit-fc-3-'), cacheDtype: 'fp16' });
+    const h = await half.imageFeatures(image);
+    expect(half.cache.size().bytes).toBeLessThan(full * 0.51);
+    let max = 0;
+    for (const [l, v] of h.entries())
+      for (let i = 0; i < v.length; i++)
+        max = Math.max(max, Math.abs(v[i]! - a[l]![i]!) / (1 + Math.abs(a[l]![i]!)));
+    expect(max).toBeLessThan(2e-3);
+    // Frozen reduces cache the reduce outputs: reduce_dim (16) instead of the vision width (32) per token here.
+    const reduced = await DecoderTraining.open(dir, { cacheDir: tmp('segkit-fc-4-'), freezeReduces: true });
+    const r = await reduced.imageFeatures(image);
+    expect(r[0]!.length).toBe(a[0]!.length / 2);
+    expect(reduced.trainable.some((k) => k.startsWith('decoder.reduces.'))).toBe(false);
+  });
+});

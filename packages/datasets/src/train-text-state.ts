@@ -1,6 +1,6 @@
 // What `segkit text train` keeps between epochs: the resume state (weights, AdamW moments, history) in
 // `<out>/.segkit-train/`, written atomically after every epoch, and the loss / val-mIoU curve as a PNG.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, svgToPng, writeFileAtomic } from '@segkit/core';
 import type { AdamW } from '@segkit/models';
@@ -66,6 +66,7 @@ export async function saveState(
     ...[...optimizer.m].map(([k, v]) => [`m:${k}`, v] as [string, Float32Array]),
     ...[...optimizer.v].map(([k, v]) => [`v:${k}`, v] as [string, Float32Array]),
   ];
+  mkdirSync(dirOf(out), { recursive: true });
   await writeFileAtomic(join(dirOf(out), 'weights.bin'), pack(named));
   await writeFileAtomic(
     join(dirOf(out), 'state.json'),
@@ -144,7 +145,7 @@ export async function writeCurve(path: string, history: EpochRow[]): Promise<voi
     .map((h) => `<text x="${x(h.epoch)}" y="${H - b + 18}" text-anchor="middle" ${font}>${h.epoch}</text>`)
     .join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="100%" height="100%" fill="white"/>
-<text x="${l}" y="22" ${font} font-size="14">Training: loss (scaled to its maximum, ${maxLoss.toFixed(3)}) and val mIoU per epoch</text>${ticks}${epochs}
+<text x="${l}" y="22" font-family="DejaVu Sans, sans-serif" font-size="14">Training: loss (scaled to its maximum, ${maxLoss.toFixed(3)}) and val mIoU per epoch</text>${ticks}${epochs}
 <text x="${(W + l - r) / 2}" y="${H - 8}" text-anchor="middle" ${font}>epoch</text>
 ${line(
   history.map((h) => [x(h.epoch), yLoss(h.trainLoss)]),

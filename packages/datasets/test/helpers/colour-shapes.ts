@@ -45,6 +45,7 @@ export async function colourShapesDataset(
     }
     const count = r() < 0.5 ? 1 : 2;
     const picked = [...names].sort(() => r() - 0.5).slice(0, count);
+    const shapes: Array<{ row: ManifestRow; mask: Uint8Array }> = [];
     for (const name of picked) {
       const mask = new Uint8Array(side * side);
       const w = Math.round(side * (0.2 + r() * 0.3));
@@ -62,29 +63,28 @@ export async function colourShapesDataset(
           data[(y * side + x) * 3 + 1] = Math.max(0, Math.min(255, cg + n));
           data[(y * side + x) * 3 + 2] = Math.max(0, Math.min(255, cb + n));
         }
-      // A later shape may cover part of an earlier one: masks are made after all drawing below.
-      rows.push({
+      const row: ManifestRow = {
         image_id: String(i),
         image_path: join(dir, 'images', `${stem}.png`),
         mask_path: join(dir, 'masks', name, `${stem}.png`),
         label: name,
         split: i < train ? 'train' : 'val',
         source_dataset: 'shapes',
-      });
+      };
+      rows.push(row);
+      shapes.push({ row, mask });
       mkdirSync(join(dir, 'masks', name), { recursive: true });
-      (rows.at(-1) as ManifestRow & { _mask?: Uint8Array })._mask = mask;
     }
-    // The true mask of a colour is where the image shows it: later shapes win overlaps.
+    // The true mask of a colour is where the image shows it: a later shape covers an earlier one.
     const owner = new Int8Array(side * side).fill(-1);
-    const mine = rows.filter((row) => row.image_id === String(i)) as Array<
-      ManifestRow & { _mask?: Uint8Array }
-    >;
-    mine.forEach((row, k) => row._mask!.forEach((v, p) => v && (owner[p] = k)));
-    for (const [k, row] of mine.entries()) {
-      const m = Uint8Array.from(owner, (o) => (o === k ? 1 : 0));
-      await writeMask(row.mask_path, { width: side, height: side, data: m });
-      delete row._mask;
-    }
+    for (const [k, { mask }] of shapes.entries())
+      for (let p = 0; p < mask.length; p++) if (mask[p]) owner[p] = k;
+    for (const [k, { row }] of shapes.entries())
+      await writeMask(row.mask_path, {
+        width: side,
+        height: side,
+        data: Uint8Array.from(owner, (o) => (o === k ? 1 : 0)),
+      });
     await writeFileAtomic(
       join(dir, 'images', `${stem}.png`),
       await encodeImage({ data, width: side, height: side, channels: 3 }, 'png'),

@@ -18,8 +18,13 @@ export function initMatmul(): Promise<void> {
       '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
     );
     setWasmPaths(`${dirname(file)}/`);
+    // The Emscripten module installs process-wide handlers that rethrow (printing its whole source); errors are
+    // SegKit's to report, so they are removed again.
+    const before = new Set([...process.listeners('uncaughtException'), ...process.listeners('unhandledRejection')]);
     wasm = await tf.setBackend('wasm');
     await tf.ready();
+    for (const event of ['uncaughtException', 'unhandledRejection'] as const)
+      for (const l of process.listeners(event)) if (!before.has(l)) process.removeListener(event, l as () => void);
   })();
   return ready;
 }

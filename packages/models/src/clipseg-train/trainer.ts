@@ -93,7 +93,7 @@ export class DecoderTraining {
     if (!texts.length) return out;
     const all = await this.features.texts(texts);
     const d = this.geometry.condDim;
-    texts.forEach((t, i) => out.set(t, all.slice(i * d, (i + 1) * d)));
+    for (const [i, t] of texts.entries()) out.set(t, all.slice(i * d, (i + 1) * d));
     return out;
   }
 
@@ -101,12 +101,12 @@ export class DecoderTraining {
     const hidden = examples[0]!.hidden.map((_, l) => {
       const len = examples[0]!.hidden[l]!.length;
       const out = new Float32Array(examples.length * len);
-      examples.forEach((e, b) => out.set(e.hidden[l]!, b * len));
+      for (const [b, e] of examples.entries()) out.set(e.hidden[l]!, b * len);
       return out;
     });
     const d = this.geometry.condDim;
     const cond = new Float32Array(examples.length * d);
-    examples.forEach((e, b) => cond.set(e.cond, b * d));
+    for (const [b, e] of examples.entries()) cond.set(e.cond, b * d);
     return { hidden, cond, batch: examples.length, reduced: this.opts.freezeReduces === true };
   }
 
@@ -116,7 +116,7 @@ export class DecoderTraining {
     const { logits, tape } = decoderForward(this.params, this.geometry, input);
     const n = this.size * this.size;
     const target = new Uint8Array(batch.length * n);
-    batch.forEach((e, b) => target.set(e.target, b * n));
+    for (const [b, e] of batch.entries()) target.set(e.target, b * n);
     const value = segLoss(logits, target, batch.length, loss);
     const grads = decoderBackward(this.params, this.geometry, tape, value.grad);
     if (this.opts.freezeReduces)

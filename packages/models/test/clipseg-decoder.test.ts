@@ -102,7 +102,7 @@ describe.skipIf(!present)('CLIPSeg decoder in TypeScript (real-architecture expo
     const cond = Float32Array.from({ length: b * g.condDim }, () => r() * 2 - 1);
     const p: Params = new Map([...params].map(([k, v]) => [k, Float32Array.from(v)]));
     const input = { hidden, cond, batch: b };
-    const first = decoderForward(p, g, input);
+    const first = decoderForward(p, g, input, { keep: true });
     const target = Uint8Array.from({ length: first.logits.length }, (_, i) => (i % 64 < 20 ? 1 : 0));
     const lossAt = () => segLoss(decoderForward(p, g, input).logits, target, b).loss;
     const { grad } = segLoss(first.logits, target, b);

@@ -1,15 +1,23 @@
 // The decoder layers' multi-head self-attention (CLIP's: q scaled by head_dim^-0.5, softmax, no mask), forward and
-// backward, batched over samples × heads.
+// backward, batched over samples × heads. The tokens × tokens matrices (60 MB per layer at batch 16) never leave
+// the WebAssembly heap: scores, softmax and their gradients are TensorFlow.js ops there, and only the small
+// per-head inputs and outputs cross into JavaScript.
+import * as tf from '@tensorflow/tfjs-core';
 import { linear, linearBack, type Params } from './layers.js';
-import { matmul } from './matmul.js';
 
 export interface AttentionSaved {
   x: Float32Array;
-  qh: Float32Array;
-  kh: Float32Array;
-  vh: Float32Array;
-  probs: Float32Array;
+  /** [batch·heads, tokens, hd] each, in the WebAssembly heap; disposed by the backward pass. */
+  q: tf.Tensor3D;
+  k: tf.Tensor3D;
+  v: tf.Tensor3D;
+  probs: tf.Tensor3D;
   o: Float32Array;
+}
+
+/** Frees what a forward pass kept for the backward pass. */
+export function disposeAttention(s: AttentionSaved): void {
+  for (const t of [s.q, s.k, s.v, s.probs]) t.dispose();
 }
 
 /** [batch·tokens, heads·hd] → [batch·heads, tokens, hd] */
@@ -52,27 +60,17 @@ export function attention(
   const kh = split(linear(p, `${name}.k_proj`, x, rows, dim), batch, t, heads, hd);
   const vh = split(linear(p, `${name}.v_proj`, x, rows, dim), batch, t, heads, hd);
   const bh = batch * heads;
-  const probs = matmul(qh, [t, hd], kh, [t, hd], { tb: true, batch: bh });
-  const scale = 1 / Math.sqrt(hd);
-  for (let r = 0; r < bh * t; r++) {
-    const o = r * t;
-    let max = -Infinity;
-    for (let j = 0; j < t; j++) {
-      const v = probs[o + j]! * scale;
-      probs[o + j] = v;
-      if (v > max) max = v;
-    }
-    let sum = 0;
-    for (let j = 0; j < t; j++) {
-      const e = Math.exp(probs[o + j]! - max);
-      probs[o + j] = e;
-      sum += e;
-    }
-    for (let j = 0; j < t; j++) probs[o + j]! /= sum;
-  }
-  const o = merge(matmul(probs, [t, t], vh, [t, hd], { batch: bh }), batch, t, heads, hd);
+  const q = tf.tensor3d(qh, [bh, t, hd]);
+  const k = tf.tensor3d(kh, [bh, t, hd]);
+  const v = tf.tensor3d(vh, [bh, t, hd]);
+  const probs = tf.tidy(() =>
+    tf.softmax(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd))),
+  ) as tf.Tensor3D;
+  const ot = tf.matMul(probs, v);
+  const o = merge(ot.dataSync() as Float32Array, batch, t, heads, hd);
+  ot.dispose();
   const y = linear(p, `${name}.out_proj`, o, rows, dim);
-  return { y, saved: { x, qh, kh, vh, probs, o } };
+  return { y, saved: { x, q, k, v, probs, o } };
 }
 
 export function attentionBack(
@@ -90,21 +88,27 @@ export function attentionBack(
   const rows = batch * t;
   const bh = batch * heads;
   const doh = split(linearBack(p, grads, `${name}.out_proj`, s.o, dy, rows, dim)!, batch, t, heads, hd);
-  const dprobs = matmul(doh, [t, hd], s.vh, [t, hd], { tb: true, batch: bh });
-  const dvh = matmul(s.probs, [t, t], doh, [t, hd], { ta: true, batch: bh });
   const scale = 1 / Math.sqrt(hd);
-  // softmax backward: dS = P ⊙ (dP − Σ dP ⊙ P), then the scale.
-  for (let r = 0; r < bh * t; r++) {
-    const o = r * t;
-    let dot = 0;
-    for (let j = 0; j < t; j++) dot += dprobs[o + j]! * s.probs[o + j]!;
-    for (let j = 0; j < t; j++) dprobs[o + j] = s.probs[o + j]! * (dprobs[o + j]! - dot) * scale;
-  }
-  const dqh = matmul(dprobs, [t, t], s.kh, [t, hd], { batch: bh });
-  const dkh = matmul(dprobs, [t, t], s.qh, [t, hd], { ta: true, batch: bh });
-  const dx = linearBack(p, grads, `${name}.q_proj`, s.x, merge(dqh, batch, t, heads, hd), rows, dim)!;
-  const dk = linearBack(p, grads, `${name}.k_proj`, s.x, merge(dkh, batch, t, heads, hd), rows, dim)!;
-  const dv = linearBack(p, grads, `${name}.v_proj`, s.x, merge(dvh, batch, t, heads, hd), rows, dim)!;
+  const [dqt, dkt, dvt] = tf.tidy(() => {
+    const dO = tf.tensor3d(doh, [bh, t, hd]);
+    const dV = tf.matMul(s.probs, dO, true, false);
+    const dP = tf.matMul(dO, s.v, false, true);
+    // softmax backward: dS = P ⊙ (dP − Σ dP ⊙ P), then the scale.
+    const dS = tf.mul(tf.mul(s.probs, tf.sub(dP, tf.sum(tf.mul(dP, s.probs), -1, true))), scale);
+    return [tf.matMul(dS, s.k), tf.matMul(dS, s.q, true, false), dV];
+  });
+  const read = (x: tf.Tensor) => {
+    const d = x.dataSync() as Float32Array;
+    x.dispose();
+    return merge(d, batch, t, heads, hd);
+  };
+  const dqh = read(dqt!);
+  const dkh = read(dkt!);
+  const dvh = read(dvt!);
+  disposeAttention(s);
+  const dx = linearBack(p, grads, `${name}.q_proj`, s.x, dqh, rows, dim)!;
+  const dk = linearBack(p, grads, `${name}.k_proj`, s.x, dkh, rows, dim)!;
+  const dv = linearBack(p, grads, `${name}.v_proj`, s.x, dvh, rows, dim)!;
   for (let i = 0; i < dx.length; i++) dx[i]! += dk[i]! + dv[i]!;
   return dx;
 }

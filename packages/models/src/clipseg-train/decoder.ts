@@ -2,7 +2,8 @@
 // project the backbone's hidden states to reduce_dim and are summed in, deepest first; FiLM from the conditional
 // embedding before the conditional layer; one post-norm transformer layer per extracted layer (ReLU MLP); the CLS
 // token dropped; then the "refined" head (3×3 conv, ReLU, two transposed convs) or a single transposed conv.
-import { type AttentionSaved, attention, attentionBack } from './attention.js';
+import { type AttentionSaved, attention, attentionBack, disposeAttention } from './attention.js';
+import { disposeFfn, type FfnSaved, feedForward, feedForwardBack } from './ffn.js';
 import {
   addInto,
   conv3x3,
@@ -49,8 +50,7 @@ export interface DecoderInput {
 interface LayerSaved {
   attn: AttentionSaved;
   ln1: NormSaved;
-  x1: Float32Array;
-  h: Float32Array;
+  ffn: FfnSaved;
   ln2: NormSaved;
 }
 
@@ -70,11 +70,15 @@ export interface DecoderTape {
 
 const TC = 'decoder.transposed_convolution';
 
-/** Logits [batch, side, side] for each sample, and the tape for {@link decoderBackward}. */
+/**
+ * Logits [batch, side, side] for each sample. With `keep`, also the tape for {@link decoderBackward} (which frees
+ * the attention matrices it holds in the WebAssembly heap); without, they are freed at once.
+ */
 export function decoderForward(
   p: Params,
   g: DecoderGeometry,
   input: DecoderInput,
+  opts: { keep?: boolean } = {},
 ): { logits: Float32Array; tape: DecoderTape; side: number } {
   const { batch } = input;
   const t = g.grid * g.grid + 1;
@@ -114,11 +118,11 @@ export function decoderForward(
     const a = attention(p, `${name}.self_attn`, x, batch, t, R, g.heads);
     for (let i = 0; i < x.length; i++) a.y[i]! += x[i]!;
     const n1 = layerNorm(p, `${name}.layer_norm1`, a.y, rows, R, g.eps);
-    const h = relu(linear(p, `${name}.mlp.fc1`, n1.y, rows, R));
-    const f = linear(p, `${name}.mlp.fc2`, h, rows, h.length / rows);
+    const ffn = feedForward(p, `${name}.mlp`, n1.y, rows, R);
+    const f = ffn.y;
     for (let i = 0; i < f.length; i++) f[i]! += n1.y[i]!;
     const n2 = layerNorm(p, `${name}.layer_norm2`, f, rows, R, g.eps);
-    layers.push({ attn: a.saved, ln1: n1.saved, x1: n1.y, h, ln2: n2.saved });
+    layers.push({ attn: a.saved, ln1: n1.saved, ffn: ffn.saved, ln2: n2.saved });
     x = n2.y;
   }
   // Drop the CLS token: the patch tokens in row-major order are a channel-last image [batch, grid, grid, R].
@@ -143,6 +147,11 @@ export function decoderForward(
     side = G * out.k;
   }
   tape.t2 = { wm: out.wm, k: out.k };
+  if (!opts.keep)
+    for (const l of layers) {
+      disposeAttention(l.attn);
+      disposeFfn(l.ffn);
+    }
   return { logits: out.y, tape: tape as DecoderTape, side };
 }
 
@@ -186,10 +195,8 @@ export function decoderBackward(
   for (let l = g.depth - 1; l >= 0; l--) {
     const name = `decoder.layers.${l}`;
     const s = tape.layers[l]!;
-    const F = s.h.length / rows;
     const df = layerNormBack(p, grads, `${name}.layer_norm2`, s.ln2, dx, rows, R);
-    const dh = reluBack(s.h, linearBack(p, grads, `${name}.mlp.fc2`, s.h, df, rows, F)!);
-    const dx1 = linearBack(p, grads, `${name}.mlp.fc1`, s.x1, dh, rows, R)!;
+    const dx1 = feedForwardBack(p, grads, `${name}.mlp`, s.ffn, df, rows, R);
     for (let i = 0; i < dx1.length; i++) dx1[i]! += df[i]!;
     const dr = layerNormBack(p, grads, `${name}.layer_norm1`, s.ln1, dx1, rows, R);
     dx = attentionBack(p, grads, `${name}.self_attn`, s.attn, dr, batch, t, R, g.heads);

@@ -1,8 +1,6 @@
-// Matrix products for decoder training. Most run in a JavaScript kernel (row-major, i-k-j order, four rows at a
-// time: 1.5-3 GFLOP/s per core here). Products with a small result and a long inner axis (the weight gradients, attention's P·V) run on
-// TensorFlow.js's WebAssembly backend, XNNPACK with SIMD, which is 4-10× faster there; reading a large result back
-// out of its heap costs more than it saves, so large results stay in JavaScript. Never tfjs-node, which downloads a
-// binary at install.
+// Matrix products for decoder training. Products of a million multiply-adds or more run on TensorFlow.js's
+// WebAssembly backend (XNNPACK with SIMD); smaller ones, where its per-call cost dominates, in a JavaScript kernel
+// (row-major, i-k-j order, four rows at a time). Never tfjs-node, which downloads a binary at install.
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -20,18 +18,30 @@ export function initMatmul(): Promise<void> {
     setWasmPaths(`${dirname(file)}/`);
     // The Emscripten module installs process-wide handlers that rethrow (printing its whole source); errors are
     // SegKit's to report, so they are removed again.
-    const before = new Set([...process.listeners('uncaughtException'), ...process.listeners('unhandledRejection')]);
+    const before = new Set([
+      ...process.listeners('uncaughtException'),
+      ...process.listeners('unhandledRejection'),
+    ]);
     wasm = await tf.setBackend('wasm');
     await tf.ready();
-    for (const event of ['uncaughtException', 'unhandledRejection'] as const)
-      for (const l of process.listeners(event)) if (!before.has(l)) process.removeListener(event, l as () => void);
+    for (const l of process.listeners('uncaughtException'))
+      if (!before.has(l)) process.removeListener('uncaughtException', l);
+    for (const l of process.listeners('unhandledRejection'))
+      if (!before.has(l)) process.removeListener('unhandledRejection', l);
   })();
   return ready;
 }
 
-function transpose(x: Float32Array, rows: number, cols: number, off = 0): Float32Array {
+/** The transpose of a rows×cols block of `x` read from `off`, in 32×32 tiles (column writes stay in cache). */
+export function transpose(x: Float32Array, rows: number, cols: number, off = 0): Float32Array {
   const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = x[off + r * cols + c]!;
+  const T = 32;
+  for (let r0 = 0; r0 < rows; r0 += T)
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const r1 = Math.min(rows, r0 + T);
+      const c1 = Math.min(cols, c0 + T);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = x[off + r * cols + c]!;
+    }
   return out;
 }
 
@@ -79,6 +89,41 @@ function kernel(
   }
 }
 
+/** The product on the WebAssembly backend: operands transposed here first (its transposed kernels are slow). */
+function wasmProduct(
+  a: Float32Array,
+  aShape: [number, number],
+  b: Float32Array,
+  bShape: [number, number],
+  m: number,
+  k: number,
+  n: number,
+  batch: number,
+  opts: { ta?: boolean; tb?: boolean },
+): Float32Array {
+  const as = aShape[0] * aShape[1];
+  const bs = bShape[0] * bShape[1];
+  let A = a;
+  let B = b;
+  if (opts.ta) {
+    A = new Float32Array(batch * as);
+    for (let s = 0; s < batch; s++) A.set(transpose(a, aShape[0], aShape[1], s * as), s * as);
+  }
+  if (opts.tb) {
+    B = new Float32Array(batch * bs);
+    for (let s = 0; s < batch; s++) B.set(transpose(b, bShape[0], bShape[1], s * bs), s * bs);
+  }
+  // Not inside tf.tidy: tidy walks a returned typed array element by element.
+  const ta = tf.tensor3d(A.subarray(0, batch * as), [batch, m, k]);
+  const tb = tf.tensor3d(B.subarray(0, batch * bs), [batch, k, n]);
+  const tc = tf.matMul(ta, tb);
+  const out = tc.dataSync() as Float32Array;
+  ta.dispose();
+  tb.dispose();
+  tc.dispose();
+  return out;
+}
+
 /**
  * C = op(A)·op(B) for row-major A and B, batched over `batch` (A holds batch×rows×cols, and so on). `ta`/`tb`
  * transpose the last two axes. Returns a new array of batch×m×n.
@@ -95,13 +140,7 @@ export function matmul(
   const n = opts.tb ? bShape[0] : bShape[1];
   if ((opts.tb ? bShape[1] : bShape[0]) !== k)
     throw new Error(`matmul: inner sizes ${k} and ${opts.tb ? bShape[1] : bShape[0]} differ`);
-  if (wasm && m * n <= 1 << 18 && m * k * n >= 4e6) {
-    return tf.tidy(() => {
-      const A = tf.tensor3d(a, [batch, aShape[0], aShape[1]]);
-      const B = tf.tensor3d(b, [batch, bShape[0], bShape[1]]);
-      return tf.matMul(A, B, opts.ta ?? false, opts.tb ?? false).dataSync() as Float32Array;
-    });
-  }
+  if (wasm && m * k * n >= 1 << 20) return wasmProduct(a, aShape, b, bShape, m, k, n, batch, opts);
   const out = new Float32Array(batch * m * n);
   const as = aShape[0] * aShape[1];
   const bs = bShape[0] * bShape[1];

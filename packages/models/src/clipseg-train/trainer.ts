@@ -113,7 +113,7 @@ export class DecoderTraining {
   /** One optimiser step on a batch; returns the loss. */
   step(batch: Example[], optimizer: AdamW, loss: LossOptions = {}): LossValue {
     const input = this.stack(batch);
-    const { logits, tape } = decoderForward(this.params, this.geometry, input);
+    const { logits, tape } = decoderForward(this.params, this.geometry, input, { keep: true });
     const n = this.size * this.size;
     const target = new Uint8Array(batch.length * n);
     for (const [b, e] of batch.entries()) target.set(e.target, b * n);

@@ -1,0 +1,112 @@
+// `segkit text train` on the real-architecture CLIPSeg (tiny config, random weights): the command's table and files,
+// the feature cache that makes a second training run no backbone pass, resume, and its refusals.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { colourShapesDataset, PROMPTS } from '../../datasets/test/helpers/colour-shapes.js';
+import { cli, repo, tmp } from './helpers.js';
+
+const model = join(repo, '../shared/real-arch/clipseg');
+const present = existsSync(join(model, 'onnx/model.onnx'));
+
+describe.skipIf(!present)('segkit text train', () => {
+  it('trains, reports each epoch, writes a loadable model, training.json and the curve; a second run computes no backbone pass', async () => {
+    const ds = await colourShapesDataset(12, 6);
+    const prompts = join(ds.dir, 'prompts.json');
+    writeFileSync(prompts, JSON.stringify(PROMPTS));
+    const cache = tmp();
+    const out = join(tmp(), 'model');
+    const args = [
+      '--manifest',
+      ds.manifest,
+      '--prompts',
+      prompts,
+      '--model',
+      model,
+      '--cache-dir',
+      cache,
+      '--batch',
+      '6',
+      '--lr',
+      '1e-3',
+    ];
+    const r = await cli('text', 'train', ...args, '--epochs', '2', '-o', out);
+    expect(r.stderr).toMatch(
+      /epoch {2}1 {2}loss \d\.\d{4} {2}val mIoU@0\.5 \d\.\d{3} {2}Dice@0\.5 red \S+ {2}blue \S+ {2}yellow \S+ {2}cyan \S+ {2}best t=0\.\d mIoU \d\.\d{3}/,
+    );
+    expect(r.stderr).toMatch(/epoch {2}2 /);
+    expect(r.stderr).toMatch(/feature cache .*: 18 images, [\d.]+ MiB; 18 backbone passes this run/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^best epoch [12]: val mIoU \d\.\d{3} at threshold 0\.\d/);
+    const training = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8'));
+    expect(training).toMatchObject({
+      status: 'complete',
+      settings: { epochs: 2, lr: 1e-3, batch: 6, weightDecay: 1e-4, seed: 42, freezeReduces: false },
+      examples: { train: expect.any(Number), val: expect.any(Number) },
+      backbonePasses: 18,
+    });
+    expect(training.history).toHaveLength(2);
+    expect(existsSync(join(out, '.segkit-train'))).toBe(false);
+    expect((await sharp(join(out, 'training-curve.png')).metadata()).width).toBe(640);
+    // The output is a CLIPSeg model folder that `segkit text` loads.
+    const seg = await cli(
+      'text',
+      join(ds.dir, 'images', 'img0000.png'),
+      '--prompt',
+      'segment red',
+      '--model',
+      out,
+      '-o',
+      tmp(),
+    );
+    expect(seg.code).toBe(0);
+
+    // Same data, new output: every feature comes from the cache.
+    const again = await cli('text', 'train', ...args, '--epochs', '1', '-o', join(tmp(), 'again'));
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/; 0 backbone passes this run/);
+    // A finished training is not overwritten.
+    const twice = await cli('text', 'train', ...args, '--epochs', '1', '-o', out);
+    expect(twice.stderr).toMatch(
+      /^segkit: E_INVALID_ARGUMENT: .* already holds a finished training; choose another -o/,
+    );
+  });
+
+  it('refuses bad settings with one line', async () => {
+    const ds = await colourShapesDataset(4, 2);
+    const prompts = join(ds.dir, 'prompts.json');
+    writeFileSync(prompts, JSON.stringify(PROMPTS));
+    const base = [
+      'text',
+      'train',
+      '--manifest',
+      ds.manifest,
+      '--prompts',
+      prompts,
+      '--model',
+      model,
+      '-o',
+      join(tmp(), 'm'),
+    ];
+    expect((await cli(...base, '--balance', 'colour')).stderr).toBe(
+      'segkit: E_USAGE: --balance must be label or dataset\n',
+    );
+    expect((await cli(...base, '--size', '224')).stderr).toMatch(
+      /^segkit: E_INVALID_ARGUMENT: --size must be 352/,
+    );
+    expect((await cli(...base, '--val-split', 'test')).stderr).toMatch(/has no test rows with a mask/);
+    expect((await cli(...base, '--resume')).stderr).toMatch(/has no training to resume/);
+    expect((await cli('text', 'train', '--prompts', prompts, '-o', tmp())).stderr).toMatch(
+      /Missing required option --manifest/,
+    );
+    const quantizedOnly = await cli(
+      ...base.slice(0, -4),
+      '--model',
+      join(repo, 'fixtures/models/clipseg-fixture'),
+      '-o',
+      join(tmp(), 'q'),
+    );
+    expect(quantizedOnly.stderr).toMatch(/^segkit: E_MODEL_(UNSUPPORTED|MISSING): /);
+  });
+});

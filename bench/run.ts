@@ -9,6 +9,7 @@ import { headsTargets, runHeadsBench } from './heads.bench.js';
 import { runScatterBench, scatterTargets } from './scatter.bench.js';
 import { runSegmentBench, segmentTargets } from './segment.bench.js';
 import { runServerBench, serverTargets } from './server.bench.js';
+import { runTrainTextBench, trainTextTargets } from './train-text.bench.js';
 import { runWebBench, webTargets } from './web.bench.js';
 
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
@@ -37,6 +38,10 @@ for (const n of sc.notes) console.log(n);
 const ap = await runApBench();
 printTable('COCO AP at scale (single timed run each, ms)', ap.results, apTargets);
 for (const n of ap.notes) console.log(n);
+
+const tt = await runTrainTextBench();
+printTable('CLIPSeg decoder training (median of 3 batches, ms per image)', tt.results, trainTextTargets);
+for (const n of tt.notes) console.log(n);
 
 const heads = await runHeadsBench();
 printTable('classifier heads (median, ms)', heads.results, headsTargets);

@@ -1,8 +1,11 @@
 // Decoder training speed: forward + backward of the full-size CLIPSeg rd64-refined decoder (1.13 M parameters,
 // random weights with the real shapes) per image at batch 16, with trained and with frozen reduces; and the feature
 // cache's size per image. The reference: PyTorch takes 145-154 ms per image on this machine class.
-import { seededRandom } from '@segkit/core';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadImage, seededRandom } from '@segkit/core';
 import {
+  ClipSegFeatures,
   type DecoderGeometry,
   decoderBackward,
   decoderForward,
@@ -86,6 +89,28 @@ export async function runTrainTextBench(
       min: times[0]!,
       max: times.at(-1)!,
       runs,
+    });
+  }
+  // Backbone feature extraction on the real-architecture export (a tiny ViT: the full ViT-B/16 cannot be downloaded
+  // here, so its time is not measured).
+  const realArch = new URL('../../shared/real-arch/clipseg', import.meta.url).pathname;
+  if (existsSync(join(realArch, 'onnx/model.onnx'))) {
+    const features = await ClipSegFeatures.load(realArch);
+    const image = await loadImage(new URL('../examples/coffee.png', import.meta.url).pathname);
+    await features.image(image);
+    const times: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      const t0 = performance.now();
+      await features.image(image);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    results.push({
+      name: 'backbone features per 352² image (tiny real-arch ViT)',
+      median: times[2]!,
+      min: times[0]!,
+      max: times[4]!,
+      runs: 5,
     });
   }
   const full = 3 * t * g.width;

@@ -1,10 +1,10 @@
 // `segkit text train` on the real-architecture CLIPSeg (tiny config, random weights): the command's table and files,
 // the feature cache that makes a second training run no backbone pass, resume, and its refusals.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { colourShapesDataset, PROMPTS } from '../../datasets/test/helpers/colour-shapes.js';
+import { colourShapesDataset, PROMPTS, roboflowExport } from '../../datasets/test/helpers/colour-shapes.js';
 import { cli, repo, tmp } from './helpers.js';
 
 const model = join(repo, '../shared/real-arch/clipseg');
@@ -108,5 +108,67 @@ describe.skipIf(!present)('segkit text train', () => {
       join(tmp(), 'q'),
     );
     expect(quantizedOnly.stderr).toMatch(/^segkit: E_MODEL_(UNSUPPORTED|MISSING): /);
+  });
+
+  it("runs the drywall report's flow on generated data: two Roboflow exports → masks → manifests → merge → split → train → eval text", async () => {
+    const ds = await colourShapesDataset(48, 0, 96, 21);
+    const w = tmp();
+    const at = (p: string) => join(w, p);
+    // Two annotation projects: one labels red and blue on the even photos, the other yellow and cyan on the odd.
+    await roboflowExport(ds, at('export-a'), ['red', 'blue'], { images: (i) => i % 2 === 0 });
+    await roboflowExport(ds, at('export-b'), ['yellow', 'cyan'], { images: (i) => i % 2 === 1, seed: 2 });
+    writeFileSync(at('prompts.json'), JSON.stringify(PROMPTS));
+    const steps: string[][] = [
+      ['dataset', 'convert', at('export-a'), at('masks-a'), '--to', 'masks'],
+      ['dataset', 'convert', at('export-b'), at('masks-b'), '--to', 'masks'],
+      ['dataset', 'manifest', at('masks-a'), '-o', at('a.csv')],
+      ['dataset', 'manifest', at('masks-b'), '-o', at('b.csv')],
+      ['dataset', 'merge', at('a.csv'), at('b.csv'), '-o', at('merged.csv')],
+      ['dataset', 'split', at('merged.csv'), '-o', at('split.csv'), '--seed', '42', '--ratios', '70,15,15'],
+      [
+        'text',
+        'train',
+        '--manifest',
+        at('split.csv'),
+        '--prompts',
+        at('prompts.json'),
+        '--model',
+        model,
+        '-o',
+        at('models/shapes'),
+        '--epochs',
+        '2',
+        '--batch',
+        '8',
+        '--lr',
+        '1e-3',
+        '--cache-dir',
+        at('cache'),
+      ],
+      [
+        'eval',
+        'text',
+        '--manifest',
+        at('split.csv'),
+        '--split',
+        'test',
+        '--prompts',
+        at('prompts.json'),
+        '--model',
+        at('models/shapes'),
+        '--thresholds',
+        '0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9',
+        '-o',
+        at('report'),
+      ],
+    ];
+    for (const step of steps) {
+      const r = await cli(...step);
+      expect(r.code, `${step.slice(0, 2).join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    const report = JSON.parse(readFileSync(at('report/report.json'), 'utf8'));
+    expect(Object.keys(report.perLabel).sort()).toEqual(['blue', 'cyan', 'red', 'yellow']);
+    expect(report.thresholds).toHaveLength(9);
+    expect(readdirSync(at('report/panels')).filter((f) => f.endsWith('.png')).length).toBeGreaterThan(0);
   });
 });

@@ -122,8 +122,8 @@ export function clearState(out: string): void {
 /** Train loss and val mIoU (at 0.5 and at the best threshold) per epoch, as a PNG. */
 export async function writeCurve(path: string, history: EpochRow[]): Promise<void> {
   const W = 640;
-  const H = 360;
-  const [l, r, t, b] = [56, 24, 36, 44];
+  const H = 390;
+  const [l, r, t, b] = [56, 24, 36, 74];
   const n = history.length;
   const x = (e: number) => l + (n === 1 ? (W - l - r) / 2 : ((e - 1) / (n - 1)) * (W - l - r));
   const maxLoss = Math.max(...history.map((h) => h.trainLoss), 1e-9);
@@ -146,7 +146,7 @@ export async function writeCurve(path: string, history: EpochRow[]): Promise<voi
     .join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="100%" height="100%" fill="white"/>
 <text x="${l}" y="22" font-family="DejaVu Sans, sans-serif" font-size="14">Training: loss (scaled to its maximum, ${maxLoss.toFixed(3)}) and val mIoU per epoch</text>${ticks}${epochs}
-<text x="${(W + l - r) / 2}" y="${H - 8}" text-anchor="middle" ${font}>epoch</text>
+<text x="${(W + l - r) / 2}" y="${H - b + 36}" text-anchor="middle" ${font}>epoch</text>
 ${line(
   history.map((h) => [x(h.epoch), yLoss(h.trainLoss)]),
   '#d62728',
@@ -160,9 +160,9 @@ ${line(
   '#1f77b4',
   '5 4',
 )}
-<g ${font}><rect x="${W - r - 250}" y="${t + 4}" width="246" height="62" fill="white" stroke="#ccc"/>
-<line x1="${W - r - 240}" x2="${W - r - 214}" y1="${t + 18}" y2="${t + 18}" stroke="#d62728" stroke-width="2.5"/><text x="${W - r - 206}" y="${t + 22}">train loss</text>
-<line x1="${W - r - 240}" x2="${W - r - 214}" y1="${t + 36}" y2="${t + 36}" stroke="#1f77b4" stroke-width="2.5"/><text x="${W - r - 206}" y="${t + 40}">val mIoU, best threshold</text>
-<line x1="${W - r - 240}" x2="${W - r - 214}" y1="${t + 54}" y2="${t + 54}" stroke="#1f77b4" stroke-width="2.5" stroke-dasharray="5 4"/><text x="${W - r - 206}" y="${t + 58}">val mIoU at 0.5</text></g></svg>`;
+<g ${font}>
+<line x1="${l}" x2="${l + 26}" y1="${H - 14}" y2="${H - 14}" stroke="#d62728" stroke-width="2.5"/><text x="${l + 32}" y="${H - 10}">train loss</text>
+<line x1="${l + 130}" x2="${l + 156}" y1="${H - 14}" y2="${H - 14}" stroke="#1f77b4" stroke-width="2.5"/><text x="${l + 162}" y="${H - 10}">val mIoU, best threshold</text>
+<line x1="${l + 340}" x2="${l + 366}" y1="${H - 14}" y2="${H - 14}" stroke="#1f77b4" stroke-width="2.5" stroke-dasharray="5 4"/><text x="${l + 372}" y="${H - 10}">val mIoU at 0.5</text></g></svg>`;
   await writeFileAtomic(path, await svgToPng(svg));
 }

@@ -1,11 +1,20 @@
 // A generated segmentation dataset for text-prompted training: coloured rectangles and discs on noisy grey
 // backgrounds, one mask per colour, in a manifest split into train and val. The colours are words the tiny
 // real-architecture tokenizer has ("segment red", "segment cyan", …).
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { encodeImage, seededRandom, writeFileAtomic, writeMask } from '@segkit/core';
-import { type ManifestRow, writeManifest } from '../../src/index.js';
+import { basename, join } from 'node:path';
+import {
+  area,
+  bbox,
+  encodeImage,
+  maskToRle,
+  readMask,
+  seededRandom,
+  writeFileAtomic,
+  writeMask,
+} from '@segkit/core';
+import { type ManifestRow, readManifest, writeManifest } from '../../src/index.js';
 
 export const COLOURS: Record<string, [number, number, number]> = {
   red: [220, 30, 30],
@@ -93,4 +102,53 @@ export async function colourShapesDataset(
   const manifest = join(dir, 'manifest.csv');
   await writeManifest(rows, manifest);
   return { dir, manifest };
+}
+
+/**
+ * The dataset as a Roboflow COCO export: `train/`, `valid/` and `test/`, each with `_annotations.coco.json` (masks as
+ * compressed RLE) and its images. `labels` keeps only some colours and `images` some images, so two exports can
+ * cover different labels and photos, as two annotation projects do.
+ */
+export async function roboflowExport(
+  ds: ShapesDataset,
+  out: string,
+  labels: string[],
+  opts: { seed?: number; images?: (index: number) => boolean } = {},
+): Promise<void> {
+  const keep = opts.images ?? (() => true);
+  const rows = (await readManifest(ds.manifest)).filter(
+    (r) => labels.includes(r.label) && keep(Number(r.image_id)),
+  );
+  const images = [...new Set(rows.map((r) => r.image_path))].sort();
+  const r = seededRandom(opts.seed ?? 1);
+  const folder = new Map(images.map((p) => [p, r() < 0.7 ? 'train' : r() < 0.5 ? 'valid' : 'test']));
+  const categories = labels.map((name, i) => ({ id: i + 1, name, supercategory: 'shapes' }));
+  for (const split of ['train', 'valid', 'test']) {
+    mkdirSync(join(out, split), { recursive: true });
+    const mine = images.filter((p) => folder.get(p) === split);
+    const annotations: unknown[] = [];
+    const cocoImages = [];
+    for (const [i, path] of mine.entries()) {
+      const file = basename(path);
+      copyFileSync(path, join(out, split, file));
+      cocoImages.push({ id: i + 1, file_name: file, width: 96, height: 96 });
+      for (const row of rows.filter((x) => x.image_path === path)) {
+        const mask = await readMask(row.mask_path);
+        const box = bbox(mask);
+        annotations.push({
+          id: annotations.length + 1,
+          image_id: i + 1,
+          category_id: labels.indexOf(row.label) + 1,
+          segmentation: maskToRle(mask),
+          area: area(mask),
+          bbox: box,
+          iscrowd: 0,
+        });
+      }
+    }
+    writeFileSync(
+      join(out, split, '_annotations.coco.json'),
+      JSON.stringify({ images: cocoImages, annotations, categories }),
+    );
+  }
 }

@@ -21,6 +21,7 @@ import { processHandler } from './jobs/process.js';
 import { processOwner } from './jobs/queue.js';
 import { JobRunner } from './jobs/runner.js';
 import { trainHeadHandler } from './jobs/train-head.js';
+import { trainTextHandler } from './jobs/train-text.js';
 import { exportHandler, importHandler } from './jobs/transfer.js';
 import { sweepTemps } from './maintenance.js';
 import { Metrics } from './metrics.js';
@@ -201,6 +202,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       'build-seg': buildSegHandler(ctx),
       analyze: analyzeHandler(ctx),
       'train-head': trainHeadHandler(ctx),
+      'train-text': trainTextHandler(ctx),
     },
     {
       owner: processOwner(),

@@ -1,7 +1,7 @@
 // What every route works with: the database, the blob store, shared model sessions and the limits.
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadImage, type RawImage, UnsafePathError } from '@segkit/core';
 import { Segmenter } from '@segkit/models';
@@ -84,10 +84,13 @@ export class ServerContext {
     const path = resolve(model);
     if (!existsSync(path) || !statSync(path).isDirectory()) return model;
     const real = realpathSync(path);
-    const inside = this.modelRoots.some((r) => {
-      const root = realpathSync(resolve(r));
-      return real === root || real.startsWith(`${root}${sep}`);
-    });
+    // Models this server trained (train-text jobs) live in the data folder and may be used like any other.
+    const inside = [...this.modelRoots, join(this.dataDir, 'text-models')]
+      .filter((r) => existsSync(r))
+      .some((r) => {
+        const root = realpathSync(resolve(r));
+        return real === root || real.startsWith(`${root}${sep}`);
+      });
     if (!inside)
       throw new UnsafePathError(
         `Model folder ${model} is outside the model roots this server was started with (segkit serve --model-root DIR)`,

@@ -315,6 +315,24 @@ export const HeadTrain = Type.Object(
   },
   { additionalProperties: false },
 );
+export const TextModelTrain = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9][\\w.-]{0,63}$' }),
+    prompts: Type.Record(
+      Type.String({ minLength: 1, maxLength: 64 }),
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 32 }),
+      { minProperties: 1 },
+    ),
+    model: Type.Optional(ModelName),
+    epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 8 })),
+    lr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+    batch: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, default: 16 })),
+    val: Type.Optional(Type.Number({ minimum: 0.05, maximum: 0.9, default: 0.2 })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, default: 42 })),
+    freezeReduces: Type.Optional(Type.Boolean({ default: false })),
+  },
+  { additionalProperties: false },
+);
 export type HeadListT = Static<typeof HeadList>;
 export type BoxResultT = Static<typeof BoxResult>;
 export type ClassifyResultT = Static<typeof ClassifyResult>;

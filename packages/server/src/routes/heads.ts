@@ -4,8 +4,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
 import { getProject, requireWrite, updateProject } from '../repo/projects.js';
-import { ErrorBody, HeadList, HeadTrain, IdParams, Job } from '../schemas.js';
+import { ErrorBody, HeadList, HeadTrain, IdParams, Job, TextModelTrain } from '../schemas.js';
 import { headDir, listHeads, openHead } from '../services/heads.js';
+import { textModelDir } from '../services/text-models.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
@@ -65,6 +66,36 @@ export const headRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = asy
         by: req.caller.name,
       };
       return reply.status(202).send(await ctx.jobs.enqueue('train-head', project.id, params, 1));
+    },
+  );
+
+  app.post(
+    '/projects/:id/text-models',
+    {
+      schema: {
+        tags: ['heads'],
+        description:
+          "Fine-tunes a CLIPSeg decoder on the project's labelled masks (a `train-text` job; its events carry each epoch's loss and val mIoU). The model folder is <data>/text-models/project-<id>/<name>; a model of the same name is replaced.",
+        params: IdParams,
+        body: TextModelTrain,
+        response: { 202: Job, ...errors },
+      },
+    },
+    async (req, reply) => {
+      requireWrite(req.caller);
+      const project = await getProject(ctx.db, req.caller, req.params.id);
+      textModelDir(ctx, project.id, req.body.name);
+      ctx.allowModel(req.body.model);
+      const params = {
+        epochs: 8,
+        batch: 16,
+        val: 0.2,
+        seed: 42,
+        freezeReduces: false,
+        ...req.body,
+        by: req.caller.name,
+      };
+      return reply.status(202).send(await ctx.jobs.enqueue('train-text', project.id, params, 1));
     },
   );
 

@@ -1,0 +1,61 @@
+// Fine-tuned CLIPSeg models of a project (`train-text` jobs): where they live, and the manifest a training reads,
+// built from the project's labelled masks (one PNG per image and label, the union of that label's masks).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { rleMerge, rleToMask, UnsafePathError, writeMask } from '@segkit/core';
+import { type ManifestRow, splitImages, writeManifest } from '@segkit/datasets';
+import type { ServerContext } from '../context.js';
+import { labelledAnnotations } from '../repo/annotations.js';
+
+export const TEXT_MODEL_NAME = /^[A-Za-z0-9][\w.-]{0,63}$/;
+
+/** `<data>/text-models/project-<id>/<name>`: a model folder `segkit text --model` and the project settings load. */
+export function textModelDir(ctx: ServerContext, projectId: number, name: string): string {
+  if (!TEXT_MODEL_NAME.test(name)) throw new UnsafePathError(`Bad text model name ${JSON.stringify(name)}`);
+  return join(ctx.dataDir, 'text-models', `project-${projectId}`, name);
+}
+
+/**
+ * Writes the project's masks and a manifest into `dir`: images by content hash, masks per (image, label), and a
+ * seeded train/val split by image. Returns the manifest path and the labels found.
+ */
+export async function projectManifest(
+  ctx: ServerContext,
+  projectId: number,
+  dir: string,
+  opts: { val: number; seed: number },
+): Promise<{ manifest: string; labels: string[]; images: number }> {
+  const rows = (await labelledAnnotations(ctx.db, projectId)).filter((r) => r.rle);
+  const split = splitImages(rows, [...new Set(rows.map((r) => r.imageId))], {
+    seed: opts.seed,
+    ratios: [1 - opts.val, opts.val, 0],
+  });
+  const groups = new Map<string, typeof rows>();
+  for (const r of rows)
+    groups.set(`${r.imageId}\n${r.label}`, [...(groups.get(`${r.imageId}\n${r.label}`) ?? []), r]);
+  await mkdir(join(dir, 'images'), { recursive: true });
+  const written = new Set<string>();
+  const manifest: ManifestRow[] = [];
+  for (const group of groups.values()) {
+    const { sha256, label, imageId } = group[0]!;
+    const image = join(dir, 'images', `${sha256}.img`);
+    if (!written.has(sha256)) {
+      await writeFile(image, await ctx.blobs.get(sha256));
+      written.add(sha256);
+    }
+    const maskPath = join(dir, 'masks', label, `${sha256}.png`);
+    await mkdir(join(dir, 'masks', label), { recursive: true });
+    await writeMask(maskPath, rleToMask(rleMerge(group.map((g) => g.rle!))));
+    manifest.push({
+      image_id: String(imageId),
+      image_path: image,
+      mask_path: maskPath,
+      label,
+      split: split.get(imageId) ?? 'train',
+      source_dataset: `project-${projectId}`,
+    });
+  }
+  const path = join(dir, 'manifest.csv');
+  await writeManifest(manifest, path);
+  return { manifest: path, labels: [...new Set(manifest.map((m) => m.label))].sort(), images: written.size };
+}

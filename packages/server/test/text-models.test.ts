@@ -1,0 +1,88 @@
+// Fine-tuning CLIPSeg on the server: a train-text job on the project's own labelled masks, streaming each epoch's
+// loss and val mIoU, writing a model folder that the project may then use as its text model.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { area, bbox, maskToRle, readMask } from '@segkit/core';
+import { describe, expect, it } from 'vitest';
+import { readManifest } from '../../datasets/src/index.js';
+import { colourShapesDataset, PROMPTS } from '../../datasets/test/helpers/colour-shapes.js';
+import { multipart, server } from './helpers.js';
+
+const repo = new URL('../../../', import.meta.url).pathname;
+const realArch = join(repo, '../shared/real-arch');
+const present = existsSync(join(realArch, 'clipseg/onnx/model.onnx'));
+
+describe.skipIf(!present)('train-text jobs', () => {
+  it("trains on the project's masks with per-epoch events; the model folder becomes the project's text model", async () => {
+    const s = await server({ modelRoots: [join(repo, 'fixtures/models'), realArch] });
+    const { app, client: c } = s;
+    const ds = await colourShapesDataset(12, 4, 96, 31);
+    const rows = await readManifest(ds.manifest);
+    const p = await c('POST', '/api/v1/projects', {
+      name: 'shapes',
+      labels: Object.keys(PROMPTS).map((name) => ({ name, colour: '#808080' })),
+    });
+    const projectId = p.json.id as number;
+    const files = [...new Set(rows.map((r) => r.image_path))];
+    const up = multipart(files.map((f) => ({ name: f.split('/').pop()!, bytes: readFileSync(f) })));
+    const images = (await c('POST', `/api/v1/projects/${projectId}/images`, up.body, up.headers)).json
+      .images as {
+      id: number;
+      fileName: string;
+    }[];
+    for (const r of rows) {
+      const imageId = images.find((i) => i.fileName === r.image_path.split('/').pop())!.id;
+      const mask = await readMask(r.mask_path);
+      if (!area(mask)) continue; // covered by a later shape
+      const created = await c('POST', `/api/v1/images/${imageId}/annotations`, {
+        mode: 'inside_box',
+        label: r.label,
+        bbox: bbox(mask),
+        rle: maskToRle(mask),
+      });
+      expect(created.status, JSON.stringify(created.json)).toBe(201);
+    }
+    const bad = await c('POST', `/api/v1/projects/${projectId}/text-models`, {
+      name: '../x',
+      prompts: PROMPTS,
+    });
+    expect(bad.status).toBe(400);
+    const job = await c('POST', `/api/v1/projects/${projectId}/text-models`, {
+      name: 'shapes-v1',
+      prompts: PROMPTS,
+      model: join(realArch, 'clipseg'),
+      epochs: 2,
+      batch: 6,
+      lr: 1e-3,
+    });
+    expect(job.status).toBe(202);
+    expect(job.json.kind).toBe('train-text');
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const res = await fetch(`${address}/api/v1/jobs/${job.json.id}/events`, {
+        headers: { authorization: `Bearer ${app.segkit.adminToken}` },
+      });
+      const text = await res.text();
+      const epochs = [...text.matchAll(/"message":"(epoch \d+: [^"]+)"/g)].map((m) => m[1]!);
+      expect(epochs).toHaveLength(2);
+      expect(epochs[0]).toMatch(/^epoch 1: loss [\d.]+, val mIoU [\d.]+ at 0\.5, [\d.]+ at 0\.\d$/);
+      expect(text).toMatch(/event: finished/);
+      const done = (await c('GET', `/api/v1/jobs/${job.json.id}`)).json;
+      expect(done.state).toBe('succeeded');
+      expect(done.result.history).toHaveLength(2);
+      expect(existsSync(join(done.result.path, 'onnx/model.onnx'))).toBe(true);
+      // The trained folder lives under the data folder, not a --model-root, and text prompts run on it once it is
+      // the project's text model; a folder outside both is still refused.
+      await c('PATCH', `/api/v1/projects/${projectId}`, { settings: { models: { text: done.result.path } } });
+      const seg = await c('POST', `/api/v1/images/${images[0]!.id}/text`, { prompts: ['segment red'] });
+      expect(seg.status, JSON.stringify(seg.json)).toBe(200);
+      const outside = await c('POST', `/api/v1/images/${images[0]!.id}/text`, {
+        prompts: ['segment red'],
+        model: s.dataDir,
+      });
+      expect(outside.status).toBe(400);
+    } finally {
+      await app.close();
+    }
+  });
+});

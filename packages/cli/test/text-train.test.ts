@@ -1,7 +1,9 @@
 // `segkit text train` on the real-architecture CLIPSeg (tiny config, random weights): the command's table and files,
 // the feature cache that makes a second training run no backbone pass, resume, and its refusals.
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { colourShapesDataset, PROMPTS, roboflowExport } from '../../datasets/test/helpers/colour-shapes.js';
@@ -36,9 +38,12 @@ describe.skipIf(!present)('segkit text train', () => {
       /epoch {2}1 {2}loss \d\.\d{4} {2}val mIoU@0\.5 \d\.\d{3} {2}Dice@0\.5 red \S+ {2}blue \S+ {2}yellow \S+ {2}cyan \S+ {2}best t=0\.\d mIoU \d\.\d{3}/,
     );
     expect(r.stderr).toMatch(/epoch {2}2 /);
+    expect(r.stderr).toMatch(/^zero-shot {2}val mIoU@0\.5 \d\.\d{3} {2}best t=0\.\d mIoU \d\.\d{3}$/m);
     expect(r.stderr).toMatch(/feature cache .*: 18 images, [\d.]+ MiB; 18 backbone passes this run/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^best epoch [12]: val mIoU \d\.\d{3} at threshold 0\.\d/);
+    expect(r.stdout).toMatch(
+      /^best epoch [12]: val mIoU \d\.\d{3} at threshold 0\.\d \(\d\.\d{3} at 0\.5\), zero-shot \d\.\d{3}; model in /,
+    );
     const training = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8'));
     expect(training).toMatchObject({
       status: 'complete',
@@ -170,5 +175,58 @@ describe.skipIf(!present)('segkit text train', () => {
     expect(Object.keys(report.perLabel).sort()).toEqual(['blue', 'cyan', 'red', 'yellow']);
     expect(report.thresholds).toHaveLength(9);
     expect(readdirSync(at('report/panels')).filter((f) => f.endsWith('.png')).length).toBeGreaterThan(0);
+  });
+});
+
+const bin = join(repo, 'packages/cli/bin/segkit.js');
+const built = existsSync(join(repo, 'packages/cli/dist/main.js'));
+
+describe.skipIf(!present || !built)('segkit text train, interrupted (the installed binary)', () => {
+  it('Ctrl-C after an epoch exits 130 and keeps the best model so far; --resume finishes the training', async () => {
+    const ds = await colourShapesDataset(12, 6, 96, 41);
+    const prompts = join(ds.dir, 'prompts.json');
+    writeFileSync(prompts, JSON.stringify(PROMPTS));
+    const out = join(tmp(), 'model');
+    const args = [
+      'text',
+      'train',
+      '--manifest',
+      ds.manifest,
+      '--prompts',
+      prompts,
+      '--model',
+      model,
+      '--batch',
+      '6',
+      '--cache-dir',
+      tmp(),
+      '--epochs',
+      '4',
+      '-o',
+      out,
+    ];
+    const child = spawn(process.execPath, [bin, ...args]);
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 1200 && !/epoch {2}1 /.test(stderr); i++) await sleep(50);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('segkit: interrupted (SIGINT)');
+    // The best epoch so far is a loadable model; the resume state is there; no temporary file is left.
+    expect(existsSync(join(out, 'onnx/model.onnx'))).toBe(true);
+    expect(existsSync(join(out, '.segkit-train/state.json'))).toBe(true);
+    const all = readdirSync(out, { recursive: true, encoding: 'utf8' });
+    expect(all.filter((p) => p.includes('.tmp-'))).toEqual([]);
+    const done = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8')).history.length;
+    expect(done).toBeGreaterThanOrEqual(1);
+    const again = await cli(...args, '--resume');
+    expect(again.code, again.stderr).toBe(0);
+    const training = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8'));
+    expect(training.status).toBe('complete');
+    expect(training.history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2, 3, 4]);
+    expect(again.stderr).not.toMatch(new RegExp(`epoch  ${done} `));
   });
 });

@@ -59,7 +59,7 @@ export { isRoboflow, ROBOFLOW_SPLITS, readRoboflow } from './roboflow.js';
 export { SPLITS, type SplitItem, type SplitName, splitImages, splitItems, splitTable } from './split.js';
 export { DEFAULT_LR, SWEEP, type TrainTextOptions, type TrainTextResult, trainText } from './train-text.js';
 export { epochOrder, targetAt } from './train-text-data.js';
-export type { EpochRow } from './train-text-state.js';
+export type { EpochRow, ValScore } from './train-text-state.js';
 export type {
   Annotation,
   AnnotationSource,

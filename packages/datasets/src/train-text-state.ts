@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { InvalidArgumentError, svgToPng, writeFileAtomic } from '@segkit/core';
 import type { AdamW } from '@segkit/models';
 
+/** Val scores of a model: mIoU and Dice at 0.5 (overall and per label), and the sweep's best threshold. */
+export type ValScore = Omit<EpochRow, 'epoch' | 'trainLoss' | 'seconds'>;
+
 export interface EpochRow {
   epoch: number;
   trainLoss: number;
@@ -60,6 +63,7 @@ export async function saveState(
   optimizer: AdamW,
   history: EpochRow[],
   best: EpochRow | null,
+  zeroShot: ValScore | null,
 ): Promise<void> {
   const named: Array<[string, Float32Array]> = [
     ...[...params].map(([k, v]) => [`p:${k}`, v] as [string, Float32Array]),
@@ -70,7 +74,7 @@ export async function saveState(
   await writeFileAtomic(join(dirOf(out), 'weights.bin'), pack(named));
   await writeFileAtomic(
     join(dirOf(out), 'state.json'),
-    `${JSON.stringify({ settings, step: optimizer.step, history, best }, null, 2)}\n`,
+    `${JSON.stringify({ settings, step: optimizer.step, history, best, zeroShot }, null, 2)}\n`,
   );
 }
 
@@ -78,6 +82,7 @@ export interface LoadedState {
   params: Map<string, Float32Array>;
   history: EpochRow[];
   best: EpochRow | null;
+  zeroShot: ValScore | null;
   restoreOptimizer(optimizer: AdamW): void;
 }
 
@@ -93,6 +98,7 @@ export function loadState(out: string, settings: Record<string, unknown>): Loade
     step: number;
     history: EpochRow[];
     best: EpochRow | null;
+    zeroShot?: ValScore | null;
   };
   const changed = FIXED.filter((k) => JSON.stringify(saved.settings[k]) !== JSON.stringify(settings[k]));
   if (changed.length)
@@ -106,6 +112,7 @@ export function loadState(out: string, settings: Record<string, unknown>): Loade
     params: pick('p:'),
     history: saved.history,
     best: saved.best,
+    zeroShot: saved.zeroShot ?? null,
     restoreOptimizer(optimizer) {
       optimizer.step = saved.step;
       for (const [k, v] of pick('m:')) optimizer.m.set(k, v);

@@ -22,7 +22,14 @@ import {
 import { type MaskSource, type MaskValue, manifestSource } from './eval-sources.js';
 import { evaluate } from './evaluate.js';
 import { drawPrompt, epochOrder, loadTargets, splitRows, type TrainRow } from './train-text-data.js';
-import { clearState, type EpochRow, loadState, saveState, writeCurve } from './train-text-state.js';
+import {
+  clearState,
+  type EpochRow,
+  loadState,
+  saveState,
+  type ValScore,
+  writeCurve,
+} from './train-text-state.js';
 
 export interface TrainTextOptions {
   model?: string;
@@ -45,6 +52,8 @@ export interface TrainTextOptions {
   /** A progress bar per epoch. */
   progress?: (epoch: number, epochs: number) => Progress;
   onEpoch?: (row: EpochRow) => void;
+  /** The untrained model's val scores, before the first epoch of a new training. */
+  onZeroShot?: (score: ValScore) => void;
   /** Stops after the current batch; the best checkpoint and the resume state stay. */
   signal?: AbortSignal;
 }
@@ -54,12 +63,15 @@ export interface TrainTextOptions {
  * decoder almost as fast as 1e-3 and is gentle enough for a pretrained one (see docs/train-text.md).
  */
 export const DEFAULT_LR = 3e-4;
+const MEMORY_BUDGET = 1.5 * 2 ** 30;
 export const SWEEP = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
 export interface TrainTextResult {
   out: string;
   history: EpochRow[];
   best: EpochRow | null;
+  /** The base model's val scores before training (the zero-shot baseline). */
+  zeroShot: ValScore | null;
   interrupted: boolean;
   backbonePasses: number;
   cache: { dir: string; bytes: number; entries: number; hits: number; misses: number };
@@ -127,18 +139,26 @@ export async function trainText(
   const texts = [...new Set(labels.flatMap((l) => prompts[l]!))];
   const embeddings = await trainer.textEmbeddings(texts);
   const trainTargets = await loadTargets(manifest, 'train', train, trainer.size);
+  // Features stay in memory up to a budget (1.5 GiB); past it they are read back from the disk cache when needed,
+  // so 6,400 full-size images (28 GB of features) train without holding them all.
   const features = new Map<string, Float32Array[]>();
+  let held = 0;
   const featuresOf = async (image: string) => {
     let f = features.get(image);
     if (!f) {
       f = await trainer.imageFeatures(image);
-      features.set(image, f);
+      const bytes = f.reduce((s, a) => s + a.byteLength, 0);
+      if (held + bytes <= MEMORY_BUDGET) {
+        features.set(image, f);
+        held += bytes;
+      }
     }
     return f;
   };
   const gt = await manifestSource(manifest, settings.valSplit);
   const history: EpochRow[] = state?.history ?? [];
   let best: EpochRow | null = state?.best ?? null;
+  let zeroShot: ValScore | null = state?.zeroShot ?? null;
   let interrupted = false;
   const t0 = performance.now();
   /** training.json (every setting and metric so far) and the curve, after every epoch and at the end. */
@@ -159,6 +179,7 @@ export async function trainText(
           trainedTensors: trainer.trainable.length,
           parameters: trainer.parameterCount,
           examples: { train: train.length, val: val.length },
+          zeroShot,
           history,
           best,
           backbonePasses: trainer.features.imagePasses,
@@ -172,6 +193,10 @@ export async function trainText(
     if (history.length) await writeCurve(join(out, 'training-curve.png'), history);
     return cache;
   };
+  if (!state) {
+    zeroShot = await validate(trainer, val, prompts, embeddings, featuresOf, gt, settings.thresholds);
+    opts.onZeroShot?.(zeroShot);
+  }
   for (let epoch = history.length + 1; epoch <= settings.epochs; epoch++) {
     const started = performance.now();
     const order = epochOrder(train, settings.seed, epoch, settings.balance ?? undefined);
@@ -214,7 +239,7 @@ export async function trainText(
       best = row;
       await trainer.writeModel(out);
     }
-    await saveState(out, settings, trainer.params, optimizer, history, best);
+    await saveState(out, settings, trainer.params, optimizer, history, best, zeroShot);
     await report('running');
     opts.onEpoch?.(row);
   }
@@ -224,6 +249,7 @@ export async function trainText(
     out,
     history,
     best,
+    zeroShot,
     interrupted,
     backbonePasses: trainer.features.imagePasses,
     cache,
@@ -241,7 +267,7 @@ async function validate(
   featuresOf: (image: string) => Promise<Float32Array[]>,
   gt: MaskSource,
   thresholds: number[],
-): Promise<Omit<EpochRow, 'epoch' | 'trainLoss' | 'seconds'>> {
+): Promise<ValScore> {
   const preds = new Map<string, MaskValue>();
   const sizes = new Map<string, [number, number]>();
   for (const r of rows) {

@@ -29,6 +29,8 @@ describe.skipIf(!present)('segkit text train learns (real-architecture CLIPSeg)'
     const out = join(tmp('segkit-tt-'), 'model');
     const run = await trainText(ds.manifest, PROMPTS, out, common);
     expect(run.history).toHaveLength(5);
+    // Training's own zero-shot row is the same figure.
+    expect(Math.abs(run.zeroShot!.bestMiou - zeroBest)).toBeLessThan(1e-3);
     expect(run.best!.bestMiou).toBeGreaterThanOrEqual(0.6);
     expect(run.history[0]!.trainLoss).toBeGreaterThan(run.history.at(-1)!.trainLoss);
     // The written model, evaluated by `segkit eval text`, gives the figure training reported for its best epoch.

@@ -325,7 +325,7 @@ export const TextModelTrain = Type.Object(
     ),
     model: Type.Optional(ModelName),
     epochs: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 8 })),
-    lr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+    lr: Type.Optional(Type.Number({ minimum: 1e-9, maximum: 1 })),
     batch: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, default: 16 })),
     val: Type.Optional(Type.Number({ minimum: 0.05, maximum: 0.9, default: 0.2 })),
     seed: Type.Optional(Type.Integer({ minimum: 0, default: 42 })),

@@ -215,6 +215,12 @@ describe('who may call what', () => {
         { none: 401, viewer: 403, annotator: 202, admin: 202, other: 404 },
       ],
       [
+        'POST',
+        `/api/v1/projects/${p}/text-models`,
+        same({ name: 't', prompts: { red: ['segment red'] }, epochs: 1 }),
+        { none: 401, viewer: 403, annotator: 202, admin: 202, other: 404 },
+      ],
+      [
         'PUT',
         `/api/v1/projects/${p}/heads/active`,
         same({ name: null }),

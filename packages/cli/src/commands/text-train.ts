@@ -109,6 +109,10 @@ export const textTrainCommand = defineCommand({
       cacheDtype,
       resume: options.resume === true,
       progress: (epoch, epochs) => progressBar(`epoch ${epoch}/${epochs}`, { unit: 'items' }),
+      onZeroShot: (z) =>
+        io.stderr(
+          `zero-shot  val mIoU@0.5 ${pct(z.miou)}  best t=${z.bestThreshold.toFixed(1)} mIoU ${pct(z.bestMiou)}\n`,
+        ),
       onEpoch: (row) => io.stderr(epochLine(row, labels)),
     });
     const mib = (result.cache.bytes / 2 ** 20).toFixed(1);
@@ -117,7 +121,7 @@ export const textTrainCommand = defineCommand({
     );
     printResult(io, options, result, () =>
       result.best
-        ? `best epoch ${result.best.epoch}: val mIoU ${pct(result.best.bestMiou)} at threshold ${result.best.bestThreshold.toFixed(1)} (${pct(result.best.miou)} at 0.5); model in ${out}\n`
+        ? `best epoch ${result.best.epoch}: val mIoU ${pct(result.best.bestMiou)} at threshold ${result.best.bestThreshold.toFixed(1)} (${pct(result.best.miou)} at 0.5)${result.zeroShot ? `, zero-shot ${pct(result.zeroShot.bestMiou)}` : ''}; model in ${out}\n`
         : `no epoch finished; nothing written to ${out}\n`,
     );
   },

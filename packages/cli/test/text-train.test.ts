@@ -10,29 +10,25 @@ import { colourShapesDataset, PROMPTS, roboflowExport } from '../../datasets/tes
 import { cli, repo, tmp } from './helpers.js';
 
 const model = join(repo, '../shared/real-arch/clipseg');
+
+/** A generated shapes dataset with its prompts file, and `segkit text train` arguments for it on the real graph. */
+async function shapes(train: number, val: number, seed?: number) {
+  const ds = await colourShapesDataset(train, val, 96, seed);
+  const prompts = join(ds.dir, 'prompts.json');
+  writeFileSync(prompts, JSON.stringify(PROMPTS));
+  return {
+    ds,
+    prompts,
+    args: ['text', 'train', '--manifest', ds.manifest, '--prompts', prompts, '--model', model],
+  };
+}
 const present = existsSync(join(model, 'onnx/model.onnx'));
 
 describe.skipIf(!present)('segkit text train', () => {
   it('trains, reports each epoch, writes a loadable model, training.json and the curve; a second run computes no backbone pass', async () => {
-    const ds = await colourShapesDataset(12, 6);
-    const prompts = join(ds.dir, 'prompts.json');
-    writeFileSync(prompts, JSON.stringify(PROMPTS));
-    const cache = tmp();
+    const { ds, args: train } = await shapes(12, 6);
     const out = join(tmp(), 'model');
-    const args = [
-      '--manifest',
-      ds.manifest,
-      '--prompts',
-      prompts,
-      '--model',
-      model,
-      '--cache-dir',
-      cache,
-      '--batch',
-      '6',
-      '--lr',
-      '1e-3',
-    ];
+    const args = [...train.slice(2), '--cache-dir', tmp(), '--batch', '6', '--lr', '1e-3'];
     const r = await cli('text', 'train', ...args, '--epochs', '2', '-o', out);
     expect(r.stderr).toMatch(
       /epoch {2}1 {2}loss \d\.\d{4} {2}val mIoU@0\.5 \d\.\d{3} {2}Dice@0\.5 red \S+ {2}blue \S+ {2}yellow \S+ {2}cyan \S+ {2}best t=0\.\d mIoU \d\.\d{3}/,
@@ -79,21 +75,8 @@ describe.skipIf(!present)('segkit text train', () => {
   });
 
   it('refuses bad settings with one line', async () => {
-    const ds = await colourShapesDataset(4, 2);
-    const prompts = join(ds.dir, 'prompts.json');
-    writeFileSync(prompts, JSON.stringify(PROMPTS));
-    const base = [
-      'text',
-      'train',
-      '--manifest',
-      ds.manifest,
-      '--prompts',
-      prompts,
-      '--model',
-      model,
-      '-o',
-      join(tmp(), 'm'),
-    ];
+    const { prompts, args } = await shapes(4, 2);
+    const base = [...args, '-o', join(tmp(), 'm')];
     expect((await cli(...base, '--balance', 'colour')).stderr).toBe(
       'segkit: E_USAGE: --balance must be label or dataset\n',
     );
@@ -183,28 +166,9 @@ const built = existsSync(join(repo, 'packages/cli/dist/main.js'));
 
 describe.skipIf(!present || !built)('segkit text train, interrupted (the installed binary)', () => {
   it('Ctrl-C after an epoch exits 130 and keeps the best model so far; --resume finishes the training', async () => {
-    const ds = await colourShapesDataset(12, 6, 96, 41);
-    const prompts = join(ds.dir, 'prompts.json');
-    writeFileSync(prompts, JSON.stringify(PROMPTS));
+    const { args: train } = await shapes(12, 6, 41);
     const out = join(tmp(), 'model');
-    const args = [
-      'text',
-      'train',
-      '--manifest',
-      ds.manifest,
-      '--prompts',
-      prompts,
-      '--model',
-      model,
-      '--batch',
-      '6',
-      '--cache-dir',
-      tmp(),
-      '--epochs',
-      '4',
-      '-o',
-      out,
-    ];
+    const args = [...train, '--batch', '6', '--cache-dir', tmp(), '--epochs', '4', '-o', out];
     const child = spawn(process.execPath, [bin, ...args]);
     let stderr = '';
     child.stderr.on('data', (d) => {

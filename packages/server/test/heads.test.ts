@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { colourBoxDataset } from '../../analytics/test/helpers/colour-boxes.js';
-import { fixture, multipart, server } from './helpers.js';
+import { fixture, jobEvents, multipart, server } from './helpers.js';
 
 async function labelledProject() {
   const s = await server();
@@ -55,13 +55,8 @@ describe('classifier heads on the server', () => {
     const job = await c('POST', `/api/v1/projects/${projectId}/heads`, { name: 'colours', epochs: 40 });
     expect(job.status).toBe(202);
     expect(job.json.kind).toBe('train-head');
-    const address = await app.listen({ port: 0, host: '127.0.0.1' });
     try {
-      const res = await fetch(`${address}/api/v1/jobs/${job.json.id}/events`, {
-        headers: { authorization: `Bearer ${app.segkit.adminToken}` },
-      });
-      const text = await res.text();
-      const epochs = [...text.matchAll(/"message":"(epoch \d+: [^"]+)"/g)].map((m) => m[1]!);
+      const { text, epochs } = await jobEvents(app, job.json.id);
       expect(epochs.length).toBeGreaterThan(1);
       expect(epochs[0]).toMatch(
         /^epoch 1: loss [\d.]+, train accuracy [\d.]+, val loss [\d.]+, val accuracy [\d.]+, val macro-F1/,

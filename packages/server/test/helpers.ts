@@ -68,3 +68,16 @@ export function multipart(files: { name: string; bytes: Uint8Array }[]): {
     headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
   };
 }
+
+/**
+ * A job's whole event stream (SSE) until it ends, read over a real socket on 127.0.0.1, and the `epoch …` progress
+ * messages in it. The app stays open.
+ */
+export async function jobEvents(app: SegkitApp, jobId: number): Promise<{ text: string; epochs: string[] }> {
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  const res = await fetch(`${address}/api/v1/jobs/${jobId}/events`, {
+    headers: { authorization: `Bearer ${app.segkit.adminToken}` },
+  });
+  const text = await res.text();
+  return { text, epochs: [...text.matchAll(/"message":"(epoch \d+: [^"]+)"/g)].map((m) => m[1]!) };
+}

@@ -6,7 +6,7 @@ import { area, bbox, maskToRle, readMask } from '@segkit/core';
 import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../datasets/src/index.js';
 import { colourShapesDataset, PROMPTS } from '../../datasets/test/helpers/colour-shapes.js';
-import { multipart, server } from './helpers.js';
+import { jobEvents, multipart, server } from './helpers.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 const realArch = join(repo, '../shared/real-arch');
@@ -57,13 +57,8 @@ describe.skipIf(!present)('train-text jobs', () => {
     });
     expect(job.status).toBe(202);
     expect(job.json.kind).toBe('train-text');
-    const address = await app.listen({ port: 0, host: '127.0.0.1' });
     try {
-      const res = await fetch(`${address}/api/v1/jobs/${job.json.id}/events`, {
-        headers: { authorization: `Bearer ${app.segkit.adminToken}` },
-      });
-      const text = await res.text();
-      const epochs = [...text.matchAll(/"message":"(epoch \d+: [^"]+)"/g)].map((m) => m[1]!);
+      const { text, epochs } = await jobEvents(app, job.json.id);
       expect(epochs).toHaveLength(2);
       expect(epochs[0]).toMatch(/^epoch 1: loss [\d.]+, val mIoU [\d.]+ at 0\.5, [\d.]+ at 0\.\d$/);
       expect(text).toMatch(/event: finished/);

@@ -128,6 +128,24 @@ export function reluBack(y: Float32Array, dy: Float32Array): Float32Array {
 }
 
 /**
+ * For each output pixel and each of the 9 taps of a 3×3 window (padding 1), the input pixel it reads, or −1 outside
+ * the image: [batch·h·w·9]. The forward pass gathers through it, the backward pass scatters.
+ */
+function tapMap(batch: number, h: number, w: number): Int32Array {
+  const taps = new Int32Array(batch * h * w * 9);
+  let q = 0;
+  for (let b = 0; b < batch; b++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let k = 0; k < 9; k++) {
+          const sy = y + Math.floor(k / 3) - 1;
+          const sx = x + (k % 3) - 1;
+          taps[q++] = sy < 0 || sy >= h || sx < 0 || sx >= w ? -1 : (b * h + sy) * w + sx;
+        }
+  return taps;
+}
+
+/**
  * 3×3 convolution, padding 1, on channel-last images [batch, h, w, cin] → [batch, h, w, cout], as an im2col product.
  * Returns the columns for the backward pass.
  */
@@ -147,21 +165,12 @@ export function conv3x3(
   for (let co = 0; co < cout; co++)
     for (let ci = 0; ci < cin; ci++)
       for (let k = 0; k < 9; k++) wcol[(k * cin + ci) * cout + co] = weight[(co * cin + ci) * 9 + k]!;
-  const cols = new Float32Array(batch * h * w * 9 * cin);
-  for (let b = 0; b < batch; b++)
-    for (let y = 0; y < h; y++)
-      for (let xx = 0; xx < w; xx++) {
-        const row = ((b * h + y) * w + xx) * 9 * cin;
-        for (let k = 0; k < 9; k++) {
-          const sy = y + Math.floor(k / 3) - 1;
-          const sx = xx + (k % 3) - 1;
-          if (sy < 0 || sy >= h || sx < 0 || sx >= w) continue;
-          cols.set(
-            x.subarray(((b * h + sy) * w + sx) * cin, ((b * h + sy) * w + sx + 1) * cin),
-            row + k * cin,
-          );
-        }
-      }
+  const taps = tapMap(batch, h, w);
+  const cols = new Float32Array(taps.length * cin);
+  for (let q = 0; q < taps.length; q++) {
+    const src = taps[q]!;
+    if (src >= 0) cols.set(x.subarray(src * cin, (src + 1) * cin), q * cin);
+  }
   const n = batch * h * w;
   const y = matmul(cols, [n, 9 * cin], wcol, [9 * cin, cout]);
   for (let r = 0; r < n; r++) for (let c = 0; c < cout; c++) y[r * cout + c]! += bias[c]!;
@@ -189,18 +198,12 @@ export function conv3x3Back(
   addInto(grads, `${name}.bias`, colSums(dy, n, cout));
   const dcols = matmul(dy, [n, cout], saved.wcol, [9 * cin, cout], { tb: true });
   const dx = new Float32Array(n * cin);
-  for (let b = 0; b < batch; b++)
-    for (let y = 0; y < h; y++)
-      for (let xx = 0; xx < w; xx++) {
-        const row = ((b * h + y) * w + xx) * 9 * cin;
-        for (let k = 0; k < 9; k++) {
-          const sy = y + Math.floor(k / 3) - 1;
-          const sx = xx + (k % 3) - 1;
-          if (sy < 0 || sy >= h || sx < 0 || sx >= w) continue;
-          const o = ((b * h + sy) * w + sx) * cin;
-          for (let c = 0; c < cin; c++) dx[o + c]! += dcols[row + k * cin + c]!;
-        }
-      }
+  const taps = tapMap(batch, h, w);
+  for (let q = 0; q < taps.length; q++) {
+    const dst = taps[q]!;
+    if (dst < 0) continue;
+    for (let c = 0; c < cin; c++) dx[dst * cin + c]! += dcols[q * cin + c]!;
+  }
   return dx;
 }
 

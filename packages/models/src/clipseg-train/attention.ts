@@ -7,17 +7,21 @@ import { linear, linearBack, type Params } from './layers.js';
 
 export interface AttentionSaved {
   x: Float32Array;
-  /** [batch·heads, tokens, hd] each, in the WebAssembly heap; disposed by the backward pass. */
-  q: tf.Tensor3D;
+  /**
+   * In the WebAssembly heap, disposed by the backward pass: Qᵀ and Vᵀ [batch·heads, hd, tokens], K [batch·heads,
+   * tokens, hd], and the attention probabilities. Transposed operands are laid out here so that every product is a
+   * plain one (the backend's transposed products are 3-4× slower).
+   */
+  qT: tf.Tensor3D;
   k: tf.Tensor3D;
-  v: tf.Tensor3D;
+  vT: tf.Tensor3D;
   probs: tf.Tensor3D;
   o: Float32Array;
 }
 
 /** Frees what a forward pass kept for the backward pass. */
 export function disposeAttention(s: AttentionSaved): void {
-  for (const t of [s.q, s.k, s.v, s.probs]) t.dispose();
+  for (const t of [s.qT, s.k, s.vT, s.probs]) t.dispose();
 }
 
 /** [batch·tokens, heads·hd] → [batch·heads, tokens, hd] */
@@ -45,6 +49,36 @@ function merge(x: Float32Array, batch: number, t: number, heads: number, hd: num
   return out;
 }
 
+/** [batch·tokens, heads·hd] → [batch·heads, hd, tokens] */
+function splitT(x: Float32Array, batch: number, t: number, heads: number, hd: number): Float32Array {
+  const out = new Float32Array(x.length);
+  const dim = heads * hd;
+  for (let b = 0; b < batch; b++)
+    for (let h = 0; h < heads; h++) {
+      const base = (b * heads + h) * hd * t;
+      for (let i = 0; i < t; i++) {
+        const src = (b * t + i) * dim + h * hd;
+        for (let d = 0; d < hd; d++) out[base + d * t + i] = x[src + d]!;
+      }
+    }
+  return out;
+}
+
+/** [batch·heads, hd, tokens] → [batch·tokens, heads·hd] */
+function mergeT(x: Float32Array, batch: number, t: number, heads: number, hd: number): Float32Array {
+  const out = new Float32Array(x.length);
+  const dim = heads * hd;
+  for (let b = 0; b < batch; b++)
+    for (let h = 0; h < heads; h++) {
+      const base = (b * heads + h) * hd * t;
+      for (let i = 0; i < t; i++) {
+        const dst = (b * t + i) * dim + h * hd;
+        for (let d = 0; d < hd; d++) out[dst + d] = x[base + d * t + i]!;
+      }
+    }
+  return out;
+}
+
 export function attention(
   p: Params,
   name: string,
@@ -56,21 +90,27 @@ export function attention(
 ): { y: Float32Array; saved: AttentionSaved } {
   const hd = dim / heads;
   const rows = batch * t;
-  const qh = split(linear(p, `${name}.q_proj`, x, rows, dim), batch, t, heads, hd);
-  const kh = split(linear(p, `${name}.k_proj`, x, rows, dim), batch, t, heads, hd);
-  const vh = split(linear(p, `${name}.v_proj`, x, rows, dim), batch, t, heads, hd);
+  const q = linear(p, `${name}.q_proj`, x, rows, dim);
+  const k = linear(p, `${name}.k_proj`, x, rows, dim);
+  const v = linear(p, `${name}.v_proj`, x, rows, dim);
   const bh = batch * heads;
-  const q = tf.tensor3d(qh, [bh, t, hd]);
-  const k = tf.tensor3d(kh, [bh, t, hd]);
-  const v = tf.tensor3d(vh, [bh, t, hd]);
-  const probs = tf.tidy(() =>
-    tf.softmax(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd))),
-  ) as tf.Tensor3D;
-  const ot = tf.matMul(probs, v);
+  const saved = {
+    qT: tf.tensor3d(splitT(q, batch, t, heads, hd), [bh, hd, t]),
+    k: tf.tensor3d(split(k, batch, t, heads, hd), [bh, t, hd]),
+    vT: tf.tensor3d(splitT(v, batch, t, heads, hd), [bh, hd, t]),
+  };
+  const probs = tf.tidy(() => {
+    const scores = tf.matMul(
+      tf.tensor3d(split(q, batch, t, heads, hd), [bh, t, hd]),
+      tf.tensor3d(splitT(k, batch, t, heads, hd), [bh, hd, t]),
+    );
+    return tf.softmax(tf.mul(scores, 1 / Math.sqrt(hd)));
+  }) as tf.Tensor3D;
+  const ot = tf.tidy(() => tf.matMul(probs, tf.tensor3d(split(v, batch, t, heads, hd), [bh, t, hd])));
   const o = merge(ot.dataSync() as Float32Array, batch, t, heads, hd);
   ot.dispose();
   const y = linear(p, `${name}.out_proj`, o, rows, dim);
-  return { y, saved: { x, q, k, v, probs, o } };
+  return { y, saved: { x, ...saved, probs, o } };
 }
 
 export function attentionBack(
@@ -87,24 +127,25 @@ export function attentionBack(
   const hd = dim / heads;
   const rows = batch * t;
   const bh = batch * heads;
-  const doh = split(linearBack(p, grads, `${name}.out_proj`, s.o, dy, rows, dim)!, batch, t, heads, hd);
+  const dout = linearBack(p, grads, `${name}.out_proj`, s.o, dy, rows, dim)!;
   const scale = 1 / Math.sqrt(hd);
-  const [dqt, dkt, dvt] = tf.tidy(() => {
-    const dO = tf.tensor3d(doh, [bh, t, hd]);
-    const dV = tf.matMul(s.probs, dO, true, false);
-    const dP = tf.matMul(dO, s.v, false, true);
+  const [dqt, dkTt, dvTt] = tf.tidy(() => {
+    const dO = tf.tensor3d(split(dout, batch, t, heads, hd), [bh, t, hd]);
+    const dOT = tf.tensor3d(splitT(dout, batch, t, heads, hd), [bh, hd, t]);
+    const dVT = tf.matMul(dOT, s.probs); // dVᵀ = dOᵀ·P
+    const dP = tf.matMul(dO, s.vT);
     // softmax backward: dS = P ⊙ (dP − Σ dP ⊙ P), then the scale.
     const dS = tf.mul(tf.mul(s.probs, tf.sub(dP, tf.sum(tf.mul(dP, s.probs), -1, true))), scale);
-    return [tf.matMul(dS, s.k), tf.matMul(dS, s.q, true, false), dV];
+    return [tf.matMul(dS, s.k), tf.matMul(s.qT, dS), dVT]; // dQ = dS·K, dKᵀ = Qᵀ·dS
   });
-  const read = (x: tf.Tensor) => {
+  const read = (x: tf.Tensor, transposed: boolean) => {
     const d = x.dataSync() as Float32Array;
     x.dispose();
-    return merge(d, batch, t, heads, hd);
+    return transposed ? mergeT(d, batch, t, heads, hd) : merge(d, batch, t, heads, hd);
   };
-  const dqh = read(dqt!);
-  const dkh = read(dkt!);
-  const dvh = read(dvt!);
+  const dqh = read(dqt!, false);
+  const dkh = read(dkTt!, true);
+  const dvh = read(dvTt!, true);
   disposeAttention(s);
   const dx = linearBack(p, grads, `${name}.q_proj`, s.x, dqh, rows, dim)!;
   const dk = linearBack(p, grads, `${name}.k_proj`, s.x, dkh, rows, dim)!;

@@ -54,7 +54,8 @@ export function feedForwardBack(
   const hidden = w1.length / dim;
   const out = tf.tidy(() => {
     const dY = tf.tensor2d(dy, [rows, dim]);
-    const dW2 = tf.matMul(tf.transpose(saved.h), dY);
+    // dW2 = hᵀ·dY, computed as (dYᵀ·h)ᵀ so that only the small dY is transposed in the heap.
+    const dW2T = tf.matMul(tf.transpose(dY), saved.h);
     const db2 = tf.sum(dY, 0);
     const dH = tf.mul(
       tf.matMul(dY, tf.tensor2d(transpose(w2, hidden, dim), [dim, hidden])),
@@ -63,16 +64,16 @@ export function feedForwardBack(
     const dW1 = tf.matMul(tf.transpose(saved.x), dH);
     const db1 = tf.sum(dH, 0);
     const dX = tf.matMul(dH, tf.tensor2d(transpose(w1, dim, hidden), [hidden, dim]));
-    return [dW1, db1, dW2, db2, dX];
+    return [dW1, db1, dW2T, db2, dX];
   });
-  const [dW1, db1, dW2, db2, dX] = out.map((t) => {
+  const [dW1, db1, dW2T, db2, dX] = out.map((t) => {
     const d = t.dataSync() as Float32Array;
     t.dispose();
     return d;
   }) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
   addInto(grads, `${name}.fc1.weight`, dW1);
   addInto(grads, `${name}.fc1.bias`, db1);
-  addInto(grads, `${name}.fc2.weight`, dW2);
+  addInto(grads, `${name}.fc2.weight`, transpose(dW2T, dim, hidden));
   addInto(grads, `${name}.fc2.bias`, db2);
   disposeFfn(saved);
   return dX;

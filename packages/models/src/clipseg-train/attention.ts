@@ -99,13 +99,15 @@ export function attention(
     k: tf.tensor3d(split(k, batch, t, heads, hd), [bh, t, hd]),
     vT: tf.tensor3d(splitT(v, batch, t, heads, hd), [bh, hd, t]),
   };
-  const probs = tf.tidy(() => {
-    const scores = tf.matMul(
-      tf.tensor3d(split(q, batch, t, heads, hd), [bh, t, hd]),
-      tf.tensor3d(splitT(k, batch, t, heads, hd), [bh, hd, t]),
-    );
-    return tf.softmax(tf.mul(scores, 1 / Math.sqrt(hd)));
-  }) as tf.Tensor3D;
+  // The scale goes on Q before the product (a small array), not on the tokens × tokens scores.
+  const qs = split(q, batch, t, heads, hd);
+  const scale = 1 / Math.sqrt(hd);
+  for (let i = 0; i < qs.length; i++) qs[i]! *= scale;
+  const probs = tf.tidy(() =>
+    tf.softmax(
+      tf.matMul(tf.tensor3d(qs, [bh, t, hd]), tf.tensor3d(splitT(k, batch, t, heads, hd), [bh, hd, t])),
+    ),
+  ) as tf.Tensor3D;
   const ot = tf.tidy(() => tf.matMul(probs, tf.tensor3d(split(v, batch, t, heads, hd), [bh, t, hd])));
   const o = merge(ot.dataSync() as Float32Array, batch, t, heads, hd);
   ot.dispose();
@@ -133,9 +135,9 @@ export function attentionBack(
     const dO = tf.tensor3d(split(dout, batch, t, heads, hd), [bh, t, hd]);
     const dOT = tf.tensor3d(splitT(dout, batch, t, heads, hd), [bh, hd, t]);
     const dVT = tf.matMul(dOT, s.probs); // dVᵀ = dOᵀ·P
-    const dP = tf.matMul(dO, s.vT);
-    // softmax backward: dS = P ⊙ (dP − Σ dP ⊙ P), then the scale.
-    const dS = tf.mul(tf.mul(s.probs, tf.sub(dP, tf.sum(tf.mul(dP, s.probs), -1, true))), scale);
+    // softmax backward with the scale folded into dO: dS = P ⊙ (dP − Σ dP ⊙ P), dP = (scale·dO)·Vᵀ.
+    const dP = tf.matMul(tf.mul(dO, scale), s.vT);
+    const dS = tf.mul(s.probs, tf.sub(dP, tf.sum(tf.mul(dP, s.probs), -1, true)));
     return [tf.matMul(dS, s.k), tf.matMul(s.qT, dS), dVT]; // dQ = dS·K, dKᵀ = Qᵀ·dS
   });
   const read = (x: tf.Tensor, transposed: boolean) => {

@@ -25,8 +25,14 @@ export function feedForward(
   const b1 = p.get(`${name}.fc1.bias`)!;
   const hidden = b1.length;
   const X = tf.tensor2d(x, [rows, dim]);
+  // One fused kernel for the product, the bias and the ReLU: the hidden activations are written once.
   const H = tf.tidy(() =>
-    tf.relu(tf.add(tf.matMul(X, tf.tensor2d(p.get(`${name}.fc1.weight`)!, [dim, hidden])), tf.tensor1d(b1))),
+    tf.fused.matMul({
+      a: X,
+      b: tf.tensor2d(p.get(`${name}.fc1.weight`)!, [dim, hidden]),
+      bias: tf.tensor1d(b1),
+      activation: 'relu',
+    }),
   ) as tf.Tensor2D;
   const Y = tf.tidy(() =>
     tf.add(

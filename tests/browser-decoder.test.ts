@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { iou } from '@segkit/core';
+import { fromFloat16, iou, toFloat16 } from '@segkit/core';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -16,8 +16,6 @@ import {
 import { Segmenter } from '../packages/models/src/index.js';
 import { fixtureModel } from '../packages/models/test/helpers/hub-server.js';
 import { scene } from '../packages/models/test/helpers/shapes.js';
-import { toFloat16 } from '../packages/server/src/routes/embedding.js';
-import { float16ToFloat32 } from '../packages/web/src/decoder/embedding.js';
 
 beforeEach(() => {
   process.env.SEGKIT_CACHE_DIR = mkdtempSync(join(tmpdir(), 'segkit-cache-'));
@@ -94,7 +92,7 @@ describe('browser decoder feeds = the server path', () => {
           tensors: Object.fromEntries(
             Object.entries(tensors).map(([k, t]) => [
               k,
-              { data: float16ToFloat32(toFloat16(t.data)), dims: t.dims },
+              { data: fromFloat16(toFloat16(t.data)), dims: t.dims },
             ]),
           ),
         };

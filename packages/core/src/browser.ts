@@ -5,6 +5,7 @@
  */
 export * from './components.js';
 export * from './errors.js';
+export * from './half.js';
 export * from './mask.js';
 export * from './metrics.js';
 export * from './polygons.js';

@@ -23,6 +23,7 @@ export {
   untrackTemp,
   writeFileAtomic,
 } from './fs.js';
+export { fromFloat16, toFloat16 } from './half.js';
 export {
   DEFAULT_MAX_PIXELS,
   encodeImage,

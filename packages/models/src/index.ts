@@ -15,7 +15,7 @@ export {
   decoderForward,
   decoderGeometry,
 } from './clipseg-train/decoder.js';
-export { type CacheDtype, FeatureCache, fromHalf, toHalf } from './clipseg-train/feature-cache.js';
+export { type CacheDtype, FeatureCache } from './clipseg-train/feature-cache.js';
 export { AdamW, type LossOptions, type LossValue, segLoss } from './clipseg-train/loss.js';
 export { initMatmul } from './clipseg-train/matmul.js';
 export { readClipSegGraph, withWeights } from './clipseg-train/onnx-graph.js';

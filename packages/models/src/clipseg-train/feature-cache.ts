@@ -4,71 +4,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@segkit/core';
+import { fromFloat16, toFloat16, writeFileAtomic } from '@segkit/core';
 
 export type CacheDtype = 'fp32' | 'fp16';
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE half precision, round to nearest even. */
-export function toHalf(x: Float32Array): Uint16Array {
-  const out = new Uint16Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    f32[0] = x[i]!;
-    const b = u32[0]!;
-    const sign = (b >>> 16) & 0x8000;
-    const exp = (b >>> 23) & 0xff;
-    let mant = b & 0x7fffff;
-    if (exp === 0xff) {
-      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
-      continue;
-    }
-    const e = exp - 127 + 15;
-    if (e >= 0x1f) {
-      out[i] = sign | 0x7c00;
-      continue;
-    }
-    if (e <= 0) {
-      if (e < -10) {
-        out[i] = sign;
-        continue;
-      }
-      mant |= 0x800000;
-      const shift = 14 - e;
-      let h = mant >>> shift;
-      const rem = mant & ((1 << shift) - 1);
-      const half = 1 << (shift - 1);
-      if (rem > half || (rem === half && h & 1)) h++;
-      out[i] = sign | h;
-      continue;
-    }
-    let h = (e << 10) | (mant >>> 13);
-    const rem = mant & 0x1fff;
-    if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-    out[i] = sign | h;
-  }
-  return out;
-}
-
-export function fromHalf(h: Uint16Array): Float32Array {
-  const out = new Float32Array(h.length);
-  for (let i = 0; i < h.length; i++) {
-    const v = h[i]!;
-    const sign = v & 0x8000 ? -1 : 1;
-    const e = (v >>> 10) & 0x1f;
-    const m = v & 0x3ff;
-    out[i] =
-      e === 0
-        ? sign * m * 2 ** -24
-        : e === 0x1f
-          ? m
-            ? Number.NaN
-            : sign * Infinity
-          : sign * (1 + m / 1024) * 2 ** (e - 15);
-  }
-  return out;
-}
 
 /** sha256 of a file's bytes: the cache key's image part (a renamed or copied image still hits). */
 export function contentHash(bytes: Uint8Array): string {
@@ -112,7 +50,7 @@ export class FeatureCache {
       bytes.set(buf.subarray(off, off + n * width));
       off += n * width;
       return header.dtype === 'fp16'
-        ? fromHalf(new Uint16Array(bytes.buffer))
+        ? fromFloat16(new Uint16Array(bytes.buffer))
         : new Float32Array(bytes.buffer);
     });
     if (off !== buf.length) {
@@ -128,7 +66,7 @@ export class FeatureCache {
       `${JSON.stringify({ dtype: this.dtype, lengths: arrays.map((a) => a.length) })}\n`,
     );
     const parts = arrays.map((a) => {
-      const data = this.dtype === 'fp16' ? toHalf(a) : a;
+      const data = this.dtype === 'fp16' ? toFloat16(a) : a;
       return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     });
     await writeFileAtomic(join(this.dir, `${key}.bin`), Buffer.concat([header, ...parts]));

@@ -1,6 +1,6 @@
 // The encoder output of an image, for a decoder running in the browser, and preload.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ModelUnsupportedError } from '@segkit/core';
+import { ModelUnsupportedError, toFloat16 } from '@segkit/core';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
 import { getImage } from '../repo/images.js';
@@ -9,39 +9,6 @@ import { ErrorBody, ImageParams } from '../schemas.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 422: ErrorBody };
 const ModelQuery = Type.Optional(Type.String({ minLength: 1, maxLength: 300 }));
-
-/** float32 → IEEE half precision bits (round to nearest even), for the compact embedding download. */
-export function toFloat16(src: Float32Array): Uint16Array {
-  const out = new Uint16Array(src.length);
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < src.length; i++) {
-    f[0] = src[i]!;
-    const x = u[0]!;
-    const sign = (x >>> 16) & 0x8000;
-    const exp = ((x >>> 23) & 0xff) - 127 + 15;
-    let mant = x & 0x7fffff;
-    if (exp >= 31) out[i] = sign | (((x >>> 23) & 0xff) === 0xff && mant ? 0x7e00 : 0x7c00);
-    else if (exp <= 0) {
-      if (exp < -10) out[i] = sign;
-      else {
-        mant |= 0x800000;
-        const shift = 14 - exp;
-        let h = mant >> shift;
-        const rem = mant & ((1 << shift) - 1);
-        const half = 1 << (shift - 1);
-        if (rem > half || (rem === half && h & 1)) h++;
-        out[i] = sign | h;
-      }
-    } else {
-      let h = (exp << 10) | (mant >> 13);
-      const rem = mant & 0x1fff;
-      if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-      out[i] = sign | h;
-    }
-  }
-  return out;
-}
 
 export const embeddingRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = async (app, { ctx }) => {
   const open = async (caller: Parameters<typeof getImage>[1], imageId: number, model?: string) => {

@@ -1,5 +1,6 @@
 // The image embedding the server sends for the browser decoder: the tensors back to back (float16 by default) and a
 // JSON header naming them, with the geometry that maps image pixels to the model frame.
+import { fromFloat16 } from '@segkit/core/mask';
 import type { EmbeddingTensors } from '@segkit/models/browser';
 import { fetchBinary } from '../api.js';
 
@@ -12,26 +13,6 @@ interface Header {
   frameSize: [number, number];
 }
 
-/** IEEE half-precision bits → float32 values. */
-export function float16ToFloat32(src: Uint16Array): Float32Array {
-  const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) {
-    const h = src[i]!;
-    const s = h & 0x8000 ? -1 : 1;
-    const e = (h >> 10) & 0x1f;
-    const m = h & 0x3ff;
-    out[i] =
-      e === 0
-        ? s * m * 2 ** -24
-        : e === 31
-          ? m
-            ? Number.NaN
-            : s * Number.POSITIVE_INFINITY
-          : s * (1 + m / 1024) * 2 ** (e - 15);
-  }
-  return out;
-}
-
 /** Parses the embedding route's answer. */
 export function parseEmbedding(bytes: ArrayBuffer, headerJson: string): EmbeddingTensors & { model: string } {
   const header = JSON.parse(headerJson) as Header;
@@ -39,7 +20,7 @@ export function parseEmbedding(bytes: ArrayBuffer, headerJson: string): Embeddin
   for (const t of header.tensors) {
     const data =
       header.dtype === 'float16'
-        ? float16ToFloat32(new Uint16Array(bytes.slice(t.offset, t.offset + t.bytes)))
+        ? fromFloat16(new Uint16Array(bytes.slice(t.offset, t.offset + t.bytes)))
         : new Float32Array(bytes.slice(t.offset, t.offset + t.bytes));
     tensors[t.name] = { data, dims: t.dims };
   }

@@ -46,6 +46,7 @@ describe.skipIf(!present)('segkit text train', () => {
       settings: { epochs: 2, lr: 1e-3, batch: 6, weightDecay: 1e-4, seed: 42, freezeReduces: false },
       examples: { train: expect.any(Number), val: expect.any(Number) },
       backbonePasses: 18,
+      threads: expect.any(Number),
     });
     expect(training.history).toHaveLength(2);
     expect(existsSync(join(out, '.segkit-train'))).toBe(false);
@@ -64,9 +65,11 @@ describe.skipIf(!present)('segkit text train', () => {
     expect(seg.code).toBe(0);
 
     // Same data, new output: every feature comes from the cache.
-    const again = await cli('text', 'train', ...args, '--epochs', '1', '-o', join(tmp(), 'again'));
+    const againOut = join(tmp(), 'again');
+    const again = await cli('text', 'train', ...args, '--epochs', '1', '--threads', '1', '-o', againOut);
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/; 0 backbone passes this run/);
+    expect(JSON.parse(readFileSync(join(againOut, 'training.json'), 'utf8')).threads).toBe(1);
     // A finished training is not overwritten.
     const twice = await cli('text', 'train', ...args, '--epochs', '1', '-o', out);
     expect(twice.stderr).toMatch(
@@ -79,6 +82,12 @@ describe.skipIf(!present)('segkit text train', () => {
     const base = [...args, '-o', join(tmp(), 'm')];
     expect((await cli(...base, '--balance', 'colour')).stderr).toBe(
       'segkit: E_USAGE: --balance must be label or dataset\n',
+    );
+    expect((await cli(...base, '--threads', '0')).stderr).toBe(
+      'segkit: E_USAGE: --threads must be a number between 1 and 64, got "0"\n',
+    );
+    expect((await cli(...base, '--threads', '1.5')).stderr).toMatch(
+      /^segkit: E_INVALID_ARGUMENT: Expected an integer ≥ 1 for threads, got 1.5\n$/,
     );
     expect((await cli(...base, '--size', '224')).stderr).toMatch(
       /^segkit: E_INVALID_ARGUMENT: --size must be 352/,

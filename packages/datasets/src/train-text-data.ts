@@ -57,7 +57,7 @@ export async function loadTargets(
   return Promise.all(
     rows.map(async (r) => {
       const v = await source.load(r.label, r.stem);
-      if (!v || v.kind !== 'mask') throw new InvalidArgumentError(`No mask for ${r.label} in ${r.image}`);
+      if (v?.kind !== 'mask') throw new InvalidArgumentError(`No mask for ${r.label} in ${r.image}`);
       return targetAt(v.mask, side);
     }),
   );

@@ -47,6 +47,10 @@ export interface TrainTextOptions {
   cacheDir?: string;
   cacheDtype?: 'fp32' | 'fp16';
   resume?: boolean;
+  /** Threads that share each batch (default: every core, at most 4). */
+  threads?: number;
+  /** Train on worker threads only, so that the caller's event loop stays free (the server's jobs). */
+  offload?: boolean;
   /** Thresholds swept on val each epoch (default 0.1 … 0.9). */
   thresholds?: number[];
   /** A progress bar per epoch. */
@@ -108,6 +112,7 @@ export async function trainText(
   for (const [k, v, min] of [
     ['epochs', settings.epochs, 1],
     ['batch', settings.batch, 1],
+    ['threads', opts.threads ?? 1, 1],
   ] as const)
     if (!Number.isInteger(v) || v < min)
       throw new InvalidArgumentError(`Expected an integer ≥ ${min} for ${k}, got ${v}`);
@@ -131,131 +136,140 @@ export async function trainText(
     cacheDir: opts.cacheDir ?? join(cacheRoot(), 'clipseg-features'),
     cacheDtype: settings.cacheDtype,
     freezeReduces: settings.freezeReduces,
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    offload: opts.offload === true,
   });
-  if (state) for (const [k, v] of state.params) trainer.params.get(k)!.set(v);
-  const optimizer = new AdamW({ lr: settings.lr, weightDecay: settings.weightDecay });
-  if (state) state.restoreOptimizer(optimizer);
-  const labels = [...new Set(train.map((r) => r.label))];
-  const texts = [...new Set(labels.flatMap((l) => prompts[l]!))];
-  const embeddings = await trainer.textEmbeddings(texts);
-  const trainTargets = await loadTargets(manifest, 'train', train, trainer.size);
-  // Features stay in memory up to a budget (1.5 GiB); past it they are read back from the disk cache when needed,
-  // so 6,400 full-size images (28 GB of features) train without holding them all.
-  const features = new Map<string, Float32Array[]>();
-  let held = 0;
-  const featuresOf = async (image: string) => {
-    let f = features.get(image);
-    if (!f) {
-      f = await trainer.imageFeatures(image);
-      const bytes = f.reduce((s, a) => s + a.byteLength, 0);
-      if (held + bytes <= MEMORY_BUDGET) {
-        features.set(image, f);
-        held += bytes;
+  try {
+    if (state) for (const [k, v] of state.params) trainer.params.get(k)!.set(v);
+    const optimizer = new AdamW({ lr: settings.lr, weightDecay: settings.weightDecay });
+    if (state) state.restoreOptimizer(optimizer);
+    const labels = [...new Set(train.map((r) => r.label))];
+    const texts = [...new Set(labels.flatMap((l) => prompts[l]!))];
+    const embeddings = await trainer.textEmbeddings(texts);
+    const trainTargets = await loadTargets(manifest, 'train', train, trainer.size);
+    // Features stay in memory up to a budget (1.5 GiB); past it they are read back from the disk cache when needed,
+    // so 6,400 full-size images (28 GB of features) train without holding them all.
+    const features = new Map<string, Float32Array[]>();
+    let held = 0;
+    const featuresOf = async (image: string) => {
+      let f = features.get(image);
+      if (!f) {
+        f = await trainer.imageFeatures(image);
+        const bytes = f.reduce((s, a) => s + a.byteLength, 0);
+        if (held + bytes <= MEMORY_BUDGET) {
+          features.set(image, f);
+          held += bytes;
+        }
       }
-    }
-    return f;
-  };
-  const gt = await manifestSource(manifest, settings.valSplit);
-  const history: EpochRow[] = state?.history ?? [];
-  let best: EpochRow | null = state?.best ?? null;
-  let zeroShot: ValScore | null = state?.zeroShot ?? null;
-  let interrupted = false;
-  const t0 = performance.now();
-  /** training.json (every setting and metric so far) and the curve, after every epoch and at the end. */
-  const report = async (status: 'running' | 'complete' | 'interrupted') => {
-    const cache = {
-      dir: trainer.cache.dir,
-      ...trainer.cache.size(),
-      hits: trainer.cache.hits,
-      misses: trainer.cache.misses,
+      return f;
     };
-    await writeFileAtomic(
-      join(out, 'training.json'),
-      `${JSON.stringify(
-        {
-          status,
-          settings,
-          baseModel: modelDir,
-          trainedTensors: trainer.trainable.length,
-          parameters: trainer.parameterCount,
-          examples: { train: train.length, val: val.length },
-          zeroShot,
-          history,
-          best,
-          backbonePasses: trainer.features.imagePasses,
-          cache,
-          seconds: (performance.now() - t0) / 1000,
-        },
-        null,
-        2,
-      )}\n`,
-    );
-    if (history.length) await writeCurve(join(out, 'training-curve.png'), history);
-    return cache;
-  };
-  if (!state) {
-    zeroShot = await validate(trainer, val, prompts, embeddings, featuresOf, gt, settings.thresholds);
-    opts.onZeroShot?.(zeroShot);
-  }
-  for (let epoch = history.length + 1; epoch <= settings.epochs; epoch++) {
-    const started = performance.now();
-    const order = epochOrder(train, settings.seed, epoch, settings.balance ?? undefined);
-    const rand = seededRandom(settings.seed * 7919 + epoch);
-    const progress = opts.progress?.(epoch, settings.epochs) ?? silentProgress;
-    let lossSum = 0;
-    let steps = 0;
-    for (let s = 0; s < order.length; s += settings.batch) {
-      if (opts.signal?.aborted) break;
-      const batch: Example[] = [];
-      for (const i of order.slice(s, s + settings.batch)) {
-        const row = train[i]!;
-        batch.push({
-          hidden: await featuresOf(row.image),
-          cond: embeddings.get(drawPrompt(prompts, row.label, rand))!,
-          target: trainTargets[i]!,
-        });
+    const gt = await manifestSource(manifest, settings.valSplit);
+    const history: EpochRow[] = state?.history ?? [];
+    let best: EpochRow | null = state?.best ?? null;
+    let zeroShot: ValScore | null = state?.zeroShot ?? null;
+    let interrupted = false;
+    const t0 = performance.now();
+    /** training.json (every setting and metric so far) and the curve, after every epoch and at the end. */
+    const report = async (status: 'running' | 'complete' | 'interrupted') => {
+      const cache = {
+        dir: trainer.cache.dir,
+        ...trainer.cache.size(),
+        hits: trainer.cache.hits,
+        misses: trainer.cache.misses,
+      };
+      await writeFileAtomic(
+        join(out, 'training.json'),
+        `${JSON.stringify(
+          {
+            status,
+            settings,
+            baseModel: modelDir,
+            trainedTensors: trainer.trainable.length,
+            parameters: trainer.parameterCount,
+            examples: { train: train.length, val: val.length },
+            zeroShot,
+            history,
+            best,
+            backbonePasses: trainer.features.imagePasses,
+            cache,
+            threads: trainer.pool.threads,
+            seconds: (performance.now() - t0) / 1000,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      if (history.length) await writeCurve(join(out, 'training-curve.png'), history);
+      return cache;
+    };
+    if (!state) {
+      zeroShot = await validate(trainer, val, prompts, embeddings, featuresOf, gt, settings.thresholds);
+      opts.onZeroShot?.(zeroShot);
+    }
+    for (let epoch = history.length + 1; epoch <= settings.epochs; epoch++) {
+      const started = performance.now();
+      const order = epochOrder(train, settings.seed, epoch, settings.balance ?? undefined);
+      const rand = seededRandom(settings.seed * 7919 + epoch);
+      const progress = opts.progress?.(epoch, settings.epochs) ?? silentProgress;
+      let lossSum = 0;
+      let steps = 0;
+      for (let s = 0; s < order.length; s += settings.batch) {
+        if (opts.signal?.aborted) break;
+        const batch: Example[] = [];
+        for (const i of order.slice(s, s + settings.batch)) {
+          const row = train[i]!;
+          batch.push({
+            hidden: await featuresOf(row.image),
+            cond: embeddings.get(drawPrompt(prompts, row.label, rand))!,
+            target: trainTargets[i]!,
+          });
+        }
+        lossSum += (
+          await trainer.step(batch, optimizer, {
+            bceWeight: settings.bceWeight,
+            diceWeight: settings.diceWeight,
+          })
+        ).loss;
+        steps++;
+        progress.update(Math.min(s + settings.batch, order.length), order.length);
       }
-      lossSum += trainer.step(batch, optimizer, {
-        bceWeight: settings.bceWeight,
-        diceWeight: settings.diceWeight,
-      }).loss;
-      steps++;
-      progress.update(Math.min(s + settings.batch, order.length), order.length);
+      progress.finish();
+      if (opts.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const scored = await validate(trainer, val, prompts, embeddings, featuresOf, gt, settings.thresholds);
+      const row: EpochRow = {
+        epoch,
+        trainLoss: lossSum / Math.max(1, steps),
+        ...scored,
+        seconds: (performance.now() - started) / 1000,
+      };
+      history.push(row);
+      if (!best || row.bestMiou > best.bestMiou) {
+        best = row;
+        await trainer.writeModel(out);
+      }
+      await saveState(out, settings, trainer.params, optimizer, history, best, zeroShot);
+      await report('running');
+      opts.onEpoch?.(row);
     }
-    progress.finish();
-    if (opts.signal?.aborted) {
-      interrupted = true;
-      break;
-    }
-    const scored = await validate(trainer, val, prompts, embeddings, featuresOf, gt, settings.thresholds);
-    const row: EpochRow = {
-      epoch,
-      trainLoss: lossSum / Math.max(1, steps),
-      ...scored,
-      seconds: (performance.now() - started) / 1000,
+    const done = !interrupted && history.length === settings.epochs;
+    const cache = await report(done ? 'complete' : 'interrupted');
+    const result: TrainTextResult = {
+      out,
+      history,
+      best,
+      zeroShot,
+      interrupted,
+      backbonePasses: trainer.features.imagePasses,
+      cache,
     };
-    history.push(row);
-    if (!best || row.bestMiou > best.bestMiou) {
-      best = row;
-      await trainer.writeModel(out);
-    }
-    await saveState(out, settings, trainer.params, optimizer, history, best, zeroShot);
-    await report('running');
-    opts.onEpoch?.(row);
+    if (done) clearState(out);
+    return result;
+  } finally {
+    await trainer.close();
   }
-  const done = !interrupted && history.length === settings.epochs;
-  const cache = await report(done ? 'complete' : 'interrupted');
-  const result: TrainTextResult = {
-    out,
-    history,
-    best,
-    zeroShot,
-    interrupted,
-    backbonePasses: trainer.features.imagePasses,
-    cache,
-  };
-  if (done) clearState(out);
-  return result;
 }
 
 /** Val mIoU/Dice per label at 0.5 and over the sweep, scored by the same `evaluate` as `segkit eval text`. */

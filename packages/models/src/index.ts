@@ -11,6 +11,7 @@ export type { SamEmbedding } from './backend/transformers.js';
 export { cacheRoot, hubUrl, isOffline } from './cache-dir.js';
 export {
   type DecoderGeometry,
+  type DecoderInput,
   decoderBackward,
   decoderForward,
   decoderGeometry,
@@ -19,6 +20,7 @@ export { type CacheDtype, FeatureCache } from './clipseg-train/feature-cache.js'
 export { AdamW, type LossOptions, type LossValue, segLoss } from './clipseg-train/loss.js';
 export { initMatmul } from './clipseg-train/matmul.js';
 export { readClipSegGraph, withWeights } from './clipseg-train/onnx-graph.js';
+export { DecoderPool, defaultThreads } from './clipseg-train/parallel.js';
 export { DecoderTraining, type DecoderTrainingOptions, type Example } from './clipseg-train/trainer.js';
 export { cocoPanopticCategories, type PanopticCategory, panopticLabel } from './coco-panoptic.js';
 export { type DownloadOptions, downloadFile } from './download.js';

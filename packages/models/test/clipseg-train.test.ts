@@ -3,7 +3,7 @@
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecoderTraining, segmentText } from '../src/index.js';
 
 const repoRoot = new URL('../../../', import.meta.url).pathname;
@@ -17,6 +17,7 @@ describe.skipIf(!present)('CLIPSeg decoder training plumbing (real-architecture 
   beforeAll(async () => {
     trainer = await DecoderTraining.open(dir, { cacheDir: tmp('segkit-fc-') });
   });
+  afterAll(() => trainer.close());
 
   it('unchanged weights written back give identical `segkit text` output; a changed weight changes it', async () => {
     const same = tmp('segkit-wb-same-');
@@ -43,7 +44,7 @@ describe.skipIf(!present)('CLIPSeg decoder training plumbing (real-architecture 
     expect(up).toBe(Math.ceil(p0.length / 97));
   });
 
-  it('caches features by image content: the second run makes no backbone pass; fp16 halves the file', async () => {
+  it('caches features by image content and backbone: a second run, or a model tuned here, makes no backbone pass; fp16 halves the file', async () => {
     const cacheDir = tmp('segkit-fc-2-');
     const first = await DecoderTraining.open(dir, { cacheDir });
     const a = await first.imageFeatures(image);
@@ -63,9 +64,24 @@ describe.skipIf(!present)('CLIPSeg decoder training plumbing (real-architecture 
         max = Math.max(max, Math.abs(v[i]! - a[l]![i]!) / (1 + Math.abs(a[l]![i]!)));
     expect(max).toBeLessThan(2e-3);
     // Frozen reduces cache the reduce outputs: reduce_dim (16) instead of the vision width (32) per token here.
-    const reduced = await DecoderTraining.open(dir, { cacheDir: tmp('segkit-fc-4-'), freezeReduces: true });
+    const reducedCache = tmp('segkit-fc-4-');
+    const reduced = await DecoderTraining.open(dir, { cacheDir: reducedCache, freezeReduces: true });
     const r = await reduced.imageFeatures(image);
     expect(r[0]!.length).toBe(a[0]!.length / 2);
     expect(reduced.trainable.some((k) => k.startsWith('decoder.reduces.'))).toBe(false);
+
+    // A model fine-tuned here keeps its base's backbone: its full features are the base's cache entries.
+    first.params.get('decoder.reduces.0.bias')![0]! += 1;
+    const tuned = tmp('segkit-fc-tuned-');
+    await first.writeModel(tuned);
+    const onTuned = await DecoderTraining.open(tuned, { cacheDir });
+    expect(await onTuned.imageFeatures(image)).toEqual(a);
+    expect(onTuned.features.imagePasses).toBe(0);
+    // With frozen reduces the cache holds their outputs, which the changed reduce changes: a pass of its own.
+    const tunedReduced = await DecoderTraining.open(tuned, { cacheDir: reducedCache, freezeReduces: true });
+    const tr = await tunedReduced.imageFeatures(image);
+    expect(tunedReduced.features.imagePasses).toBe(1);
+    expect(tr[0]).not.toEqual(r[0]);
+    for (const t of [first, second, half, reduced, onTuned, tunedReduced]) await t.close();
   });
 });

@@ -72,6 +72,11 @@ export const textTrainCommand = defineCommand({
       default: 'fp32',
       description: 'Feature cache precision',
     },
+    threads: {
+      type: 'string',
+      valueName: 'N',
+      description: 'Threads that share each batch (default: every core, at most 4)',
+    },
     resume: { type: 'boolean', description: 'Continue an interrupted training in -o' },
     ...jsonOption,
   },
@@ -108,6 +113,7 @@ export const textTrainCommand = defineCommand({
       ...(typeof options['cache-dir'] === 'string' ? { cacheDir: options['cache-dir'] } : {}),
       cacheDtype,
       resume: options.resume === true,
+      ...(options.threads !== undefined ? { threads: numberOption(options, 'threads', 1, 1, 64) } : {}),
       progress: (epoch, epochs) => progressBar(`epoch ${epoch}/${epochs}`, { unit: 'items' }),
       onZeroShot: (z) =>
         io.stderr(

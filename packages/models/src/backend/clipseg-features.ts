@@ -1,6 +1,7 @@
 // The frozen CLIP backbone of a CLIPSeg model, for decoder training: two graphs cut from onnx/model.onnx, one that
 // outputs the vision hidden states the decoder reads (from pixel_values alone) and one that outputs the conditional
 // embedding (from the tokens alone). The tokenizer and image processor are transformers.js's, as `segkit text` uses.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AutoProcessor, AutoTokenizer, type Tensor } from '@huggingface/transformers';
@@ -31,6 +32,11 @@ export class ClipSegFeatures {
     readonly dir: string,
     readonly graph: ClipSegGraph,
     readonly config: ClipSegConfig,
+    /**
+     * SHA-256 of what decides an image's features: the vision feature graph (the backbone's nodes and weights, no
+     * decoder weight) and the preprocessor config. A model fine-tuned here shares its base's.
+     */
+    readonly backboneHash: string,
     private readonly vision: Session,
     private readonly text: Session,
     private readonly tokenizer: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>,
@@ -50,12 +56,18 @@ export class ClipSegFeatures {
       );
     const graph = readClipSegGraph(readFileSync(file));
     try {
-      const vision = await InferenceSession.create(featureGraph(graph.model, graph.hiddenStates));
+      const visionGraph = featureGraph(graph.model, graph.hiddenStates);
+      const preprocessor = join(dir, 'preprocessor_config.json');
+      const backboneHash = createHash('sha256')
+        .update(visionGraph)
+        .update(existsSync(preprocessor) ? readFileSync(preprocessor) : '')
+        .digest('hex');
+      const vision = await InferenceSession.create(visionGraph);
       const text = await InferenceSession.create(featureGraph(graph.model, [graph.conditional]));
       const id = resolve(dir);
       const tokenizer = await AutoTokenizer.from_pretrained(id, { local_files_only: true });
       const processor = await AutoProcessor.from_pretrained(id, { local_files_only: true });
-      return new ClipSegFeatures(dir, graph, config, vision, text, tokenizer, processor);
+      return new ClipSegFeatures(dir, graph, config, backboneHash, vision, text, tokenizer, processor);
     } catch (e) {
       throw loadError(e, dir);
     }

@@ -147,12 +147,16 @@ export function decoderForward(
     side = G * out.k;
   }
   tape.t2 = { wm: out.wm, k: out.k };
-  if (!opts.keep)
-    for (const l of layers) {
-      disposeAttention(l.attn);
-      disposeFfn(l.ffn);
-    }
+  if (!opts.keep) disposeTape(tape as DecoderTape);
   return { logits: out.y, tape: tape as DecoderTape, side };
+}
+
+/** Frees the WebAssembly-heap tensors a kept tape holds, when its backward pass will not run. */
+export function disposeTape(tape: DecoderTape): void {
+  for (const l of tape.layers) {
+    disposeAttention(l.attn);
+    disposeFfn(l.ffn);
+  }
 }
 
 /** Gradients of every trained parameter, given d(loss)/d(logits). */
@@ -201,7 +205,7 @@ export function decoderBackward(
     const dr = layerNormBack(p, grads, `${name}.layer_norm1`, s.ln1, dx1, rows, R);
     dx = attentionBack(p, grads, `${name}.self_attn`, s.attn, dr, batch, t, R, g.heads);
     for (let i = 0; i < dx.length; i++) dx[i]! += dr[i]!;
-    if (l === g.conditionalLayer) dx = filmBack(p, grads, g, tape, dx);
+    if (l === g.conditionalLayer) dx = filmBack(grads, g, tape, dx);
     if (!tape.input.reduced)
       linearBack(p, grads, `decoder.reduces.${l}`, tape.input.hidden[l]!, dx, rows, g.width, false);
   }
@@ -209,7 +213,6 @@ export function decoderBackward(
 }
 
 function filmBack(
-  p: Params,
   grads: Params,
   g: DecoderGeometry,
   tape: DecoderTape,

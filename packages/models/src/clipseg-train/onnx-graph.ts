@@ -37,7 +37,7 @@ function floatData(t: TensorProto): Float32Array {
       `Decoder weight ${t.name} is not float32: training needs onnx/model.onnx (the fp32 export), not a quantized one`,
     );
   const n = (t.dims ?? []).reduce((a, b) => a * Number(b), 1);
-  if (t.rawData && t.rawData.length) {
+  if (t.rawData?.length) {
     const raw = t.rawData;
     if (raw.length !== n * 4)
       throw new ModelCorruptError(`Initializer ${t.name} holds ${raw.length} bytes for ${n} floats`);

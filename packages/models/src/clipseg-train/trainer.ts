@@ -7,18 +7,23 @@ import { join } from 'node:path';
 import { loadImage, type RawImage, writeFileAtomic } from '@segkit/core';
 import { ClipSegFeatures } from '../backend/clipseg-features.js';
 import { resizeBilinear } from '../postprocess.js';
-import { type DecoderGeometry, decoderBackward, decoderForward, decoderGeometry } from './decoder.js';
+import { type DecoderGeometry, decoderForward, decoderGeometry } from './decoder.js';
 import { type CacheDtype, contentHash, FeatureCache } from './feature-cache.js';
 import { linear, type Params } from './layers.js';
 import { type AdamW, type LossOptions, type LossValue, segLoss } from './loss.js';
 import { initMatmul } from './matmul.js';
 import { withWeights } from './onnx-graph.js';
+import { DecoderPool, defaultThreads } from './parallel.js';
 
 export interface DecoderTrainingOptions {
   cacheDir: string;
   cacheDtype?: CacheDtype;
   /** Keep the reduces frozen and cache their outputs (12× smaller cache, fewer products per step). */
   freezeReduces?: boolean;
+  /** Threads that share each batch (default: every core, at most 4). */
+  threads?: number;
+  /** Compute on worker threads only, leaving this thread's event loop free (the server). */
+  offload?: boolean;
 }
 
 /** One training example: an image's features, a conditional embedding and the target at the model's size. */
@@ -32,30 +37,34 @@ export class DecoderTraining {
   readonly params: Params;
   readonly geometry: DecoderGeometry;
   readonly size = 352;
-  /** Hash of the base model (config and weights): part of every cache key. */
+  /** Hash of what decides the cached features (the backbone; with frozen reduces, theirs too): in every key. */
   readonly fingerprint: string;
   readonly cache: FeatureCache;
+  /** The threads each batch is shared among. */
+  readonly pool: DecoderPool;
 
   private constructor(
     readonly modelDir: string,
     readonly features: ClipSegFeatures,
     readonly opts: DecoderTrainingOptions,
-    modelBytes: Buffer,
   ) {
     this.params = new Map([...features.graph.params].map(([k, v]) => [k, Float32Array.from(v.data)]));
     this.geometry = decoderGeometry(features.config, this.size);
-    this.fingerprint = createHash('sha256')
-      .update(readFileSync(join(modelDir, 'config.json')))
-      .update(modelBytes)
-      .digest('hex')
-      .slice(0, 16);
+    // Backbone features depend on the backbone alone, so a model fine-tuned here reuses its base's cache; the
+    // frozen reduces' outputs depend on the reduces' weights too.
+    const key = createHash('sha256').update(features.backboneHash);
+    if (opts.freezeReduces)
+      for (let l = 0; l < this.geometry.depth; l++)
+        for (const k of ['weight', 'bias']) key.update(this.params.get(`decoder.reduces.${l}.${k}`)!);
+    this.fingerprint = key.digest('hex').slice(0, 16);
     this.cache = new FeatureCache(opts.cacheDir, opts.cacheDtype ?? 'fp32');
+    this.pool = DecoderPool.start(opts.threads ?? defaultThreads(), { offload: opts.offload === true });
   }
 
   static async open(modelDir: string, opts: DecoderTrainingOptions): Promise<DecoderTraining> {
     await initMatmul();
     const features = await ClipSegFeatures.load(modelDir);
-    return new DecoderTraining(modelDir, features, opts, readFileSync(join(modelDir, 'onnx', 'model.onnx')));
+    return new DecoderTraining(modelDir, features, opts);
   }
 
   /** The parameters that train: all of the decoder's, less the reduces when they are frozen. */
@@ -110,17 +119,20 @@ export class DecoderTraining {
     return { hidden, cond, batch: examples.length, reduced: this.opts.freezeReduces === true };
   }
 
-  /** One optimiser step on a batch; returns the loss. */
-  step(batch: Example[], optimizer: AdamW, loss: LossOptions = {}): LossValue {
-    const input = this.stack(batch);
-    const { logits, tape } = decoderForward(this.params, this.geometry, input, { keep: true });
+  /** One optimiser step on a batch, shared among the pool's threads in contiguous shards; returns the loss. */
+  async step(batch: Example[], optimizer: AdamW, loss: LossOptions = {}): Promise<LossValue> {
+    const k = Math.min(this.pool.threads, batch.length);
+    const shards = Array.from({ length: k }, (_, i) =>
+      this.stack(batch.slice(Math.round((i * batch.length) / k), Math.round(((i + 1) * batch.length) / k))),
+    );
     const n = this.size * this.size;
     const target = new Uint8Array(batch.length * n);
     for (const [b, e] of batch.entries()) target.set(e.target, b * n);
-    const value = segLoss(logits, target, batch.length, loss);
-    const grads = decoderBackward(this.params, this.geometry, tape, value.grad);
+    const { value, grads } = await this.pool.step(this.params, this.geometry, shards, (logits) =>
+      segLoss(logits, target, batch.length, loss),
+    );
     if (this.opts.freezeReduces)
-      for (const k of [...grads.keys()]) if (k.startsWith('decoder.reduces.')) grads.delete(k);
+      for (const name of [...grads.keys()]) if (name.startsWith('decoder.reduces.')) grads.delete(name);
     optimizer.update(this.params, grads);
     return value;
   }
@@ -153,5 +165,10 @@ export class DecoderTraining {
       if (statSync(join(this.modelDir, f)).isFile() && f !== 'manifest.json')
         copyFileSync(join(this.modelDir, f), join(dir, f));
     await writeFileAtomic(join(dir, 'onnx', 'model.onnx'), withWeights(this.features.graph, this.params));
+  }
+
+  /** Stops the worker threads. */
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }

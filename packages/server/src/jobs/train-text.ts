@@ -45,6 +45,8 @@ export function trainTextHandler(ctx: ServerContext): JobHandler {
           batch: p.batch,
           seed: p.seed,
           freezeReduces: p.freezeReduces,
+          // The decoder computes on worker threads, so the server answers requests while a job trains.
+          offload: true,
           cacheDir: `${ctx.dataDir}/cache/clipseg-features`,
           onEpoch: (e) =>
             void run.note(

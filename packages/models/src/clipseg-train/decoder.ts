@@ -212,12 +212,7 @@ export function decoderBackward(
   return grads;
 }
 
-function filmBack(
-  grads: Params,
-  g: DecoderGeometry,
-  tape: DecoderTape,
-  dy: Float32Array,
-): Float32Array {
+function filmBack(grads: Params, g: DecoderGeometry, tape: DecoderTape, dy: Float32Array): Float32Array {
   const { batch, cond } = tape.input;
   const R = g.reduceDim;
   const t = g.grid * g.grid + 1;

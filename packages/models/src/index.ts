@@ -21,7 +21,12 @@ export { AdamW, type LossOptions, type LossValue, segLoss } from './clipseg-trai
 export { initMatmul } from './clipseg-train/matmul.js';
 export { readClipSegGraph, withWeights } from './clipseg-train/onnx-graph.js';
 export { DecoderPool, defaultThreads } from './clipseg-train/parallel.js';
-export { DecoderTraining, type DecoderTrainingOptions, type Example } from './clipseg-train/trainer.js';
+export {
+  DecoderTraining,
+  type DecoderTrainingOptions,
+  type Example,
+  type ProbabilityItem,
+} from './clipseg-train/trainer.js';
 export { cocoPanopticCategories, type PanopticCategory, panopticLabel } from './coco-panoptic.js';
 export { type DownloadOptions, downloadFile } from './download.js';
 export {

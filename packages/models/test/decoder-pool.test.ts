@@ -60,20 +60,20 @@ function maxRelDiff(a: Float32Array, b: Float32Array): number {
 }
 
 describe('decoder training on worker threads', () => {
-  let single: { loss: number; grads: Map<string, Float32Array> };
+  let single: { logits: Float32Array; loss: number; grads: Map<string, Float32Array> };
   const pools: DecoderPool[] = [];
   beforeAll(async () => {
     await initMatmul();
     const { logits, tape } = decoderForward(params, g, shard(0, batch), { keep: true });
     const value = segLoss(logits, target, batch);
-    single = { loss: value.loss, grads: decoderBackward(params, g, tape, value.grad) };
+    single = { logits, loss: value.loss, grads: decoderBackward(params, g, tape, value.grad) };
   });
   afterAll(async () => {
     for (const p of pools) await p.close();
   });
 
   for (const offload of [false, true])
-    it(`a batch cut into 2 shards (${offload ? 'both on workers' : 'one here, one on a worker'}) gives the single-thread loss and gradients`, async () => {
+    it(`a batch cut into 2 shards (${offload ? 'both on workers' : 'one here, one on a worker'}) gives the single-thread loss, gradients and logits`, async () => {
       const pool = DecoderPool.start(2, { offload });
       pools.push(pool);
       expect(pool.threads).toBe(2);
@@ -88,6 +88,9 @@ describe('decoder training on worker threads', () => {
       // The pool is reused: a second step with the same inputs gives the same result.
       const again = await pool.step(params, g, [shard(0, 3), shard(3, 5)], (l) => segLoss(l, target, batch));
       expect(again.value.loss).toBe(value.loss);
+      // Inference (validation) shares the batch the same way.
+      const logits = await pool.infer(params, g, [shard(0, 2), shard(2, 5)]);
+      expect(maxRelDiff(single.logits, logits)).toBeLessThan(1e-6);
     });
 
   it("a worker's failure rejects the step with E_INTERNAL and the pool goes on; a closed pool refuses at once", async () => {

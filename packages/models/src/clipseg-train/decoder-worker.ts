@@ -14,7 +14,13 @@ import type { Params } from './layers.js';
 import { initMatmul } from './matmul.js';
 
 export type WorkerRequest =
-  | { op: 'forward'; params: [string, Float32Array][]; g: DecoderGeometry; input: DecoderInput }
+  | {
+      op: 'forward';
+      params: [string, Float32Array][];
+      g: DecoderGeometry;
+      input: DecoderInput;
+      keep: boolean;
+    }
   | { op: 'backward'; dLogits: Float32Array };
 
 export type WorkerReply = { logits: Float32Array } | { grads: [string, Float32Array][] } | { error: string };
@@ -28,8 +34,8 @@ const handle = (m: WorkerRequest): WorkerReply => {
     if (held) disposeTape(held.tape);
     held = undefined;
     const p: Params = new Map(m.params);
-    const { logits, tape } = decoderForward(p, m.g, m.input, { keep: true });
-    held = { p, g: m.g, tape };
+    const { logits, tape } = decoderForward(p, m.g, m.input, { keep: m.keep });
+    if (m.keep) held = { p, g: m.g, tape };
     return { logits };
   }
   if (!held) throw new Error('backward without a forward pass');

@@ -46,7 +46,8 @@ function spawn(): Worker {
 
 /** Runs one shard's forward pass, keeps its tape, then its backward pass. */
 interface Runner {
-  forward(params: Params, g: DecoderGeometry, input: DecoderInput): Promise<Float32Array>;
+  /** With `keep`, the tape stays for {@link backward}; without, the pass frees what it held. */
+  forward(params: Params, g: DecoderGeometry, input: DecoderInput, keep: boolean): Promise<Float32Array>;
   backward(dLogits: Float32Array): Promise<Params>;
   /** Frees a kept tape whose backward pass will not run. */
   drop(): void;
@@ -55,10 +56,10 @@ interface Runner {
 /** This thread: its calls run synchronously, before they return. */
 class LocalRunner implements Runner {
   private held: { p: Params; g: DecoderGeometry; tape: DecoderTape } | undefined;
-  async forward(p: Params, g: DecoderGeometry, input: DecoderInput): Promise<Float32Array> {
+  async forward(p: Params, g: DecoderGeometry, input: DecoderInput, keep: boolean): Promise<Float32Array> {
     this.drop();
-    const { logits, tape } = decoderForward(p, g, input, { keep: true });
-    this.held = { p, g, tape };
+    const { logits, tape } = decoderForward(p, g, input, { keep });
+    if (keep) this.held = { p, g, tape };
     return logits;
   }
   async backward(dLogits: Float32Array): Promise<Params> {
@@ -110,10 +111,10 @@ class WorkerRunner implements Runner {
     });
   }
 
-  async forward(p: Params, g: DecoderGeometry, input: DecoderInput): Promise<Float32Array> {
+  async forward(p: Params, g: DecoderGeometry, input: DecoderInput, keep: boolean): Promise<Float32Array> {
     // The shard's hidden states were stacked for it alone: their buffers move to the worker without a copy.
     const transfer = [...new Set(input.hidden.map((h) => h.buffer as ArrayBuffer))];
-    const r = await this.request({ op: 'forward', params: [...p], g, input }, transfer);
+    const r = await this.request({ op: 'forward', params: [...p], g, input, keep }, transfer);
     return (r as { logits: Float32Array }).logits;
   }
 
@@ -163,6 +164,39 @@ export class DecoderPool {
     return this.runners.length;
   }
 
+  /** Each shard's forward pass on its runner, workers first (a local call runs at once); logits concatenated. */
+  private async forwardAll(
+    p: Params,
+    g: DecoderGeometry,
+    shards: DecoderInput[],
+    keep: boolean,
+  ): Promise<{ used: Runner[]; order: number[]; logits: Float32Array; slices: [number, number][] }> {
+    if (shards.length > this.threads)
+      throw new InvalidArgumentError(`${shards.length} shards for ${this.threads} threads`);
+    const used = this.runners.slice(0, shards.length);
+    const order = used
+      .map((_, i) => i)
+      .sort((a, b) => Number(used[a] instanceof LocalRunner) - Number(used[b] instanceof LocalRunner));
+    const forward: Promise<Float32Array>[] = [];
+    for (const i of order) forward[i] = used[i]!.forward(p, g, shards[i]!, keep);
+    const settled = await Promise.allSettled(forward);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) {
+      for (const r of used) r.drop();
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    const parts = settled.map((r) => (r as PromiseFulfilledResult<Float32Array>).value);
+    const logits = new Float32Array(parts.reduce((s, l) => s + l.length, 0));
+    const slices: [number, number][] = [];
+    let o = 0;
+    for (const l of parts) {
+      logits.set(l, o);
+      slices.push([o, o + l.length]);
+      o += l.length;
+    }
+    return { used, order, logits, slices };
+  }
+
   /**
    * Forward and backward of one batch given as shards (at most `threads`). A shard that goes to a worker gives up
    * its hidden-state buffers. `loss` takes the whole batch's logits, shard after shard, and returns its value with
@@ -174,36 +208,18 @@ export class DecoderPool {
     shards: DecoderInput[],
     loss: (logits: Float32Array) => LossValue,
   ): Promise<{ value: LossValue; grads: Params }> {
-    if (shards.length > this.threads)
-      throw new InvalidArgumentError(`${shards.length} shards for ${this.threads} threads`);
-    const used = this.runners.slice(0, shards.length);
-    // Workers are sent their shards before this thread computes its own (a local call runs at once).
-    const order = used
-      .map((_, i) => i)
-      .sort((a, b) => Number(used[a] instanceof LocalRunner) - Number(used[b] instanceof LocalRunner));
-    const forward: Promise<Float32Array>[] = [];
-    for (const i of order) forward[i] = used[i]!.forward(p, g, shards[i]!);
-    const settled = await Promise.allSettled(forward);
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed) {
-      for (const r of used) r.drop();
-      throw (failed as PromiseRejectedResult).reason;
-    }
-    const parts = settled.map((r) => (r as PromiseFulfilledResult<Float32Array>).value);
-    const all = new Float32Array(parts.reduce((s, l) => s + l.length, 0));
-    const slices: [number, number][] = [];
-    let o = 0;
-    for (const l of parts) {
-      all.set(l, o);
-      slices.push([o, o + l.length]);
-      o += l.length;
-    }
-    const value = loss(all);
+    const { used, order, logits, slices } = await this.forwardAll(p, g, shards, true);
+    const value = loss(logits);
     const backward: Promise<Params>[] = [];
     for (const i of order) backward[i] = used[i]!.backward(value.grad.slice(...slices[i]!));
     const grads: Params = new Map();
     for (const part of await Promise.all(backward)) for (const [name, d] of part) addInto(grads, name, d);
     return { value, grads };
+  }
+
+  /** The logits of a batch given as shards, shard after shard (validation and inference: nothing kept). */
+  async infer(p: Params, g: DecoderGeometry, shards: DecoderInput[]): Promise<Float32Array> {
+    return (await this.forwardAll(p, g, shards, false)).logits;
   }
 
   async close(): Promise<void> {

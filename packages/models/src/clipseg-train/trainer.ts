@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadImage, type RawImage, writeFileAtomic } from '@segkit/core';
 import { ClipSegFeatures } from '../backend/clipseg-features.js';
 import { resizeBilinear } from '../postprocess.js';
-import { type DecoderGeometry, decoderForward, decoderGeometry } from './decoder.js';
+import { type DecoderGeometry, decoderGeometry } from './decoder.js';
 import { type CacheDtype, contentHash, FeatureCache } from './feature-cache.js';
 import { linear, type Params } from './layers.js';
 import { type AdamW, type LossOptions, type LossValue, segLoss } from './loss.js';
@@ -31,6 +31,14 @@ export interface Example {
   hidden: Float32Array[];
   cond: Float32Array;
   target: Uint8Array;
+}
+
+/** One (image, label) of {@link DecoderTraining.probabilities}: the image's features, the label's prompts' embeddings. */
+export interface ProbabilityItem {
+  hidden: Float32Array[];
+  conds: Float32Array[];
+  width: number;
+  height: number;
 }
 
 export class DecoderTraining {
@@ -138,21 +146,30 @@ export class DecoderTraining {
   }
 
   /**
-   * The probability map of one label at the image's size, as `segkit text` computes it: sigmoid of each prompt's
-   * logits, the maximum over the label's prompts, bilinear resize.
+   * Probability maps of several (image, label) items, as `segkit text` computes them: the sigmoid of each prompt's
+   * logits, the maximum over the label's prompts, resized to the image. All items' (image, prompt) samples form one
+   * batch shared among the pool's threads.
    */
-  probability(hidden: Float32Array[], conds: Float32Array[], width: number, height: number): Float32Array {
-    const { logits, side } = decoderForward(
-      this.params,
-      this.geometry,
-      this.stack(conds.map((cond) => ({ hidden, cond }))),
+  async probabilities(items: ProbabilityItem[]): Promise<Float32Array[]> {
+    const samples = items.flatMap((it) => it.conds.map((cond) => ({ hidden: it.hidden, cond })));
+    if (!samples.length) return items.map((it) => new Float32Array(it.width * it.height));
+    const k = Math.min(this.pool.threads, samples.length);
+    const shards = Array.from({ length: k }, (_, i) =>
+      this.stack(
+        samples.slice(Math.round((i * samples.length) / k), Math.round(((i + 1) * samples.length) / k)),
+      ),
     );
-    const n = side * side;
-    const combined = new Float32Array(n);
-    for (let k = 0; k < conds.length; k++)
-      for (let i = 0; i < n; i++)
-        combined[i] = Math.max(combined[i]!, 1 / (1 + Math.exp(-logits[k * n + i]!)));
-    return resizeBilinear(combined, side, side, width, height);
+    const logits = await this.pool.infer(this.params, this.geometry, shards);
+    const n = logits.length / samples.length;
+    const side = Math.round(Math.sqrt(n));
+    let s = 0;
+    return items.map((it) => {
+      const combined = new Float32Array(n);
+      for (let j = 0; j < it.conds.length; j++, s++)
+        for (let i = 0; i < n; i++)
+          combined[i] = Math.max(combined[i]!, 1 / (1 + Math.exp(-logits[s * n + i]!)));
+      return resizeBilinear(combined, side, side, it.width, it.height);
+    });
   }
 
   /**

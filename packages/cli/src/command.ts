@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '@segkit/core';
+import type { Dtype } from '@segkit/models';
 import type { Command, OptionSpec, OptionValues } from './types.js';
 
 export type { Command, CommandContext, Io, OptionSpec, OptionValues, PositionalSpec } from './types.js';
@@ -128,6 +129,23 @@ export function requireOption(options: OptionValues, name: string, path: string)
 }
 
 /** Parses a numeric option, or throws `E_USAGE` naming the flag. */
+const DTYPES: Dtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'];
+
+/** `--dtype`: which weight file of a repo or folder to load (`onnx/model_quantized.onnx` for q8, …). */
+export const dtypeSpec = {
+  type: 'string',
+  valueName: 'TYPE',
+  description: 'Weight variant of a repo or folder: fp32, fp16, q8, … (presets pick their own)',
+} as const;
+
+/** `--dtype`'s value, checked; absent when not given. */
+export function dtypeOption(options: OptionValues): { dtype?: Dtype } {
+  const v = options.dtype;
+  if (typeof v !== 'string') return {};
+  if (!DTYPES.includes(v as Dtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}`);
+  return { dtype: v as Dtype };
+}
+
 export function numberOption(
   options: OptionValues,
   name: string,

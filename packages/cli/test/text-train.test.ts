@@ -29,7 +29,7 @@ describe.skipIf(!present)('segkit text train', () => {
     const { ds, args: train } = await shapes(12, 6);
     const out = join(tmp(), 'model');
     const args = [...train.slice(2), '--cache-dir', tmp(), '--batch', '6', '--lr', '1e-3'];
-    const r = await cli('text', 'train', ...args, '--epochs', '2', '-o', out);
+    const r = await cli('text', 'train', ...args, '--epochs', '2', '--q8', '-o', out);
     expect(r.stderr).toMatch(
       /epoch {2}1 {2}loss \d\.\d{4} {2}val mIoU@0\.5 \d\.\d{3} {2}Dice@0\.5 red \S+ {2}blue \S+ {2}yellow \S+ {2}cyan \S+ {2}best t=0\.\d mIoU \d\.\d{3}/,
     );
@@ -63,6 +63,27 @@ describe.skipIf(!present)('segkit text train', () => {
       tmp(),
     );
     expect(seg.code).toBe(0);
+    // --q8 wrote the 8-bit copy too, which --dtype q8 loads.
+    expect(training.q8).toBe(true);
+    expect(existsSync(join(out, 'onnx', 'model_quantized.onnx'))).toBe(true);
+    const image = join(ds.dir, 'images', 'img0000.png');
+    const q8 = await cli(
+      'text',
+      image,
+      '--prompt',
+      'segment red',
+      '--model',
+      out,
+      '--dtype',
+      'q8',
+      '-o',
+      tmp(),
+    );
+    expect(q8.code).toBe(0);
+    expect(
+      (await cli('text', image, '--prompt', 'segment red', '--model', out, '--dtype', 'q9', '-o', tmp()))
+        .stderr,
+    ).toBe('segkit: E_USAGE: --dtype must be one of fp32, fp16, q8, int8, uint8, q4\n');
 
     // Same data, new output: every feature comes from the cache.
     const againOut = join(tmp(), 'again');

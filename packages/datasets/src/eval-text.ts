@@ -1,6 +1,6 @@
 import { basename, extname } from 'node:path';
 import { InvalidArgumentError, loadImage } from '@segkit/core';
-import { type PromptSet, segmentText } from '@segkit/models';
+import { type Dtype, type PromptSet, segmentText } from '@segkit/models';
 import { type MaskSource, type MaskValue, manifestSource } from './eval-sources.js';
 import { type EvalReport, type EvaluateOptions, evaluate } from './evaluate.js';
 import { readManifest } from './manifest.js';
@@ -10,6 +10,8 @@ export interface EvalTextOptions extends Pick<EvaluateOptions, 'thresholds' | 't
   split?: string;
   /** Text model (default `clipseg`). */
   model?: string;
+  /** Weight variant of a repo or folder (`q8`: onnx/model_quantized.onnx). */
+  dtype?: Dtype;
 }
 
 export interface EvalTextResult {
@@ -47,7 +49,10 @@ export async function evalText(
   for (const rel of images) {
     const image = await loadImage(rel);
     const t0 = performance.now();
-    const results = await segmentText(image, used, { ...(opts.model ? { model: opts.model } : {}) });
+    const results = await segmentText(image, used, {
+      ...(opts.model ? { model: opts.model } : {}),
+      ...(opts.dtype ? { dtype: opts.dtype } : {}),
+    });
     ms += performance.now() - t0;
     for (const r of results)
       preds.set(`${r.label}\n${stemOf(rel)}`, {

@@ -48,6 +48,8 @@ export interface TrainTextOptions {
   cacheDir?: string;
   cacheDtype?: 'fp32' | 'fp16';
   resume?: boolean;
+  /** Also write the 8-bit copy, onnx/model_quantized.onnx, with the best epoch's model. */
+  q8?: boolean;
   /** Threads that share each batch (default: every core, at most 4). */
   threads?: number;
   /** Train on worker threads only, so that the caller's event loop stays free (the server's jobs). */
@@ -196,6 +198,7 @@ export async function trainText(
             backbonePasses: trainer.features.imagePasses,
             cache,
             threads: trainer.pool.threads,
+            q8: opts.q8 === true,
             seconds: (performance.now() - t0) / 1000,
           },
           null,
@@ -251,7 +254,7 @@ export async function trainText(
       history.push(row);
       if (!best || row.bestMiou > best.bestMiou) {
         best = row;
-        await trainer.writeModel(out);
+        await trainer.writeModel(out, { q8: opts.q8 === true });
       }
       await saveState(out, settings, trainer.params, optimizer, history, best, zeroShot);
       await report('running');

@@ -12,8 +12,9 @@ export function cachedBackend<T>(
   kind: string,
   ref: string,
   load: (dir: string, dtype: Dtype) => Promise<T>,
+  dtype?: Dtype,
 ): Promise<T> {
-  const model = resolveModelRef(ref);
+  const model = resolveModelRef(ref, dtype ? { dtype } : {});
   const dir = requireModel(model);
   const key = `${kind}|${dir}|${model.dtype}`;
   let b = loaded.get(key) as Promise<T> | undefined;

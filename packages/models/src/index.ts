@@ -19,8 +19,9 @@ export {
 export { type CacheDtype, FeatureCache } from './clipseg-train/feature-cache.js';
 export { AdamW, type LossOptions, type LossValue, segLoss } from './clipseg-train/loss.js';
 export { initMatmul } from './clipseg-train/matmul.js';
-export { readClipSegGraph, withWeights } from './clipseg-train/onnx-graph.js';
+export { onnxModel, readClipSegGraph, withWeights } from './clipseg-train/onnx-graph.js';
 export { DecoderPool, defaultThreads } from './clipseg-train/parallel.js';
+export { quantizeMatMuls } from './clipseg-train/quantize.js';
 export {
   DecoderTraining,
   type DecoderTrainingOptions,

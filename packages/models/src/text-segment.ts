@@ -14,6 +14,7 @@ import {
 import { ClipSegBackend } from './backend/transformers.js';
 import { cachedBackend } from './backend-cache.js';
 import { resizeBilinear } from './postprocess.js';
+import type { Dtype } from './types.js';
 
 /** Labels with one or more prompts each, e.g. `{ "crack": ["segment crack", "segment wall crack"] }`. */
 export type PromptSet = Record<string, string[]>;
@@ -27,6 +28,8 @@ export interface TextSegmentOptions {
   threshold?: number;
   /** Model reference (default `clipseg`). */
   model?: string;
+  /** Weight variant of a repo or folder (`q8`: onnx/model_quantized.onnx); presets pick their own. */
+  dtype?: Dtype;
   /** How a label's prompts combine: the maximum (default) or the mean of their probabilities. */
   combine?: 'max' | 'mean';
   /** Morphological opening radius in pixels (default 0, so thin structures such as cracks survive). */
@@ -104,7 +107,7 @@ export async function segmentText(
   if (!(threshold >= 0 && threshold <= 1))
     throw new PromptInvalidError(`threshold must lie in [0, 1], got ${threshold}`);
   const image = await toRawImage(input);
-  const backend = await cachedBackend('clipseg', opts.model ?? 'clipseg', ClipSegBackend.load);
+  const backend = await cachedBackend('clipseg', opts.model ?? 'clipseg', ClipSegBackend.load, opts.dtype);
   const labels = Object.keys(set);
   const texts = labels.flatMap((l) => set[l]!);
   const { probs, size } = await backend.predict(image, texts);

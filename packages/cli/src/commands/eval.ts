@@ -9,7 +9,15 @@ import {
   writeReport,
 } from '@segkit/datasets';
 import { readPromptSet } from '@segkit/models';
-import { defineCommand, eager, numberList, numberOption, requireOption } from '../command.js';
+import {
+  defineCommand,
+  dtypeOption,
+  dtypeSpec,
+  eager,
+  numberList,
+  numberOption,
+  requireOption,
+} from '../command.js';
 import { jsonOption, printResult } from '../util.js';
 import { evalApCommand } from './eval-ap.js';
 
@@ -155,6 +163,7 @@ const evalTextCommand = defineCommand({
       description: 'Labels with prompt lists (required)',
     },
     model: { type: 'string', valueName: 'NAME|REPO|DIR', description: 'Text model (default: clipseg)' },
+    dtype: dtypeSpec,
     threshold: {
       type: 'string',
       valueName: 'T',
@@ -179,6 +188,7 @@ const evalTextCommand = defineCommand({
     const r = await evalText(manifest, prompts, {
       ...(typeof options.split === 'string' ? { split: options.split } : {}),
       ...(typeof options.model === 'string' ? { model: options.model } : {}),
+      ...dtypeOption(options),
       threshold: numberOption(options, 'threshold', 0.5, 0, 1),
       thresholds: numberList(String(options.thresholds ?? '0.3,0.4,0.5,0.6'), '--thresholds', {
         min: 0,

@@ -12,14 +12,20 @@ import {
   writeMask,
 } from '@segkit/core';
 import {
-  type Dtype,
   type LabeledPoint,
   normalizePrompt,
   type Prompt,
   Segmenter,
   type SegmentResult,
 } from '@segkit/models';
-import { defineCommand, numberList, type OptionValues, requireOption } from '../command.js';
+import {
+  defineCommand,
+  dtypeOption,
+  dtypeSpec,
+  numberList,
+  type OptionValues,
+  requireOption,
+} from '../command.js';
 import { jsonLine } from '../util.js';
 import { maxPixelsFrom, maxPixelsOption } from './images.js';
 
@@ -44,12 +50,6 @@ export function promptFromOptions(options: OptionValues): Prompt | undefined {
   if (box) return points.length ? { box, points } : { box };
   return points.length ? { points } : undefined;
 }
-
-const DTYPES: Dtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'];
-const dtypeOption = (v: string): Dtype => {
-  if (!DTYPES.includes(v as Dtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}`);
-  return v as Dtype;
-};
 
 const numbered = (path: string, k: number) =>
   join(dirname(path), `${basename(path, extname(path))}-${k}${extname(path) || '.png'}`);
@@ -91,11 +91,7 @@ export const segmentCommand = defineCommand({
       type: 'boolean',
       description: 'Print the mask outline as polygons (inside the JSON with --json)',
     },
-    dtype: {
-      type: 'string',
-      valueName: 'TYPE',
-      description: 'Weight variant of a repo or folder: fp32, fp16, q8, … (presets pick their own)',
-    },
+    dtype: dtypeSpec,
     'encoder-file': {
       type: 'string',
       valueName: 'FILE',
@@ -132,7 +128,7 @@ export const segmentCommand = defineCommand({
     const segmenter = await Segmenter.create({
       ...(typeof options.model === 'string' ? { model: options.model } : {}),
       ...(options['no-cache'] ? { diskCacheDir: false as const } : {}),
-      ...(typeof options.dtype === 'string' ? { dtype: dtypeOption(options.dtype) } : {}),
+      ...dtypeOption(options),
       ...(typeof options['encoder-file'] === 'string' ? { encoderFile: options['encoder-file'] } : {}),
       ...(typeof options['decoder-file'] === 'string' ? { decoderFile: options['decoder-file'] } : {}),
       onNotice: (m) => io.stderr(`segkit: note: ${m}\n`),

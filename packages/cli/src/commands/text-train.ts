@@ -72,6 +72,10 @@ export const textTrainCommand = defineCommand({
       default: 'fp32',
       description: 'Feature cache precision',
     },
+    q8: {
+      type: 'boolean',
+      description: 'Also write onnx/model_quantized.onnx, an 8-bit copy (load it with --dtype q8)',
+    },
     threads: {
       type: 'string',
       valueName: 'N',
@@ -113,6 +117,7 @@ export const textTrainCommand = defineCommand({
       ...(typeof options['cache-dir'] === 'string' ? { cacheDir: options['cache-dir'] } : {}),
       cacheDtype,
       resume: options.resume === true,
+      q8: options.q8 === true,
       ...(options.threads !== undefined ? { threads: numberOption(options, 'threads', 1, 1, 64) } : {}),
       progress: (epoch, epochs) => progressBar(`epoch ${epoch}/${epochs}`, { unit: 'items' }),
       onZeroShot: (z) =>

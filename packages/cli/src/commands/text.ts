@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeNpy } from '@segkit/analytics';
 import { checkOutputs, loadImage, type RawImage, UsageError, writeImage, writeMask } from '@segkit/core';
 import { type PromptSet, readPromptSet, segmentText, slug, toPromptSet } from '@segkit/models';
-import { defineCommand, eager, numberOption, requireOption } from '../command.js';
+import { defineCommand, dtypeOption, dtypeSpec, eager, numberOption, requireOption } from '../command.js';
 import { jsonOption, printResult } from '../util.js';
 import { maxPixelsFrom, maxPixelsOption } from './images.js';
 import { textTrainCommand } from './text-train.js';
@@ -26,6 +26,7 @@ export const textCommand = defineCommand({
       description: 'Labels with prompt lists: {"crack": ["segment crack", ...]}',
     },
     model: { type: 'string', valueName: 'NAME|REPO|DIR', description: 'CLIPSeg model (default: clipseg)' },
+    dtype: dtypeSpec,
     output: {
       type: 'string',
       short: 'o',
@@ -93,6 +94,7 @@ export const textCommand = defineCommand({
       minArea: numberOption(options, 'min-area', 0, 0),
       instances: options.instances === true,
       ...(typeof options.model === 'string' ? { model: options.model } : {}),
+      ...dtypeOption(options),
     });
     await mkdir(out, { recursive: true });
     const summary: { label: string; file: string; area: number; instances: number | undefined }[] = [];

@@ -49,14 +49,18 @@ function floatData(t: TensorProto): Float32Array {
   throw new ModelCorruptError(`Initializer ${t.name} has no data (external data is not supported)`);
 }
 
-/** Parses a CLIPSeg `model.onnx` and finds the decoder's parameters and inputs. */
-export function readClipSegGraph(bytes: Uint8Array): ClipSegGraph {
-  let model: ModelProto;
+/** Decodes an ONNX model's bytes. */
+export function onnxModel(bytes: Uint8Array): ModelProto {
   try {
-    model = onnx.ModelProto.decode(bytes);
+    return onnx.ModelProto.decode(bytes);
   } catch (e) {
     throw new ModelCorruptError(`Not an ONNX model: ${(e as Error).message}`);
   }
+}
+
+/** Parses a CLIPSeg `model.onnx` and finds the decoder's parameters and inputs. */
+export function readClipSegGraph(bytes: Uint8Array): ClipSegGraph {
+  const model = onnxModel(bytes);
   const g = model.graph!;
   const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
   const consumers = new Map<string, number>();

@@ -12,8 +12,9 @@ import { type CacheDtype, contentHash, FeatureCache } from './feature-cache.js';
 import { linear, type Params } from './layers.js';
 import { type AdamW, type LossOptions, type LossValue, segLoss } from './loss.js';
 import { initMatmul } from './matmul.js';
-import { withWeights } from './onnx-graph.js';
+import { onnxModel, withWeights } from './onnx-graph.js';
 import { DecoderPool, defaultThreads } from './parallel.js';
+import { quantizeMatMuls } from './quantize.js';
 
 export interface DecoderTrainingOptions {
   cacheDir: string;
@@ -174,14 +175,21 @@ export class DecoderTraining {
 
   /**
    * Writes the model folder: the base model's config, tokenizer and preprocessor files, and onnx/model.onnx with the
-   * current decoder weights written into its initializers (every other byte as the base model had it).
+   * current decoder weights written into its initializers (every other byte as the base model had it). With `q8`,
+   * also onnx/model_quantized.onnx, its 8-bit copy (what `--dtype q8` loads).
    */
-  async writeModel(dir: string): Promise<void> {
+  async writeModel(dir: string, opts: { q8?: boolean } = {}): Promise<void> {
     mkdirSync(join(dir, 'onnx'), { recursive: true });
     for (const f of readdirSync(this.modelDir))
       if (statSync(join(this.modelDir, f)).isFile() && f !== 'manifest.json')
         copyFileSync(join(this.modelDir, f), join(dir, f));
-    await writeFileAtomic(join(dir, 'onnx', 'model.onnx'), withWeights(this.features.graph, this.params));
+    const bytes = withWeights(this.features.graph, this.params);
+    await writeFileAtomic(join(dir, 'onnx', 'model.onnx'), bytes);
+    if (opts.q8)
+      await writeFileAtomic(
+        join(dir, 'onnx', 'model_quantized.onnx'),
+        quantizeMatMuls(onnxModel(bytes)).bytes,
+      );
   }
 
   /** Stops the worker threads. */

@@ -330,6 +330,9 @@ export const TextModelTrain = Type.Object(
     val: Type.Optional(Type.Number({ minimum: 0.05, maximum: 0.9, default: 0.2 })),
     seed: Type.Optional(Type.Integer({ minimum: 0, default: 42 })),
     freezeReduces: Type.Optional(Type.Boolean({ default: false })),
+    q8: Type.Optional(
+      Type.Boolean({ default: false, description: 'Also write onnx/model_quantized.onnx, the 8-bit copy' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -54,6 +54,7 @@ describe.skipIf(!present)('train-text jobs', () => {
       epochs: 2,
       batch: 6,
       lr: 1e-3,
+      q8: true,
     });
     expect(job.status).toBe(202);
     expect(job.json.kind).toBe('train-text');
@@ -66,6 +67,7 @@ describe.skipIf(!present)('train-text jobs', () => {
       expect(done.state).toBe('succeeded');
       expect(done.result.history).toHaveLength(2);
       expect(existsSync(join(done.result.path, 'onnx/model.onnx'))).toBe(true);
+      expect(existsSync(join(done.result.path, 'onnx/model_quantized.onnx'))).toBe(true);
       // The trained folder lives under the data folder, not a --model-root, and text prompts run on it once it is
       // the project's text model; a folder outside both is still refused.
       await c('PATCH', `/api/v1/projects/${projectId}`, { settings: { models: { text: done.result.path } } });

@@ -19,6 +19,7 @@ export interface TrainTextParams {
   val: number;
   seed: number;
   freezeReduces: boolean;
+  q8?: boolean;
 }
 
 export function trainTextHandler(ctx: ServerContext): JobHandler {
@@ -45,6 +46,7 @@ export function trainTextHandler(ctx: ServerContext): JobHandler {
           batch: p.batch,
           seed: p.seed,
           freezeReduces: p.freezeReduces,
+          q8: p.q8 === true,
           // The decoder computes on worker threads, so the server answers requests while a job trains.
           offload: true,
           cacheDir: `${ctx.dataDir}/cache/clipseg-features`,

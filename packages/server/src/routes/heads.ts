@@ -92,6 +92,7 @@ export const headRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = asy
         val: 0.2,
         seed: 42,
         freezeReduces: false,
+        q8: false,
         ...req.body,
         by: req.caller.name,
       };

@@ -1,8 +1,8 @@
 // Decoder training on several cores. A batch is cut into contiguous shards: the main thread runs the first (unless
-// it offloads), each worker thread (decoder-worker.ts, with its own WebAssembly backend) one more. The forward passes run at once; the
-// loss is computed on the whole batch's logits here (its positive weight and means are the batch's); the backward
-// passes run at once on each shard's slice of d(loss)/d(logits); and the parameter gradients, which are sums over
-// samples, are added. The result equals the single-thread step up to float rounding.
+// it offloads), each worker thread (decoder-worker.ts, with its own WebAssembly backend) one more. The forward
+// passes run at once; the loss is computed on the whole batch's logits here (its positive weight and means are the
+// batch's); the backward passes run at once on each shard's slice of d(loss)/d(logits); and the parameter
+// gradients, which are sums over samples, are added. The result equals the single-thread step up to float rounding.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -10,17 +10,11 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InternalError, InvalidArgumentError } from '@segkit/core';
-import {
-  type DecoderGeometry,
-  type DecoderInput,
-  type DecoderTape,
-  decoderBackward,
-  decoderForward,
-  disposeTape,
-} from './decoder.js';
+import type { DecoderGeometry, DecoderInput } from './decoder.js';
 import type { WorkerReply, WorkerRequest } from './decoder-worker.js';
 import { addInto, type Params } from './layers.js';
 import type { LossValue } from './loss.js';
+import { LocalRunner, type Runner } from './runner.js';
 
 /** The default thread count: every core, at most 4 (past that a batch of 16 leaves each thread too little). */
 export function defaultThreads(): number {
@@ -42,35 +36,6 @@ function spawn(): Worker {
     `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(src)}); });`,
     { eval: true },
   );
-}
-
-/** Runs one shard's forward pass, keeps its tape, then its backward pass. */
-interface Runner {
-  /** With `keep`, the tape stays for {@link backward}; without, the pass frees what it held. */
-  forward(params: Params, g: DecoderGeometry, input: DecoderInput, keep: boolean): Promise<Float32Array>;
-  backward(dLogits: Float32Array): Promise<Params>;
-  /** Frees a kept tape whose backward pass will not run. */
-  drop(): void;
-}
-
-/** This thread: its calls run synchronously, before they return. */
-class LocalRunner implements Runner {
-  private held: { p: Params; g: DecoderGeometry; tape: DecoderTape } | undefined;
-  async forward(p: Params, g: DecoderGeometry, input: DecoderInput, keep: boolean): Promise<Float32Array> {
-    this.drop();
-    const { logits, tape } = decoderForward(p, g, input, { keep });
-    if (keep) this.held = { p, g, tape };
-    return logits;
-  }
-  async backward(dLogits: Float32Array): Promise<Params> {
-    const { p, g, tape } = this.held!;
-    this.held = undefined;
-    return decoderBackward(p, g, tape, dLogits);
-  }
-  drop(): void {
-    if (this.held) disposeTape(this.held.tape);
-    this.held = undefined;
-  }
 }
 
 class WorkerRunner implements Runner {

@@ -169,6 +169,7 @@ export async function trainText(
       return f;
     };
     const gt = await manifestSource(manifest, settings.valSplit);
+    const valSizes = new Map<string, [number, number]>();
     const history: EpochRow[] = state?.history ?? [];
     let best: EpochRow | null = state?.best ?? null;
     let zeroShot: ValScore | null = state?.zeroShot ?? null;
@@ -209,7 +210,16 @@ export async function trainText(
       return cache;
     };
     if (!state) {
-      zeroShot = await validate(trainer, val, prompts, embeddings, featuresOf, gt, settings.thresholds);
+      zeroShot = await validate(
+        trainer,
+        val,
+        prompts,
+        embeddings,
+        featuresOf,
+        gt,
+        settings.thresholds,
+        valSizes,
+      );
       opts.onZeroShot?.(zeroShot);
     }
     for (let epoch = history.length + 1; epoch <= settings.epochs; epoch++) {
@@ -244,7 +254,16 @@ export async function trainText(
         interrupted = true;
         break;
       }
-      const scored = await validate(trainer, val, prompts, embeddings, featuresOf, gt, settings.thresholds);
+      const scored = await validate(
+        trainer,
+        val,
+        prompts,
+        embeddings,
+        featuresOf,
+        gt,
+        settings.thresholds,
+        valSizes,
+      );
       const row: EpochRow = {
         epoch,
         trainLoss: lossSum / Math.max(1, steps),
@@ -287,9 +306,10 @@ async function validate(
   featuresOf: (image: string) => Promise<Float32Array[]>,
   gt: MaskSource,
   thresholds: number[],
+  /** Each val image's size, kept between epochs so that an image is decoded once. */
+  sizes: Map<string, [number, number]>,
 ): Promise<ValScore> {
   const preds = new Map<string, MaskValue>();
-  const sizes = new Map<string, [number, number]>();
   // A few rows at a time, so that their forward passes share the threads.
   for (let s = 0; s < rows.length; s += VAL_ROWS) {
     const chunk = rows.slice(s, s + VAL_ROWS);

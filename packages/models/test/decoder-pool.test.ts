@@ -106,6 +106,12 @@ describe('decoder training on worker threads', () => {
     });
     const ok = await pool.step(params, g, [shard(0, 3), shard(3, 5)], (l) => segLoss(l, target, batch));
     expect(ok.value.loss).toBeCloseTo(single.loss, 5);
+    // Steps are awaited one after another; a second one while the first runs is refused, not mixed with it.
+    const first = pool.step(params, g, [shard(0, 3), shard(3, 5)], (l) => segLoss(l, target, batch));
+    await expect(
+      pool.step(params, g, [shard(0, 3), shard(3, 5)], (l) => segLoss(l, target, batch)),
+    ).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT', message: expect.stringMatching(/still busy/) });
+    expect((await first).value.loss).toBeCloseTo(single.loss, 5);
     await pool.close();
     await expect(
       pool.step(params, g, [shard(0, 3), shard(3, 5)], (l) => segLoss(l, target, batch)),

@@ -65,6 +65,11 @@ class WorkerRunner implements Runner {
   /** One request; the worker is referenced while it is busy, so a waiting process does not exit under it. */
   private request(m: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
     if (this.failure) return Promise.reject(this.failure);
+    // One request at a time: a pool's steps are awaited one after another.
+    if (this.pending)
+      return Promise.reject(
+        new InternalError('A decoder-training thread is still busy with the previous step'),
+      );
     return new Promise<WorkerReply>((resolve, reject) => {
       this.pending = { resolve, reject };
       this.worker.ref();
@@ -108,6 +113,7 @@ export interface PoolOptions {
 
 export class DecoderPool {
   private readonly runners: Runner[];
+  private busy = false;
 
   private constructor(
     private readonly workers: WorkerRunner[],
@@ -127,6 +133,18 @@ export class DecoderPool {
   /** How many shards a batch is cut into at most. */
   get threads(): number {
     return this.runners.length;
+  }
+
+  /** Runs one step or inference at a time: each runner holds one shard's tape between its two passes. */
+  private async exclusive<T>(f: () => Promise<T>): Promise<T> {
+    if (this.busy)
+      throw new InvalidArgumentError('The decoder pool is still busy with the previous step: await it first');
+    this.busy = true;
+    try {
+      return await f();
+    } finally {
+      this.busy = false;
+    }
   }
 
   /** Each shard's forward pass on its runner, workers first (a local call runs at once); logits concatenated. */
@@ -173,18 +191,20 @@ export class DecoderPool {
     shards: DecoderInput[],
     loss: (logits: Float32Array) => LossValue,
   ): Promise<{ value: LossValue; grads: Params }> {
-    const { used, order, logits, slices } = await this.forwardAll(p, g, shards, true);
-    const value = loss(logits);
-    const backward: Promise<Params>[] = [];
-    for (const i of order) backward[i] = used[i]!.backward(value.grad.slice(...slices[i]!));
-    const grads: Params = new Map();
-    for (const part of await Promise.all(backward)) for (const [name, d] of part) addInto(grads, name, d);
-    return { value, grads };
+    return this.exclusive(async () => {
+      const { used, order, logits, slices } = await this.forwardAll(p, g, shards, true);
+      const value = loss(logits);
+      const backward: Promise<Params>[] = [];
+      for (const i of order) backward[i] = used[i]!.backward(value.grad.slice(...slices[i]!));
+      const grads: Params = new Map();
+      for (const part of await Promise.all(backward)) for (const [name, d] of part) addInto(grads, name, d);
+      return { value, grads };
+    });
   }
 
   /** The logits of a batch given as shards, shard after shard (validation and inference: nothing kept). */
   async infer(p: Params, g: DecoderGeometry, shards: DecoderInput[]): Promise<Float32Array> {
-    return (await this.forwardAll(p, g, shards, false)).logits;
+    return this.exclusive(async () => (await this.forwardAll(p, g, shards, false)).logits);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,6 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   InvalidArgumentError,
-  loadImage,
   type Progress,
   seededRandom,
   silentProgress,
@@ -15,14 +14,12 @@ import {
   cacheRoot,
   DecoderTraining,
   type Example,
-  type ProbabilityItem,
   type PromptSet,
   requireModel,
   resolveModelRef,
 } from '@segkit/models';
-import { type MaskSource, type MaskValue, manifestSource } from './eval-sources.js';
-import { evaluate } from './evaluate.js';
-import { drawPrompt, epochOrder, loadTargets, splitRows, type TrainRow } from './train-text-data.js';
+import { manifestSource } from './eval-sources.js';
+import { drawPrompt, epochOrder, loadTargets, splitRows } from './train-text-data.js';
 import {
   clearState,
   type EpochRow,
@@ -31,6 +28,7 @@ import {
   type ValScore,
   writeCurve,
 } from './train-text-state.js';
+import { valScorer } from './train-text-val.js';
 
 export interface TrainTextOptions {
   model?: string;
@@ -71,8 +69,6 @@ export interface TrainTextOptions {
  */
 export const DEFAULT_LR = 3e-4;
 const MEMORY_BUDGET = 1.5 * 2 ** 30;
-/** Val rows whose forward passes form one batch. */
-const VAL_ROWS = 8;
 export const SWEEP = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
 export interface TrainTextResult {
@@ -169,7 +165,13 @@ export async function trainText(
       return f;
     };
     const gt = await manifestSource(manifest, settings.valSplit);
-    const valSizes = new Map<string, [number, number]>();
+    const scoreVal = valScorer(trainer, val, {
+      prompts,
+      embeddings,
+      featuresOf,
+      gt,
+      thresholds: settings.thresholds,
+    });
     const history: EpochRow[] = state?.history ?? [];
     let best: EpochRow | null = state?.best ?? null;
     let zeroShot: ValScore | null = state?.zeroShot ?? null;
@@ -210,16 +212,7 @@ export async function trainText(
       return cache;
     };
     if (!state) {
-      zeroShot = await validate(
-        trainer,
-        val,
-        prompts,
-        embeddings,
-        featuresOf,
-        gt,
-        settings.thresholds,
-        valSizes,
-      );
+      zeroShot = await scoreVal();
       opts.onZeroShot?.(zeroShot);
     }
     for (let epoch = history.length + 1; epoch <= settings.epochs; epoch++) {
@@ -254,16 +247,7 @@ export async function trainText(
         interrupted = true;
         break;
       }
-      const scored = await validate(
-        trainer,
-        val,
-        prompts,
-        embeddings,
-        featuresOf,
-        gt,
-        settings.thresholds,
-        valSizes,
-      );
+      const scored = await scoreVal();
       const row: EpochRow = {
         epoch,
         trainLoss: lossSum / Math.max(1, steps),
@@ -295,56 +279,4 @@ export async function trainText(
   } finally {
     await trainer.close();
   }
-}
-
-/** Val mIoU/Dice per label at 0.5 and over the sweep, scored by the same `evaluate` as `segkit eval text`. */
-async function validate(
-  trainer: DecoderTraining,
-  rows: TrainRow[],
-  prompts: PromptSet,
-  embeddings: Map<string, Float32Array>,
-  featuresOf: (image: string) => Promise<Float32Array[]>,
-  gt: MaskSource,
-  thresholds: number[],
-  /** Each val image's size, kept between epochs so that an image is decoded once. */
-  sizes: Map<string, [number, number]>,
-): Promise<ValScore> {
-  const preds = new Map<string, MaskValue>();
-  // A few rows at a time, so that their forward passes share the threads.
-  for (let s = 0; s < rows.length; s += VAL_ROWS) {
-    const chunk = rows.slice(s, s + VAL_ROWS);
-    const items: ProbabilityItem[] = [];
-    for (const r of chunk) {
-      let size = sizes.get(r.image);
-      if (!size) {
-        const img = await loadImage(r.image);
-        size = [img.width, img.height];
-        sizes.set(r.image, size);
-      }
-      const conds = prompts[r.label]!.map((t) => embeddings.get(t)!);
-      items.push({ hidden: await featuresOf(r.image), conds, width: size[0], height: size[1] });
-    }
-    const probs = await trainer.probabilities(items);
-    for (const [i, r] of chunk.entries()) {
-      const { width, height } = items[i]!;
-      preds.set(`${r.label}\n${r.stem}`, { kind: 'prob', width, height, prob: probs[i]! });
-    }
-  }
-  const pred: MaskSource = {
-    keys: rows.map((r) => ({ label: r.label, stem: r.stem })),
-    load: async (label, stem) => preds.get(`${label}\n${stem}`),
-    imagePath: (stem) => rows.find((r) => r.stem === stem)?.image,
-  };
-  const labels = [...new Set(rows.map((r) => r.label))];
-  const report = await evaluate(pred, gt, { labels, thresholds, threshold: 0.5, split: 'val' });
-  const top = report.thresholds.reduce((a, b) => (b.miou > a.miou ? b : a));
-  return {
-    miou: report.overall.miou,
-    dice: report.overall.dice,
-    perLabel: Object.fromEntries(
-      Object.entries(report.perLabel).map(([l, m]) => [l, { miou: m.miou, dice: m.dice }]),
-    ),
-    bestThreshold: top.threshold,
-    bestMiou: top.miou,
-  };
 }

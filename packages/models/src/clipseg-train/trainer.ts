@@ -128,12 +128,19 @@ export class DecoderTraining {
     return { hidden, cond, batch: examples.length, reduced: this.opts.freezeReduces === true };
   }
 
+  /** The samples cut into one contiguous, stacked shard per thread of the pool (fewer for a small batch). */
+  private shards(samples: { hidden: Float32Array[]; cond: Float32Array }[]) {
+    const k = Math.min(this.pool.threads, samples.length);
+    return Array.from({ length: k }, (_, i) =>
+      this.stack(
+        samples.slice(Math.round((i * samples.length) / k), Math.round(((i + 1) * samples.length) / k)),
+      ),
+    );
+  }
+
   /** One optimiser step on a batch, shared among the pool's threads in contiguous shards; returns the loss. */
   async step(batch: Example[], optimizer: AdamW, loss: LossOptions = {}): Promise<LossValue> {
-    const k = Math.min(this.pool.threads, batch.length);
-    const shards = Array.from({ length: k }, (_, i) =>
-      this.stack(batch.slice(Math.round((i * batch.length) / k), Math.round(((i + 1) * batch.length) / k))),
-    );
+    const shards = this.shards(batch);
     const n = this.size * this.size;
     const target = new Uint8Array(batch.length * n);
     for (const [b, e] of batch.entries()) target.set(e.target, b * n);
@@ -154,13 +161,7 @@ export class DecoderTraining {
   async probabilities(items: ProbabilityItem[]): Promise<Float32Array[]> {
     const samples = items.flatMap((it) => it.conds.map((cond) => ({ hidden: it.hidden, cond })));
     if (!samples.length) return items.map((it) => new Float32Array(it.width * it.height));
-    const k = Math.min(this.pool.threads, samples.length);
-    const shards = Array.from({ length: k }, (_, i) =>
-      this.stack(
-        samples.slice(Math.round((i * samples.length) / k), Math.round(((i + 1) * samples.length) / k)),
-      ),
-    );
-    const logits = await this.pool.infer(this.params, this.geometry, shards);
+    const logits = await this.pool.infer(this.params, this.geometry, this.shards(samples));
     const n = logits.length / samples.length;
     const side = Math.round(Math.sqrt(n));
     let s = 0;

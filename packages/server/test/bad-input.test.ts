@@ -176,6 +176,7 @@ describe('malformed requests', () => {
       ['POST', `/api/v1/projects/${p}/text-models`, { name: 'ok', prompts: { red: [] } }],
       ['POST', `/api/v1/projects/${p}/text-models`, { name: 'ok', prompts: { red: ['red'] }, lr: 0 }],
       ['POST', `/api/v1/projects/${p}/text-models`, { name: 'ok', prompts: { red: ['red'] }, extra: 1 }],
+      ['POST', `/api/v1/projects/${p}/text-models`, { name: 'ok', prompts: { red: ['red'] }, q8: 'yes' }],
       ['PUT', `/api/v1/projects/${p}/heads/active`, { name: 5 }],
       ['PUT', `/api/v1/projects/${p}/heads/active`, { name: 'no-such-head' }],
       ['GET', `/api/v1/projects/${p}/decoder/-1`, undefined],

@@ -137,6 +137,11 @@ export const FindAllNeedsPromptError = defineError(
   'E_FIND_ALL_NEEDS_PROMPT',
   'find-all requires a text prompt or exemplar boxes.',
 );
+/** Inside-box processing of an image that has no boxes: nothing to segment. */
+export const NoBoxesError = defineError(
+  'E_NO_BOXES',
+  'Inside-box processing found no boxes to segment on the image.',
+);
 /** A dataset's annotations are malformed; the message lists every problem with its file and JSON path or line. */
 export const DatasetInvalidError = defineError(
   'E_DATASET_INVALID',

@@ -65,6 +65,10 @@ export interface BuildOptions {
   logger?: boolean | object | 'stdout';
   /** The segmentation model when neither a call nor its project names one (default: `sam`, else `classic`). */
   defaultSegmentModel?: string;
+  /** The text-prompt (CLIPSeg) model when the project names none (default: the `clipseg` preset). */
+  defaultTextModel?: string;
+  /** The embedding (CLIP) model when the project names none (default: the `clip` preset). */
+  defaultEmbedModel?: string;
   /** Job workers (default 1: one model-bound job at a time); 0 runs no jobs. */
   workers?: number;
   /** Folders the import route may read datasets from (nothing else on disk is reachable). */
@@ -116,7 +120,11 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
     new FolderBlobStore(join(dataDir, 'blobs')),
     dataDir,
     limits,
-    options.defaultSegmentModel,
+    {
+      segment: options.defaultSegmentModel,
+      text: options.defaultTextModel,
+      embed: options.defaultEmbedModel,
+    },
   );
   ctx.modelRoots = options.modelRoots ?? [];
   const adminToken = await ensureAdminToken(db, dataDir);

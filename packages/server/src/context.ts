@@ -45,6 +45,13 @@ export const DEFAULT_LIMITS: Limits = {
   requestTimeoutMs: 300_000,
 };
 
+/** The models used when neither a call nor its project names one (`segkit serve --model/--text-model/--embed-model`). */
+export interface DefaultModels {
+  segment?: string | undefined;
+  text?: string | undefined;
+  embed?: string | undefined;
+}
+
 export class ServerContext {
   private readonly segmenters = new Map<string, Promise<Segmenter>>();
   private readonly decoded = new Map<string, Promise<RawImage>>();
@@ -61,10 +68,25 @@ export class ServerContext {
     readonly blobs: BlobStore,
     readonly dataDir: string,
     readonly limits: Limits,
-    /** The segmentation model used when neither the call nor the project names one. */
-    readonly defaultSegmentModel: string | undefined,
+    /** The models used when neither the call nor the project names one. */
+    readonly defaults: DefaultModels = {},
   ) {
     this.jobs = new TableJobQueue(db);
+  }
+
+  /** The segmentation model used when neither the call nor the project names one. */
+  get defaultSegmentModel(): string | undefined {
+    return this.defaults.segment;
+  }
+
+  /** The models a project works with: its settings, else the server's defaults; undefined is the library default. */
+  projectModels(project: { settings: { models?: DefaultModels } }): DefaultModels {
+    const own = project.settings.models ?? {};
+    return {
+      segment: own.segment ?? this.defaults.segment,
+      text: own.text ?? this.defaults.text,
+      embed: own.embed ?? this.defaults.embed,
+    };
   }
 
   /** Resolves once no interactive call is in flight (waiting at most 2 s, so that a job is never starved). */
@@ -80,7 +102,7 @@ export class ServerContext {
    * folder on the server's disk is E_UNSAFE_PATH, so that no request reads outside what the server was given.
    */
   allowModel<T extends string | undefined>(model: T): T {
-    if (model === undefined || model === this.defaultSegmentModel) return model;
+    if (model === undefined || Object.values(this.defaults).includes(model)) return model;
     const path = resolve(model);
     if (!existsSync(path) || !statSync(path).isDirectory()) return model;
     const real = realpathSync(path);

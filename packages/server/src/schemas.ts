@@ -257,6 +257,7 @@ export const Job = Type.Object({
     Type.Literal('queued'),
     Type.Literal('running'),
     Type.Literal('succeeded'),
+    Type.Literal('partial'),
     Type.Literal('failed'),
     Type.Literal('cancelled'),
   ]),
@@ -266,11 +267,20 @@ export const Job = Type.Object({
   attempts: Type.Integer(),
   result: Type.Unknown(),
   error: Type.Union([Type.String(), Type.Null()]),
+  /** Items that failed: the job ends `partial` when some did, `failed` when all did (`GET /jobs/{id}/items`). */
+  failedItems: Type.Integer(),
   cancelRequested: Type.Boolean(),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
 export type JobT = Static<typeof Job>;
+/** One finished item of a job, with why it failed. */
+export const JobItem = Type.Object({
+  item: Type.String(),
+  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+  finishedAt: Type.String(),
+});
+export type JobItemT = Static<typeof JobItem>;
 export type ModeT = Static<typeof Mode>;
 export type ImageListT = Static<typeof ImageList>;
 export type ImageUpdateT = Static<typeof ImageUpdate>;

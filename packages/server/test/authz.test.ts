@@ -326,6 +326,12 @@ describe('who may call what', () => {
       ['GET', '/api/v1/jobs', same(), { none: 401, viewer: 200, annotator: 200, admin: 200, other: 200 }],
       ['GET', '/api/v1/jobs/1', same(), { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 }],
       [
+        'GET',
+        '/api/v1/jobs/1/items',
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
         'POST',
         '/api/v1/jobs/1/cancel',
         same(),

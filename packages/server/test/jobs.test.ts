@@ -41,7 +41,7 @@ async function project(n = 4) {
 async function waitFor(c: Awaited<ReturnType<typeof project>>['client'], jobId: number) {
   for (let i = 0; i < 600; i++) {
     const j = (await c('GET', `/api/v1/jobs/${jobId}`)).json;
-    if (['succeeded', 'failed', 'cancelled'].includes(j.state)) return j;
+    if (['succeeded', 'partial', 'failed', 'cancelled'].includes(j.state)) return j;
     await sleep(50);
   }
   throw new Error(`job ${jobId} did not finish`);
@@ -80,6 +80,65 @@ describe('processing jobs', () => {
         find_all: 'done',
       });
     }
+  });
+
+  it('a job whose items failed ends partial (some) or failed (all), with each item’s reason through the API', async () => {
+    const { client: c, projectId, images } = await project(3);
+    // Image 2 loses its prompt and image 1 its box: find-all has nothing to look for, inside-box nothing to segment.
+    await c('PATCH', `/api/v1/images/${images[2]!.id}`, { textPrompt: null });
+    const box = (await c('GET', `/api/v1/images/${images[1]!.id}/annotations?mode=inside_box`)).json[0];
+    await c('DELETE', `/api/v1/annotations/${box.id}`, undefined, { 'if-match': String(box.version) });
+    const find = (await c('POST', `/api/v1/projects/${projectId}/process`, { mode: 'find_all' })).json;
+    expect(await waitFor(c, find.id)).toMatchObject({ state: 'partial', done: 3, total: 3, failedItems: 1 });
+    const failed = (await c('GET', `/api/v1/jobs/${find.id}/items?failed=true`)).json.items;
+    expect(failed).toEqual([
+      {
+        item: String(images[2]!.id),
+        error: { code: 'E_FIND_ALL_NEEDS_PROMPT', message: expect.stringMatching(/text prompt or exemplar/) },
+        finishedAt: expect.any(String),
+      },
+    ]);
+    const all = (await c('GET', `/api/v1/jobs/${find.id}/items`)).json.items;
+    expect(all.map((i: { error: unknown }) => i.error === null)).toEqual([true, true, false].sort().reverse());
+    const inside = (await c('POST', `/api/v1/projects/${projectId}/process`, { mode: 'inside_box' })).json;
+    expect(await waitFor(c, inside.id)).toMatchObject({ state: 'partial', failedItems: 1 });
+    const noBox = (await c('GET', `/api/v1/jobs/${inside.id}/items?failed=true`)).json.items;
+    expect(noBox.map((i: { item: string; error: { code: string; message: string } }) => [i.item, i.error.code])).toEqual(
+      [[String(images[1]!.id), 'E_NO_BOXES']],
+    );
+    expect(noBox[0].error.message).toMatch(/no boxes to segment/i);
+    const result = (await c('GET', `/api/v1/images/${images[1]!.id}/results`)).json.find(
+      (r: { mode: string }) => r.mode === 'inside_box',
+    );
+    expect(result).toMatchObject({ status: 'failed', error: expect.stringMatching(/no boxes to segment/i) });
+    // Every item failing is a failed job whose error names the reason.
+    const only = (
+      await c('POST', `/api/v1/projects/${projectId}/process`, { mode: 'inside_box', imageIds: [images[1]!.id] })
+    ).json;
+    expect(await waitFor(c, only.id)).toMatchObject({
+      state: 'failed',
+      failedItems: 1,
+      error: expect.stringMatching(/no boxes to segment/i),
+    });
+    // A job of another project's member cannot be listed; bad queries are 400.
+    expect((await c('GET', `/api/v1/jobs/${find.id}/items?limit=0`)).status).toBe(400);
+    expect((await c('GET', '/api/v1/jobs/99999/items')).status).toBe(404);
+  });
+
+  it('find-all and analytics use the text and embedding models the server was started with', async () => {
+    const s = await server({
+      defaultTextModel: fixture('clipseg-fixture'),
+      defaultEmbedModel: fixture('clip-fixture'),
+    });
+    const c = s.client;
+    const p = (await c('POST', '/api/v1/projects', { name: 'defaults' })).json;
+    const up = multipart([{ name: 'img00.png', bytes: readFileSync(join(repo, 'examples/shapes/img00.png')) }]);
+    const [img] = (await c('POST', `/api/v1/projects/${p.id}/images`, up.body, up.headers)).json.images;
+    const found = await c('POST', `/api/v1/images/${img.id}/find-all`, { text: 'blue' });
+    expect(found.status).toBe(200);
+    expect(iou(rleToMask(found.json.annotations[0].rle), colourScene(0).truth.blue)).toBeGreaterThanOrEqual(0.9);
+    const an = (await c('POST', `/api/v1/projects/${p.id}/analyze`, { minClusterSize: 2 })).json;
+    expect(await waitFor(c, an.id)).toMatchObject({ state: 'succeeded', result: { counts: { images: 1 } } });
   });
 
   it('streams progress as Server-Sent Events through to finished', async () => {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { InvalidArgumentError, UsageError } from '@segkit/core';
+import { DEFAULT_SEGMENT_MODEL, modelStatus, resolveModelRef } from '@segkit/models';
 import { build, importFolders } from '@segkit/server';
 import { defineCommand, numberOption } from '../command.js';
 import { dataDirOf, dataOption } from './users.js';
@@ -49,6 +50,16 @@ export const serveCommand = defineCommand({
       valueName: 'NAME|REPO|DIR',
       description: 'Default segmentation model (default: sam if downloaded, else classic)',
     },
+    'text-model': {
+      type: 'string',
+      valueName: 'NAME|REPO|DIR',
+      description: 'Default text-prompt model for find-all and text masks (default: clipseg)',
+    },
+    'embed-model': {
+      type: 'string',
+      valueName: 'NAME|REPO|DIR',
+      description: 'Default embedding model for find-all, auto-class and analytics (default: clip)',
+    },
     'max-inflight': {
       type: 'string',
       valueName: 'N',
@@ -70,6 +81,8 @@ export const serveCommand = defineCommand({
       importRoots: (options['import-root'] as string[] | undefined) ?? [],
       modelRoots: (options['model-root'] as string[] | undefined) ?? [],
       ...(typeof options.model === 'string' ? { defaultSegmentModel: options.model } : {}),
+      ...(typeof options['text-model'] === 'string' ? { defaultTextModel: options['text-model'] } : {}),
+      ...(typeof options['embed-model'] === 'string' ? { defaultEmbedModel: options['embed-model'] } : {}),
       ...(webRoot() ? { webRoot: webRoot()! } : {}),
     });
     try {
@@ -77,6 +90,10 @@ export const serveCommand = defineCommand({
         io.stderr(`project ${p.name} (id ${p.projectId}): ${p.total} images, ${p.added} new\n`);
       const address = await app.listen({ port, host });
       const shown = address.replace('[::1]', 'localhost');
+      if (typeof options.model !== 'string' && modelStatus(resolveModelRef(DEFAULT_SEGMENT_MODEL)) !== 'ready')
+        io.stderr(
+          `SAM is not downloaded, so clicks use the offline classic backend (GrabCut), best with a box. For SAM quality run \`segkit models pull ${DEFAULT_SEGMENT_MODEL}\`.\n`,
+        );
       io.stderr(`SegKit server on ${shown}\nOpen ${shown}/?token=${app.segkit.adminToken}\n`);
     } catch (e) {
       await app.close();

@@ -123,7 +123,23 @@ const m0002: Migration = {
   },
 };
 
+/** Items that failed: the item's one-line reason, and the job's count of them (a job ends `partial` or `failed`). */
+const m0003: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('job_item').addColumn('error', 'text').execute();
+    await db.schema.alterTable('job_item').addColumn('error_code', 'text').execute();
+    await db.schema
+      .alterTable('job')
+      .addColumn('failed_items', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
-export const MIGRATIONS: Record<string, Migration> = { '0001-initial': m0001, '0002-job-cancel': m0002 };
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001-initial': m0001,
+  '0002-job-cancel': m0002,
+  '0003-job-item-errors': m0003,
+};
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -73,6 +73,8 @@ export interface JobTable {
   result: string | null;
   error: string | null;
   cancel_requested: Generated<number>;
+  /** Items that failed (their reasons are in job_item.error). */
+  failed_items: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -81,6 +83,10 @@ export interface JobItemTable {
   job_id: number;
   item: string;
   finished_at: Timestamp;
+  /** Why the item failed; null when it succeeded. */
+  error: string | null;
+  /** The failure's stable code (E_…), E_INTERNAL for an unexpected one. */
+  error_code: string | null;
 }
 
 export interface UserTable {

@@ -24,7 +24,7 @@ export function textBatchHandler(ctx: ServerContext): JobHandler {
       by: string;
     };
     const project = await projectById(ctx.db, job.projectId!);
-    const model = ctx.allowModel(project.settings.models?.text);
+    const model = ctx.allowModel(ctx.projectModels(project).text);
     let masks = 0;
     for (const imageId of imageIds)
       await run.item(String(imageId), async () => {
@@ -73,7 +73,7 @@ export function buildSegHandler(ctx: ServerContext): JobHandler {
   return async (job, run) => {
     const { imageIds, by } = job.params as { imageIds: number[]; by: string };
     const project = await projectById(ctx.db, job.projectId!);
-    const segmenter = await ctx.segmenter(project.settings.models?.segment ?? ctx.defaultSegmentModel);
+    const segmenter = await ctx.segmenter(ctx.projectModels(project).segment);
     let masks = 0;
     for (const imageId of imageIds)
       await run.item(String(imageId), async () => {
@@ -117,8 +117,8 @@ export function analyzeHandler(ctx: ServerContext): JobHandler {
         await writeFile(file, await ctx.blobs.get(r.sha256));
         files.push(file);
       }
-      const models = project.settings.models ?? {};
-      const segmentModel = ctx.allowModel(models.segment ?? ctx.defaultSegmentModel);
+      const models = ctx.projectModels(project);
+      const segmentModel = ctx.allowModel(models.segment);
       ctx.allowModel(models.embed);
       const out = await analyze(files, join(root, 'runs'), {
         backend: 'sam',

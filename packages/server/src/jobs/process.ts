@@ -1,7 +1,7 @@
 // The `process` job (SAMUI's Processing page): for each image, `inside_box` runs SAM on every `segment` box of the
 // image in that mode, and `find_all` runs find-all with the image's prompt and exemplars. Each image gets its
 // processing_result for that mode and a COCO JSON of its masks; the two modes never touch each other's rows.
-import { maskToRle, rleArea } from '@segkit/core';
+import { maskToRle, NoBoxesError, rleArea } from '@segkit/core';
 import type { ServerContext } from '../context.js';
 import { listAnnotations, updateAnnotation } from '../repo/annotations.js';
 import { imageById } from '../repo/images.js';
@@ -35,11 +35,14 @@ export function cocoOf(image: ImageT, project: ProjectT, annotations: Annotation
   };
 }
 
+/** What an inside-box image without boxes says, in its result and in the job's items. */
+export const NO_BOXES = 'No boxes to segment: draw a box on the image first';
+
 export function processHandler(ctx: ServerContext): JobHandler {
   return async (job, run) => {
     const { mode, imageIds, by } = job.params as { mode: Mode; imageIds: number[]; by: string };
     const project = await projectById(ctx.db, job.projectId!);
-    const segmentModel = project.settings.models?.segment ?? ctx.defaultSegmentModel;
+    const segmentModel = ctx.projectModels(project).segment;
     let masks = 0;
     for (const imageId of imageIds) {
       await run.item(
@@ -56,6 +59,7 @@ export function processHandler(ctx: ServerContext): JobHandler {
               const boxes = (await listAnnotations(ctx.db, imageId, { mode, promptType: 'segment' })).filter(
                 (a) => a.bbox,
               );
+              if (!boxes.length) throw new NoBoxesError(NO_BOXES);
               for (const a of boxes) {
                 const r = await segmenter.segment(pixels, { prompt: { box: a.bbox } });
                 await updateAnnotation(
@@ -93,6 +97,7 @@ export function processHandler(ctx: ServerContext): JobHandler {
               status: 'failed',
               error: (e as Error).message.split('\n')[0],
             });
+            throw e; // the job counts the image as a failed item, with this reason
           }
         },
         `image ${imageId}`,

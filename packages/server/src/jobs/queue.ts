@@ -4,8 +4,22 @@ import { hostname } from 'node:os';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, JobTable } from '../db/schema.js';
 
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export const FINAL: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
+/** `partial`: finished with some items failed; `failed`: every item failed, or the job itself did. */
+export type JobState = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
+export const FINAL: readonly JobState[] = ['succeeded', 'partial', 'failed', 'cancelled'];
+
+/** One finished item of a job: its key, when it finished, and why it failed (null when it succeeded). */
+export interface JobItemInfo {
+  item: string;
+  error: ItemError | null;
+  finishedAt: string;
+}
+
+/** Why an item failed: a stable code and a one-line message. */
+export interface ItemError {
+  code: string;
+  message: string;
+}
 
 export interface JobInfo {
   id: number;
@@ -19,6 +33,8 @@ export interface JobInfo {
   attempts: number;
   result: unknown;
   error: string | null;
+  /** Items that failed so far (their reasons: `items()`). */
+  failedItems: number;
   cancelRequested: boolean;
   createdAt: string;
   updatedAt: string;
@@ -37,9 +53,14 @@ export interface JobQueue {
   get(id: number): Promise<JobInfo | undefined>;
   list(projectIds: number[] | 'all'): Promise<JobInfo[]>;
   progress(id: number, done: number, total: number, message: string | null): Promise<void>;
-  /** Records a finished item; returns false when it was already recorded (a resumed job never redoes it). */
-  itemDone(id: number, item: string): Promise<boolean>;
+  /**
+   * Records a finished item, with its one-line reason when it failed (counted in `failedItems`); returns false when
+   * it was already recorded (a resumed job never redoes it).
+   */
+  itemDone(id: number, item: string, error?: ItemError): Promise<boolean>;
   doneItems(id: number): Promise<Set<string>>;
+  /** The job's finished items in the order they finished, only the failed ones with `failed`, at most `limit`. */
+  items(id: number, opts: { failed?: boolean; limit: number; offset: number }): Promise<JobItemInfo[]>;
   finish(id: number, state: JobState, outcome: { result?: unknown; error?: string }): Promise<void>;
   requestCancel(id: number): Promise<JobInfo | undefined>;
   /** Puts this owner's running jobs back in the queue (graceful shutdown). */
@@ -64,6 +85,7 @@ function info(r: Selectable<JobTable>): JobInfo {
     attempts: r.attempts,
     result: r.result === null ? null : JSON.parse(r.result),
     error: r.error,
+    failedItems: r.failed_items,
     cancelRequested: r.cancel_requested === 1,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -148,13 +170,39 @@ export class TableJobQueue implements JobQueue {
       .execute();
   }
 
-  async itemDone(id: number, item: string) {
-    const r = await this.db
-      .insertInto('job_item')
-      .values({ job_id: id, item })
-      .onConflict((oc) => oc.doNothing())
-      .executeTakeFirst();
-    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  async itemDone(id: number, item: string, error?: ItemError) {
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx
+        .insertInto('job_item')
+        .values({ job_id: id, item, error: error?.message ?? null, error_code: error?.code ?? null })
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirst();
+      const inserted = Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+      if (inserted && error !== undefined)
+        await tx
+          .updateTable('job')
+          .set((eb) => ({ failed_items: eb('failed_items', '+', 1) }))
+          .where('id', '=', id)
+          .execute();
+      return inserted;
+    });
+  }
+
+  async items(id: number, opts: { failed?: boolean; limit: number; offset: number }) {
+    let q = this.db
+      .selectFrom('job_item')
+      .select(['item', 'error', 'error_code', 'finished_at'])
+      .where('job_id', '=', id)
+      .orderBy('finished_at')
+      .orderBy('item')
+      .limit(opts.limit)
+      .offset(opts.offset);
+    if (opts.failed) q = q.where('error', 'is not', null);
+    return (await q.execute()).map((r) => ({
+      item: r.item,
+      error: r.error === null ? null : { code: r.error_code ?? 'E_INTERNAL', message: r.error },
+      finishedAt: r.finished_at,
+    }));
   }
 
   async doneItems(id: number) {
@@ -229,7 +277,7 @@ export class TableJobQueue implements JobQueue {
       .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
       .groupBy('state')
       .execute();
-    const out = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    const out = { queued: 0, running: 0, succeeded: 0, partial: 0, failed: 0, cancelled: 0 };
     for (const r of rows) out[r.state as JobState] = Number(r.n);
     return out;
   }

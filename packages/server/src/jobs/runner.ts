@@ -2,11 +2,16 @@
 // first unfinished item; a cancel takes effect at the next item boundary; interactive inference goes first.
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobInfo, JobQueue } from './queue.js';
+import { SegkitError } from '@segkit/core';
+import type { ItemError, JobInfo, JobQueue } from './queue.js';
 
 /** What a job handler gets: items it runs one by one (skipping those already done), and a progress line. */
 export interface JobRun {
-  /** Runs `fn` for `key` unless a previous attempt finished it; records it, moves progress, emits `item`. */
+  /**
+   * Runs `fn` for `key` unless a previous attempt finished it; records it, moves progress, emits `item`. When `fn`
+   * throws, the item is recorded as failed with the error's first line and the job goes on with the next item; a job
+   * whose items all failed ends `failed`, one with some failed ends `partial`.
+   */
   item(key: string, fn: () => Promise<void>, message?: string): Promise<void>;
   /** Reports progress inside an item (a training epoch): the job's message and counts, and a `progress` event. */
   note(message: string, progress?: { done: number; total: number }): Promise<void>;
@@ -19,7 +24,17 @@ export interface JobEvent {
   type: 'started' | 'progress' | 'item' | 'finished' | 'failed' | 'cancelled';
   job: JobInfo;
   item?: string;
+  /** Why the item failed (`item` events only). */
+  error?: ItemError;
 }
+
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+
+/** An item's failure as the items route shows it: the error's code (E_INTERNAL when it has none) and first line. */
+const itemError = (e: unknown): ItemError => ({
+  code: e instanceof SegkitError ? e.code : 'E_INTERNAL',
+  message: firstLine(e),
+});
 
 class Cancelled extends Error {}
 class Stopping extends Error {}
@@ -57,8 +72,8 @@ export class JobRunner {
     await this.queue.release(this.opts.owner);
   }
 
-  private emit(type: JobEvent['type'], job: JobInfo, item?: string) {
-    this.events.emit('job', { type, job, ...(item ? { item } : {}) } satisfies JobEvent);
+  private emit(type: JobEvent['type'], job: JobInfo, item?: string, error?: ItemError) {
+    this.events.emit('job', { type, job, ...(item ? { item } : {}), ...(error ? { error } : {}) } satisfies JobEvent);
   }
 
   private async loop(): Promise<void> {
@@ -84,18 +99,25 @@ export class JobRunner {
       if (!handler) throw new Error(`No handler for jobs of kind ${job.kind}`);
       const done = await queue.doneItems(job.id);
       let count = done.size;
+      let firstError: ItemError | undefined;
       const result = await handler(job, {
         item: async (key, fn, message) => {
           if (done.has(key)) return;
           if (this.stopping) throw new Stopping();
           if ((await queue.get(job.id))?.cancelRequested) throw new Cancelled();
           await opts.interactiveIdle();
-          await fn();
-          if (await queue.itemDone(job.id, key)) count++;
+          let error: ItemError | undefined;
+          try {
+            await fn();
+          } catch (e) {
+            error = itemError(e);
+            firstError ??= error;
+          }
+          if (await queue.itemDone(job.id, key, error)) count++;
           done.add(key);
           await queue.progress(job.id, count, job.total, message ?? null);
           const now = (await queue.get(job.id))!;
-          this.emit('item', now, key);
+          this.emit('item', now, key, error);
           this.emit('progress', now);
         },
         note: async (message, progress) => {
@@ -103,7 +125,17 @@ export class JobRunner {
           this.emit('progress', (await queue.get(job.id))!);
         },
       });
-      await queue.finish(job.id, 'succeeded', { result });
+      const after = (await queue.get(job.id))!;
+      const finished = (await queue.doneItems(job.id)).size;
+      if (after.failedItems > 0 && after.failedItems >= finished) {
+        const reason = (firstError ?? (await queue.items(job.id, { failed: true, limit: 1, offset: 0 }))[0]?.error)
+          ?.message;
+        const error = after.failedItems === 1 ? reason : `All ${after.failedItems} items failed: ${reason}`;
+        await queue.finish(job.id, 'failed', { result, error: error ?? 'Every item failed' });
+        this.emit('failed', (await queue.get(job.id))!);
+        return;
+      }
+      await queue.finish(job.id, after.failedItems ? 'partial' : 'succeeded', { result });
       this.emit('finished', (await queue.get(job.id))!);
     } catch (e) {
       if (e instanceof Stopping) return; // released by stop(): another start resumes it
@@ -111,7 +143,7 @@ export class JobRunner {
         await queue.finish(job.id, 'cancelled', {});
         this.emit('cancelled', (await queue.get(job.id))!);
       } else {
-        await queue.finish(job.id, 'failed', { error: (e as Error).message.split('\n')[0] });
+        await queue.finish(job.id, 'failed', { error: firstLine(e) });
         this.emit('failed', (await queue.get(job.id))!);
       }
     } finally {

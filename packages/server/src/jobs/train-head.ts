@@ -18,7 +18,7 @@ export function trainHeadHandler(ctx: ServerContext): JobHandler {
       seed: number;
     };
     const project = await projectById(ctx.db, job.projectId!);
-    const embedModel = ctx.allowModel(p.embedModel ?? project.settings.models?.embed);
+    const embedModel = ctx.allowModel(p.embedModel ?? ctx.projectModels(project).embed);
     let result: Record<string, unknown> = {};
     await run.item('train', async () => {
       const samples = await projectSamples(ctx, project.id, { val: p.val, seed: p.seed });

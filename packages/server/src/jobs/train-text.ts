@@ -26,7 +26,7 @@ export function trainTextHandler(ctx: ServerContext): JobHandler {
   return async (job, run) => {
     const p = job.params as unknown as TrainTextParams;
     const project = await projectById(ctx.db, job.projectId!);
-    const model = ctx.allowModel(p.model ?? project.settings.models?.text);
+    const model = ctx.allowModel(p.model ?? ctx.projectModels(project).text);
     const out = textModelDir(ctx, project.id, p.name);
     let result: Record<string, unknown> = {};
     await run.item('train', async () => {

@@ -20,7 +20,7 @@ export const assistRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = a
   const open = async (caller: Parameters<typeof getImage>[1], imageId: number, model?: string) => {
     const image = await getImage(ctx.db, caller, imageId);
     const project = await getProject(ctx.db, caller, image.projectId);
-    const name = model ?? project.settings.models?.segment ?? ctx.defaultSegmentModel;
+    const name = model ?? ctx.projectModels(project).segment;
     const [segmenter, pixels] = await Promise.all([ctx.segmenter(name), ctx.image(image.sha256)]);
     return { image, project, segmenter, pixels };
   };
@@ -108,7 +108,7 @@ export const assistRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = a
       const image = await getImage(ctx.db, req.caller, req.params.imageId);
       const project = await getProject(ctx.db, req.caller, image.projectId);
       const pixels = await ctx.image(image.sha256);
-      const model = ctx.allowModel(req.body.model ?? project.settings.models?.text);
+      const model = ctx.allowModel(req.body.model ?? ctx.projectModels(project).text);
       const results = await segmentText(pixels, req.body.prompts, {
         ...(req.body.threshold !== undefined ? { threshold: req.body.threshold } : {}),
         ...(model ? { model } : {}),
@@ -231,7 +231,7 @@ export const assistRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = a
           data.fill(1, yy * image.width + x, yy * image.width + Math.min(image.width, x + w));
         mask = { width: image.width, height: image.height, data };
       } else throw new InvalidArgumentError('classify needs a box or an rle');
-      const model = ctx.allowModel(req.body.model ?? project.settings.models?.embed);
+      const model = ctx.allowModel(req.body.model ?? ctx.projectModels(project).embed);
       const r = await classify(await ctx.image(image.sha256), mask, labels, model ? { model } : {});
       return {
         ...r,

@@ -14,7 +14,7 @@ const ModelQuery = Type.Object({ model: Type.Optional(Type.String({ minLength: 1
 export const decoderRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = async (app, { ctx }) => {
   const open = async (caller: Parameters<typeof getProject>[1], projectId: number, model?: string) => {
     const project = await getProject(ctx.db, caller, projectId);
-    return ctx.segmenter(model ?? project.settings.models?.segment ?? ctx.defaultSegmentModel);
+    return ctx.segmenter(model ?? ctx.projectModels(project).segment);
   };
 
   app.get(

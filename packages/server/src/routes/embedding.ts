@@ -15,7 +15,7 @@ export const embeddingRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
     const image = await getImage(ctx.db, caller, imageId);
     const project = await getProject(ctx.db, caller, image.projectId);
     const segmenter = await ctx.segmenter(
-      model ?? project.settings.models?.segment ?? ctx.defaultSegmentModel,
+      model ?? ctx.projectModels(project).segment,
     );
     return { image, segmenter };
   };

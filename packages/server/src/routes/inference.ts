@@ -24,7 +24,7 @@ export const inferenceRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
     async (req) => {
       const image = await getImageMeta(ctx.db, req.caller, req.params.imageId);
       const project = await getProject(ctx.db, req.caller, image.projectId);
-      const model = req.body.model ?? project.settings.models?.segment ?? ctx.defaultSegmentModel;
+      const model = req.body.model ?? ctx.projectModels(project).segment;
       const points = (req.body.points ?? []).map((p) => ({
         point: [p.x, p.y] as [number, number],
         label: p.label,

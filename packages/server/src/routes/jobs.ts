@@ -2,12 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { InvalidArgumentError, NotFoundError } from '@segkit/core';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
-import type { JobInfo } from '../jobs/queue.js';
+import { FINAL as FINAL_STATES, type JobInfo } from '../jobs/queue.js';
 import type { JobEvent, JobRunner } from '../jobs/runner.js';
 import { getImage, imageIdsOf } from '../repo/images.js';
 import { getProject, listProjects, requireWrite } from '../repo/projects.js';
 import { cocoBlobOf, listResults, setResult } from '../repo/results.js';
-import { ErrorBody, IdParams, ImageParams, Job, Mode } from '../schemas.js';
+import { ErrorBody, IdParams, ImageParams, Job, JobItem, Mode } from '../schemas.js';
 import { openEventStream } from '../sse.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
@@ -21,7 +21,7 @@ const Result = Type.Object({
   error: Type.Union([Type.String(), Type.Null()]),
   updatedAt: Type.String(),
 });
-const FINAL = new Set(['finished', 'failed', 'cancelled']);
+const FINAL_EVENTS = new Set(['finished', 'failed', 'cancelled']);
 
 export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: JobRunner }> = async (
   app,
@@ -194,6 +194,31 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: 
     { schema: { tags: ['jobs'], params: JobParams, response: { 200: Job, ...errors } } },
     async (req) => visible(req.caller, req.params.jobId),
   );
+  app.get(
+    '/jobs/:jobId/items',
+    {
+      schema: {
+        tags: ['jobs'],
+        description:
+          'The job’s finished items in the order they finished (for a processing job, the image ids), each with its error (`{code, message}`) when it failed; `failed=true` lists only the failed ones.',
+        params: JobParams,
+        querystring: Type.Object(
+          {
+            failed: Type.Optional(Type.Boolean()),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+            offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(JobItem) }), ...errors },
+      },
+    },
+    async (req) => {
+      await visible(req.caller, req.params.jobId);
+      const { failed, limit = 100, offset = 0 } = req.query;
+      return { items: await ctx.jobs.items(req.params.jobId, { ...(failed ? { failed } : {}), limit, offset }) };
+    },
+  );
   app.post(
     '/jobs/:jobId/cancel',
     {
@@ -230,15 +255,15 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: 
       };
       const listener = (e: JobEvent) => {
         if (e.job.id !== job.id) return;
-        send(e.type, e.item ? { item: e.item, job: e.job } : e.job);
-        if (FINAL.has(e.type)) end();
+        send(e.type, e.item ? { item: e.item, ...(e.error ? { error: e.error } : {}), job: e.job } : e.job);
+        if (FINAL_EVENTS.has(e.type)) end();
       };
       runner.events.on('job', listener);
       req.raw.on('close', () => runner.events.off('job', listener));
       send('state', job);
       const now = await ctx.jobs.get(job.id);
-      if (now && ['succeeded', 'failed', 'cancelled'].includes(now.state)) {
-        send(now.state === 'succeeded' ? 'finished' : now.state, now);
+      if (now && FINAL_STATES.includes(now.state)) {
+        send(now.state === 'succeeded' || now.state === 'partial' ? 'finished' : now.state, now);
         end();
       }
     },

@@ -31,8 +31,8 @@ export async function runFindAll(
   const boxes = (type: string) => exemplars.filter((a) => a.promptType === type).map((a) => a.bbox as Box);
   const positives = boxes('positive_exemplar');
   if (!text && !positives.length) throw new FindAllNeedsPromptError(NEEDS_PROMPT);
-  const models = project.settings.models ?? {};
-  const segmentModel = ctx.allowModel(body.model ?? models.segment ?? ctx.defaultSegmentModel);
+  const models = ctx.projectModels(project);
+  const segmentModel = ctx.allowModel(body.model ?? models.segment);
   const textModel = ctx.allowModel(body.textModel ?? models.text);
   const clipModel = ctx.allowModel(body.embedModel ?? models.embed);
   const run = async () =>

@@ -147,6 +147,8 @@ describe('malformed requests', () => {
       ['POST', `/api/v1/projects/${p}/import`, { path: '../../etc' }],
       ['POST', `/api/v1/projects/${p}/import`, { path: '/' }],
       ['POST', `/api/v1/projects/${p}/export`, { format: 'voc' }],
+      ['POST', `/api/v1/projects/${p}/export`, { format: 'masks', includePrompts: true }],
+      ['POST', `/api/v1/projects/${p}/export`, { format: 'coco', includePrompts: 'yes' }],
       ['GET', '/api/v1/jobs/424242', undefined],
       ['GET', '/api/v1/jobs/424242/items', undefined],
       ['GET', '/api/v1/jobs/1/items?limit=0', undefined],

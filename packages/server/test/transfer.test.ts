@@ -9,7 +9,7 @@ import { multipart, repo, server, tmp } from './helpers.js';
 async function waitFor(c: Awaited<ReturnType<typeof server>>['client'], jobId: number) {
   for (let i = 0; i < 600; i++) {
     const j = (await c('GET', `/api/v1/jobs/${jobId}`)).json;
-    if (['succeeded', 'failed', 'cancelled'].includes(j.state)) return j;
+    if (['succeeded', 'partial', 'failed', 'cancelled'].includes(j.state)) return j;
     await sleep(50);
   }
   throw new Error(`job ${jobId} did not finish`);
@@ -68,6 +68,71 @@ describe('import and export', () => {
     expect(ds.annotations).toHaveLength(24);
     const original = await readDataset(join(repo, 'examples/dataset/coco'));
     expect(ds.annotations.map((a) => a.area).sort()).toEqual(original.annotations.map((a) => a.area).sort());
+  });
+
+  it('exports objects only: exemplar boxes are left out, or with includePrompts marked as prompts in their own categories', async () => {
+    const { client: c, app } = await server();
+    const p = (
+      await c('POST', '/api/v1/projects', {
+        name: 'prompts',
+        settings: {
+          models: {
+            text: join(repo, 'fixtures/models/clipseg-fixture'),
+            embed: join(repo, 'fixtures/models/clip-fixture'),
+          },
+        },
+      })
+    ).json.id;
+    const { readFileSync } = await import('node:fs');
+    const up = multipart([{ name: 'img00.png', bytes: readFileSync(join(repo, 'examples/shapes/img00.png')) }]);
+    const img = (await c('POST', `/api/v1/projects/${p}/images`, up.body, up.headers)).json.images[0].id;
+    await c('PATCH', `/api/v1/images/${img}`, { textPrompt: 'blue' });
+    for (const [promptType, bbox] of [
+      ['positive_exemplar', [10, 10, 20, 20]],
+      ['negative_exemplar', [60, 60, 20, 20]],
+    ] as const)
+      expect(
+        (await c('POST', `/api/v1/images/${img}/annotations`, { mode: 'find_all', promptType, bbox })).status,
+      ).toBe(201);
+    const job = (await c('POST', `/api/v1/projects/${p}/process`, { mode: 'find_all' })).json;
+    expect((await waitFor(c, job.id)).state).toBe('succeeded');
+    const found = (await c('GET', `/api/v1/images/${img}/annotations?mode=find_all&promptType=segment`)).json;
+    expect(found.length).toBeGreaterThan(0);
+    // The per-image COCO file: the found objects, not the two exemplar boxes.
+    const coco = (await c('GET', `/api/v1/images/${img}/results/find_all/coco`)).json;
+    expect(coco.annotations.map((a: { id: number }) => a.id).sort()).toEqual(
+      found.map((a: { id: number }) => a.id).sort(),
+    );
+    expect(coco.annotations.every((a: { prompt_type: string }) => a.prompt_type === 'segment')).toBe(true);
+    const zipOf = async (body: object) => {
+      const exp = await c('POST', `/api/v1/projects/${p}/export`, body);
+      expect((await waitFor(c, exp.json.id)).state).toBe('succeeded');
+      const zip = await app.inject({
+        url: `/api/v1/jobs/${exp.json.id}/download`,
+        headers: { authorization: `Bearer ${app.segkit.adminToken}` },
+      });
+      const file = join(tmp(), 'export.zip');
+      writeFileSync(file, zip.rawPayload);
+      return readDataset(file);
+    };
+    const plain = await zipOf({ format: 'coco', mode: 'find_all' });
+    expect(plain.annotations).toHaveLength(found.length);
+    expect(plain.annotations.every((a) => a.promptType === 'segment')).toBe(true);
+    const withPrompts = await zipOf({ format: 'coco', mode: 'find_all', includePrompts: true });
+    const prompts = withPrompts.annotations.filter((a) => a.promptType !== 'segment');
+    const category = (id: number) => withPrompts.categories.find((k) => k.id === id)!.name;
+    expect(
+      prompts.map((a) => [a.promptType, category(a.categoryId), a.attributes?.segkit_prompt]).sort(),
+    ).toEqual([
+      ['negative_exemplar', 'negative exemplar (prompt)', 'negative_exemplar'],
+      ['positive_exemplar', 'positive exemplar (prompt)', 'positive_exemplar'],
+    ]);
+    const objects = withPrompts.annotations.filter((a) => a.promptType === 'segment');
+    expect(objects.every((a) => !category(a.categoryId).includes('prompt'))).toBe(true);
+    // YOLO and mask PNGs cannot mark a prompt: asking for them there is refused.
+    const yolo = await c('POST', `/api/v1/projects/${p}/export`, { format: 'yolo', includePrompts: true });
+    expect(yolo.status).toBe(400);
+    expect(yolo.json.error.message).toMatch(/includePrompts needs the coco format/);
   });
 
   it('serves a cached thumbnail and lists the models with their status', async () => {

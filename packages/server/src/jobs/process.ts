@@ -9,10 +9,15 @@ import { projectById } from '../repo/projects.js';
 import { type Mode, setResult } from '../repo/results.js';
 import type { AnnotationT, ImageT, ProjectT } from '../schemas.js';
 import { runFindAll } from '../services/find-all.js';
+import { isPrompt } from './prompts.js';
 import type { JobHandler } from './runner.js';
 
-/** A COCO instances file of one image's annotations in one mode (masks as compressed RLE). */
-export function cocoOf(image: ImageT, project: ProjectT, annotations: AnnotationT[]) {
+/**
+ * A COCO instances file of one image's annotations in one mode (masks as compressed RLE). Prompts (find-all's exemplar
+ * boxes) are left out: a COCO loader would take them for objects.
+ */
+export function cocoOf(image: ImageT, project: ProjectT, all: AnnotationT[]) {
+  const annotations = all.filter((a) => !isPrompt(a));
   const names = [...project.labels.map((l) => l.name)];
   for (const a of annotations) if (a.label && !names.includes(a.label)) names.push(a.label);
   const unlabelled = names.length + 1;

@@ -23,6 +23,7 @@ import { workDir } from '../maintenance.js';
 import { insertAnnotations, listAnnotations } from '../repo/annotations.js';
 import { addImage } from '../repo/images.js';
 import { projectById } from '../repo/projects.js';
+import { isPrompt, promptCategory } from './prompts.js';
 import type { JobHandler } from './runner.js';
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -35,7 +36,11 @@ async function filesUnder(dir: string): Promise<string[]> {
 /** The `export` job: the project (one mode, or all) as a dataset zip in the blob store. */
 export function exportHandler(ctx: ServerContext): JobHandler {
   return async (job, run) => {
-    const { format, mode } = job.params as { format: DatasetFormat; mode?: string };
+    const { format, mode, includePrompts } = job.params as {
+      format: DatasetFormat;
+      mode?: string;
+      includePrompts?: boolean;
+    };
     const project = await projectById(ctx.db, job.projectId!);
     const work = await workDir(ctx.dataDir);
     try {
@@ -60,7 +65,9 @@ export function exportHandler(ctx: ServerContext): JobHandler {
           await writeFile(join(ds.imageRoot, file), await ctx.blobs.get(img.sha256));
           ds.images.push({ id: img.id, file, width: img.width, height: img.height });
           for (const a of await listAnnotations(ctx.db, img.id, mode ? { mode } : {})) {
-            const label = a.label ?? 'object';
+            const prompt = isPrompt(a);
+            if (prompt && !includePrompts) continue;
+            const label = prompt ? promptCategory(a) : (a.label ?? 'object');
             if (!names.includes(label)) names.push(label);
             ds.annotations.push({
               id: a.id,
@@ -73,6 +80,7 @@ export function exportHandler(ctx: ServerContext): JobHandler {
               ...(a.score !== null ? { score: a.score } : {}),
               source: a.source,
               promptType: a.promptType,
+              ...(prompt ? { attributes: { segkit_prompt: a.promptType } } : {}),
             });
           }
         });

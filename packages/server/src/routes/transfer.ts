@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { FileNotFoundError, NotFoundError, UnsafePathError } from '@segkit/core';
+import { FileNotFoundError, InvalidArgumentError, NotFoundError, UnsafePathError } from '@segkit/core';
 import { extractZipToTemp } from '@segkit/datasets';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
@@ -43,7 +43,7 @@ export const transferRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['jobs'],
         description:
-          'Starts a job that writes the project (one mode, or all) as a dataset zip: coco, yolo, yolo-seg or masks.',
+          'Starts a job that writes the project (one mode, or all) as a dataset zip: coco, yolo, yolo-seg or masks. Only objects are exported; `includePrompts` (coco only) adds find-all’s exemplar boxes in categories of their own, `positive exemplar (prompt)` and `negative exemplar (prompt)`, each marked `attributes.segkit_prompt`.',
         params: IdParams,
         body: Type.Object(
           {
@@ -54,6 +54,7 @@ export const transferRoutes: FastifyPluginAsyncTypebox<{
               Type.Literal('masks'),
             ]),
             mode: Type.Optional(Mode),
+            includePrompts: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
         ),
@@ -62,6 +63,10 @@ export const transferRoutes: FastifyPluginAsyncTypebox<{
     },
     async (req, reply) => {
       await getProject(ctx.db, req.caller, req.params.id);
+      if (req.body.includePrompts && req.body.format !== 'coco')
+        throw new InvalidArgumentError(
+          `includePrompts needs the coco format: ${req.body.format} has no way to mark a box as a prompt`,
+        );
       const n = await imageIdsOf(ctx.db, req.params.id);
       return reply
         .status(202)
@@ -84,7 +89,7 @@ export const transferRoutes: FastifyPluginAsyncTypebox<{
         throw new NotFoundError(`No job ${req.params.jobId}`);
       });
       const result = job.result as { blob?: string; file?: string } | null;
-      if (job.kind !== 'export' || job.state !== 'succeeded' || !result?.blob)
+      if (job.kind !== 'export' || !['succeeded', 'partial'].includes(job.state) || !result?.blob)
         throw new NotFoundError(`Job ${job.id} has no download (${job.kind}, ${job.state})`);
       return reply
         .header('content-type', 'application/zip')

@@ -87,6 +87,28 @@ describe('the SegKit server API', () => {
     expect(
       (await c('POST', `/api/v1/projects/${projectId}/images`, text.body, text.headers)).json.error.code,
     ).toBe('E_IMAGE_UNSUPPORTED');
+    // Two photos and a text file together: the photos are added, the text file is reported with its reason.
+    const mixed = multipart([
+      { name: 'a.png', bytes: await encodeImage(image, 'png') },
+      { name: 'readme.txt', bytes: Buffer.from('just words') },
+      { name: 'b.jpg', bytes: await encodeImage(image, 'jpeg') },
+    ]);
+    const some = await c('POST', `/api/v1/projects/${projectId}/images`, mixed.body, mixed.headers);
+    expect(some.status).toBe(201);
+    expect(some.json.added.map((i: { fileName: string }) => i.fileName)).toEqual(['scene.png', 'b.jpg']);
+    expect(some.json.created).toBe(1); // a.png has scene.png's bytes
+    expect(some.json.rejected).toEqual([
+      { file: 'readme.txt', code: 'E_IMAGE_UNSUPPORTED', message: expect.stringMatching(/readme\.txt is not an image/) },
+    ]);
+    expect((await c('GET', `/api/v1/projects/${projectId}/images`)).json.total).toBe(2);
+    // No image at all: 400, every file named.
+    const none = multipart([
+      { name: 'x.txt', bytes: Buffer.from('one') },
+      { name: 'y.txt', bytes: Buffer.from('two') },
+    ]);
+    const bad = await c('POST', `/api/v1/projects/${projectId}/images`, none.body, none.headers);
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toMatch(/x\.txt.*y\.txt/);
   });
 
   it('keeps annotations per mode; a stale version gets 409, never a silent overwrite', async () => {

@@ -10,6 +10,7 @@ import {
   loadImage,
   resizeImage,
   TooLargeError,
+  SegkitError,
 } from '@segkit/core';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
@@ -63,8 +64,18 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
         params: IdParams,
         consumes: ['multipart/form-data'],
         description:
-          'Upload images (multipart, several files at once). The same bytes twice in one project return the existing image.',
-        response: { 201: Type.Object({ images: Type.Array(Image), created: Type.Integer() }), ...errors },
+          'Upload images (multipart, several files at once). Each file that is an image SegKit reads is added (`added`; `images` is the same list); each other one is listed in `rejected` with its code and reason. When no file is an image: 400 with the first file’s code. The same bytes twice in one project return the existing image.',
+        response: {
+          201: Type.Object({
+            images: Type.Array(Image),
+            added: Type.Array(Image),
+            created: Type.Integer(),
+            rejected: Type.Array(
+              Type.Object({ file: Type.String(), code: Type.String(), message: Type.String() }),
+            ),
+          }),
+          ...errors,
+        },
       },
     },
     async (req, reply) => {
@@ -72,8 +83,9 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
       requireWrite(req.caller);
       if (!req.isMultipart()) throw new InvalidArgumentError('Upload images as multipart/form-data');
       // Every file is checked (type from its bytes, pixel limit from its header, then a full decode) and stored as a
-      // blob first; the images are added only when all of them passed, so a bad file adds none.
+      // blob; a file that fails is reported with its reason and the others are added.
       const files: { sha256: string; fileName: string; width: number; height: number }[] = [];
+      const rejected: { file: string; code: string; message: string; error: SegkitError }[] = [];
       for await (const part of wellFormed(() =>
         req.files({ limits: { fileSize: ctx.limits.fileBytes, files: ctx.limits.files + 1 } }),
       )) {
@@ -83,11 +95,21 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
           throw malformed(e);
         });
         const name = safeName(part.filename);
-        if (mediaType(bytes) === 'application/octet-stream')
-          throw new ImageFormatError(`${name} is not an image SegKit reads (PNG, JPEG, WebP, TIFF, GIF)`);
-        const { width, height } = await imageSize(bytes, { maxPixels: ctx.limits.maxPixels });
-        await loadImage(bytes, { maxPixels: ctx.limits.maxPixels }); // a truncated or corrupt file fails here
-        files.push({ sha256: await ctx.blobs.put(bytes), fileName: name, width, height });
+        try {
+          if (mediaType(bytes) === 'application/octet-stream')
+            throw new ImageFormatError(`${name} is not an image SegKit reads (PNG, JPEG, WebP, TIFF, GIF)`);
+          const { width, height } = await imageSize(bytes, { maxPixels: ctx.limits.maxPixels });
+          await loadImage(bytes, { maxPixels: ctx.limits.maxPixels }); // a truncated or corrupt file fails here
+          files.push({ sha256: await ctx.blobs.put(bytes), fileName: name, width, height });
+        } catch (e) {
+          if (!(e instanceof SegkitError) || e.code === 'E_NO_SPACE') throw e; // the server's trouble, not the file's
+          rejected.push({ file: name, code: e.code, message: e.message.split('\n')[0]!, error: e });
+        }
+      }
+      if (!files.length && rejected.length) {
+        const first = rejected[0]!.error;
+        if (rejected.length > 1) first.message = `No file is an image: ${rejected.map((r) => r.message).join('; ')}`;
+        throw first;
       }
       const ids: number[] = [];
       let created = 0;
@@ -98,7 +120,12 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
       }
       if (!ids.length) throw new InvalidArgumentError('The upload holds no file');
       const images = await Promise.all(ids.map((id) => getImage(ctx.db, req.caller, id)));
-      return reply.status(201).send({ images, created });
+      return reply.status(201).send({
+        images,
+        added: images,
+        created,
+        rejected: rejected.map(({ file, code, message }) => ({ file, code, message })),
+      });
     },
   );
   app.get(

@@ -56,12 +56,14 @@ export {
 } from './segmenter.js';
 export {
   importModel,
+  isTestModel,
   listModels,
   type Manifest,
   type ModelListing,
   type ModelStatus,
   modelStatus,
   type PullOptions,
+  pullHint,
   pullModel,
   removeModel,
   requireModel,

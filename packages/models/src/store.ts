@@ -67,7 +67,25 @@ export function modelStatus(model: ResolvedModel): ModelStatus {
   return badFiles(model.dir, m).length ? 'corrupt' : 'ready';
 }
 
-const pullHint = (model: ResolvedModel) =>
+/**
+ * Whether a model folder is one of SegKit's test fixtures (`npm run fixtures`): its config.json says
+ * `"segkit_fixture": true`, or (layouts without a config.json) its README is headed TEST FIXTURE. Their masks follow a
+ * simple checkable rule, not a real model, and the app marks them as test-model output.
+ */
+export function isTestModel(model: ResolvedModel): boolean {
+  if (!existsSync(model.dir)) return false;
+  try {
+    const config = join(model.dir, 'config.json');
+    if (existsSync(config)) return JSON.parse(readFileSync(config, 'utf8')).segkit_fixture === true;
+    const readme = join(model.dir, 'README.md');
+    return existsSync(readme) && /^#[^\n]*TEST FIXTURE/.test(readFileSync(readme, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** The command that makes a model available: `segkit models pull NAME`, or import for an imported name. */
+export const pullHint = (model: ResolvedModel) =>
   model.kind === 'imported'
     ? `segkit models import DIR --as ${model.name}`
     : `segkit models pull ${model.preset ? model.name : model.ref}`;

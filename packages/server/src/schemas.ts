@@ -83,7 +83,14 @@ export const Image = Type.Object({
   textPrompt: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
   status: Type.Object({ inside_box: Status, find_all: Status }),
+  /** Why the last processing of each mode failed (null unless its status is `failed`). */
+  errors: Type.Object({
+    inside_box: Type.Union([Type.String(), Type.Null()]),
+    find_all: Type.Union([Type.String(), Type.Null()]),
+  }),
   annotations: Type.Object({ inside_box: Type.Integer(), find_all: Type.Integer() }),
+  /** Positive exemplar boxes (find-all): with no text prompt and none of these, find-all has nothing to look for. */
+  exemplars: Type.Integer(),
 });
 export const ImageList = Type.Object({
   items: Type.Array(Image),
@@ -274,6 +281,22 @@ export const Job = Type.Object({
   updatedAt: Type.String(),
 });
 export type JobT = Static<typeof Job>;
+/** A model a project works with, as the settings panel shows it. */
+export const ModelState = Type.Object({
+  ref: Type.String(),
+  from: Type.Union([Type.Literal('project'), Type.Literal('server'), Type.Literal('default')]),
+  status: Type.Union([
+    Type.Literal('ready'),
+    Type.Literal('missing'),
+    Type.Literal('corrupt'),
+    Type.Literal('unknown'),
+  ]),
+  pull: Type.Union([Type.String(), Type.Null()]),
+  test: Type.Boolean(),
+  classic: Type.Boolean(),
+  error: Type.Optional(Type.String()),
+});
+export type ModelStateT = Static<typeof ModelState>;
 /** One finished item of a job, with why it failed. */
 export const JobItem = Type.Object({
   item: Type.String(),

@@ -327,6 +327,12 @@ describe('who may call what', () => {
       ['GET', '/api/v1/jobs/1', same(), { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 }],
       [
         'GET',
+        `/api/v1/projects/${p}/models`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'GET',
         '/api/v1/jobs/1/items',
         same(),
         { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },

@@ -151,6 +151,8 @@ describe('malformed requests', () => {
       ['POST', `/api/v1/projects/${p}/export`, { format: 'coco', includePrompts: 'yes' }],
       ['GET', '/api/v1/jobs/424242', undefined],
       ['GET', '/api/v1/jobs/424242/items', undefined],
+      ['GET', '/api/v1/projects/424242/models', undefined],
+      ['GET', '/api/v1/projects/abc/models', undefined],
       ['GET', '/api/v1/jobs/1/items?limit=0', undefined],
       ['GET', '/api/v1/jobs/1/items?failed=maybe', undefined],
       ['GET', '/api/v1/jobs/1/items?offset=-1', undefined],

@@ -139,6 +139,28 @@ describe('processing jobs', () => {
     expect(iou(rleToMask(found.json.annotations[0].rle), colourScene(0).truth.blue)).toBeGreaterThanOrEqual(0.9);
     const an = (await c('POST', `/api/v1/projects/${p.id}/analyze`, { minClusterSize: 2 })).json;
     expect(await waitFor(c, an.id)).toMatchObject({ state: 'succeeded', result: { counts: { images: 1 } } });
+    // The settings panel's view: each model, where it comes from, ready, and a test fixture.
+    const models = (await c('GET', `/api/v1/projects/${p.id}/models`)).json;
+    expect(models.text).toMatchObject({ ref: fixture('clipseg-fixture'), from: 'server', status: 'ready', test: true });
+    expect(models.embed).toMatchObject({ from: 'server', status: 'ready', test: true, pull: null });
+    expect(models.segment).toMatchObject({ from: 'server', test: true, classic: false });
+  });
+
+  it('names each model a project lacks with the command that pulls it', async () => {
+    process.env.SEGKIT_OFFLINE = '1';
+    const { client: c } = await server({ defaultSegmentModel: undefined });
+    const p = (await c('POST', '/api/v1/projects', { name: 'bare' })).json;
+    const models = (await c('GET', `/api/v1/projects/${p.id}/models`)).json;
+    expect(models.text).toMatchObject({ ref: 'clipseg', from: 'default', status: 'missing', pull: 'segkit models pull clipseg' });
+    expect(models.embed).toMatchObject({ ref: 'clip', status: 'missing', pull: 'segkit models pull clip' });
+    // No SAM downloaded and none named: clicks fall back to classic, and the command for SAM is given.
+    expect(models.segment).toMatchObject({ ref: 'classic', classic: true, pull: 'segkit models pull sam' });
+    await c('PATCH', `/api/v1/projects/${p.id}`, { settings: { models: { segment: 'classic' } } });
+    expect((await c('GET', `/api/v1/projects/${p.id}/models`)).json.segment).toMatchObject({
+      ref: 'classic',
+      from: 'project',
+      pull: null,
+    });
   });
 
   it('streams progress as Server-Sent Events through to finished', async () => {

@@ -9,7 +9,7 @@ import { getProject } from './projects.js';
 const MODES = ['inside_box', 'find_all'] as const;
 
 /** An image row's own fields, as the API shows them. */
-function toMeta(r: Selectable<ImageTable>): Omit<ImageT, 'status' | 'annotations'> {
+function toMeta(r: Selectable<ImageTable>): Omit<ImageT, 'status' | 'errors' | 'annotations' | 'exemplars'> {
   return {
     id: r.id,
     projectId: r.project_id,
@@ -28,25 +28,29 @@ async function withStatus(db: Kysely<Database>, rows: Selectable<ImageTable>[]):
   const ids = rows.map((r) => r.id as number);
   const counts = await db
     .selectFrom('annotation')
-    .select(['image_id', 'mode', sql<number>`count(*)`.as('n')])
+    .select(['image_id', 'mode', 'prompt_type', sql<number>`count(*)`.as('n')])
     .where('image_id', 'in', ids)
-    .groupBy(['image_id', 'mode'])
+    .groupBy(['image_id', 'mode', 'prompt_type'])
     .execute();
   const results = await db
     .selectFrom('processing_result')
-    .select(['image_id', 'mode', 'status'])
+    .select(['image_id', 'mode', 'status', 'error'])
     .where('image_id', 'in', ids)
     .execute();
   return rows.map((r) => {
-    const count = (mode: string) =>
-      Number(counts.find((c) => c.image_id === r.id && c.mode === mode)?.n ?? 0);
-    const status = (mode: string) =>
-      (results.find((p) => p.image_id === r.id && p.mode === mode)?.status ??
-        'none') as ImageT['status']['find_all'];
+    const count = (mode: string, promptType?: string) =>
+      counts
+        .filter((c) => c.image_id === r.id && c.mode === mode && (!promptType || c.prompt_type === promptType))
+        .reduce((n, c) => n + Number(c.n), 0);
+    const result = (mode: string) => results.find((p) => p.image_id === r.id && p.mode === mode);
+    const status = (mode: string) => (result(mode)?.status ?? 'none') as ImageT['status']['find_all'];
+    const error = (mode: string) => (status(mode) === 'failed' ? (result(mode)?.error ?? null) : null);
     return {
       ...toMeta(r),
       status: Object.fromEntries(MODES.map((m) => [m, status(m)])) as ImageT['status'],
+      errors: Object.fromEntries(MODES.map((m) => [m, error(m)])) as ImageT['errors'],
       annotations: Object.fromEntries(MODES.map((m) => [m, count(m)])) as ImageT['annotations'],
+      exemplars: count('find_all', 'positive_exemplar'),
     };
   });
 }
@@ -60,7 +64,7 @@ export async function imageById(db: Kysely<Database>, id: number): Promise<Image
 }
 
 /** An image's own fields, without the per-mode status and counts. */
-export type ImageMeta = Omit<ImageT, 'status' | 'annotations'>;
+export type ImageMeta = Omit<ImageT, 'status' | 'errors' | 'annotations' | 'exemplars'>;
 
 /**
  * The image's own fields if the caller may see its project, in one query (E_NOT_FOUND otherwise): for the hot

@@ -1,11 +1,19 @@
 // Models: what is there (ready / missing / corrupt), and pulls as jobs.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { listModels, pullModel, resolveModelRef } from '@segkit/models';
+import {
+  DEFAULT_SEGMENT_MODEL,
+  isTestModel,
+  listModels,
+  modelStatus,
+  pullHint,
+  pullModel,
+  resolveModelRef,
+} from '@segkit/models';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
 import type { JobHandler } from '../jobs/runner.js';
-import { requireAdmin } from '../repo/projects.js';
-import { ErrorBody, Job } from '../schemas.js';
+import { getProject, requireAdmin } from '../repo/projects.js';
+import { ErrorBody, IdParams, Job, ModelState, type ModelStateT } from '../schemas.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
@@ -23,7 +31,64 @@ export const pullHandler: JobHandler = async (job, run) => {
   return manifest ? { name, files: Object.keys(manifest.files).length } : { name };
 };
 
+/** The library's model for each role when neither the project nor the server names one. */
+const LIBRARY_DEFAULT = { segment: DEFAULT_SEGMENT_MODEL, text: 'clipseg', embed: 'clip' } as const;
+
+/** What a model reference stands for now: downloaded or not, the command that fixes it, a test fixture or not. */
+function modelState(
+  role: keyof typeof LIBRARY_DEFAULT,
+  ref: string | undefined,
+  from: ModelStateT['from'],
+): ModelStateT {
+  const name = ref ?? LIBRARY_DEFAULT[role];
+  if (name === 'classic')
+    return { ref: name, from, status: 'ready', pull: null, test: false, classic: true };
+  let resolved: ReturnType<typeof resolveModelRef>;
+  try {
+    resolved = resolveModelRef(name);
+  } catch (e) {
+    return { ref: name, from, status: 'unknown', pull: null, test: false, classic: false, error: (e as Error).message };
+  }
+  const status = modelStatus(resolved);
+  // With no model named anywhere, segmentation falls back to the offline classic backend while SAM is missing.
+  if (role === 'segment' && ref === undefined && status !== 'ready')
+    return { ref: 'classic', from, status: 'ready', pull: pullHint(resolved), test: false, classic: true };
+  return {
+    ref: name,
+    from,
+    status,
+    pull: status === 'ready' ? null : pullHint(resolved),
+    test: isTestModel(resolved),
+    classic: false,
+  };
+}
+
 export const modelRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = async (app, { ctx }) => {
+  app.get(
+    '/projects/:id/models',
+    {
+      schema: {
+        tags: ['models'],
+        description:
+          'The segmentation, text and embedding models the project works with (its settings, else the server’s `--model`/`--text-model`/`--embed-model`, else the library’s), each with its download state, the `segkit models pull` command when it is missing, and whether it is a test fixture. A segmentation model that falls back to the classic backend says so (`classic: true`, with the pull command for SAM).',
+        params: IdParams,
+        response: {
+          200: Type.Object({ segment: ModelState, text: ModelState, embed: ModelState }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const project = await getProject(ctx.db, req.caller, req.params.id);
+      const own = project.settings.models ?? {};
+      const state = (role: keyof typeof LIBRARY_DEFAULT) => {
+        const ref = own[role] ?? ctx.defaults[role];
+        const from = own[role] ? 'project' : ctx.defaults[role] ? 'server' : 'default';
+        return modelState(role, ref, from);
+      };
+      return { segment: state('segment'), text: state('text'), embed: state('embed') };
+    },
+  );
   app.get(
     '/models',
     {

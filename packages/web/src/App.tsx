@@ -1,5 +1,6 @@
 import { Component, lazy, type ReactNode, Suspense } from 'react';
 import { ActivityOverlay } from './components/ActivityOverlay.js';
+import { NotFound } from './components/Errors.js';
 import { Nav } from './components/Nav.js';
 import { Gallery } from './pages/Gallery.js';
 import { Projects } from './pages/Projects.js';
@@ -9,6 +10,7 @@ import { parseRoute, useLocation } from './router.js';
 const Annotator = lazy(() => import('./pages/Annotator.js').then((m) => ({ default: m.Annotator })));
 const Processing = lazy(() => import('./pages/Processing.js').then((m) => ({ default: m.Processing })));
 const Analytics = lazy(() => import('./pages/Analytics.js').then((m) => ({ default: m.Analytics })));
+const Settings = lazy(() => import('./pages/Settings.js').then((m) => ({ default: m.Settings })));
 
 export function App() {
   const route = parseRoute(useLocation());
@@ -24,11 +26,8 @@ export function App() {
             {route.page === 'annotate' && <Annotator projectId={route.projectId} imageId={route.imageId} />}
             {route.page === 'process' && <Processing projectId={route.projectId} />}
             {route.page === 'analytics' && <Analytics projectId={route.projectId} />}
-            {route.page === 'missing' && (
-              <p>
-                No such page. <a href="/">Projects</a>
-              </p>
-            )}
+            {route.page === 'settings' && <Settings projectId={route.projectId} />}
+            {route.page === 'missing' && <NotFound what="page" />}
           </Suspense>
         </ErrorBoundary>
       </main>

@@ -13,14 +13,24 @@ import type {
   ImageListT,
   ImageT,
   ImageUpdateT,
+  JobItemT,
   JobT,
+  ModelStateT,
   ModeT,
   ProjectT,
   SegmentRequestT,
   SegmentResponseT,
 } from '@segkit/server/schemas';
 
-export type { AnnotationT, DecoderInfoT, ImageT, JobT, ModeT, ProjectT };
+export type { AnnotationT, DecoderInfoT, ImageT, JobItemT, JobT, ModelStateT, ModeT, ProjectT };
+
+/** A file an upload did not add, and why. */
+export interface Rejected {
+  file: string;
+  code: string;
+  message: string;
+}
+export type ModelRole = 'segment' | 'text' | 'embed';
 
 export class ApiError extends Error {
   constructor(
@@ -69,7 +79,7 @@ export const api = {
   me: () => call<{ name: string; role: string }>('/me'),
   projects: () => call<ProjectT[]>('/projects'),
   project: (id: number) => call<ProjectT>(`/projects/${id}`),
-  updateProject: (id: number, body: Partial<Pick<ProjectT, 'name' | 'labels'>>) =>
+  updateProject: (id: number, body: Partial<Pick<ProjectT, 'name' | 'labels' | 'settings'>>) =>
     call<ProjectT>(`/projects/${id}`, json('PATCH', body)),
   images: (projectId: number, offset = 0, limit = 500) =>
     call<ImageListT>(`/projects/${projectId}/images?offset=${offset}&limit=${limit}`),
@@ -78,7 +88,7 @@ export const api = {
   upload: (projectId: number, files: File[]) => {
     const form = new FormData();
     for (const f of files) form.append('files', f, f.name);
-    return call<{ created: number; images: ImageT[] }>(`/projects/${projectId}/images`, {
+    return call<{ created: number; added: ImageT[]; rejected: Rejected[] }>(`/projects/${projectId}/images`, {
       method: 'POST',
       body: form,
     });
@@ -116,6 +126,10 @@ export const api = {
   exportJob: (projectId: number, format: 'coco' | 'yolo' | 'yolo-seg' | 'masks', mode: ModeT) =>
     call<JobT>(`/projects/${projectId}/export`, json('POST', { format, mode })),
   job: (id: number) => call<JobT>(`/jobs/${id}`),
+  jobItems: (id: number, failed = true) =>
+    call<{ items: JobItemT[] }>(`/jobs/${id}/items?limit=1000${failed ? '&failed=true' : ''}`),
+  projectModels: (projectId: number) =>
+    call<Record<ModelRole, ModelStateT>>(`/projects/${projectId}/models`),
   heads: (projectId: number) => call<HeadListT>(`/projects/${projectId}/heads`),
   trainHead: (projectId: number, body: { name: string; balanced?: boolean; val?: number }) =>
     call<JobT>(`/projects/${projectId}/heads`, json('POST', body)),

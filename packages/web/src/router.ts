@@ -27,6 +27,7 @@ export type Route =
   | { page: 'annotate'; projectId: number; imageId: number }
   | { page: 'process'; projectId: number }
   | { page: 'analytics'; projectId: number }
+  | { page: 'settings'; projectId: number }
   | { page: 'missing' };
 
 /** Reads a path into a route. */
@@ -37,8 +38,8 @@ export function parseRoute(path: string): Route {
   if (m) return { page: 'gallery', projectId: Number(m[1]) };
   m = /^\/projects\/(\d+)\/images\/(\d+)$/.exec(p);
   if (m) return { page: 'annotate', projectId: Number(m[1]), imageId: Number(m[2]) };
-  m = /^\/projects\/(\d+)\/(process|analytics)$/.exec(p);
-  if (m) return { page: m[2] as 'process' | 'analytics', projectId: Number(m[1]) };
+  m = /^\/projects\/(\d+)\/(process|analytics|settings)$/.exec(p);
+  if (m) return { page: m[2] as 'process' | 'analytics' | 'settings', projectId: Number(m[1]) };
   return { page: 'missing' };
 }
 

@@ -120,8 +120,17 @@ export function analyzeHandler(ctx: ServerContext): JobHandler {
       const models = ctx.projectModels(project);
       const segmentModel = ctx.allowModel(models.segment);
       ctx.allowModel(models.embed);
+      // Progress per image: the job's counts move from 0 to the image count as each one is segmented and embedded.
+      await run.note(`analyzing ${files.length} image(s)`, { done: 0, total: files.length });
       const out = await analyze(files, join(root, 'runs'), {
         backend: 'sam',
+        progress: {
+          update: (done, total = files.length) =>
+            void run
+              .note(done < total ? `image ${done}/${total}` : 'projecting and clustering', { done, total })
+              .catch(() => {}),
+          finish: () => {},
+        },
         ...(segmentModel ? { segmentModel } : {}),
         ...(models.embed ? { embedModel: models.embed } : {}),
         ...(minClusterSize ? { minClusterSize } : {}),

@@ -4,6 +4,8 @@ import { api, type ImageT, type ModeT, thumbUrl } from '../api.js';
 import { fromServer } from '../editor/history.js';
 import { drawMaskLayer } from '../render/masks.js';
 
+const BOX = 4 / 3;
+
 /** An image's thumbnail with the masks of one mode over it. */
 export function MaskThumb({
   image,
@@ -33,10 +35,18 @@ export function MaskThumb({
         null,
       );
   }, [annotations.data, image, labels]);
+  // Every tile is 4:3; the photo is letterboxed inside it, whole, never cropped.
+  const aspect = image.width / image.height;
+  const fit =
+    aspect >= BOX
+      ? { width: '100%', height: `${(100 * BOX) / aspect}%` }
+      : { width: `${(100 * aspect) / BOX}%`, height: '100%' };
   return (
-    <div className="thumb" style={{ aspectRatio: `${image.width} / ${image.height}` }}>
-      <img src={thumbUrl(image.id)} alt={image.fileName} loading="lazy" />
-      <canvas ref={canvas} />
+    <div className="thumb">
+      <div className="thumb-fit" style={fit}>
+        <img src={thumbUrl(image.id)} alt={image.fileName} loading="lazy" />
+        <canvas ref={canvas} />
+      </div>
     </div>
   );
 }

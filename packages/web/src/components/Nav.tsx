@@ -26,10 +26,12 @@ export function Nav({ route, projectId }: { route: Route; projectId: number | nu
           {tab(`/projects/${projectId}`, 'gallery', 'Gallery')}
           {tab(`/projects/${projectId}/process`, 'process', 'Processing')}
           {tab(`/projects/${projectId}/analytics`, 'analytics', 'Analytics')}
+          {tab(`/projects/${projectId}/settings`, 'settings', 'Settings')}
         </nav>
       )}
       <div className="spacer" />
-      {projectId !== null && route.page !== 'process' && <ModeToggle />}
+      {/* The mode matters where masks of one mode are shown or made; analytics and settings span both. */}
+      {projectId !== null && route.page !== 'analytics' && route.page !== 'settings' && <ModeToggle />}
     </header>
   );
 }

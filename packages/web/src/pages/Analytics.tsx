@@ -2,7 +2,8 @@
 // hover shows the mask, click opens it over its image, a lasso labels every selected mask; a gallery per cluster.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { analyticsMask, analyticsZipUrl, api, fileUrl } from '../api.js';
+import { analyticsMask, analyticsZipUrl, api, fileUrl, type ModelRole, type ModelStateT } from '../api.js';
+import { PageError } from '../components/Errors.js';
 import { JobProgress, useJob } from '../components/JobProgress.js';
 import { Link } from '../components/Link.js';
 import { MaskCrop } from '../components/MaskCrop.js';
@@ -10,7 +11,6 @@ import { clusterColour, Scatter } from '../components/Scatter.js';
 import type { Point } from '../editor/geometry.js';
 import { maskOfRle, paintMask } from '../render/masks.js';
 import { errorText } from '../util.js';
-import { ErrorNote } from './Projects.js';
 
 function MaskOverImage({ projectId, id }: { projectId: number; id: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
@@ -35,7 +35,7 @@ function MaskOverImage({ projectId, id }: { projectId: number; id: string }) {
     };
     img.src = fileUrl(m.imageId);
   }, [mask.data]);
-  if (mask.error) return <ErrorNote error={mask.error} />;
+  if (mask.error) return <PageError error={mask.error} projectId={projectId} />;
   return <canvas ref={ref} className="mask-view" data-testid="mask-view" data-mask-id={id} />;
 }
 
@@ -43,6 +43,7 @@ export function Analytics({ projectId }: { projectId: number }) {
   const client = useQueryClient();
   const project = useQuery({ queryKey: ['project', projectId], queryFn: () => api.project(projectId) });
   const run = useQuery({ queryKey: ['analytics', projectId], queryFn: () => api.analytics(projectId) });
+  const models = useQuery({ queryKey: ['project-models', projectId], queryFn: () => api.projectModels(projectId) });
   const [jobId, setJobId] = useState<number | null>(null);
   const job = useJob(
     jobId,
@@ -93,7 +94,9 @@ export function Analytics({ projectId }: { projectId: number }) {
     }
   };
 
-  if (run.error) return <ErrorNote error={run.error} />;
+  if (run.error) return <PageError error={run.error} projectId={projectId} />;
+  const needs = analysisNeeds(models.data);
+  const running = job !== null && (job.state === 'queued' || job.state === 'running');
   const h = hover ? points[hover.i] : undefined;
   const p = picked !== null ? points[picked] : undefined;
   return (
@@ -107,10 +110,41 @@ export function Analytics({ projectId }: { projectId: number }) {
           {firstDraw !== null && ` · first draw ${firstDraw.toFixed(0)} ms`}
         </span>
         <div className="spacer" />
-        <button type="button" className="primary" data-testid="analyze" onClick={() => void start()}>
-          {run.data?.run ? 'Run analyze again' : 'Run analyze'}
+        <button
+          type="button"
+          className="primary"
+          data-testid="analyze"
+          disabled={running || needs.length > 0 || !models.data}
+          title={needs.length ? needs.join(' ') : undefined}
+          onClick={() => void start()}
+        >
+          {running ? 'Analyzing…' : run.data?.run ? 'Run analyze again' : 'Run analyze'}
         </button>
       </div>
+      {needs.length > 0 && (
+        <div className="warning" role="status" data-testid="analyze-needs">
+          <strong>Analysis needs models this project does not have yet.</strong>
+          <ul>
+            {needs.map((n) => (
+              <li key={n}>{n}</li>
+            ))}
+          </ul>
+          Set them in <Link href={`/projects/${projectId}/settings`}>Settings</Link>, or run the commands on the server.
+        </div>
+      )}
+      {run.data && !run.data.run && !running && (
+        <div className="note" data-testid="analytics-empty">
+          <p>
+            <strong>What analysis does:</strong> it cuts every image into masks with the segmentation model, embeds each
+            mask’s crop with CLIP, lays the masks out in two dimensions (UMAP) so that similar ones sit together, and
+            groups them into clusters (HDBSCAN).
+          </p>
+          <p>
+            Then you can hover a point to see its crop, click it to see it on its image, and lasso a group to give all
+            its masks one label at once. Run it with <strong>Run analyze</strong>; it takes a few seconds per image.
+          </p>
+        </div>
+      )}
       <JobProgress job={job} label="Analyze" />
       {note && (
         <p className="note" role="status">
@@ -241,4 +275,20 @@ export function Analytics({ projectId }: { projectId: number }) {
       </section>
     </section>
   );
+}
+
+/** What the analysis lacks, one sentence each: a SAM model (not the classic backend) and a CLIP model, downloaded. */
+export function analysisNeeds(models: Record<ModelRole, ModelStateT> | undefined): string[] {
+  if (!models) return [];
+  const out: string[] = [];
+  const { segment, embed } = models;
+  if (segment.classic)
+    out.push(
+      `Masks need a SAM model, not the classic backend${segment.pull ? `: run ${segment.pull}` : ': choose one in Settings'}.`,
+    );
+  else if (segment.status !== 'ready')
+    out.push(`The segmentation model ${segment.ref} is not downloaded${segment.pull ? `: run ${segment.pull}` : ''}.`);
+  if (embed.status !== 'ready')
+    out.push(`Embeddings need the CLIP model ${embed.ref}${embed.pull ? `: run ${embed.pull}` : ''}.`);
+  return out;
 }

@@ -2,6 +2,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
+import { NotFound, PageError } from '../components/Errors.js';
 import { api, fileUrl, type ModeT } from '../api.js';
 import { CandidatePicker } from '../components/CandidatePicker.js';
 import { HelpOverlay } from '../components/HelpOverlay.js';
@@ -11,7 +12,6 @@ import * as E from '../editor/store.js';
 import { editor, type Tool } from '../editor/store.js';
 import { MODE_NAMES, modeStore, navigate, setMode } from '../router.js';
 import { colourOf, errorText } from '../util.js';
-import { ErrorNote } from './Projects.js';
 
 const TOOLS: [Tool, string, string][] = [
   ['point', 'Point', 'P'],
@@ -27,7 +27,10 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
   const client = useQueryClient();
   const project = useQuery({ queryKey: ['project', projectId], queryFn: () => api.project(projectId) });
   const images = useQuery({ queryKey: ['images', projectId], queryFn: () => api.images(projectId) });
+  // The image itself: a link to one that does not exist (or is another project's) is a not-found page, not a hang.
+  const meta = useQuery({ queryKey: ['image', imageId], queryFn: () => api.image(imageId), retry: false });
   const [img, setImg] = useState<HTMLImageElement | null>(null);
+  const [imgError, setImgError] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
   const [text, setText] = useState('');
   const [newLabel, setNewLabel] = useState('');
@@ -41,16 +44,21 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
 
   useEffect(() => {
     const el = new Image();
+    setImgError(null);
     el.onload = () => setImg(el);
+    el.onerror = () => setImgError('The image file could not be loaded.');
     el.alt = `image ${imageId}`;
     el.src = fileUrl(imageId);
     return () => {
       el.onload = null;
+      el.onerror = null;
     };
   }, [imageId]);
 
   useEffect(() => {
-    void E.openImage(projectId, imageId, mode, next?.id);
+    E.openImage(projectId, imageId, mode, next?.id).catch((e: unknown) =>
+      editor.setState({ error: errorText(e) }),
+    );
   }, [projectId, imageId, mode, next?.id]);
 
   useEffect(() => setText(s.image?.textPrompt ?? ''), [s.image?.textPrompt]);
@@ -149,7 +157,9 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
     }
   };
 
-  if (project.error) return <ErrorNote error={project.error} />;
+  if (project.error) return <PageError error={project.error} projectId={projectId} />;
+  if (meta.error) return <PageError error={meta.error} projectId={projectId} />;
+  if (meta.data && meta.data.projectId !== projectId) return <NotFound what="image" projectId={projectId} />;
   const visible = s.annotations;
   return (
     <div className="annotator">
@@ -208,7 +218,15 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
             {s.offline}
           </div>
         )}
-        {img ? <Stage img={img} labels={labels} /> : <p className="muted">Loading image…</p>}
+        {img ? (
+          <Stage img={img} labels={labels} />
+        ) : imgError ? (
+          <p className="error" role="alert">
+            {imgError}
+          </p>
+        ) : (
+          <p className="muted">Loading image…</p>
+        )}
       </div>
       <aside className="rail" aria-label="Annotation panel">
         <section className="panel">

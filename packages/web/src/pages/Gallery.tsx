@@ -3,13 +3,13 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type DragEvent, useState } from 'react';
 import { useStore } from 'zustand';
-import { api } from '../api.js';
+import { PageError } from '../components/Errors.js';
+import { api, type Rejected } from '../api.js';
+import { ErrorText } from '../components/Errors.js';
 import { Link } from '../components/Link.js';
 import { MaskThumb } from '../components/MaskThumb.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { MODE_NAMES, modeStore } from '../router.js';
-import { errorText } from '../util.js';
-import { ErrorNote } from './Projects.js';
 
 export function Gallery({ projectId }: { projectId: number }) {
   const mode = useStore(modeStore, (s) => s.mode);
@@ -17,19 +17,17 @@ export function Gallery({ projectId }: { projectId: number }) {
   const project = useQuery({ queryKey: ['project', projectId], queryFn: () => api.project(projectId) });
   const images = useQuery({ queryKey: ['images', projectId], queryFn: () => api.images(projectId) });
   const [drag, setDrag] = useState(false);
-  const [upload, setUpload] = useState<string | null>(null);
+  const [upload, setUpload] = useState<Upload | null>(null);
 
   const send = async (files: File[]) => {
     if (!files.length) return;
-    setUpload(`Uploading ${files.length} file(s)…`);
+    setUpload({ busy: `Uploading ${files.length} file(s)…` });
     try {
       const r = await api.upload(projectId, files);
-      setUpload(
-        `${r.created} new image(s)${files.length > r.created ? `, ${files.length - r.created} already here` : ''}`,
-      );
+      setUpload({ added: r.added.length, created: r.created, rejected: r.rejected });
       await client.invalidateQueries({ queryKey: ['images', projectId] });
     } catch (e) {
-      setUpload(`Upload failed: ${errorText(e)}`);
+      setUpload({ error: e });
     }
   };
   const onDrop = (e: DragEvent) => {
@@ -38,7 +36,7 @@ export function Gallery({ projectId }: { projectId: number }) {
     void send([...e.dataTransfer.files]);
   };
 
-  if (images.error) return <ErrorNote error={images.error} />;
+  if (images.error) return <PageError error={images.error} projectId={projectId} />;
   const labels = project.data?.labels ?? [];
   return (
     <section
@@ -69,11 +67,7 @@ export function Gallery({ projectId }: { projectId: number }) {
         </label>
       </div>
       <p className="muted drop-hint">Drop image files anywhere here to add them.</p>
-      {upload && (
-        <p role="status" className="note">
-          {upload}
-        </p>
-      )}
+      {upload && <UploadResult upload={upload} />}
       <ul className="grid" data-testid="gallery">
         {images.data?.items.map((im) => (
           <li key={im.id} className="tile" data-testid="tile" data-image-id={im.id}>
@@ -86,16 +80,59 @@ export function Gallery({ projectId }: { projectId: number }) {
               />
             </Link>
             <div className="tile-meta">
-              <span className="file-name">{im.fileName}</span>
+              <Link href={`/projects/${projectId}/images/${im.id}`} className="file-name">
+                {im.fileName}
+              </Link>
               <span className="count" data-testid="count">
                 {im.annotations[mode]} {MODE_NAMES[mode]}
               </span>
-              <StatusBadge name="inside-box" status={im.status.inside_box} />
-              <StatusBadge name="find-all" status={im.status.find_all} />
+              <StatusBadge name="inside-box" status={im.status.inside_box} reason={im.errors.inside_box} />
+              <StatusBadge name="find-all" status={im.status.find_all} reason={im.errors.find_all} />
             </div>
           </li>
         ))}
       </ul>
     </section>
+  );
+}
+
+type Upload =
+  | { busy: string }
+  | { error: unknown }
+  | { added: number; created: number; rejected: Rejected[] };
+
+/** What an upload did: the images added, and each file refused with its reason, styled as an error. */
+function UploadResult({ upload }: { upload: Upload }) {
+  if ('busy' in upload)
+    return (
+      <p role="status" className="note">
+        {upload.busy}
+      </p>
+    );
+  if ('error' in upload)
+    return (
+      <p role="alert" className="error" data-testid="upload-error">
+        Upload failed: <ErrorText error={upload.error} />
+      </p>
+    );
+  const known = upload.added - upload.created;
+  return (
+    <div className="upload-result">
+      <p role="status" className="note" data-testid="upload-added">
+        {upload.created} new image(s) added{known > 0 ? `, ${known} already here` : ''}.
+      </p>
+      {upload.rejected.length > 0 && (
+        <div role="alert" className="error" data-testid="upload-rejected">
+          {upload.rejected.length} file(s) not added:
+          <ul>
+            {upload.rejected.map((r) => (
+              <li key={r.file}>
+                <span className="file-name">{r.file}</span>: {r.message} <small className="code">{r.code}</small>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </div>
   );
 }

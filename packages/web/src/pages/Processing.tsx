@@ -3,16 +3,15 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useStore } from 'zustand';
+import { PageError } from '../components/Errors.js';
 import { api, type JobT } from '../api.js';
 import { HeadsPanel } from '../components/HeadsPanel.js';
 import { JobProgress, useJob } from '../components/JobProgress.js';
 import { Link } from '../components/Link.js';
 import { MaskThumb } from '../components/MaskThumb.js';
-import { ModeToggle } from '../components/ModeToggle.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { MODE_NAMES, modeStore } from '../router.js';
 import { errorText } from '../util.js';
-import { ErrorNote } from './Projects.js';
 
 type Which = 'all' | 'unprocessed' | 'selected';
 
@@ -29,7 +28,7 @@ export function Processing({ projectId }: { projectId: number }) {
   const refresh = () => void client.invalidateQueries({ queryKey: ['images', projectId] });
   const job = useJob(jobId, refresh, refresh);
   const exportJob = useJob(exportId, undefined, (j: JobT) => {
-    if (j.state === 'succeeded') window.location.assign(`/api/v1/jobs/${j.id}/download`);
+    if (j.state === 'succeeded' || j.state === 'partial') window.location.assign(`/api/v1/jobs/${j.id}/download`);
   });
 
   const items = images.data?.items ?? [];
@@ -39,6 +38,15 @@ export function Processing({ projectId }: { projectId: number }) {
       : which === 'unprocessed'
         ? items.filter((i) => i.status[mode] !== 'done').map((i) => i.id)
         : [...selected];
+  const byId = new Map(items.map((i) => [i.id, i]));
+  // find-all needs a text prompt or a positive exemplar on each image; say how many have neither before it runs.
+  const nothingToFind =
+    mode === 'find_all'
+      ? chosen.filter((id) => {
+          const im = byId.get(id);
+          return im && !im.textPrompt?.trim() && im.exemplars === 0;
+        }).length
+      : 0;
   const run = async () => {
     setError(null);
     try {
@@ -57,12 +65,11 @@ export function Processing({ projectId }: { projectId: number }) {
     }
   };
 
-  if (images.error) return <ErrorNote error={images.error} />;
+  if (images.error) return <PageError error={images.error} projectId={projectId} />;
   return (
     <section>
       <div className="toolbar">
         <h1>Processing</h1>
-        <ModeToggle />
       </div>
       <p className="muted">
         {mode === 'inside_box'
@@ -96,12 +103,22 @@ export function Processing({ projectId }: { projectId: number }) {
           Download {MODE_NAMES[mode]} export (COCO zip)
         </button>
       </div>
+      {nothingToFind > 0 && (
+        <p className="warning" role="status" data-testid="nothing-to-find">
+          {nothingToFind} of the {chosen.length} selected image(s) have neither a text prompt nor a positive exemplar:
+          find-all has nothing to look for there, and they will fail. Give them a prompt in the annotator first.
+        </p>
+      )}
       {error && (
         <p className="error" role="alert">
           {error}
         </p>
       )}
-      <JobProgress job={job} label={`Processing ${MODE_NAMES[mode]}`} />
+      <JobProgress
+        job={job}
+        label={`Processing ${MODE_NAMES[mode]}`}
+        itemName={(item) => byId.get(Number(item))?.fileName ?? `image ${item}`}
+      />
       <JobProgress job={exportJob} label="Export" />
       <HeadsPanel projectId={projectId} />
       <ul className="grid" data-testid="results">
@@ -134,8 +151,13 @@ export function Processing({ projectId }: { projectId: number }) {
                 />{' '}
                 <span className="file-name">{im.fileName}</span>
               </label>
-              <StatusBadge name="inside-box" status={im.status.inside_box} />
-              <StatusBadge name="find-all" status={im.status.find_all} />
+              <StatusBadge name="inside-box" status={im.status.inside_box} reason={im.errors.inside_box} />
+              <StatusBadge name="find-all" status={im.status.find_all} reason={im.errors.find_all} />
+              {im.errors[mode] && (
+                <span className="tile-error" data-testid="tile-error">
+                  {im.errors[mode]}
+                </span>
+              )}
               <span>
                 <Link href={`/projects/${projectId}/images/${im.id}`}>annotate</Link>
                 {im.status[mode] === 'done' && (

@@ -1,9 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { api } from '../api.js';
+import { PageError } from '../components/Errors.js';
 import { Link } from '../components/Link.js';
 import { navigate } from '../router.js';
-import { errorText } from '../util.js';
 
 /** The projects; with exactly one (as after `segkit serve FOLDER`), its gallery opens directly. */
 export function Projects() {
@@ -12,7 +12,7 @@ export function Projects() {
   useEffect(() => {
     if (only) navigate(`/projects/${only.id}`, true);
   }, [only]);
-  if (projects.error) return <ErrorNote error={projects.error} />;
+  if (projects.error) return <PageError error={projects.error} />;
   if (!projects.data) return <p className="muted">Loading projects…</p>;
   return (
     <section>
@@ -31,15 +31,5 @@ export function Projects() {
         ))}
       </ul>
     </section>
-  );
-}
-
-export function ErrorNote({ error }: { error: unknown }) {
-  const text = errorText(error);
-  return (
-    <p className="error" role="alert">
-      {text}
-      {/E_UNAUTHORIZED/.test(text) && ' — open the URL that `segkit serve` printed (it carries the token).'}
-    </p>
   );
 }

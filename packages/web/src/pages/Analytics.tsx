@@ -250,7 +250,7 @@ export function Analytics({ projectId }: { projectId: number }) {
         </div>
       )}
       <section aria-label="Clusters">
-        <h2>Clusters</h2>
+        {clusters.length > 0 && <h2>Clusters</h2>}
         {clusters.map(([c, idx]) => (
           <div key={c} className="cluster" data-testid="cluster">
             <h3>

@@ -32,8 +32,11 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** `segkit serve FOLDER… --model <sam fixture> --model-root <fixtures>` on a free port. */
-export async function startServer(folders: string[], extra: string[] = []): Promise<Server> {
+/**
+ * `segkit serve FOLDER… --model <sam fixture> --model-root <fixtures>` on a free port, run from the repository root;
+ * with `plain`, only the folders and `extra` (a command line copied from the docs).
+ */
+export async function startServer(folders: string[], extra: string[] = [], plain = false): Promise<Server> {
   const data = mkdtempSync(join(tmpdir(), 'segkit-e2e-'));
   const cache = mkdtempSync(join(tmpdir(), 'segkit-e2e-cache-'));
   if (!existsSync(join(repo, 'packages/web/dist/index.html')))
@@ -48,13 +51,10 @@ export async function startServer(folders: string[], extra: string[] = []): Prom
       data,
       '--port',
       '0',
-      '--model',
-      join(fixtures, 'sam-fixture'),
-      '--model-root',
-      fixtures,
+      ...(plain ? [] : ['--model', join(fixtures, 'sam-fixture'), '--model-root', fixtures]),
       ...extra,
     ],
-    { env: { ...process.env, SEGKIT_CACHE_DIR: cache }, stdio: ['ignore', 'ignore', 'pipe'] },
+    { cwd: repo, env: { ...process.env, SEGKIT_CACHE_DIR: cache }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
   const base = await new Promise<string>((resolve, reject) => {

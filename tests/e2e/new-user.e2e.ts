@@ -1,13 +1,12 @@
 // The walkthrough of docs/web.md, as a new user follows it: `segkit serve examples/shapes` with the fixture models
 // named by the documented flags (no API calls to set models), then settings, find-all, processing in both modes with
 // their failures shown, analytics, uploads, not-found links and the token page. Screenshots go to docs/img/.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   docShot,
-  fixtures,
   type Img,
   imageNamed,
   launch,
@@ -21,16 +20,31 @@ let server: Server;
 let browser: Browser;
 let images: Img[];
 
-/** The documented command line: `segkit serve examples/shapes --model … --text-model … --embed-model …`. */
-export const walkthroughFlags = [
-  '--text-model',
-  join(fixtures, 'clipseg-fixture'),
-  '--embed-model',
-  join(fixtures, 'clip-fixture'),
-];
+/**
+ * The walkthrough's command, read from docs/web.md (the `segkit serve` line with `--text-model`), so that the docs and
+ * this test cannot drift: its folder and flags, less `--data` (the harness gives each run its own).
+ */
+function walkthroughCommand(): { folders: string[]; flags: string[] } {
+  const line = readFileSync(join(repo, 'docs/web.md'), 'utf8')
+    .split('\n')
+    .find((l) => /segkit serve .*--text-model/.test(l));
+  if (!line) throw new Error('docs/web.md has no `segkit serve … --text-model` walkthrough line');
+  const words = line.replace(/#.*$/, '').trim().split(/\s+/);
+  const args = words.slice(words.indexOf('serve') + 1);
+  const folders: string[] = [];
+  const flags: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--data') i++;
+    else if (args[i]!.startsWith('--')) flags.push(args[i]!, args[++i]!);
+    else folders.push(args[i]!);
+  }
+  return { folders, flags };
+}
 
 beforeAll(async () => {
-  server = await startServer([join(repo, 'examples/shapes')], walkthroughFlags);
+  const { folders, flags } = walkthroughCommand();
+  expect(flags).toEqual(expect.arrayContaining(['--model', '--text-model', '--embed-model']));
+  server = await startServer(folders, flags, true);
   browser = await launch();
   images = (await server.api<{ items: Img[] }>('/projects/1/images?limit=100')).items;
 });

@@ -31,12 +31,17 @@ describe('segkit models', () => {
       'sam-vit-base',
       'sam2-tiny',
       'sam2-small',
+      'sam2-pair-tiny',
+      'sam2-pair-base-plus',
       'clipseg',
       'clip',
       'detr-panoptic',
     ]) {
       expect(r.stdout).toMatch(new RegExp(`^${name} +missing +~`, 'm'));
     }
+    // Every row's status starts in the same column, the longest name's included.
+    const lines = r.stdout.trim().split('\n');
+    expect(new Set(lines.map((l) => l.search(/\b(status|missing|ready|corrupt)\b/))).size).toBe(1);
   });
 
   it('pull, list, path and rm a preset through the hub mirror', async () => {

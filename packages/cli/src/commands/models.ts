@@ -27,13 +27,17 @@ const list = defineCommand({
   async run({ options, io }) {
     const rows = listModels();
     if (options.json) return void io.stdout(jsonLine(rows));
-    io.stdout(`${'name'.padEnd(16)}${'status'.padEnd(10)}${'size'.padStart(10)}  source\n`);
-    for (const r of rows) {
-      const size = r.status === 'missing' ? `~${fmt(r.bytes)}` : fmt(r.bytes);
+    // Columns as wide as their longest entry (plus two spaces), so that no name runs into its status.
+    const sizes = rows.map((r) => (r.status === 'missing' ? `~${fmt(r.bytes)}` : fmt(r.bytes)));
+    const nameW = Math.max(4, ...rows.map((r) => r.name.length)) + 2;
+    const statusW = Math.max(6, ...rows.map((r) => r.status.length)) + 2;
+    const sizeW = Math.max(4, ...sizes.map((s) => s.length));
+    io.stdout(`${'name'.padEnd(nameW)}${'status'.padEnd(statusW)}${'size'.padStart(sizeW)}  source\n`);
+    rows.forEach((r, i) => {
       io.stdout(
-        `${r.name.padEnd(16)}${r.status.padEnd(10)}${size.padStart(10)}  ${r.source}${r.description ? ` — ${r.description}` : ''}\n`,
+        `${r.name.padEnd(nameW)}${r.status.padEnd(statusW)}${sizes[i]!.padStart(sizeW)}  ${r.source}${r.description ? ` — ${r.description}` : ''}\n`,
       );
-    }
+    });
   },
 });
 

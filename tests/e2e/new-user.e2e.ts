@@ -70,7 +70,10 @@ describe('a new user, following docs/web.md (chromium)', () => {
     expect(new Set(project.labels.map((l) => l.colour)).size).toBe(project.labels.length);
     await page.getByLabel('Colour of red').fill('#ff0000');
     await expect
-      .poll(async () => (await server.api<typeof project>('/projects/1')).labels.find((l) => l.name === 'red')?.colour)
+      .poll(
+        async () =>
+          (await server.api<typeof project>('/projects/1')).labels.find((l) => l.name === 'red')?.colour,
+      )
       .toBe('#ff0000');
     await docShot(page, 'settings');
     expect(page.errors).toEqual([]);
@@ -90,25 +93,31 @@ describe('a new user, following docs/web.md (chromium)', () => {
       .poll(() => page.getByTestId('nothing-to-find').textContent())
       .toMatch(/^2 of the 3 selected image\(s\) have neither a text prompt nor a positive exemplar/);
     await page.getByTestId('run').click();
-    await expect.poll(() => page.getByTestId('job').first().getAttribute('data-state'), { timeout: 30_000 }).toBe(
-      'partial',
-    );
+    await expect
+      .poll(() => page.getByTestId('job').first().getAttribute('data-state'), { timeout: 30_000 })
+      .toBe('partial');
     expect(await page.getByTestId('failed-count').textContent()).toContain('2 failed');
     await expect.poll(() => page.getByTestId('failed-items').locator('li').count()).toBe(2);
     expect(await page.getByTestId('failed-items').textContent()).toMatch(/img02\.png: Find-all requires/);
     const failedTile = page.locator(`[data-testid=result-tile][data-image-id="${pick[1]!.id}"]`);
-    await expect.poll(() => failedTile.getByTestId('tile-error').textContent()).toMatch(/text prompt or exemplar/);
-    expect(await failedTile.getByTestId('status-find-all').getAttribute('title')).toMatch(/find-all failed: /);
+    await expect
+      .poll(() => failedTile.getByTestId('tile-error').textContent())
+      .toMatch(/text prompt or exemplar/);
+    expect(await failedTile.getByTestId('status-find-all').getAttribute('title')).toMatch(
+      /find-all failed: /,
+    );
     const doneTile = page.locator(`[data-testid=result-tile][data-image-id="${prompted.id}"]`);
     expect(await doneTile.getByTestId('status-find-all').getAttribute('data-status')).toBe('done');
     await docShot(page, 'processing-partial');
     // Inside-box on images with no boxes says so, not "done".
     await page.getByTestId('mode-inside-box').click();
     await page.getByTestId('run').click();
-    await expect.poll(() => page.getByTestId('job').first().getAttribute('data-state'), { timeout: 30_000 }).toBe(
-      'failed',
-    );
-    await expect.poll(() => failedTile.getByTestId('tile-error').textContent()).toMatch(/No boxes to segment/);
+    await expect
+      .poll(() => page.getByTestId('job').first().getAttribute('data-state'), { timeout: 30_000 })
+      .toBe('failed');
+    await expect
+      .poll(() => failedTile.getByTestId('tile-error').textContent())
+      .toMatch(/No boxes to segment/);
     expect(page.errors).toEqual([]);
     await page.close();
   });
@@ -116,7 +125,9 @@ describe('a new user, following docs/web.md (chromium)', () => {
   it('analytics works from the documented set-up: the button explains, runs with progress, and is disabled meanwhile', async () => {
     const page = await openPage(browser, server);
     await page.goto(`${server.base}/projects/1/analytics`);
-    await expect.poll(() => page.getByTestId('analytics-empty').textContent()).toContain('What analysis does');
+    await expect
+      .poll(() => page.getByTestId('analytics-empty').textContent())
+      .toContain('What analysis does');
     await docShot(page, 'analytics-empty');
     const button = page.getByTestId('analyze');
     await expect.poll(() => button.isEnabled()).toBe(true);
@@ -124,16 +135,37 @@ describe('a new user, following docs/web.md (chromium)', () => {
     await expect.poll(() => button.isDisabled()).toBe(true);
     await expect.poll(() => page.getByTestId('cluster').count(), { timeout: 90_000 }).toBeGreaterThan(0);
     await expect.poll(() => button.isEnabled()).toBe(true);
+    // The wheel zooms about the pointer, in and out, never to a dot, and the page does not scroll; F fits.
+    const scatter = page.getByTestId('scatter');
+    const box = (await scatter.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const zoom = async () => Number(await scatter.getAttribute('data-zoom'));
+    await expect.poll(zoom).toBe(1);
+    const scrollBefore = await page.evaluate(() => window.scrollY);
+    await page.mouse.wheel(0, -300);
+    await expect.poll(zoom).toBeGreaterThan(1.3);
+    await page.mouse.wheel(0, 600);
+    await expect.poll(zoom).toBeLessThan(1);
+    expect(await zoom()).toBeGreaterThan(0.2);
+    expect(await page.evaluate(() => window.scrollY)).toBe(scrollBefore);
+    await page.keyboard.press('f');
+    await expect.poll(zoom).toBe(1);
+    await docShot(page, 'analytics');
     expect(page.errors).toEqual([]);
     await page.close();
   });
 
   it('with the classic backend, analytics says what it needs at the button before anything runs', async () => {
-    await server.api('/projects/1', { method: 'PATCH', body: { settings: { models: { segment: 'classic' } } } });
+    await server.api('/projects/1', {
+      method: 'PATCH',
+      body: { settings: { models: { segment: 'classic' } } },
+    });
     try {
       const page = await openPage(browser, server);
       await page.goto(`${server.base}/projects/1/analytics`);
-      await expect.poll(() => page.getByTestId('analyze-needs').textContent()).toMatch(/Masks need a SAM model/);
+      await expect
+        .poll(() => page.getByTestId('analyze-needs').textContent())
+        .toMatch(/Masks need a SAM model/);
       expect(await page.getByTestId('analyze').isDisabled()).toBe(true);
       await page.close();
     } finally {
@@ -148,10 +180,18 @@ describe('a new user, following docs/web.md (chromium)', () => {
     writeFileSync(text, 'not an image');
     await page
       .locator('input[type=file]')
-      .setInputFiles([join(repo, 'examples/coffee.png'), join(repo, 'examples/dataset/masks/images/img00.png'), text]);
-    await expect.poll(() => page.getByTestId('upload-rejected').textContent()).toMatch(/notes\.txt: notes\.txt is not an image/);
+      .setInputFiles([
+        join(repo, 'examples/coffee.png'),
+        join(repo, 'examples/dataset/masks/images/img00.png'),
+        text,
+      ]);
+    await expect
+      .poll(() => page.getByTestId('upload-rejected').textContent())
+      .toMatch(/notes\.txt: notes\.txt is not an image/);
     expect(await page.getByTestId('upload-added').textContent()).toMatch(/new image\(s\) added/);
-    const bg = await page.getByTestId('upload-rejected').evaluate((el) => getComputedStyle(el).backgroundColor);
+    const bg = await page
+      .getByTestId('upload-rejected')
+      .evaluate((el) => getComputedStyle(el).backgroundColor);
     expect(bg).toBe('rgb(253, 231, 233)'); // styled as an error, not as the blue success note
     await docShot(page, 'gallery-upload');
     await page.close();
@@ -160,12 +200,16 @@ describe('a new user, following docs/web.md (chromium)', () => {
   it('a link to an image or a project that does not exist shows a not-found page with a way back', async () => {
     const page = await openPage(browser, server);
     await page.goto(`${server.base}/projects/1/images/999999`);
-    await expect.poll(() => page.getByTestId('not-found').textContent()).toContain('This image does not exist');
+    await expect
+      .poll(() => page.getByTestId('not-found').textContent())
+      .toContain('This image does not exist');
     await docShot(page, 'not-found');
     await page.getByRole('link', { name: /Back to the project/ }).click();
     await expect.poll(() => page.getByTestId('gallery').count()).toBe(1);
     await page.goto(`${server.base}/projects/424242`);
-    await expect.poll(() => page.getByTestId('not-found').textContent()).toContain('This project does not exist');
+    await expect
+      .poll(() => page.getByTestId('not-found').textContent())
+      .toContain('This project does not exist');
     await page.goto(`${server.base}/nowhere/at/all`);
     await expect.poll(() => page.getByTestId('not-found').textContent()).toContain('No such page');
     expect(page.errors).toEqual([]);

@@ -37,7 +37,9 @@ describe.skipIf(!built)('segkit serve (the installed binary)', () => {
     const [base, token] = url.split('|') as [string, string];
     expect(stderr).toMatch(/project shapes \(id 1\): 12 images, 12 new/);
     // No --model and no SAM in the cache: the server says that clicks fall back to classic, and how to get SAM.
-    expect(stderr).toMatch(/SAM is not downloaded, so clicks use the offline classic backend.*segkit models pull sam/);
+    expect(stderr).toMatch(
+      /SAM is not downloaded, so clicks use the offline classic backend.*segkit models pull sam/,
+    );
     const doc = (await (await fetch(`${base}/api/docs/json`)).json()) as { paths: Record<string, object> };
     expect(Object.keys(doc.paths)).toContain('/api/v1/images/{imageId}/segment');
     expect((await fetch(`${base}/api/v1/projects`)).status).toBe(401);

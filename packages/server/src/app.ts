@@ -115,17 +115,11 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const db = await openDatabase(dataDir);
   const swept = await sweepTemps(dataDir); // temporary files of a server that was killed mid-write
-  const ctx = new ServerContext(
-    db,
-    new FolderBlobStore(join(dataDir, 'blobs')),
-    dataDir,
-    limits,
-    {
-      segment: options.defaultSegmentModel,
-      text: options.defaultTextModel,
-      embed: options.defaultEmbedModel,
-    },
-  );
+  const ctx = new ServerContext(db, new FolderBlobStore(join(dataDir, 'blobs')), dataDir, limits, {
+    segment: options.defaultSegmentModel,
+    text: options.defaultTextModel,
+    embed: options.defaultEmbedModel,
+  });
   ctx.modelRoots = options.modelRoots ?? [];
   const adminToken = await ensureAdminToken(db, dataDir);
   const stdout =

@@ -98,7 +98,11 @@ describe('the SegKit server API', () => {
     expect(some.json.added.map((i: { fileName: string }) => i.fileName)).toEqual(['scene.png', 'b.jpg']);
     expect(some.json.created).toBe(1); // a.png has scene.png's bytes
     expect(some.json.rejected).toEqual([
-      { file: 'readme.txt', code: 'E_IMAGE_UNSUPPORTED', message: expect.stringMatching(/readme\.txt is not an image/) },
+      {
+        file: 'readme.txt',
+        code: 'E_IMAGE_UNSUPPORTED',
+        message: expect.stringMatching(/readme\.txt is not an image/),
+      },
     ]);
     expect((await c('GET', `/api/v1/projects/${projectId}/images`)).json.total).toBe(2);
     // No image at all: 400, every file named.

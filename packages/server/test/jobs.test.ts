@@ -99,13 +99,15 @@ describe('processing jobs', () => {
       },
     ]);
     const all = (await c('GET', `/api/v1/jobs/${find.id}/items`)).json.items;
-    expect(all.map((i: { error: unknown }) => i.error === null)).toEqual([true, true, false].sort().reverse());
+    expect(all.map((i: { error: unknown }) => i.error === null)).toEqual(
+      [true, true, false].sort().reverse(),
+    );
     const inside = (await c('POST', `/api/v1/projects/${projectId}/process`, { mode: 'inside_box' })).json;
     expect(await waitFor(c, inside.id)).toMatchObject({ state: 'partial', failedItems: 1 });
     const noBox = (await c('GET', `/api/v1/jobs/${inside.id}/items?failed=true`)).json.items;
-    expect(noBox.map((i: { item: string; error: { code: string; message: string } }) => [i.item, i.error.code])).toEqual(
-      [[String(images[1]!.id), 'E_NO_BOXES']],
-    );
+    expect(
+      noBox.map((i: { item: string; error: { code: string; message: string } }) => [i.item, i.error.code]),
+    ).toEqual([[String(images[1]!.id), 'E_NO_BOXES']]);
     expect(noBox[0].error.message).toMatch(/no boxes to segment/i);
     const result = (await c('GET', `/api/v1/images/${images[1]!.id}/results`)).json.find(
       (r: { mode: string }) => r.mode === 'inside_box',
@@ -113,7 +115,10 @@ describe('processing jobs', () => {
     expect(result).toMatchObject({ status: 'failed', error: expect.stringMatching(/no boxes to segment/i) });
     // Every item failing is a failed job whose error names the reason.
     const only = (
-      await c('POST', `/api/v1/projects/${projectId}/process`, { mode: 'inside_box', imageIds: [images[1]!.id] })
+      await c('POST', `/api/v1/projects/${projectId}/process`, {
+        mode: 'inside_box',
+        imageIds: [images[1]!.id],
+      })
     ).json;
     expect(await waitFor(c, only.id)).toMatchObject({
       state: 'failed',
@@ -132,16 +137,25 @@ describe('processing jobs', () => {
     });
     const c = s.client;
     const p = (await c('POST', '/api/v1/projects', { name: 'defaults' })).json;
-    const up = multipart([{ name: 'img00.png', bytes: readFileSync(join(repo, 'examples/shapes/img00.png')) }]);
+    const up = multipart([
+      { name: 'img00.png', bytes: readFileSync(join(repo, 'examples/shapes/img00.png')) },
+    ]);
     const [img] = (await c('POST', `/api/v1/projects/${p.id}/images`, up.body, up.headers)).json.images;
     const found = await c('POST', `/api/v1/images/${img.id}/find-all`, { text: 'blue' });
     expect(found.status).toBe(200);
-    expect(iou(rleToMask(found.json.annotations[0].rle), colourScene(0).truth.blue)).toBeGreaterThanOrEqual(0.9);
+    expect(iou(rleToMask(found.json.annotations[0].rle), colourScene(0).truth.blue)).toBeGreaterThanOrEqual(
+      0.9,
+    );
     const an = (await c('POST', `/api/v1/projects/${p.id}/analyze`, { minClusterSize: 2 })).json;
     expect(await waitFor(c, an.id)).toMatchObject({ state: 'succeeded', result: { counts: { images: 1 } } });
     // The settings panel's view: each model, where it comes from, ready, and a test fixture.
     const models = (await c('GET', `/api/v1/projects/${p.id}/models`)).json;
-    expect(models.text).toMatchObject({ ref: fixture('clipseg-fixture'), from: 'server', status: 'ready', test: true });
+    expect(models.text).toMatchObject({
+      ref: fixture('clipseg-fixture'),
+      from: 'server',
+      status: 'ready',
+      test: true,
+    });
     expect(models.embed).toMatchObject({ from: 'server', status: 'ready', test: true, pull: null });
     expect(models.segment).toMatchObject({ from: 'server', test: true, classic: false });
   });
@@ -151,7 +165,12 @@ describe('processing jobs', () => {
     const { client: c } = await server({ defaultSegmentModel: undefined });
     const p = (await c('POST', '/api/v1/projects', { name: 'bare' })).json;
     const models = (await c('GET', `/api/v1/projects/${p.id}/models`)).json;
-    expect(models.text).toMatchObject({ ref: 'clipseg', from: 'default', status: 'missing', pull: 'segkit models pull clipseg' });
+    expect(models.text).toMatchObject({
+      ref: 'clipseg',
+      from: 'default',
+      status: 'missing',
+      pull: 'segkit models pull clipseg',
+    });
     expect(models.embed).toMatchObject({ ref: 'clip', status: 'missing', pull: 'segkit models pull clip' });
     // No SAM downloaded and none named: clicks fall back to classic, and the command for SAM is given.
     expect(models.segment).toMatchObject({ ref: 'classic', classic: true, pull: 'segkit models pull sam' });

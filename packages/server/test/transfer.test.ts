@@ -84,7 +84,9 @@ describe('import and export', () => {
       })
     ).json.id;
     const { readFileSync } = await import('node:fs');
-    const up = multipart([{ name: 'img00.png', bytes: readFileSync(join(repo, 'examples/shapes/img00.png')) }]);
+    const up = multipart([
+      { name: 'img00.png', bytes: readFileSync(join(repo, 'examples/shapes/img00.png')) },
+    ]);
     const img = (await c('POST', `/api/v1/projects/${p}/images`, up.body, up.headers)).json.images[0].id;
     await c('PATCH', `/api/v1/images/${img}`, { textPrompt: 'blue' });
     for (const [promptType, bbox] of [

@@ -128,8 +128,7 @@ export const api = {
   job: (id: number) => call<JobT>(`/jobs/${id}`),
   jobItems: (id: number, failed = true) =>
     call<{ items: JobItemT[] }>(`/jobs/${id}/items?limit=1000${failed ? '&failed=true' : ''}`),
-  projectModels: (projectId: number) =>
-    call<Record<ModelRole, ModelStateT>>(`/projects/${projectId}/models`),
+  projectModels: (projectId: number) => call<Record<ModelRole, ModelStateT>>(`/projects/${projectId}/models`),
   heads: (projectId: number) => call<HeadListT>(`/projects/${projectId}/heads`),
   trainHead: (projectId: number, body: { name: string; balanced?: boolean; val?: number }) =>
     call<JobT>(`/projects/${projectId}/heads`, json('POST', body)),

@@ -42,6 +42,11 @@ describe('annotator coordinate frames', () => {
     expect(x).toBeCloseTo(300, 9);
     expect(y).toBeCloseTo(200, 9);
     expect(zoomAt(v, [0, 0], 1e9).scale).toBe(64);
+    // A view of unit coordinates (the scatter, fitted at ~700 px per unit) zooms within its own limits, both ways.
+    const unit = { scale: 700, tx: 0, ty: 0 };
+    expect(zoomAt(unit, [0, 0], 1.2, { min: 35, max: 140_000 }).scale).toBeCloseTo(840, 9);
+    expect(zoomAt(unit, [0, 0], 0.8, { min: 35, max: 140_000 }).scale).toBeCloseTo(560, 9);
+    expect(zoomAt(unit, [0, 0], 1e-9, { min: 35, max: 140_000 }).scale).toBe(35);
     expect(panBy(v, 5, -7)).toEqual({ scale: 1.5, tx: 25, ty: 23 });
   });
 

@@ -90,7 +90,10 @@ export const serveCommand = defineCommand({
         io.stderr(`project ${p.name} (id ${p.projectId}): ${p.total} images, ${p.added} new\n`);
       const address = await app.listen({ port, host });
       const shown = address.replace('[::1]', 'localhost');
-      if (typeof options.model !== 'string' && modelStatus(resolveModelRef(DEFAULT_SEGMENT_MODEL)) !== 'ready')
+      if (
+        typeof options.model !== 'string' &&
+        modelStatus(resolveModelRef(DEFAULT_SEGMENT_MODEL)) !== 'ready'
+      )
         io.stderr(
           `SAM is not downloaded, so clicks use the offline classic backend (GrabCut), best with a box. For SAM quality run \`segkit models pull ${DEFAULT_SEGMENT_MODEL}\`.\n`,
         );

@@ -73,7 +73,12 @@ export class JobRunner {
   }
 
   private emit(type: JobEvent['type'], job: JobInfo, item?: string, error?: ItemError) {
-    this.events.emit('job', { type, job, ...(item ? { item } : {}), ...(error ? { error } : {}) } satisfies JobEvent);
+    this.events.emit('job', {
+      type,
+      job,
+      ...(item ? { item } : {}),
+      ...(error ? { error } : {}),
+    } satisfies JobEvent);
   }
 
   private async loop(): Promise<void> {
@@ -128,8 +133,9 @@ export class JobRunner {
       const after = (await queue.get(job.id))!;
       const finished = (await queue.doneItems(job.id)).size;
       if (after.failedItems > 0 && after.failedItems >= finished) {
-        const reason = (firstError ?? (await queue.items(job.id, { failed: true, limit: 1, offset: 0 }))[0]?.error)
-          ?.message;
+        const reason = (
+          firstError ?? (await queue.items(job.id, { failed: true, limit: 1, offset: 0 }))[0]?.error
+        )?.message;
         const error = after.failedItems === 1 ? reason : `All ${after.failedItems} items failed: ${reason}`;
         await queue.finish(job.id, 'failed', { result, error: error ?? 'Every item failed' });
         this.emit('failed', (await queue.get(job.id))!);

@@ -40,7 +40,9 @@ async function withStatus(db: Kysely<Database>, rows: Selectable<ImageTable>[]):
   return rows.map((r) => {
     const count = (mode: string, promptType?: string) =>
       counts
-        .filter((c) => c.image_id === r.id && c.mode === mode && (!promptType || c.prompt_type === promptType))
+        .filter(
+          (c) => c.image_id === r.id && c.mode === mode && (!promptType || c.prompt_type === promptType),
+        )
         .reduce((n, c) => n + Number(c.n), 0);
     const result = (mode: string) => results.find((p) => p.image_id === r.id && p.mode === mode);
     const status = (mode: string) => (result(mode)?.status ?? 'none') as ImageT['status']['find_all'];

@@ -14,9 +14,7 @@ export const embeddingRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
   const open = async (caller: Parameters<typeof getImage>[1], imageId: number, model?: string) => {
     const image = await getImage(ctx.db, caller, imageId);
     const project = await getProject(ctx.db, caller, image.projectId);
-    const segmenter = await ctx.segmenter(
-      model ?? ctx.projectModels(project).segment,
-    );
+    const segmenter = await ctx.segmenter(model ?? ctx.projectModels(project).segment);
     return { image, segmenter };
   };
 

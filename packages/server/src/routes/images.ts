@@ -9,8 +9,8 @@ import {
   isSegkitError,
   loadImage,
   resizeImage,
-  TooLargeError,
   SegkitError,
+  TooLargeError,
 } from '@segkit/core';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
@@ -108,7 +108,8 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
       }
       if (!files.length && rejected.length) {
         const first = rejected[0]!.error;
-        if (rejected.length > 1) first.message = `No file is an image: ${rejected.map((r) => r.message).join('; ')}`;
+        if (rejected.length > 1)
+          first.message = `No file is an image: ${rejected.map((r) => r.message).join('; ')}`;
         throw first;
       }
       const ids: number[] = [];

@@ -216,7 +216,9 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: 
     async (req) => {
       await visible(req.caller, req.params.jobId);
       const { failed, limit = 100, offset = 0 } = req.query;
-      return { items: await ctx.jobs.items(req.params.jobId, { ...(failed ? { failed } : {}), limit, offset }) };
+      return {
+        items: await ctx.jobs.items(req.params.jobId, { ...(failed ? { failed } : {}), limit, offset }),
+      };
     },
   );
   app.post(

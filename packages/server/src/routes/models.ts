@@ -41,13 +41,20 @@ function modelState(
   from: ModelStateT['from'],
 ): ModelStateT {
   const name = ref ?? LIBRARY_DEFAULT[role];
-  if (name === 'classic')
-    return { ref: name, from, status: 'ready', pull: null, test: false, classic: true };
+  if (name === 'classic') return { ref: name, from, status: 'ready', pull: null, test: false, classic: true };
   let resolved: ReturnType<typeof resolveModelRef>;
   try {
     resolved = resolveModelRef(name);
   } catch (e) {
-    return { ref: name, from, status: 'unknown', pull: null, test: false, classic: false, error: (e as Error).message };
+    return {
+      ref: name,
+      from,
+      status: 'unknown',
+      pull: null,
+      test: false,
+      classic: false,
+      error: (e as Error).message,
+    };
   }
   const status = modelStatus(resolved);
   // With no model named anywhere, segmentation falls back to the offline classic backend while SAM is missing.

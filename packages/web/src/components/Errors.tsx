@@ -32,7 +32,13 @@ export function PageError({ error, projectId }: { error: unknown; projectId?: nu
 }
 
 /** A link to something that does not exist (or that this token may not see). */
-export function NotFound({ what, projectId }: { what: 'page' | 'project' | 'image'; projectId?: number | undefined }) {
+export function NotFound({
+  what,
+  projectId,
+}: {
+  what: 'page' | 'project' | 'image';
+  projectId?: number | undefined;
+}) {
   return (
     <section className="not-found" data-testid="not-found">
       <h1>{what === 'page' ? 'No such page' : `This ${what} does not exist`}</h1>

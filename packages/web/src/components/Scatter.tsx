@@ -56,6 +56,8 @@ export function Scatter({
 }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const view = useRef<View>({ scale: 1, tx: 0, ty: 0 });
+  /** The view that shows every point; zoom stays between 1/20 and 200 times its scale. */
+  const fitted = useRef<View>({ scale: 1, tx: 0, ty: 0 });
   const drag = useRef<{ kind: 'pan' | 'lasso'; last: Point; path: Point[]; moved: boolean } | null>(null);
   const frame = useRef(0);
   const drawn = useRef(false);
@@ -97,6 +99,7 @@ export function Scatter({
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, c.clientWidth, c.clientHeight);
     const v = view.current;
+    c.dataset.zoom = (v.scale / fitted.current.scale).toFixed(3); // 1 = fitted; read by the browser tests
     const r = points.length > 5000 ? 1.5 : 3;
     for (const [cluster, idx] of byCluster) {
       ctx.fillStyle = clusterColour(cluster);
@@ -144,11 +147,58 @@ export function Scatter({
   // biome-ignore lint/correctness/useExhaustiveDependencies: refit when the data changes
   useEffect(() => {
     const c = canvas.current!;
-    const fitted = fitView(bounds.w, bounds.h, c.clientWidth, c.clientHeight, 24);
-    view.current = { ...fitted, ty: fitted.ty - (1 - bounds.h) * fitted.scale };
+    fit();
     return fitCanvasToBox(c, schedule);
   }, [bounds]);
   useEffect(schedule);
+
+  const fit = () => {
+    const c = canvas.current!;
+    const f = fitView(bounds.w, bounds.h, c.clientWidth, c.clientHeight, 24);
+    fitted.current = { ...f, ty: f.ty - (1 - bounds.h) * f.scale };
+    view.current = fitted.current;
+    schedule();
+  };
+
+  // The wheel zooms about the pointer, both ways, and never scrolls the page under the plot (a passive React
+  // listener cannot prevent that, so this one is native). F fits every point again.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: one listener per canvas; it reads the refs
+  useEffect(() => {
+    const c = canvas.current!;
+    const onWheel = (e: WheelEvent) => {
+      e.preventDefault();
+      const r = c.getBoundingClientRect();
+      const s = fitted.current.scale;
+      view.current = zoomAt(
+        view.current,
+        [e.clientX - r.left, e.clientY - r.top],
+        Math.exp(-e.deltaY * 0.0015),
+        {
+          min: s / 20,
+          max: s * 200,
+        },
+      );
+      schedule();
+    };
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement;
+      if (
+        t instanceof HTMLInputElement ||
+        t instanceof HTMLTextAreaElement ||
+        e.ctrlKey ||
+        e.metaKey ||
+        e.altKey
+      )
+        return;
+      if (e.key === 'f' || e.key === 'F') fit();
+    };
+    c.addEventListener('wheel', onWheel, { passive: false });
+    window.addEventListener('keydown', onKey);
+    return () => {
+      c.removeEventListener('wheel', onWheel);
+      window.removeEventListener('keydown', onKey);
+    };
+  }, []);
 
   // The nearest point within 8 px: a linear scan (20,000 points take well under a millisecond).
   const nearest = (sx: number, sy: number): number | null => {
@@ -178,7 +228,7 @@ export function Scatter({
       data-testid="scatter"
       data-points={points.length}
       tabIndex={0}
-      aria-label={`Scatter of ${points.length} masks, coloured by cluster. Drag to pan, wheel to zoom, Shift-drag to lasso.`}
+      aria-label={`Scatter of ${points.length} masks, coloured by cluster. Drag to pan, wheel to zoom, F to fit, Shift-drag to lasso.`}
       onPointerDown={(e) => {
         canvas.current!.setPointerCapture(e.pointerId);
         const p = local(e);
@@ -220,10 +270,6 @@ export function Scatter({
         schedule();
       }}
       onPointerLeave={() => onHover(null, [0, 0])}
-      onWheel={(e) => {
-        view.current = zoomAt(view.current, local(e), Math.exp(-e.deltaY * 0.0015));
-        schedule();
-      }}
     />
   );
 }

@@ -24,9 +24,12 @@ export function fitView(imageW: number, imageH: number, stageW: number, stageH: 
   return { scale, tx: (stageW - imageW * scale) / 2, ty: (stageH - imageH * scale) / 2 };
 }
 
-/** Zooms by `factor` about a screen point, which stays over the same image pixel. Scale is kept in [0.02, 64]. */
-export function zoomAt(v: View, [sx, sy]: Point, factor: number): View {
-  const scale = Math.min(64, Math.max(0.02, v.scale * factor));
+/**
+ * Zooms by `factor` about a screen point, which stays over the same image pixel. Scale is kept in `limits` (default
+ * [0.02, 64], for image pixels; a view of unit coordinates passes limits relative to its fitted scale).
+ */
+export function zoomAt(v: View, [sx, sy]: Point, factor: number, limits = { min: 0.02, max: 64 }): View {
+  const scale = Math.min(limits.max, Math.max(limits.min, v.scale * factor));
   const k = scale / v.scale;
   return { scale, tx: sx - (sx - v.tx) * k, ty: sy - (sy - v.ty) * k };
 }

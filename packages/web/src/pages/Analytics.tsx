@@ -43,7 +43,10 @@ export function Analytics({ projectId }: { projectId: number }) {
   const client = useQueryClient();
   const project = useQuery({ queryKey: ['project', projectId], queryFn: () => api.project(projectId) });
   const run = useQuery({ queryKey: ['analytics', projectId], queryFn: () => api.analytics(projectId) });
-  const models = useQuery({ queryKey: ['project-models', projectId], queryFn: () => api.projectModels(projectId) });
+  const models = useQuery({
+    queryKey: ['project-models', projectId],
+    queryFn: () => api.projectModels(projectId),
+  });
   const [jobId, setJobId] = useState<number | null>(null);
   const job = useJob(
     jobId,
@@ -129,19 +132,21 @@ export function Analytics({ projectId }: { projectId: number }) {
               <li key={n}>{n}</li>
             ))}
           </ul>
-          Set them in <Link href={`/projects/${projectId}/settings`}>Settings</Link>, or run the commands on the server.
+          Set them in <Link href={`/projects/${projectId}/settings`}>Settings</Link>, or run the commands on
+          the server.
         </div>
       )}
       {run.data && !run.data.run && !running && (
         <div className="note" data-testid="analytics-empty">
           <p>
-            <strong>What analysis does:</strong> it cuts every image into masks with the segmentation model, embeds each
-            mask’s crop with CLIP, lays the masks out in two dimensions (UMAP) so that similar ones sit together, and
-            groups them into clusters (HDBSCAN).
+            <strong>What analysis does:</strong> it cuts every image into masks with the segmentation model,
+            embeds each mask’s crop with CLIP, lays the masks out in two dimensions (UMAP) so that similar
+            ones sit together, and groups them into clusters (HDBSCAN).
           </p>
           <p>
-            Then you can hover a point to see its crop, click it to see it on its image, and lasso a group to give all
-            its masks one label at once. Run it with <strong>Run analyze</strong>; it takes a few seconds per image.
+            Then you can hover a point to see its crop, click it to see it on its image, and lasso a group to
+            give all its masks one label at once. Run it with <strong>Run analyze</strong>; it takes a few
+            seconds per image.
           </p>
         </div>
       )}
@@ -287,7 +292,9 @@ export function analysisNeeds(models: Record<ModelRole, ModelStateT> | undefined
       `Masks need a SAM model, not the classic backend${segment.pull ? `: run ${segment.pull}` : ': choose one in Settings'}.`,
     );
   else if (segment.status !== 'ready')
-    out.push(`The segmentation model ${segment.ref} is not downloaded${segment.pull ? `: run ${segment.pull}` : ''}.`);
+    out.push(
+      `The segmentation model ${segment.ref} is not downloaded${segment.pull ? `: run ${segment.pull}` : ''}.`,
+    );
   if (embed.status !== 'ready')
     out.push(`Embeddings need the CLIP model ${embed.ref}${embed.pull ? `: run ${embed.pull}` : ''}.`);
   return out;

@@ -2,9 +2,9 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
-import { NotFound, PageError } from '../components/Errors.js';
 import { api, fileUrl, type ModeT } from '../api.js';
 import { CandidatePicker } from '../components/CandidatePicker.js';
+import { NotFound, PageError } from '../components/Errors.js';
 import { HelpOverlay } from '../components/HelpOverlay.js';
 import { Link } from '../components/Link.js';
 import { Stage } from '../components/Stage.js';

@@ -3,9 +3,8 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type DragEvent, useState } from 'react';
 import { useStore } from 'zustand';
-import { PageError } from '../components/Errors.js';
 import { api, type Rejected } from '../api.js';
-import { ErrorText } from '../components/Errors.js';
+import { ErrorText, PageError } from '../components/Errors.js';
 import { Link } from '../components/Link.js';
 import { MaskThumb } from '../components/MaskThumb.js';
 import { StatusBadge } from '../components/StatusBadge.js';
@@ -127,7 +126,8 @@ function UploadResult({ upload }: { upload: Upload }) {
           <ul>
             {upload.rejected.map((r) => (
               <li key={r.file}>
-                <span className="file-name">{r.file}</span>: {r.message} <small className="code">{r.code}</small>
+                <span className="file-name">{r.file}</span>: {r.message}{' '}
+                <small className="code">{r.code}</small>
               </li>
             ))}
           </ul>

@@ -3,8 +3,8 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useStore } from 'zustand';
-import { PageError } from '../components/Errors.js';
 import { api, type JobT } from '../api.js';
+import { PageError } from '../components/Errors.js';
 import { HeadsPanel } from '../components/HeadsPanel.js';
 import { JobProgress, useJob } from '../components/JobProgress.js';
 import { Link } from '../components/Link.js';
@@ -28,7 +28,8 @@ export function Processing({ projectId }: { projectId: number }) {
   const refresh = () => void client.invalidateQueries({ queryKey: ['images', projectId] });
   const job = useJob(jobId, refresh, refresh);
   const exportJob = useJob(exportId, undefined, (j: JobT) => {
-    if (j.state === 'succeeded' || j.state === 'partial') window.location.assign(`/api/v1/jobs/${j.id}/download`);
+    if (j.state === 'succeeded' || j.state === 'partial')
+      window.location.assign(`/api/v1/jobs/${j.id}/download`);
   });
 
   const items = images.data?.items ?? [];
@@ -105,8 +106,9 @@ export function Processing({ projectId }: { projectId: number }) {
       </div>
       {nothingToFind > 0 && (
         <p className="warning" role="status" data-testid="nothing-to-find">
-          {nothingToFind} of the {chosen.length} selected image(s) have neither a text prompt nor a positive exemplar:
-          find-all has nothing to look for there, and they will fail. Give them a prompt in the annotator first.
+          {nothingToFind} of the {chosen.length} selected image(s) have neither a text prompt nor a positive
+          exemplar: find-all has nothing to look for there, and they will fail. Give them a prompt in the
+          annotator first.
         </p>
       )}
       {error && (

@@ -99,14 +99,13 @@ function ModelRow(props: {
         <span className="muted small">{use}</span>
       </th>
       <td>
-        <code className="model-ref">{state?.ref ?? '…'}</code>{' '}
-        {state && <ModelBadge state={state} />}
+        <code className="model-ref">{state?.ref ?? '…'}</code> {state && <ModelBadge state={state} />}
         <br />
         <span className="muted small">{state ? FROM[state.from] : ''}</span>
         {state?.classic && state.pull && (
           <p className="small">
-            No SAM is downloaded, so clicks use the offline classic backend (best with a box). For click quality run{' '}
-            <code>{state.pull}</code>
+            No SAM is downloaded, so clicks use the offline classic backend (best with a box). For click
+            quality run <code>{state.pull}</code>
           </p>
         )}
         {state && !state.classic && state.pull && (
@@ -149,7 +148,10 @@ export function ModelBadge({ state }: { state: ModelStateT }) {
         {icon} {word}
       </span>
       {state.test && (
-        <span className="badge badge-test" title="A test fixture: its masks follow a simple rule, not a real model">
+        <span
+          className="badge badge-test"
+          title="A test fixture: its masks follow a simple rule, not a real model"
+        >
           test model
         </span>
       )}

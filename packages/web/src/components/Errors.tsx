@@ -19,16 +19,22 @@ export function ErrorText({ error }: { error: unknown }) {
   );
 }
 
-/** A page-level failure: a missing project or image is a not-found page; no token is the token form; else the error. */
-export function PageError({ error, projectId }: { error: unknown; projectId?: number | undefined }) {
-  if (error instanceof ApiError && error.status === 404)
-    return <NotFound what={/image/i.test(error.message) ? 'image' : 'project'} projectId={projectId} />;
-  if (error instanceof ApiError && error.status === 401) return <TokenForm />;
+/** An error paragraph (role alert) when there is an error, else nothing. */
+export function ErrorAlert({ error }: { error: unknown }) {
+  if (!error) return null;
   return (
     <p className="error" role="alert">
       <ErrorText error={error} />
     </p>
   );
+}
+
+/** A page-level failure: a missing project or image is a not-found page; no token is the token form; else the error. */
+export function PageError({ error, projectId }: { error: unknown; projectId?: number | undefined }) {
+  if (error instanceof ApiError && error.status === 404)
+    return <NotFound what={/image/i.test(error.message) ? 'image' : 'project'} projectId={projectId} />;
+  if (error instanceof ApiError && error.status === 401) return <TokenForm />;
+  return <ErrorAlert error={error} />;
 }
 
 /** A link to something that does not exist (or that this token may not see). */

@@ -2,16 +2,17 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
-import { api, fileUrl, type ModeT } from '../api.js';
+import { api, type DecoderInfoT, fileUrl, type ModeT } from '../api.js';
 import { CandidatePicker } from '../components/CandidatePicker.js';
 import { NotFound, PageError } from '../components/Errors.js';
 import { HelpOverlay } from '../components/HelpOverlay.js';
 import { Link } from '../components/Link.js';
+import { NewLabelForm } from '../components/NewLabelForm.js';
 import { Stage } from '../components/Stage.js';
 import * as E from '../editor/store.js';
 import { editor, type Tool } from '../editor/store.js';
 import { MODE_NAMES, modeStore, navigate, setMode } from '../router.js';
-import { colourOf, errorText } from '../util.js';
+import { colourOf, errorText, nextLabelColour } from '../util.js';
 
 const TOOLS: [Tool, string, string][] = [
   ['point', 'Point', 'P'],
@@ -29,11 +30,13 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
   const images = useQuery({ queryKey: ['images', projectId], queryFn: () => api.images(projectId) });
   // The image itself: a link to one that does not exist (or is another project's) is a not-found page, not a hang.
   const meta = useQuery({ queryKey: ['image', imageId], queryFn: () => api.image(imageId), retry: false });
+  // The prompt kinds the project's model takes: a tool it would refuse is disabled, with the reason on hover.
+  const decoder = useQuery({ queryKey: ['decoder', projectId], queryFn: () => api.decoder(projectId) });
+  const refused = toolRefusals(decoder.data);
   const [img, setImg] = useState<HTMLImageElement | null>(null);
   const [imgError, setImgError] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
   const [text, setText] = useState('');
-  const [newLabel, setNewLabel] = useState('');
   const lastX = useRef(0);
 
   const list = images.data?.items ?? [];
@@ -69,7 +72,11 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
   }, [s.pending, client, projectId]);
 
   const go = (id: number | undefined) => id && navigate(`/projects/${projectId}/images/${id}`);
-  const setTool = (tool: Tool) => editor.setState({ tool });
+  const setTool = (tool: Tool) => {
+    const why = refused[tool];
+    if (why) return editor.setState({ error: why });
+    editor.setState({ tool });
+  };
   const labelBy = (n: number) => {
     const l = labels[n - 1];
     if (!l) return;
@@ -141,19 +148,20 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
     return () => window.removeEventListener('keydown', onKey);
   });
 
-  const addLabel = async () => {
-    const name = newLabel.trim();
-    if (!name || !project.data || labels.some((l) => l.name === name)) return;
-    const colour = `#${Math.floor(Math.random() * 0xffffff)
-      .toString(16)
-      .padStart(6, '0')}`;
+  const addLabel = async (name: string) => {
+    if (!project.data) return false;
+    if (labels.some((l) => l.name === name)) {
+      editor.setState({ label: name });
+      return true;
+    }
     try {
-      await api.updateProject(projectId, { labels: [...labels, { name, colour }] });
-      setNewLabel('');
+      await api.updateProject(projectId, { labels: [...labels, { name, colour: nextLabelColour(labels) }] });
       editor.setState({ label: name });
       await client.invalidateQueries({ queryKey: ['project', projectId] });
+      return true;
     } catch (e) {
       editor.setState({ error: errorText(e) });
+      return false;
     }
   };
 
@@ -171,9 +179,9 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
             aria-pressed={s.tool === tool}
             className={s.tool === tool ? 'on' : ''}
             onClick={() => setTool(tool)}
-            title={`${name} (${key})`}
+            title={refused[tool] ?? `${name} (${key})`}
             data-testid={`tool-${tool}`}
-            disabled={tool === 'exemplar' && mode !== 'find_all'}
+            disabled={(tool === 'exemplar' && mode !== 'find_all') || refused[tool] !== undefined}
           >
             {name} <kbd>{key}</kbd>
           </button>
@@ -326,23 +334,7 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
               </li>
             ))}
           </ol>
-          <form
-            className="row"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void addLabel();
-            }}
-          >
-            <input
-              aria-label="New label"
-              data-testid="new-label"
-              value={newLabel}
-              maxLength={64}
-              onChange={(e) => setNewLabel(e.target.value)}
-              placeholder="new label"
-            />
-            <button type="submit">Add</button>
-          </form>
+          <NewLabelForm onAdd={addLabel} />
         </section>
         {s.selected && (
           <section className="panel" aria-label="Assists">
@@ -411,4 +403,12 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
       {help && <HelpOverlay onClose={() => setHelp(false)} />}
     </div>
   );
+}
+
+/** The tools the project's model cannot serve, each with the reason a person reads on hover. */
+function toolRefusals(info: DecoderInfoT | undefined): Partial<Record<Tool, string>> {
+  if (!info?.browser || !info.graphs.length || info.graphs.some((g) => g.boxes)) return {};
+  return {
+    box: `${info.model} takes no boxes (its decoder graphs take points only): use the Point tool, or a SAM with a box decoder such as the sam preset.`,
+  };
 }

@@ -3,7 +3,8 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api, type ModelRole, type ModelStateT, type ProjectT } from '../api.js';
-import { ErrorText, PageError } from '../components/Errors.js';
+import { ErrorAlert, PageError } from '../components/Errors.js';
+import { NewLabelForm } from '../components/NewLabelForm.js';
 import { nextLabelColour } from '../util.js';
 
 const ROLES: [ModelRole, string, string][] = [
@@ -71,11 +72,7 @@ function Models({ project }: { project: ProjectT }) {
           ))}
         </tbody>
       </table>
-      {error ? (
-        <p className="error" role="alert">
-          <ErrorText error={error} />
-        </p>
-      ) : null}
+      <ErrorAlert error={error} />
     </section>
   );
 }
@@ -161,24 +158,25 @@ export function ModelBadge({ state }: { state: ModelStateT }) {
 
 function Labels({ project }: { project: ProjectT }) {
   const client = useQueryClient();
-  const [name, setName] = useState('');
   const [error, setError] = useState<unknown>(null);
   const save = async (labels: ProjectT['labels']) => {
     setError(null);
     try {
       await api.updateProject(project.id, { labels });
       await client.invalidateQueries({ queryKey: ['project', project.id] });
+      return true;
     } catch (e) {
       setError(e);
+      return false;
     }
   };
   const labels = project.labels;
-  const add = () => {
-    const n = name.trim();
-    if (!n) return;
-    if (labels.some((l) => l.name === n)) return setError(new Error(`There is already a label “${n}”`));
-    setName('');
-    void save([...labels, { name: n, colour: nextLabelColour(labels) }]);
+  const add = async (n: string) => {
+    if (labels.some((l) => l.name === n)) {
+      setError(new Error(`There is already a label “${n}”`));
+      return false;
+    }
+    return save([...labels, { name: n, colour: nextLabelColour(labels) }]);
   };
   return (
     <section className="panel" aria-labelledby="labels-heading">
@@ -206,27 +204,8 @@ function Labels({ project }: { project: ProjectT }) {
           </li>
         ))}
       </ol>
-      <form
-        className="row"
-        onSubmit={(e) => {
-          e.preventDefault();
-          add();
-        }}
-      >
-        <input
-          aria-label="New label name"
-          value={name}
-          maxLength={64}
-          placeholder="new label"
-          onChange={(e) => setName(e.target.value)}
-        />
-        <button type="submit">Add label</button>
-      </form>
-      {error ? (
-        <p className="error" role="alert">
-          <ErrorText error={error} />
-        </p>
-      ) : null}
+      <NewLabelForm onAdd={add} button="Add label" />
+      <ErrorAlert error={error} />
     </section>
   );
 }

@@ -68,6 +68,8 @@ describe('annotator (chromium, fixture models)', () => {
     const image = imageOf(0);
     const truth = colourScene(0).truth.red;
     await annotate(page, image.id);
+    // The fixture SAM is marked as a test model in the rail.
+    await expect.poll(() => page.getByTestId('test-model').count()).toBe(1);
     const [x, y] = centre(truth);
     const t0 = Date.now();
     await clickAt(page, x, y);
@@ -233,6 +235,10 @@ describe('annotator (chromium, fixture models)', () => {
       const path = page.locator('[data-testid=decoder-path][data-path=server]');
       await path.waitFor();
       expect(await path.textContent()).toMatch(/Server decoder.*classic/s);
+      // The rail says how to get good masks from classic, and how to get SAM.
+      expect(await page.getByTestId('classic-hint').textContent()).toMatch(
+        /works best with a box.*segkit models pull sam/s,
+      );
       const truth = colourScene(6).truth.green;
       await clickAt(page, ...centre(truth));
       await page.waitForFunction(() => (globalThis as { segkitTimings?: number[] }).segkitTimings?.length);

@@ -33,6 +33,10 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
   // The prompt kinds the project's model takes: a tool it would refuse is disabled, with the reason on hover.
   const decoder = useQuery({ queryKey: ['decoder', projectId], queryFn: () => api.decoder(projectId) });
   const refused = toolRefusals(decoder.data);
+  const models = useQuery({
+    queryKey: ['project-models', projectId],
+    queryFn: () => api.projectModels(projectId),
+  });
   const [img, setImg] = useState<HTMLImageElement | null>(null);
   const [imgError, setImgError] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
@@ -253,6 +257,18 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
             <br />
             <span className="muted">{s.pathNote}</span>
           </p>
+          {decoder.data?.family === 'classic' && (
+            <p className="note small" data-testid="classic-hint">
+              Classic (GrabCut) works best with a box (<kbd>B</kbd>); a click gives a small region. For click
+              quality run <code>segkit models pull sam</code>.
+            </p>
+          )}
+          {models.data?.segment.test && (
+            <p className="small" data-testid="test-model">
+              <span className="badge badge-test">test model</span> Masks here come from a test fixture (a
+              colour rule), not a real model.
+            </p>
+          )}
           <p className="muted" data-testid="preload" data-state={s.preloadNext}>
             Next image:{' '}
             {next

@@ -258,6 +258,7 @@ export const ERROR_CLASSES = [
   PromptInvalidError,
   PromptUnsupportedError,
   FindAllNeedsPromptError,
+  NoBoxesError,
   DatasetInvalidError,
   DatasetFormatError,
   UnsafePathError,

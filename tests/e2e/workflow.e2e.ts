@@ -129,9 +129,13 @@ describe('modes, processing and analytics (chromium, fixture models)', () => {
     await expect
       .poll(() => page.getByTestId('progress').first().getAttribute('aria-valuenow'), { timeout: 60_000 })
       .toBe('100');
+    // Only img08 has a box: it is done, and every other image says it has no boxes to segment (not "done").
     await expect
-      .poll(() => page.locator('[data-testid=result-tile][data-status=done]').count(), { timeout: 20_000 })
-      .toBe(images.length);
+      .poll(() => page.locator('[data-testid=result-tile][data-status=failed]').count(), { timeout: 20_000 })
+      .toBe(images.length - 1);
+    expect(await page.locator('[data-testid=result-tile][data-status=done]').count()).toBe(1);
+    expect(await page.getByTestId('job').first().getAttribute('data-state')).toBe('partial');
+    expect(await page.getByTestId('failed-count').textContent()).toContain(`${images.length - 1} failed`);
     expect(navigations).toEqual([]);
     const masked = (await server.api<Ann[]>(`/images/${boxed.id}/annotations?mode=inside_box`)).filter(
       (x) => x.rle,
@@ -151,7 +155,12 @@ describe('modes, processing and analytics (chromium, fixture models)', () => {
       .toBeGreaterThan(1000);
     await docShot(page, 'processing');
     const statuses = (await server.api<{ items: Img[] }>('/projects/1/images?limit=100')).items;
-    expect(statuses.every((i) => i.status.inside_box === 'done')).toBe(true);
+    expect(statuses.filter((i) => i.status.inside_box === 'done').map((i) => i.id)).toEqual([boxed.id]);
+    expect(
+      statuses
+        .filter((i) => i.id !== boxed.id)
+        .every((i) => /No boxes to segment/.test(i.errors.inside_box ?? '')),
+    ).toBe(true);
     expect(statuses.filter((i) => i.status.find_all === 'done').map((i) => i.id)).toEqual([image.id]);
     await page.close();
   });

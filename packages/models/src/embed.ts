@@ -12,6 +12,9 @@ import {
 import { ClipBackend } from './backend/transformers.js';
 import { cachedBackend } from './backend-cache.js';
 
+/** The embedding model used when none is named: the `clip` preset. */
+export const DEFAULT_EMBED_MODEL = 'clip';
+
 const clip = (ref: string) => cachedBackend('clip', ref, ClipBackend.load);
 
 /** Scales a vector to unit length (a zero vector stays zero). */
@@ -71,7 +74,7 @@ export async function embedMasks(
   opts: EmbedMasksOptions = {},
 ): Promise<Float32Array[]> {
   const image = await toRawImage(input);
-  const backend = await clip(opts.model ?? 'clip');
+  const backend = await clip(opts.model ?? DEFAULT_EMBED_MODEL);
   const crops = masks.map((m) => maskCrop(image, m, opts.padding ?? 0.1, opts.blankBackground ?? true));
   const batch = Math.max(1, Math.floor(opts.batchSize ?? 16));
   const out: Float32Array[] = [];
@@ -84,7 +87,7 @@ export async function embedMasks(
 export async function embedText(texts: string[], opts: { model?: string } = {}): Promise<Float32Array[]> {
   if (!texts.length || texts.some((t) => typeof t !== 'string' || !t.trim()))
     throw new PromptInvalidError('Every text must be a non-empty string');
-  return (await (await clip(opts.model ?? 'clip')).embedTexts(texts)).map(l2normalize);
+  return (await (await clip(opts.model ?? DEFAULT_EMBED_MODEL)).embedTexts(texts)).map(l2normalize);
 }
 
 /** The result of {@link classify}: classes ranked by probability, and the gap between the top two. */

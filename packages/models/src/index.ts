@@ -33,6 +33,7 @@ export { type DownloadOptions, downloadFile } from './download.js';
 export {
   type Classification,
   classify,
+  DEFAULT_EMBED_MODEL,
   type EmbedMasksOptions,
   embedMasks,
   embedText,
@@ -48,6 +49,7 @@ export { findPreset, onnxFiles, PRESETS } from './presets.js';
 export { normalizePrompt } from './prompt.js';
 export {
   DEFAULT_SEGMENT_MODEL,
+  defaultSegmentModelReady,
   Segmenter,
   type SegmenterOptions,
   type SegmenterStats,
@@ -69,6 +71,7 @@ export {
   requireModel,
 } from './store.js';
 export {
+  DEFAULT_TEXT_MODEL,
   MAX_PROMPTS,
   type PromptSet,
   readPromptSet,

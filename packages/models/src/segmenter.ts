@@ -22,6 +22,9 @@ export const DEFAULT_DISK_CACHE_BYTES = 2 * 2 ** 30;
 /** The model SegKit uses when none is named. */
 export const DEFAULT_SEGMENT_MODEL = 'sam';
 
+/** Whether the default segmentation model is downloaded; when it is not, an unnamed model falls back to `classic`. */
+export const defaultSegmentModelReady = () => modelStatus(resolveModelRef(DEFAULT_SEGMENT_MODEL)) === 'ready';
+
 /** Options for {@link Segmenter.create}. */
 export interface SegmenterOptions {
   /** Preset, hub repo id, model directory, imported name, or `classic`. Default: `sam`, else `classic`. */
@@ -130,8 +133,7 @@ export class Segmenter {
     const requested = opts.repo ? `${opts.repo}${opts.revision ? `@${opts.revision}` : ''}` : opts.model;
     if (requested === 'classic') return new Segmenter('classic', undefined, opts, 'classic');
     if (requested === undefined) {
-      const preset = resolveModelRef(DEFAULT_SEGMENT_MODEL);
-      if (modelStatus(preset) !== 'ready') {
+      if (!defaultSegmentModelReady()) {
         opts.onNotice?.(
           `SAM is not downloaded, so this uses the offline classic backend (GrabCut). For SAM quality run \`segkit models pull ${DEFAULT_SEGMENT_MODEL}\`.`,
         );

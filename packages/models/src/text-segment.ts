@@ -16,6 +16,9 @@ import { cachedBackend } from './backend-cache.js';
 import { resizeBilinear } from './postprocess.js';
 import type { Dtype } from './types.js';
 
+/** The text-prompt model used when none is named: the `clipseg` preset. */
+export const DEFAULT_TEXT_MODEL = 'clipseg';
+
 /** Labels with one or more prompts each, e.g. `{ "crack": ["segment crack", "segment wall crack"] }`. */
 export type PromptSet = Record<string, string[]>;
 
@@ -107,7 +110,12 @@ export async function segmentText(
   if (!(threshold >= 0 && threshold <= 1))
     throw new PromptInvalidError(`threshold must lie in [0, 1], got ${threshold}`);
   const image = await toRawImage(input);
-  const backend = await cachedBackend('clipseg', opts.model ?? 'clipseg', ClipSegBackend.load, opts.dtype);
+  const backend = await cachedBackend(
+    'clipseg',
+    opts.model ?? DEFAULT_TEXT_MODEL,
+    ClipSegBackend.load,
+    opts.dtype,
+  );
   const labels = Object.keys(set);
   const texts = labels.flatMap((l) => set[l]!);
   const { probs, size } = await backend.predict(image, texts);

@@ -74,11 +74,6 @@ export class ServerContext {
     this.jobs = new TableJobQueue(db);
   }
 
-  /** The segmentation model used when neither the call nor the project names one. */
-  get defaultSegmentModel(): string | undefined {
-    return this.defaults.segment;
-  }
-
   /** The models a project works with: its settings, else the server's defaults; undefined is the library default. */
   projectModels(project: { settings: { models?: DefaultModels } }): DefaultModels {
     const own = project.settings.models ?? {};

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { InvalidArgumentError, UsageError } from '@segkit/core';
-import { DEFAULT_SEGMENT_MODEL, modelStatus, resolveModelRef } from '@segkit/models';
+import { DEFAULT_SEGMENT_MODEL, defaultSegmentModelReady } from '@segkit/models';
 import { build, importFolders } from '@segkit/server';
 import { defineCommand, numberOption } from '../command.js';
 import { dataDirOf, dataOption } from './users.js';
@@ -90,10 +90,7 @@ export const serveCommand = defineCommand({
         io.stderr(`project ${p.name} (id ${p.projectId}): ${p.total} images, ${p.added} new\n`);
       const address = await app.listen({ port, host });
       const shown = address.replace('[::1]', 'localhost');
-      if (
-        typeof options.model !== 'string' &&
-        modelStatus(resolveModelRef(DEFAULT_SEGMENT_MODEL)) !== 'ready'
-      )
+      if (typeof options.model !== 'string' && !defaultSegmentModelReady())
         io.stderr(
           `SAM is not downloaded, so clicks use the offline classic backend (GrabCut), best with a box. For SAM quality run \`segkit models pull ${DEFAULT_SEGMENT_MODEL}\`.\n`,
         );

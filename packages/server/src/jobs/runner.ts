@@ -131,8 +131,8 @@ export class JobRunner {
         },
       });
       const after = (await queue.get(job.id))!;
-      const finished = (await queue.doneItems(job.id)).size;
-      if (after.failedItems > 0 && after.failedItems >= finished) {
+      // `done` holds every finished item, this attempt's and those of earlier ones.
+      if (after.failedItems > 0 && after.failedItems >= done.size) {
         const reason = (
           firstError ?? (await queue.items(job.id, { failed: true, limit: 1, offset: 0 }))[0]?.error
         )?.message;

@@ -1,7 +1,9 @@
 // Models: what is there (ready / missing / corrupt), and pulls as jobs.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
+  DEFAULT_EMBED_MODEL,
   DEFAULT_SEGMENT_MODEL,
+  DEFAULT_TEXT_MODEL,
   isTestModel,
   listModels,
   modelStatus,
@@ -32,7 +34,11 @@ export const pullHandler: JobHandler = async (job, run) => {
 };
 
 /** The library's model for each role when neither the project nor the server names one. */
-const LIBRARY_DEFAULT = { segment: DEFAULT_SEGMENT_MODEL, text: 'clipseg', embed: 'clip' } as const;
+const LIBRARY_DEFAULT = {
+  segment: DEFAULT_SEGMENT_MODEL,
+  text: DEFAULT_TEXT_MODEL,
+  embed: DEFAULT_EMBED_MODEL,
+} as const;
 
 /** What a model reference stands for now: downloaded or not, the command that fixes it, a test fixture or not. */
 function modelState(
@@ -87,11 +93,10 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
     },
     async (req) => {
       const project = await getProject(ctx.db, req.caller, req.params.id);
-      const own = project.settings.models ?? {};
+      const models = ctx.projectModels(project);
       const state = (role: keyof typeof LIBRARY_DEFAULT) => {
-        const ref = own[role] ?? ctx.defaults[role];
-        const from = own[role] ? 'project' : ctx.defaults[role] ? 'server' : 'default';
-        return modelState(role, ref, from);
+        const from = project.settings.models?.[role] ? 'project' : ctx.defaults[role] ? 'server' : 'default';
+        return modelState(role, models[role], from);
       };
       return { segment: state('segment'), text: state('text'), embed: state('embed') };
     },

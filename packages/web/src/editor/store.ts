@@ -3,7 +3,7 @@
 import { area, bbox, type Mask, maskToRle, rleToMask } from '@segkit/core/mask';
 import type { EmbeddingTensors } from '@segkit/models/browser';
 import { createStore } from 'zustand/vanilla';
-import { type AnnotationT, api, type ImageT, type ModeT } from '../api.js';
+import { type AnnotationT, api, type DecoderInfoT, type ImageT, type ModeT } from '../api.js';
 import { BrowserDecoder, type DecodedMask } from '../decoder/browser-decoder.js';
 import { fetchEmbedding } from '../decoder/embedding.js';
 import { errorText } from '../util.js';
@@ -52,6 +52,8 @@ export interface EditorState {
   /** Where prompts run: in the browser, or on the server (classic backend, or a prompt no browser graph takes). */
   path: 'loading' | 'browser' | 'server';
   pathNote: string;
+  /** The project model's decoder graphs and the prompt parts they take (null until known). */
+  decoderInfo: DecoderInfoT | null;
   embedding: 'idle' | 'loading' | 'ready' | 'error';
   preloadNext: 'idle' | 'loading' | 'ready' | 'error';
   pending: number;
@@ -82,6 +84,7 @@ const initial = (): EditorState => ({
   label: null,
   history: { past: [], future: [] },
   path: 'loading',
+  decoderInfo: null,
   pathNote: '',
   embedding: 'idle',
   preloadNext: 'idle',
@@ -100,7 +103,7 @@ const set = editor.setState;
 const get = editor.getState;
 
 // Decoders per project+model, embeddings per image (a few kept).
-const decoders = new Map<string, Promise<BrowserDecoder | { info: { model: string; reason?: string } }>>();
+const decoders = new Map<string, Promise<BrowserDecoder | { info: DecoderInfoT }>>();
 const embeddings = new Map<number, Promise<EmbeddingTensors>>();
 let sync: SyncQueue | null = null;
 const warmed = new WeakSet<BrowserDecoder>();
@@ -192,6 +195,7 @@ async function loadDecoder(projectId: number, imageId: number, my: number) {
   try {
     const d = await p;
     if (my !== seq) return;
+    set({ decoderInfo: d.info });
     if (d instanceof BrowserDecoder) {
       decoder = d;
       set({

@@ -2,7 +2,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
-import { api, type DecoderInfoT, fileUrl, type ModeT } from '../api.js';
+import { ApiError, api, type DecoderInfoT, fileUrl, type ModeT } from '../api.js';
 import { CandidatePicker } from '../components/CandidatePicker.js';
 import { NotFound, PageError } from '../components/Errors.js';
 import { HelpOverlay } from '../components/HelpOverlay.js';
@@ -28,11 +28,10 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
   const client = useQueryClient();
   const project = useQuery({ queryKey: ['project', projectId], queryFn: () => api.project(projectId) });
   const images = useQuery({ queryKey: ['images', projectId], queryFn: () => api.images(projectId) });
-  // The image itself: a link to one that does not exist (or is another project's) is a not-found page, not a hang.
-  const meta = useQuery({ queryKey: ['image', imageId], queryFn: () => api.image(imageId), retry: false });
   // The prompt kinds the project's model takes: a tool it would refuse is disabled, with the reason on hover.
-  const decoder = useQuery({ queryKey: ['decoder', projectId], queryFn: () => api.decoder(projectId) });
-  const refused = toolRefusals(decoder.data);
+  const refused = toolRefusals(s.decoderInfo);
+  // Opening the image failed: a link to one that does not exist is a not-found page, not a hang.
+  const [openError, setOpenError] = useState<unknown>(null);
   const models = useQuery({
     queryKey: ['project-models', projectId],
     queryFn: () => api.projectModels(projectId),
@@ -63,9 +62,11 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
   }, [imageId]);
 
   useEffect(() => {
-    E.openImage(projectId, imageId, mode, next?.id).catch((e: unknown) =>
-      editor.setState({ error: errorText(e) }),
-    );
+    setOpenError(null);
+    E.openImage(projectId, imageId, mode, next?.id).catch((e: unknown) => {
+      if (e instanceof ApiError && e.status === 404) setOpenError(e);
+      else editor.setState({ error: errorText(e) });
+    });
   }, [projectId, imageId, mode, next?.id]);
 
   useEffect(() => setText(s.image?.textPrompt ?? ''), [s.image?.textPrompt]);
@@ -170,8 +171,8 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
   };
 
   if (project.error) return <PageError error={project.error} projectId={projectId} />;
-  if (meta.error) return <PageError error={meta.error} projectId={projectId} />;
-  if (meta.data && meta.data.projectId !== projectId) return <NotFound what="image" projectId={projectId} />;
+  if (openError) return <PageError error={openError} projectId={projectId} />;
+  if (s.image && s.image.projectId !== projectId) return <NotFound what="image" projectId={projectId} />;
   const visible = s.annotations;
   return (
     <div className="annotator">
@@ -257,7 +258,7 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
             <br />
             <span className="muted">{s.pathNote}</span>
           </p>
-          {decoder.data?.family === 'classic' && (
+          {s.decoderInfo?.family === 'classic' && (
             <p className="note small" data-testid="classic-hint">
               Classic (GrabCut) works best with a box (<kbd>B</kbd>); a click gives a small region. For click
               quality run <code>segkit models pull sam</code>.
@@ -422,7 +423,7 @@ export function Annotator({ projectId, imageId }: { projectId: number; imageId: 
 }
 
 /** The tools the project's model cannot serve, each with the reason a person reads on hover. */
-function toolRefusals(info: DecoderInfoT | undefined): Partial<Record<Tool, string>> {
+function toolRefusals(info: DecoderInfoT | null): Partial<Record<Tool, string>> {
   if (!info?.browser || !info.graphs.length || info.graphs.some((g) => g.boxes)) return {};
   return {
     box: `${info.model} takes no boxes (its decoder graphs take points only): use the Point tool, or a SAM with a box decoder such as the sam preset.`,

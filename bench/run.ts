@@ -12,45 +12,60 @@ import { runServerBench, serverTargets } from './server.bench.js';
 import { runTrainTextBench, trainTextTargets } from './train-text.bench.js';
 import { runWebBench, webTargets } from './web.bench.js';
 
+// `npm run bench -- web server`: only the named suites (core, segment, datasets, analytics, scatter, ap, train-text,
+// heads, server, web).
+const only = process.argv.slice(2);
+const wanted = (suite: string) => only.length === 0 || only.includes(suite);
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
-printTable('@segkit/core (median of repeated runs, ms)', await runCoreBench(), coreTargets);
-
-const seg = await runSegmentBench();
-printTable('promptable segmentation, fixture SAM (median, ms)', seg.results, segmentTargets);
-for (const n of seg.notes) console.log(n);
-
-const ds = await runDatasetBench();
-printTable('datasets and evaluation (single timed run each, ms)', ds.results, datasetTargets);
-for (const n of ds.notes) console.log(n);
-
-const an = await runAnalyticsBench();
-printTable(
-  'analytics: UMAP + HDBSCAN on CLIP-like 512-d vectors (single timed run each, ms)',
-  an.results,
-  analyticsTargets,
-);
-for (const n of an.notes) console.log(n);
-
-const sc = await runScatterBench();
-printTable('analytics: the scatter of a 100k-mask run (median, ms)', sc.results, scatterTargets);
-for (const n of sc.notes) console.log(n);
-
-const ap = await runApBench();
-printTable('COCO AP at scale (single timed run each, ms)', ap.results, apTargets);
-for (const n of ap.notes) console.log(n);
-
-const tt = await runTrainTextBench();
-printTable('CLIPSeg decoder training (median of 3 batches, ms per image)', tt.results, trainTextTargets);
-for (const n of tt.notes) console.log(n);
-
-const heads = await runHeadsBench();
-printTable('classifier heads (median, ms)', heads.results, headsTargets);
-for (const n of heads.notes) console.log(n);
-
-const srv = await runServerBench();
-printTable('server (ms)', srv.results, serverTargets);
-for (const n of srv.notes) console.log(n);
-
-const web = await runWebBench();
-printTable('browser app, chromium (ms)', web.results, webTargets);
-for (const n of web.notes) console.log(n);
+if (wanted('core')) {
+  printTable('@segkit/core (median of repeated runs, ms)', await runCoreBench(), coreTargets);
+}
+if (wanted('segment')) {
+  const seg = await runSegmentBench();
+  printTable('promptable segmentation, fixture SAM (median, ms)', seg.results, segmentTargets);
+  for (const n of seg.notes) console.log(n);
+}
+if (wanted('datasets')) {
+  const ds = await runDatasetBench();
+  printTable('datasets and evaluation (single timed run each, ms)', ds.results, datasetTargets);
+  for (const n of ds.notes) console.log(n);
+}
+if (wanted('analytics')) {
+  const an = await runAnalyticsBench();
+  printTable(
+    'analytics: UMAP + HDBSCAN on CLIP-like 512-d vectors (single timed run each, ms)',
+    an.results,
+    analyticsTargets,
+  );
+  for (const n of an.notes) console.log(n);
+}
+if (wanted('scatter')) {
+  const sc = await runScatterBench();
+  printTable('analytics: the scatter of a 100k-mask run (median, ms)', sc.results, scatterTargets);
+  for (const n of sc.notes) console.log(n);
+}
+if (wanted('ap')) {
+  const ap = await runApBench();
+  printTable('COCO AP at scale (single timed run each, ms)', ap.results, apTargets);
+  for (const n of ap.notes) console.log(n);
+}
+if (wanted('train-text')) {
+  const tt = await runTrainTextBench();
+  printTable('CLIPSeg decoder training (median of 3 batches, ms per image)', tt.results, trainTextTargets);
+  for (const n of tt.notes) console.log(n);
+}
+if (wanted('heads')) {
+  const heads = await runHeadsBench();
+  printTable('classifier heads (median, ms)', heads.results, headsTargets);
+  for (const n of heads.notes) console.log(n);
+}
+if (wanted('server')) {
+  const srv = await runServerBench();
+  printTable('server (ms)', srv.results, serverTargets);
+  for (const n of srv.notes) console.log(n);
+}
+if (wanted('web')) {
+  const web = await runWebBench();
+  printTable('browser app, chromium (ms)', web.results, webTargets);
+  for (const n of web.notes) console.log(n);
+}

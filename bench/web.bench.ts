@@ -3,13 +3,17 @@
 // the analytics scatter with 20,000 points (time to first draw, draw time per frame while panning).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import {
   chromiumPath,
+  fixtures,
   imageToScreen,
   launch,
   openPage,
   percentile,
+  realArch,
   repo,
+  type Server,
   startServer,
 } from '../tests/e2e/harness.js';
 import type { BenchResult } from './harness.js';
@@ -28,12 +32,14 @@ export async function runWebBench(): Promise<{ results: BenchResult[]; notes: st
   }
   if (!existsSync(join(repo, 'packages/web/dist/index.html')))
     return { results: [], notes: ['web: skipped (run `npm run build` first)'] };
-  const server = await startServer([join(repo, 'examples/shapes')]);
+  const real = existsSync(realArch) ? ['--model-root', realArch] : [];
+  const server = await startServer([join(repo, 'examples/shapes')], real);
   const browser = await launch();
   const notes: string[] = [];
   const results: BenchResult[] = [];
   try {
     const images = (await server.api<{ items: { id: number }[] }>('/projects/1/images')).items;
+    console.error('web: first loads…');
     // 1. First load of the annotator: script bytes on the wire (gzip), WASM excluded.
     const loads: number[] = [];
     for (let run = 0; run < 3; run++) {
@@ -54,34 +60,38 @@ export async function runWebBench(): Promise<{ results: BenchResult[]; notes: st
     notes.push(
       `web: annotator first load transfers ${median(loads).toFixed(0)} KB of JavaScript (gzip, WASM excluded)`,
     );
-    // 2. Click → mask drawn, browser decoder, 20 clicks per run, 3 runs.
-    const p95s: number[] = [];
-    const all: number[] = [];
-    for (let run = 0; run < 3; run++) {
-      const page = await openPage(browser, server);
-      await page.goto(`${server.base}/projects/1/images/${images[run + 1]!.id}`);
-      await page.locator('[data-testid=decoder-path][data-path=browser]').waitFor();
-      await page.evaluate(() => {
-        (globalThis as { segkitTimings?: number[] }).segkitTimings = [];
-      });
-      for (let i = 0; i < 20; i++) {
-        const p = await imageToScreen(page, 30 + ((i * 37) % 180), 20 + ((i * 53) % 140), 240, 180);
-        await page.mouse.click(p.x, p.y);
-        await page.waitForFunction(
-          (n) => ((globalThis as { segkitTimings?: number[] }).segkitTimings?.length ?? 0) >= n,
-          i + 1,
-        );
-        await page.keyboard.press('Enter');
+    // 2. Click → mask drawn, browser decoder, 20 clicks per run, 3 runs: the fixture, then the real-architecture SAM
+    // and SAM 2 decoders (the real decoder size) when ../shared/real-arch is present.
+    const decoders: [string, string | null][] = [
+      ['fixture', null],
+      ['real-arch SAM', 'sam-hf'],
+      ['real-arch SAM 2', 'sam2-hf'],
+    ];
+    let path = '';
+    for (const [name, dir] of decoders) {
+      if (dir && !existsSync(join(realArch, dir))) {
+        notes.push(`web: ${name} skipped (${realArch} is absent)`);
+        continue;
       }
-      const t = await page.evaluate(() => (globalThis as { segkitTimings?: number[] }).segkitTimings!);
-      all.push(...t);
-      p95s.push(percentile(t, 0.95));
-      await page.close();
+      const segment = dir ? join(realArch, dir) : join(fixtures, 'sam-fixture');
+      await server.api('/projects/1', { method: 'PATCH', body: { settings: { models: { segment } } } });
+      console.error(`web: clicks on the ${name} decoder…`);
+      // A person's pointer rests on the object before the click (the hover preview runs meanwhile, and the click
+      // takes its answer); a click at once right after a move is the worst case.
+      for (const [how, rest] of [
+        ['pointer resting 0.4 s first', 400],
+        ['clicked at once', 0],
+      ] as const) {
+        const c = await clickRuns(browser, server, images, rest);
+        path = c.path;
+        results.push(result(`click → mask, ${name}, ${how}`, c.all));
+        notes.push(
+          `web: ${name}, ${how}: click → mask p50 ${percentile(c.all, 0.5).toFixed(0)} ms, p95 ${percentile(c.all, 0.95).toFixed(0)} ms over ${c.all.length} clicks (${c.empty} found nothing); decoder run alone p50 ${percentile(c.runs, 0.5).toFixed(0)} ms; longest main-thread task during clicks ${c.longest.toFixed(0)} ms`,
+        );
+      }
+      notes.push(`web: ${name}: ${path}`);
     }
-    results.push(result('click → mask drawn, browser decoder (per click)', all));
-    notes.push(
-      `web: click → mask p95 per run ${p95s.map((x) => x.toFixed(0)).join(', ')} ms (median ${median(p95s).toFixed(0)})`,
-    );
+    console.error('web: scatter…');
     // 3. The scatter with 20,000 points (the analytics answer replaced by synthetic points).
     const firsts: number[] = [];
     const frames: number[] = [];
@@ -136,6 +146,66 @@ export async function runWebBench(): Promise<{ results: BenchResult[]; notes: st
 }
 
 export const webTargets: Record<string, number> = {
-  'click → mask drawn, browser decoder (per click)': 100,
+  'click → mask, real-arch SAM, pointer resting 0.4 s first': 80,
+  'click → mask, real-arch SAM 2, pointer resting 0.4 s first': 80,
+  'click → mask, real-arch SAM, clicked at once': 80,
+  'click → mask, real-arch SAM 2, clicked at once': 80,
   'scatter 20,000 points: draw per frame while panning': 16,
 };
+
+/**
+ * 3 pages × 20 clicks on the project's current segment model (`rest` ms of the pointer resting on the point first):
+ * every click → drawn time, the decoder runs alone, and the longest main-thread task.
+ */
+async function clickRuns(browser: Browser, server: Server, images: { id: number }[], rest: number) {
+  const all: number[] = [];
+  let longest = 0;
+  let empty = 0;
+  let path = '';
+  const runs: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    const page = await openPage(browser, server);
+    await page.addInitScript(() => {
+      const w = globalThis as { segkitLongTasks?: number[] };
+      w.segkitLongTasks = [];
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries()) w.segkitLongTasks!.push(e.duration);
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    await page.goto(`${server.base}/projects/1/images/${images[run + 1]!.id}`);
+    await page.locator('[data-testid=decoder-path][data-path=browser]').waitFor({ timeout: 120_000 });
+    path = (await page.getByTestId('decoder-path').innerText()).replace(/\s+/g, ' ');
+    await page.evaluate(() => {
+      (globalThis as { segkitAnswers?: unknown[] }).segkitAnswers = [];
+      (globalThis as { segkitLongTasks?: number[] }).segkitLongTasks = [];
+    });
+    for (let i = 0; i < 20; i++) {
+      const p = await imageToScreen(page, 30 + ((i * 37) % 180), 20 + ((i * 53) % 140), 240, 180);
+      if (rest) {
+        await page.mouse.move(p.x, p.y);
+        await page.waitForTimeout(rest);
+      }
+      await page.mouse.click(p.x, p.y);
+      // Answered: a mask drawn, or (random real-architecture weights) nothing found at that point.
+      await page.waitForFunction(
+        (n) => ((globalThis as { segkitAnswers?: unknown[] }).segkitAnswers?.length ?? 0) >= n,
+        i + 1,
+        { timeout: 30_000 },
+      );
+      const last = await page.evaluate(
+        () => (globalThis as { segkitLastDecode?: { runMs: number } }).segkitLastDecode,
+      );
+      if (last) runs.push(last.runMs);
+      await page.keyboard.press('Enter');
+    }
+    const answers = await page.evaluate(
+      () => (globalThis as { segkitAnswers?: { ms: number; drawn: boolean }[] }).segkitAnswers!,
+    );
+    const long = await page.evaluate(() => (globalThis as { segkitLongTasks?: number[] }).segkitLongTasks!);
+    all.push(...answers.map((a) => a.ms));
+    empty += answers.filter((a) => !a.drawn).length;
+    longest = Math.max(longest, ...long, 0);
+    await page.close();
+  }
+  return { all, longest, empty, runs, path };
+}

@@ -27,5 +27,11 @@ function gzipAssets(): Plugin {
 export default defineConfig({
   plugins: [react(), gzipAssets()],
   build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 1000 },
-  server: { proxy: { '/api': 'http://127.0.0.1:7860' } },
+  // The decoder worker imports ONNX Runtime dynamically (WebGPU or WebAssembly), so it is an ES module worker.
+  worker: { format: 'es' },
+  server: {
+    proxy: { '/api': 'http://127.0.0.1:7860' },
+    // As `segkit serve` does: cross-origin isolated, so that the decoder's WebAssembly threads have SharedArrayBuffer.
+    headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' },
+  },
 });

@@ -252,6 +252,56 @@ describe('annotator (chromium, fixture models)', () => {
     }
   });
 
+  it('the speed readout times a server box from the prompt to the mask drawn, and shows nothing for a failure', async () => {
+    await server.api('/projects/1', {
+      method: 'PATCH',
+      body: { settings: { models: { segment: 'classic' } } },
+    });
+    try {
+      const page = await openPage(browser, server);
+      const image = imageOf(7);
+      // The server answers the first box 700 ms late, and refuses the second.
+      let n = 0;
+      await page.route('**/segment', async (route) => {
+        n++;
+        if (n === 1) {
+          await new Promise((r) => setTimeout(r, 700));
+          return route.continue();
+        }
+        return route.fulfill({
+          status: 500,
+          json: { error: { code: 'E_INTERNAL', message: 'the segmenter crashed' } },
+        });
+      });
+      await page.goto(`${server.base}/projects/1/images/${image.id}`);
+      await page.locator('[data-testid=decoder-path][data-path=server]').waitFor();
+      await page.getByTestId('tool-box').click();
+      const drag = async (a: [number, number], b: [number, number]) => {
+        const p = await imageToScreen(page, a[0], a[1], 240, 180);
+        const q = await imageToScreen(page, b[0], b[1], 240, 180);
+        await page.mouse.move(p.x, p.y);
+        await page.mouse.down();
+        await page.mouse.move(q.x, q.y, { steps: 4 });
+        await page.mouse.up();
+      };
+      await drag([20, 20], [120, 100]);
+      const timing = page.getByTestId('timing');
+      await timing.waitFor();
+      expect(await timing.getAttribute('data-kind')).toBe('box');
+      expect(Number(await timing.getAttribute('data-ms'))).toBeGreaterThanOrEqual(700);
+      expect(await timing.textContent()).toMatch(/Last box → mask: \d+ ms \(on the server\)/);
+      await page.keyboard.press('Enter');
+      await drag([130, 30], [220, 160]);
+      await expect
+        .poll(() => page.getByRole('alert').first().textContent())
+        .toContain('The segmenter crashed.');
+      expect(await timing.count()).toBe(0);
+      await page.close();
+    } finally {
+      await useFixtureModels(server, 1);
+    }
+  });
+
   it('a model that is not downloaded is named with the pull command that fixes it', async () => {
     await server.api('/projects/1', { method: 'PATCH', body: { settings: { models: { segment: 'sam' } } } });
     try {

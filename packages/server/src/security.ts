@@ -28,7 +28,11 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
+  // Cross-origin isolated (COOP + COEP): the browser decoder's WebAssembly threads need SharedArrayBuffer. Every
+  // resource of the app comes from the server itself, so require-corp blocks nothing the pages use.
   'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
 };
 
 /** fastify `onSend`: the security headers (the Swagger UI page gets its own, looser CSP for its inline bootstrap). */

@@ -61,6 +61,9 @@ describe('response headers', () => {
       expect(res.headers['content-security-policy'], url).toBe(CSP);
       expect(res.headers['x-content-type-options'], url).toBe('nosniff');
       expect(res.headers['x-frame-options'], url).toBe('DENY');
+      // Cross-origin isolated, so that the browser decoder gets WebAssembly threads (SharedArrayBuffer).
+      expect(res.headers['cross-origin-opener-policy'], url).toBe('same-origin');
+      expect(res.headers['cross-origin-embedder-policy'], url).toBe('require-corp');
     }
     expect((await client('GET', `/api/v1/images/${img}/file`)).res.headers['content-type']).toBe('image/png');
     expect((await client('GET', `/api/v1/images/${img}/thumbnail`)).res.headers['content-type']).toBe(

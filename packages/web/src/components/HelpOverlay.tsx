@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import { SHORTCUTS } from '../editor/shortcuts.js';
+import { KEYMAP } from '../editor/keymap.js';
 
 /** The `?` overlay: every shortcut of the annotator. Esc or Close hides it. */
 export function HelpOverlay({ onClose }: { onClose: () => void }) {
@@ -21,12 +21,12 @@ export function HelpOverlay({ onClose }: { onClose: () => void }) {
         <h2>Keyboard shortcuts</h2>
         <table>
           <tbody>
-            {SHORTCUTS.map(([k, a]) => (
-              <tr key={k}>
-                <th>
-                  <kbd>{k}</kbd>
+            {KEYMAP.map((b) => (
+              <tr key={b.keys}>
+                <th scope="row">
+                  <kbd>{b.keys}</kbd>
                 </th>
-                <td>{a}</td>
+                <td>{b.action}</td>
               </tr>
             ))}
           </tbody>

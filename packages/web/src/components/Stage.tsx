@@ -1,8 +1,8 @@
 // The annotator's image stage: a 2D canvas with the image, the masks of the mode, exemplar boxes, the prompt's clicks
 // and the hover preview. Wheel zooms, space-drag or middle-drag pans; the active tool decides what a click or drag does.
 import { type Contour, type Mask, maskToPolygons, polygonsToMask } from '@segkit/core/mask';
-import { useEffect, useReducer, useRef } from 'react';
-import { useStore } from 'zustand';
+import { type MutableRefObject, useEffect, useReducer, useRef } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import {
   type BoxXYWH,
   boxFromDrag,
@@ -15,8 +15,7 @@ import {
   type View,
   zoomAt,
 } from '../editor/geometry.js';
-import * as E from '../editor/store.js';
-import { editor } from '../editor/store.js';
+import { useEditor, useEditorObject } from '../editor/react.js';
 import { fitCanvasToBox } from '../render/canvas.js';
 import { drawMaskLayer, maskOfRle, paintMask } from '../render/masks.js';
 import { colourOf } from '../util.js';
@@ -30,11 +29,26 @@ type Drag =
 export function Stage({
   img,
   labels,
+  fitRef,
 }: {
   img: HTMLImageElement;
   labels: { name: string; colour: string }[];
+  /** The page's F key calls this. */
+  fitRef: MutableRefObject<() => void>;
 }) {
-  const s = useStore(editor);
+  const E = useEditorObject();
+  // What the stage draws, and nothing else: the rail's state does not redraw the canvas.
+  const s = useEditor(
+    useShallow((st) => ({
+      annotations: st.annotations,
+      selected: st.selected,
+      preview: st.preview,
+      tool: st.tool,
+      draft: st.draft,
+      exemplarPolarity: st.exemplarPolarity,
+      crosshair: st.crosshair,
+    })),
+  );
   const canvas = useRef<HTMLCanvasElement>(null);
   const maskLayer = useRef<HTMLCanvasElement>(null);
   const previewLayer = useRef<HTMLCanvasElement>(null);
@@ -52,6 +66,7 @@ export function Stage({
     view.current = fitView(W, H, c.clientWidth, c.clientHeight);
     redraw();
   };
+  fitRef.current = fit;
 
   // Size the canvas to its box (device pixels), fit the image once per image.
   // biome-ignore lint/correctness/useExhaustiveDependencies: refit only when the image changes
@@ -59,12 +74,15 @@ export function Stage({
     const stop = fitCanvasToBox(canvas.current!, redraw);
     fit();
     const key = (e: KeyboardEvent) => {
-      if (e.code === 'Space' && !(e.target instanceof HTMLInputElement)) {
+      // Space held pans; a focused button keeps its own Space.
+      if (
+        e.code === 'Space' &&
+        !(e.target instanceof HTMLInputElement) &&
+        !(e.target instanceof HTMLButtonElement)
+      ) {
         space.current = e.type === 'keydown';
         if (e.type === 'keydown') e.preventDefault();
       }
-      if (e.type === 'keydown' && e.key === 'f' && !(e.target instanceof HTMLInputElement) && !e.ctrlKey)
-        fit();
     };
     window.addEventListener('keydown', key);
     window.addEventListener('keyup', key);
@@ -152,16 +170,41 @@ export function Stage({
       rect(b, s.tool === 'exemplar' ? (neg ? '#ff4d4d' : '#2fd16a') : '#ffd400', neg);
     }
     if (s.tool === 'edit' && polygon.current) {
+      // Handles big enough to grab (10 px squares, outlined), whatever the zoom.
       ctx.strokeStyle = '#fff';
+      ctx.lineWidth = 1.5;
       ctx.fillStyle = '#2b7fff';
       for (const ring of polygon.current.rings)
         for (let i = 0; i < ring.length; i += 2) {
           const [x, y] = imageToScreen(v, [ring[i]!, ring[i + 1]!]);
-          ctx.fillRect(x - 3, y - 3, 6, 6);
-          ctx.strokeRect(x - 3, y - 3, 6, 6);
+          ctx.fillRect(x - 5, y - 5, 10, 10);
+          ctx.strokeRect(x - 5, y - 5, 10, 10);
         }
     }
-    if (!s.busy) requestAnimationFrame(() => E.markDrawn());
+    if (s.crosshair) {
+      // The keyboard crosshair: a ring and four ticks, dark-outlined so it shows on any photo.
+      const [x, y] = imageToScreen(v, [s.crosshair[0] + 0.5, s.crosshair[1] + 0.5]);
+      for (const [colour, width] of [
+        ['#000', 4],
+        ['#ffd400', 2],
+      ] as const) {
+        ctx.strokeStyle = colour;
+        ctx.lineWidth = width;
+        ctx.beginPath();
+        ctx.arc(x, y, 8, 0, Math.PI * 2);
+        for (const [dx, dy] of [
+          [1, 0],
+          [-1, 0],
+          [0, 1],
+          [0, -1],
+        ]) {
+          ctx.moveTo(x + dx! * 10, y + dy! * 10);
+          ctx.lineTo(x + dx! * 18, y + dy! * 18);
+        }
+        ctx.stroke();
+      }
+    }
+    requestAnimationFrame(() => E.markDrawn());
   });
 
   const toImage = (e: { clientX: number; clientY: number }): Point => {
@@ -180,6 +223,7 @@ export function Stage({
   };
 
   const onPointerDown = (e: React.PointerEvent) => {
+    if (s.crosshair) E.crosshair('off'); // the mouse takes over from the keyboard crosshair
     canvas.current!.setPointerCapture(e.pointerId);
     canvas.current!.focus();
     const p = toImage(e);
@@ -249,13 +293,13 @@ export function Stage({
           b,
           d.button === 2 || e.altKey || s.exemplarPolarity === 'negative' ? 'negative' : 'positive',
         );
-      else void E.drawBox(b);
+      else void E.box(b);
       return;
     }
     if (!inside(p)) return;
     if (s.tool === 'point') void E.click(p, e.button === 2 || e.altKey ? 0 : 1);
-    else if (s.tool === 'point-to-box') void E.pointToBox(p);
-    else if (s.tool === 'edit') editor.setState({ selected: hitAnnotation(p)?.key ?? null });
+    else if (s.tool === 'point-to-box') void E.assists.pointToBox(p);
+    else if (s.tool === 'edit') E.set({ selected: hitAnnotation(p)?.key ?? null });
   };
   const onWheel = (e: React.WheelEvent) => {
     const r = canvas.current!.getBoundingClientRect();
@@ -274,7 +318,7 @@ export function Stage({
         className={`stage-canvas tool-${s.tool}`}
         data-testid="stage"
         tabIndex={0}
-        aria-label={`Image ${img.alt}: ${s.tool} tool. Left click adds a positive point, right click or Alt-click a negative one.`}
+        aria-label={`Image ${img.alt}: ${s.tool} tool. Left click adds a positive point, right click or Alt-click a negative one. From the keyboard: K shows a crosshair, arrows move it, Enter or Shift+Enter place a point.`}
         onPointerDown={onPointerDown}
         onPointerMove={onPointerMove}
         onPointerUp={onPointerUp}

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { api, type ModelRole, type ModelStateT, type ProjectT } from '../api.js';
 import { ErrorAlert, PageError } from '../components/Errors.js';
 import { NewLabelForm } from '../components/NewLabelForm.js';
+import { forgetDecoder } from '../editor/browser-deps.js';
 import { nextLabelColour } from '../util.js';
 
 const ROLES: [ModelRole, string, string][] = [
@@ -47,6 +48,8 @@ function Models({ project }: { project: ProjectT }) {
     else delete own[role];
     try {
       await api.updateProject(project.id, { settings: { ...project.settings, models: own } });
+      // The annotator loads the new model's decoder on its next visit.
+      if (role === 'segment') forgetDecoder(project.id);
       await client.invalidateQueries({ queryKey: ['project', project.id] });
       await client.invalidateQueries({ queryKey: ['project-models', project.id] });
     } catch (e) {

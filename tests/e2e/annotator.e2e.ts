@@ -284,7 +284,7 @@ describe('annotator (chromium, fixture models)', () => {
         await page.mouse.move(q.x, q.y, { steps: 4 });
         await page.mouse.up();
       };
-      await drag([20, 20], [120, 100]);
+      await drag([3, 8], [68, 80]); // around the red rectangle
       const timing = page.getByTestId('timing');
       await timing.waitFor();
       expect(await timing.getAttribute('data-kind')).toBe('box');

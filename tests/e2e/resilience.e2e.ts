@@ -102,6 +102,27 @@ describe('nothing lost, conflicts shown, upload and assists (chromium)', () => {
     await page.close();
   });
 
+  it('an edit of an annotation another tab deleted says so in words, with the way out', async () => {
+    const page = await openPage(browser, server);
+    const image = imageOf(8);
+    await annotate(page, image.id);
+    await clickAt(page, centre(colourScene(8).truth.red));
+    await clicks(page, 1);
+    await page.locator('[data-testid=save-state][data-pending="0"]').waitFor();
+    const [a] = await annotations(image.id);
+    await server.api(`/annotations/${a!.id}`, { method: 'DELETE' });
+    await page.keyboard.press('2'); // an edit of the annotation that is gone
+    const banner = page.getByTestId('conflict');
+    await banner.waitFor();
+    const text = (await banner.textContent())!;
+    expect(text).toContain('this annotation was deleted elsewhere');
+    expect(text).not.toMatch(/E_NOT_FOUND|No annotation \d+/);
+    await banner.getByRole('button', { name: 'Reload from server' }).click();
+    await banner.waitFor({ state: 'detached' });
+    await expect.poll(() => page.getByTestId('annotations').locator('li').count()).toBe(0);
+    await page.close();
+  });
+
   it('upload through the gallery adds the image and shows it', async () => {
     const page = await openPage(browser, server);
     await page.goto(`${server.base}/projects/1`);

@@ -224,6 +224,33 @@ describe('modes, processing and analytics (chromium, fixture models)', () => {
     for (const im of images)
       labelled += (await server.api<Ann[]>(`/images/${im.id}/annotations?label=shape`)).length;
     expect(labelled).toBe(run.points.length);
+    // The page says what happened; labelled points are drawn differently (ringed dots), and the legend shows each
+    // cluster's masks, so that its colour is not read as the objects' colour.
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toMatch(/labelled “shape”: \d+ new/);
+    await expect
+      .poll(() => page.getByTestId('scatter').getAttribute('data-labelled'))
+      .toBe(String(run.points.length));
+    const legend = page.getByTestId('legend-cluster');
+    expect(await legend.count()).toBeGreaterThan(0);
+    expect(await legend.first().locator('img, canvas').count()).toBeGreaterThan(0);
+    // Labelling the same masks again (the lasso is still on) relabels the annotations they made: no duplicates.
+    const box2 = (await page.getByTestId('scatter').boundingBox())!; // the note above moved the plot down
+    await page.mouse.move(box2.x + 3, box2.y + 3);
+    await page.mouse.down();
+    for (const [x, y] of corners.slice(1)) await page.mouse.move(box2.x + x, box2.y + y, { steps: 4 });
+    await page.mouse.move(box2.x + 3, box2.y + 6, { steps: 4 });
+    await page.mouse.up();
+    await page.getByTestId('lasso-label').fill('thing');
+    await page.getByTestId('apply-label').click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toMatch(new RegExp(`0 new annotations, ${run.points.length} existing ones relabelled`));
+    let total = 0;
+    for (const im of images)
+      total += (await server.api<Ann[]>(`/images/${im.id}/annotations?label=thing`)).length;
+    expect(total).toBe(run.points.length);
     expect(page.errors).toEqual([]);
     await page.close();
   });

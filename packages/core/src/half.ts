@@ -42,22 +42,26 @@ export function toFloat16(x: Float32Array): Uint16Array {
   return out;
 }
 
+/** Every float16 bit pattern's value (built on first use): decoding is then one lookup per value. */
+let HALF_TABLE: Float32Array | null = null;
+
+function halfValue(v: number): number {
+  const sign = v & 0x8000 ? -1 : 1;
+  const e = (v >>> 10) & 0x1f;
+  const m = v & 0x3ff;
+  if (e === 0) return sign * m * 2 ** -24;
+  if (e === 0x1f) return m ? Number.NaN : sign * Infinity;
+  return sign * (1 + m / 1024) * 2 ** (e - 15);
+}
+
 /** IEEE half-precision bits → float32 values. */
 export function fromFloat16(h: Uint16Array): Float32Array {
-  const out = new Float32Array(h.length);
-  for (let i = 0; i < h.length; i++) {
-    const v = h[i]!;
-    const sign = v & 0x8000 ? -1 : 1;
-    const e = (v >>> 10) & 0x1f;
-    const m = v & 0x3ff;
-    out[i] =
-      e === 0
-        ? sign * m * 2 ** -24
-        : e === 0x1f
-          ? m
-            ? Number.NaN
-            : sign * Infinity
-          : sign * (1 + m / 1024) * 2 ** (e - 15);
+  if (!HALF_TABLE) {
+    HALF_TABLE = new Float32Array(65536);
+    for (let v = 0; v < 65536; v++) HALF_TABLE[v] = halfValue(v);
   }
+  const table = HALF_TABLE;
+  const out = new Float32Array(h.length);
+  for (let i = 0; i < h.length; i++) out[i] = table[h[i]!]!;
   return out;
 }

@@ -135,6 +135,32 @@ describe('analytics runs in the browser', () => {
     expect(bad.json.error.message).toContain('nope/1');
   });
 
+  it('a lasso over masks that are already annotations relabels them (IoU ≥ 0.9) instead of adding duplicates', async () => {
+    const { client: c, projectId, imageIds, dataDir } = await project();
+    const rows = await fakeRun(dataDir, projectId, imageIds);
+    // The red shape of image 0 was annotated by hand (the same pixels but one), with no label.
+    const red = colourScene(0).truth.red;
+    const nearly = { ...red, data: red.data.slice() };
+    nearly.data[nearly.data.indexOf(1)] = 0;
+    const made = await c('POST', `/api/v1/images/${imageIds[0]}/annotations`, {
+      mode: 'inside_box',
+      bbox: [0, 0, 1, 1],
+      rle: maskToRle(nearly),
+    });
+    expect(made.status).toBe(201);
+    const r = await c('POST', `/api/v1/projects/${projectId}/analytics/label`, {
+      ids: [rows[0]!.id, rows[1]!.id],
+      label: 'red thing',
+    });
+    expect(r.json).toMatchObject({ labelled: 2, relabelled: 1, created: 1 });
+    expect(r.json.annotationIds[0]).toBe(made.json.id);
+    const anns = (await c('GET', `/api/v1/images/${imageIds[0]}/annotations?mode=inside_box`)).json;
+    expect(anns.map((a: { id: number; label: string }) => [a.id === made.json.id, a.label])).toEqual([
+      [true, 'red thing'],
+      [false, 'red thing'],
+    ]);
+  });
+
   it('one mask as RLE, and one image’s masks as a zip', async () => {
     const { client: c, projectId, imageIds, dataDir } = await project();
     const rows = await fakeRun(dataDir, projectId, imageIds);

@@ -119,7 +119,7 @@ export const api = {
   analyze: (projectId: number) => call<JobT>(`/projects/${projectId}/analyze`, json('POST', {})),
   analytics: (projectId: number) => call<AnalyticsRunT>(`/projects/${projectId}/analytics`),
   labelMasks: (projectId: number, ids: string[], label: string) =>
-    call<{ labelled: number; annotationIds: number[] }>(
+    call<{ labelled: number; created: number; relabelled: number; annotationIds: number[] }>(
       `/projects/${projectId}/analytics/label`,
       json('POST', { ids, label }),
     ),

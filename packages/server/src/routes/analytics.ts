@@ -5,11 +5,16 @@ import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises
 import { basename, join } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { zipImageMasks } from '@segkit/analytics';
-import { InvalidArgumentError, maskToRle, NotFoundError, readMask, rleBbox } from '@segkit/core';
+import { InvalidArgumentError, maskToRle, NotFoundError, readMask, rleBbox, rleIou } from '@segkit/core';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
 import { workDir } from '../maintenance.js';
-import { getAnnotationRow, insertAnnotations, updateAnnotation } from '../repo/annotations.js';
+import {
+  getAnnotationRow,
+  insertAnnotations,
+  listAnnotations,
+  updateAnnotation,
+} from '../repo/annotations.js';
 import { getProject, requireWrite } from '../repo/projects.js';
 import { AnalyticsLabel, AnalyticsMask, AnalyticsRun, ErrorBody, IdParams } from '../schemas.js';
 
@@ -166,7 +171,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
       schema: {
         tags: ['jobs'],
         description:
-          'Gives every listed mask of the newest run one label: each becomes an `inside_box` model-made annotation of its image (or, labelled before, has its label changed).',
+          'Gives every listed mask of the newest run one label. A mask that matches an `inside_box` annotation of its image (IoU ≥ 0.9, such as the annotation it came from, or one a lasso made before) relabels that annotation; any other becomes a new model-made annotation. `created` and `relabelled` count each.',
         params: IdParams,
         body: AnalyticsLabel,
       },
@@ -182,6 +187,19 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
           `Not masks of run ${basename(dir)}: ${unknown.slice(0, 5).join(', ')}`,
         );
       const annotationIds: number[] = [];
+      let relabelled = 0;
+      const relabel = async (annotation: { id: number; version: number }) => {
+        const a = await updateAnnotation(
+          ctx.db,
+          annotation.id,
+          annotation.version,
+          { label: req.body.label },
+          req.caller.name,
+        );
+        relabelled++;
+        annotationIds.push(a.id);
+        return a;
+      };
       for (const id of req.body.ids) {
         const row = byId.get(id)!;
         const imageId = imageIdOf(row.image);
@@ -190,15 +208,8 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
         const existing =
           before && (await getAnnotationRow(ctx.db, before.annotationId).catch(() => undefined));
         if (existing) {
-          const a = await updateAnnotation(
-            ctx.db,
-            existing.id,
-            existing.version,
-            { label: req.body.label },
-            req.caller.name,
-          );
+          const a = await relabel(existing);
           labels[id] = { annotationId: a.id, label: req.body.label };
-          annotationIds.push(a.id);
           continue;
         }
         const [stem, k] = id.split('/');
@@ -206,6 +217,18 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
           size: [number, number];
           counts: string;
         };
+        // The mask is already an annotation of the image (it was segmented there, or labelled by hand): relabel
+        // that one rather than add a duplicate over it.
+        const same = (await listAnnotations(ctx.db, imageId, { mode: 'inside_box', promptType: 'segment' }))
+          .filter((x) => x.rle && x.rle.size[0] === rle.size[0] && x.rle.size[1] === rle.size[1])
+          .map((x) => ({ x, iou: rleIou(x.rle!, rle) }))
+          .filter((m) => m.iou >= 0.9)
+          .sort((a, b) => b.iou - a.iou)[0];
+        if (same) {
+          const a = await relabel(same.x);
+          labels[id] = { annotationId: a.id, label: req.body.label };
+          continue;
+        }
         const [a] = await insertAnnotations(ctx.db, [
           {
             imageId,
@@ -226,7 +249,12 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
       const tmp = join(dir, `.labels-${process.pid}.json`);
       await writeFile(tmp, JSON.stringify(labels));
       await rename(tmp, join(dir, 'labels.json'));
-      return { labelled: annotationIds.length, annotationIds };
+      return {
+        labelled: annotationIds.length,
+        created: annotationIds.length - relabelled,
+        relabelled,
+        annotationIds,
+      };
     },
   );
 };

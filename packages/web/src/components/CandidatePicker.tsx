@@ -36,14 +36,28 @@ function CandidateThumb({ img, c, region }: { img: HTMLImageElement; c: DecodedM
     canvas.height = Math.max(1, Math.round(rh * scale));
     const ctx = canvas.getContext('2d')!;
     ctx.drawImage(img, rx, ry, rw, rh, 0, 0, canvas.width, canvas.height);
+    // The mask over the region only (a thumbnail of a small object on a large photo paints the object, not the photo).
+    const [x0, y0, x1, y1] = [
+      Math.max(0, Math.floor(rx)),
+      Math.max(0, Math.floor(ry)),
+      Math.min(W, Math.ceil(rx + rw) + 1),
+      Math.min(H, Math.ceil(ry + rh) + 1),
+    ];
     const layer = document.createElement('canvas');
-    layer.width = W;
-    layer.height = H;
+    layer.width = Math.max(1, x1 - x0);
+    layer.height = Math.max(1, y1 - y0);
     const lctx = layer.getContext('2d')!;
-    const data = lctx.createImageData(W, H);
-    paintMask(data.data, c.mask, [255, 60, 200], { fill: 130, outline: 255, dashed: false });
+    const data = lctx.createImageData(layer.width, layer.height);
+    paintMask(
+      data.data,
+      c.mask,
+      [255, 60, 200],
+      { fill: 130, outline: 255, dashed: false },
+      region,
+      'region',
+    );
     lctx.putImageData(data, 0, 0);
-    ctx.drawImage(layer, rx, ry, rw, rh, 0, 0, canvas.width, canvas.height);
+    ctx.drawImage(layer, rx - x0, ry - y0, rw, rh, 0, 0, canvas.width, canvas.height);
   }, [img, c, region]);
   return <canvas ref={ref} />;
 }

@@ -8,6 +8,8 @@ export interface ScatterPoint {
   x: number;
   y: number;
   cluster: number;
+  /** A labelled mask is drawn as a ringed dot, an unlabelled one as a square. */
+  label?: string | null;
 }
 
 const PALETTE = [
@@ -88,6 +90,24 @@ export function Scatter({
     });
     return groups;
   }, [points]);
+  const labelledCount = useMemo(() => points.filter((p) => p.label).length, [points]);
+  // The centre of each cluster (noise has none), in the unit frame.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: unit depends on the bounds of these points
+  const centres = useMemo(() => {
+    const out: [number, Point][] = [];
+    for (const [cluster, idx] of byCluster) {
+      if (cluster < 0) continue;
+      let sx = 0;
+      let sy = 0;
+      for (const i of idx) {
+        const [ux, uy] = unit(points[i]!);
+        sx += ux;
+        sy += uy;
+      }
+      out.push([cluster, [sx / idx.length, sy / idx.length]]);
+    }
+    return out;
+  }, [byCluster, bounds]);
 
   const draw = () => {
     const c = canvas.current;
@@ -100,12 +120,23 @@ export function Scatter({
     ctx.fillRect(0, 0, c.clientWidth, c.clientHeight);
     const v = view.current;
     c.dataset.zoom = (v.scale / fitted.current.scale).toFixed(3); // 1 = fitted; read by the browser tests
+    c.dataset.labelled = String(labelledCount);
     const r = points.length > 5000 ? 1.5 : 3;
     for (const [cluster, idx] of byCluster) {
       ctx.fillStyle = clusterColour(cluster);
+      ctx.strokeStyle = '#111';
+      ctx.lineWidth = 1.5;
       for (const i of idx) {
-        const [ux, uy] = unit(points[i]!);
-        ctx.fillRect(ux * v.scale + v.tx - r, uy * v.scale + v.ty - r, 2 * r, 2 * r);
+        const p = points[i]!;
+        const [ux, uy] = unit(p);
+        const [x, y] = [ux * v.scale + v.tx, uy * v.scale + v.ty];
+        if (p.label) {
+          // Labelled: a larger round dot with a dark ring, told apart from the squares without colour.
+          ctx.beginPath();
+          ctx.arc(x, y, r + 1.5, 0, Math.PI * 2);
+          ctx.fill();
+          ctx.stroke();
+        } else ctx.fillRect(x - r, y - r, 2 * r, 2 * r);
       }
     }
     if (selected.size) {
@@ -115,6 +146,19 @@ export function Scatter({
         const [ux, uy] = unit(points[i]!);
         ctx.strokeRect(ux * v.scale + v.tx - r - 1.5, uy * v.scale + v.ty - r - 1.5, 2 * r + 3, 2 * r + 3);
       }
+    }
+    // Each cluster's number at its centre, haloed: the legend's crops say what the cluster holds, so that a colour is
+    // never read as the objects' colour.
+    ctx.font = 'bold 13px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = '#fff';
+    ctx.fillStyle = '#111';
+    for (const [cluster, [cx, cy]] of centres) {
+      const [x, y] = [cx * v.scale + v.tx, cy * v.scale + v.ty - 16]; // above the cluster's points
+      ctx.strokeText(String(cluster), x, y);
+      ctx.fillText(String(cluster), x, y);
     }
     const d = drag.current;
     if (d?.kind === 'lasso' && d.path.length > 1) {

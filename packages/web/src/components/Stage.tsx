@@ -93,22 +93,36 @@ export function Stage({
     };
   }, [img]);
 
-  // The mask layer (image resolution) changes only with the annotations or the selection.
+  // The mask layer (image resolution) changes only with the annotations or the selection, the preview layer with the
+  // preview: both are repainted in the next frame's drawing.
+  const layerDirty = useRef(true);
+  const previewDirty = useRef(true);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: these are what the mask layer shows
   useEffect(() => {
-    if (maskLayer.current) drawMaskLayer(maskLayer.current, W, H, s.annotations, labels, s.selected);
+    layerDirty.current = true;
     polygon.current = null;
   }, [s.annotations, s.selected, labels, W, H]);
-
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the preview layer shows the preview
   useEffect(() => {
-    const p = previewLayer.current!;
-    p.width = W;
-    p.height = H;
-    const ctx = p.getContext('2d')!;
-    if (!s.preview) return ctx.clearRect(0, 0, W, H);
-    const data = ctx.createImageData(W, H);
-    paintMask(data.data, s.preview as Mask, [255, 255, 255], { fill: 70, outline: 220, dashed: true });
-    ctx.putImageData(data, 0, 0);
+    previewDirty.current = true;
   }, [s.preview, W, H]);
+  const paintLayers = () => {
+    if (layerDirty.current && maskLayer.current) {
+      layerDirty.current = false;
+      drawMaskLayer(maskLayer.current, W, H, s.annotations, labels, s.selected);
+    }
+    if (previewDirty.current && previewLayer.current) {
+      previewDirty.current = false;
+      const p = previewLayer.current;
+      p.width = W;
+      p.height = H;
+      const ctx = p.getContext('2d')!;
+      if (!s.preview) return ctx.clearRect(0, 0, W, H);
+      const data = ctx.createImageData(W, H);
+      paintMask(data.data, s.preview as Mask, [255, 255, 255], { fill: 70, outline: 220, dashed: true });
+      ctx.putImageData(data, 0, 0);
+    }
+  };
 
   // Polygon vertices of the selected mask, for the edit tool.
   const selectedAnn = s.annotations.find((a) => a.key === s.selected);
@@ -117,8 +131,23 @@ export function Stage({
     polygon.current = { key: selectedAnn.key, rings: contours.map((c) => [...c.points]), contours };
   }
 
+  // One drawing per frame, of the latest state: several state changes in a frame (a click sets the prompt, the mask,
+  // the candidates) cost one redraw, in its own task, after React's.
+  const frame = useRef(0);
+  const drawLatest = useRef<() => void>(() => undefined);
   useEffect(() => {
-    const c = canvas.current!;
+    if (frame.current) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = 0;
+      drawLatest.current();
+      E.markDrawn();
+    });
+  });
+  useEffect(() => () => cancelAnimationFrame(frame.current), []);
+  drawLatest.current = () => {
+    const c = canvas.current;
+    if (!c) return;
+    paintLayers();
     const ctx = c.getContext('2d')!;
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -204,8 +233,7 @@ export function Stage({
         ctx.stroke();
       }
     }
-    requestAnimationFrame(() => E.markDrawn());
-  });
+  };
 
   const toImage = (e: { clientX: number; clientY: number }): Point => {
     const r = canvas.current!.getBoundingClientRect();

@@ -131,7 +131,9 @@ export class Editor {
             message:
               e.status === 409
                 ? `Not saved: ${e.message}. Reload to see the server's version, or keep yours.`
-                : `Not saved: ${errorText(e)}`,
+                : e.status === 404
+                  ? 'Not saved: this annotation was deleted elsewhere (another tab or person). Reload to see the annotations as they are now.'
+                  : `Not saved: ${errorText(e)}`,
           },
         }),
       offline: (e) =>
@@ -396,12 +398,23 @@ export class Editor {
         const draft = withHover(this.state.active ? this.state.draft : emptyPrompt(), point);
         if (!this.decoder.accepts(draft)) return;
         const imageId = this.state.image!.id;
-        const emb = await this.deps.loadEmbedding(imageId);
-        const result: Promise<DecodedMask[]> = this.decoder
-          .decode(emb, draft, () => my !== this.hoverSeq && this.lastHover?.result !== result)
-          .then((o) => o.candidates);
-        this.lastHover = { key: promptKey(draft), imageId, result };
-        const candidates = await result;
+        const key = promptKey(draft);
+        // The same prompt as the last preview (a pointer event where the pointer already was): its run serves.
+        let result =
+          this.lastHover?.key === key && this.lastHover.imageId === imageId ? this.lastHover.result : null;
+        if (!result) {
+          const emb = await this.deps.loadEmbedding(imageId);
+          const run: Promise<DecodedMask[]> = this.decoder
+            .decode(emb, draft, () => my !== this.hoverSeq && this.lastHover?.result !== run)
+            .then((o) => o.candidates);
+          this.lastHover = { key, imageId, result: run };
+          result = run;
+        }
+        const served = result;
+        const candidates = await served.catch((e: unknown) => {
+          if (this.lastHover?.result === served) this.lastHover = null; // dropped or failed: not to be reused
+          throw e;
+        });
         if (my === this.hoverSeq) this.set({ preview: candidates[0]?.mask ?? null });
         if (this.hoverAt === point) return; // the mouse has not moved since
       }

@@ -89,7 +89,9 @@ export function Analytics({ projectId }: { projectId: number }) {
         [...selection].map((i) => points[i]!.id),
         name,
       );
-      setNote(`${r.labelled} mask(s) labelled “${name}”`);
+      setNote(
+        `${r.labelled} mask${r.labelled === 1 ? '' : 's'} labelled “${name}”: ${r.created} new annotation${r.created === 1 ? '' : 's'}, ${r.relabelled} existing one${r.relabelled === 1 ? '' : 's'} relabelled (the same mask was already annotated).`,
+      );
       setSelection(new Set());
       await client.invalidateQueries({ queryKey: ['analytics', projectId] });
     } catch (e) {
@@ -188,6 +190,28 @@ export function Analytics({ projectId }: { projectId: number }) {
             )}
           </div>
           <aside className="rail">
+            <section className="panel" aria-label="Legend" data-testid="legend">
+              <h3>Legend</h3>
+              <p className="small muted">
+                <span className="legend-square" /> unlabelled mask · <span className="legend-ring" />{' '}
+                labelled. The colour is the cluster's, not the objects': each cluster shows three of its
+                masks.
+              </p>
+              <ul className="legend">
+                {clusters.map(([c, idx]) => (
+                  <li key={c} data-testid="legend-cluster">
+                    <span className="swatch" style={{ background: clusterColour(c) }} />
+                    <span className="legend-name">{c < 0 ? 'noise' : `cluster ${c}`}</span>
+                    {idx.slice(0, 3).map((i) => {
+                      const pt = points[i]!;
+                      return pt.imageId ? (
+                        <MaskCrop key={pt.id} imageId={pt.imageId} bbox={pt.bbox} size={28} />
+                      ) : null;
+                    })}
+                  </li>
+                ))}
+              </ul>
+            </section>
             <section className="panel">
               <h3>Selection</h3>
               <button

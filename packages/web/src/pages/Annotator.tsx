@@ -158,6 +158,7 @@ function AnnotatorPage({
   if (image && image.projectId !== projectId) return <NotFound what="image" projectId={projectId} />;
   return (
     <div className="annotator">
+      <h1 className="sr-only">Annotate {image?.fileName ?? `image ${imageId}`}</h1>
       <Toolbar
         mode={mode}
         onTool={setTool}

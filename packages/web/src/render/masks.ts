@@ -17,16 +17,27 @@ export function maskOfRle(rle: { size: [number, number]; counts: string }): Mask
   return m;
 }
 
-/** Paints one mask into RGBA pixels of the same size. */
+/**
+ * Paints one mask into RGBA pixels of the same size; `region` [x, y, w, h] (the mask's box, or the part shown) limits
+ * the work to it, so that a small object on a large photo costs what the object covers. With `into`, the pixels are
+ * an image of the region's size only (a thumbnail), not of the whole mask.
+ */
 export function paintMask(
   px: Uint8ClampedArray,
   mask: Mask,
   [r, g, b]: [number, number, number],
   opts: { fill: number; dashed: boolean; outline: number },
+  region?: readonly number[],
+  into: 'mask' | 'region' = 'mask',
 ) {
   const { width: W, height: H, data } = mask;
-  for (let y = 0; y < H; y++)
-    for (let x = 0; x < W; x++) {
+  const x0 = Math.max(0, Math.floor(region?.[0] ?? 0));
+  const y0 = Math.max(0, Math.floor(region?.[1] ?? 0));
+  const x1 = Math.min(W, region ? Math.ceil(region[0]! + region[2]!) + 1 : W);
+  const y1 = Math.min(H, region ? Math.ceil(region[1]! + region[3]!) + 1 : H);
+  const stride = into === 'region' ? x1 - x0 : W;
+  for (let y = y0; y < y1; y++)
+    for (let x = x0; x < x1; x++) {
       const i = y * W + x;
       if (!data[i]) continue;
       const edge =
@@ -40,7 +51,7 @@ export function paintMask(
         !data[i + W];
       const onDash = !opts.dashed || ((x + y) >> 2) % 2 === 0;
       const a = edge ? (onDash ? opts.outline : opts.fill) : opts.fill;
-      const o = i * 4;
+      const o = (into === 'region' ? (y - y0) * stride + (x - x0) : i) * 4;
       // Blend over what is there (masks may overlap).
       const k = a / 255;
       px[o] = px[o]! * (1 - k) + r * k;
@@ -48,6 +59,7 @@ export function paintMask(
       px[o + 2] = px[o + 2]! * (1 - k) + b * k;
       px[o + 3] = Math.max(px[o + 3]!, a);
     }
+  return { x0, y0, width: x1 - x0, height: y1 - y0 };
 }
 
 /** Draws every mask of a list into a canvas of the image's size. */
@@ -55,7 +67,7 @@ export function drawMaskLayer(
   canvas: HTMLCanvasElement,
   width: number,
   height: number,
-  annotations: Pick<LocalAnnotation, 'key' | 'rle' | 'label' | 'source'>[],
+  annotations: Pick<LocalAnnotation, 'key' | 'rle' | 'label' | 'source' | 'bbox'>[],
   labels: { name: string; colour: string }[],
   selected: string | null,
 ) {
@@ -67,11 +79,17 @@ export function drawMaskLayer(
   const img = ctx.createImageData(width, height);
   for (const a of annotations) {
     if (!a.rle || a.rle.size[0] !== height || a.rle.size[1] !== width) continue;
-    paintMask(img.data, maskOfRle(a.rle), toRgb(colourOf(a.label, labels)), {
-      fill: a.key === selected ? 130 : 90,
-      outline: 255,
-      dashed: a.source === 'model',
-    });
+    paintMask(
+      img.data,
+      maskOfRle(a.rle),
+      toRgb(colourOf(a.label, labels)),
+      {
+        fill: a.key === selected ? 130 : 90,
+        outline: 255,
+        dashed: a.source === 'model',
+      },
+      a.bbox,
+    );
   }
   ctx.putImageData(img, 0, 0);
 }

@@ -6,7 +6,15 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeShapes, type Img, imageNamed, openPage, openShapes, type Server } from './harness.js';
+import {
+  closeShapes,
+  docShot,
+  type Img,
+  imageNamed,
+  openPage,
+  openShapes,
+  type Server,
+} from './harness.js';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -110,6 +118,8 @@ describe('accessibility (axe-core, keyboard)', () => {
     );
     expect(saved).toHaveLength(1);
     expect(saved[0]!.rle).not.toBeNull();
+    await page.keyboard.press('ArrowDown');
+    await docShot(page, 'annotator-keyboard');
     await page.keyboard.press('Escape');
     expect(await page.getByTestId('crosshair').getAttribute('aria-pressed')).toBe('false');
     expect(page.errors).toEqual([]);

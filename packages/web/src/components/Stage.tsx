@@ -140,7 +140,7 @@ export function Stage({
     frame.current = requestAnimationFrame(() => {
       frame.current = 0;
       drawLatest.current();
-      E.markDrawn();
+      E.prompts.markDrawn();
     });
   });
   useEffect(() => () => cancelAnimationFrame(frame.current), []);
@@ -251,7 +251,7 @@ export function Stage({
   };
 
   const onPointerDown = (e: React.PointerEvent) => {
-    if (s.crosshair) E.crosshair('off'); // the mouse takes over from the keyboard crosshair
+    if (s.crosshair) E.prompts.crosshair('off'); // the mouse takes over from the keyboard crosshair
     canvas.current!.setPointerCapture(e.pointerId);
     canvas.current!.focus();
     const p = toImage(e);
@@ -295,7 +295,7 @@ export function Stage({
       redraw();
     } else if (s.tool === 'point' && inside(p)) {
       hoverAt.current = p;
-      void E.hover(p);
+      void E.prompts.hover(p);
     }
   };
   const onPointerUp = (e: React.PointerEvent) => {
@@ -321,11 +321,11 @@ export function Stage({
           b,
           d.button === 2 || e.altKey || s.exemplarPolarity === 'negative' ? 'negative' : 'positive',
         );
-      else void E.box(b);
+      else void E.prompts.box(b);
       return;
     }
     if (!inside(p)) return;
-    if (s.tool === 'point') void E.click(p, e.button === 2 || e.altKey ? 0 : 1);
+    if (s.tool === 'point') void E.prompts.click(p, e.button === 2 || e.altKey ? 0 : 1);
     else if (s.tool === 'point-to-box') void E.assists.pointToBox(p);
     else if (s.tool === 'edit') E.set({ selected: hitAnnotation(p)?.key ?? null });
   };
@@ -352,7 +352,7 @@ export function Stage({
         onPointerUp={onPointerUp}
         onPointerLeave={() => {
           hoverAt.current = null;
-          void E.hover(null);
+          void E.prompts.hover(null);
         }}
         onWheel={onWheel}
         onContextMenu={(e) => e.preventDefault()}

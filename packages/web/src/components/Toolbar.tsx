@@ -64,7 +64,7 @@ export function Toolbar({
         type="button"
         aria-pressed={crosshair}
         className={crosshair ? 'on' : ''}
-        onClick={() => ed.crosshair('toggle')}
+        onClick={() => ed.prompts.crosshair('toggle')}
         title="Keyboard crosshair (K): arrows move it, Enter / Shift+Enter place a positive / negative point"
         aria-keyshortcuts="K"
         data-testid="crosshair"

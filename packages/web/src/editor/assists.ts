@@ -24,7 +24,7 @@ export class Assists {
     const ed = this.ed;
     const image = ed.state.image!;
     ed.set({ busy: 'finding all', notice: null });
-    ed.startTiming('find-all', 'server');
+    ed.prompts.startTiming('find-all', 'server');
     try {
       await ed.waitSaved();
       await this.saveTextPrompt(text);
@@ -35,7 +35,7 @@ export class Assists {
         .map(fromServer)
         .map((a) => ({ ...a, key: keyOf.get(a.id) ?? a.key }));
       for (const a of list) ed.saveQueue?.know(a.key, a.id!, a.version);
-      ed.resultReady();
+      ed.prompts.resultReady();
       const found = list.filter((a) => a.source === 'model' && a.promptType === 'segment').length;
       ed.set({
         annotations: list,
@@ -47,7 +47,7 @@ export class Assists {
             : `Found ${found} object${found === 1 ? '' : 's'}${text ? ` for “${text}”` : ''}.`,
       });
     } catch (e) {
-      ed.failTiming(errorText(e));
+      ed.prompts.failTiming(errorText(e));
     }
   }
 
@@ -105,16 +105,16 @@ export class Assists {
   async pointToBox(point: Point) {
     const ed = this.ed;
     ed.set({ busy: 'point to box' });
-    ed.startTiming('point → box', 'server');
+    ed.prompts.startTiming('point → box', 'server');
     try {
       const r = await ed.deps.api.pointToBox(ed.state.image!.id, point);
       const a = ed.newAnnotation({ bbox: r.box, rle: r.rle, score: r.score, model: r.model });
-      ed.resultReady();
+      ed.prompts.resultReady();
       ed.execute({ kind: 'add', annotation: a });
       ed.set({ selected: a.key, busy: null, error: null });
       void this.autoClass(a.key);
     } catch (e) {
-      ed.failTiming(errorText(e));
+      ed.prompts.failTiming(errorText(e));
     }
   }
 }

@@ -1,6 +1,8 @@
 // Every edit of the annotator is a command: applied to the local annotations, inverted for undo, replayed for redo.
 // Pure functions over plain data (unit tested); the store runs them and the sync queue persists their effects.
+import { bbox, type Mask, maskToRle } from '@segkit/core/mask';
 import type { AnnotationT } from '../api.js';
+import type { BoxXYWH } from './geometry.js';
 
 /** An annotation as the editor holds it: a stable local key, and the server's id and version once saved. */
 export interface LocalAnnotation {
@@ -105,3 +107,7 @@ export function redo(h: History): { history: History; apply: Command } | undefin
   if (!cmd) return undefined;
   return { history: { past: [...h.past, cmd], future: h.future.slice(1) }, apply: cmd };
 }
+
+/** A mask as the RLE and box an annotation stores. */
+export const rleOf = (m: Mask) => maskToRle(m) as { size: [number, number]; counts: string };
+export const boxOf = (m: Mask): BoxXYWH => bbox(m) as BoxXYWH;

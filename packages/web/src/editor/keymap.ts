@@ -55,7 +55,7 @@ const arrow = (keys: string, dx: number, dy: number) => (e: KeyLike, c: KeyConte
   const s = c.editor.state.image;
   const step =
     Math.max(1, Math.round(Math.min(s?.width ?? 100, s?.height ?? 100) / 100)) * (e.shiftKey ? 10 : 1);
-  c.editor.crosshair([dx * step, dy * step]);
+  c.editor.prompts.crosshair([dx * step, dy * step]);
 };
 
 export const KEYMAP: Binding[] = [
@@ -77,13 +77,13 @@ export const KEYMAP: Binding[] = [
     keys: 'K',
     action: 'Keyboard crosshair on or off: arrow keys move it (Shift: 10× faster)',
     when: (e) => plain(e, 'k', 'K'),
-    run: (_e, c) => c.editor.crosshair('toggle'),
+    run: (_e, c) => c.editor.prompts.crosshair('toggle'),
   },
   {
     keys: 'Enter / Shift+Enter',
     action: 'With the crosshair on: a positive / negative point where it is',
     when: (e, c) => crosshairOn(c) && !ctrl(e) && e.key === 'Enter',
-    run: (e, c) => c.editor.placeAtCrosshair(e.shiftKey ? 0 : 1),
+    run: (e, c) => c.editor.prompts.placeAtCrosshair(e.shiftKey ? 0 : 1),
   },
   {
     keys: '↑ / ↓',
@@ -100,7 +100,7 @@ export const KEYMAP: Binding[] = [
     keys: '1 / 2 / 3',
     action: 'Choose candidate 1, 2 or 3 of the current object',
     when: (e, c) => plain(e, '1', '2', '3') && !!c.editor.state.candidates,
-    run: (e, c) => c.editor.choose(Number(e.key) - 1),
+    run: (e, c) => c.editor.prompts.choose(Number(e.key) - 1),
   },
   {
     keys: 'Alt+1…9',
@@ -115,15 +115,15 @@ export const KEYMAP: Binding[] = [
     keys: 'Enter / N',
     action: 'Finish the object: the next click starts a new one',
     when: (e) => plain(e, 'Enter', 'n', 'N'),
-    run: (_e, c) => c.editor.finish(),
+    run: (_e, c) => c.editor.prompts.finish(),
   },
   {
     keys: 'Esc',
     action: 'Finish the object, clear the selection and hide the crosshair',
     when: (e) => plain(e, 'Escape'),
     run: (_e, c) => {
-      c.editor.finish();
-      c.editor.crosshair('off');
+      c.editor.prompts.finish();
+      c.editor.prompts.crosshair('off');
       c.editor.set({ selected: null, ranked: null });
     },
   },

@@ -237,6 +237,11 @@ function Candidates({ img }: { img: HTMLImageElement }) {
       </section>
     );
   return (
-    <CandidatePicker img={img} candidates={candidates} chosen={chosen} onChoose={(k) => editor.choose(k)} />
+    <CandidatePicker
+      img={img}
+      candidates={candidates}
+      chosen={chosen}
+      onChoose={(k) => editor.prompts.choose(k)}
+    />
   );
 }

@@ -6,15 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  closeShapes,
-  docShot,
-  type Img,
-  imageNamed,
-  openPage,
-  openShapes,
-  type Server,
-} from './harness.js';
+import { closeShapes, docShot, type Img, imageNamed, openPage, openShapes, type Server } from './harness.js';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 

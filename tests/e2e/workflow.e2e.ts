@@ -174,14 +174,15 @@ describe('modes, processing and analytics (chromium, fixture models)', () => {
     const run = await server.api<{ points: { id: string; imageId: number }[] }>('/projects/1/analytics');
     expect(run.points.length).toBeGreaterThan(0);
     expect(Number(await scatter.getAttribute('data-points'))).toBe(run.points.length);
-    // Click the first drawn point (a non-white pixel of the canvas).
+    // Click the first drawn point (a coloured pixel of the canvas).
     const box = (await scatter.boundingBox())!;
     const hit = await scatter.evaluate((c: HTMLCanvasElement) => {
       const ctx = c.getContext('2d')!;
       const d = ctx.getImageData(0, 0, c.width, c.height).data;
       const dpr = c.width / c.clientWidth;
       for (let i = 0; i < d.length; i += 4)
-        if (d[i]! < 200 || d[i + 1]! < 200 || d[i + 2]! < 200) {
+        // A coloured point's pixel (not the white page, nor the dark cluster numbers and rings).
+        if (Math.max(d[i]!, d[i + 1]!, d[i + 2]!) - Math.min(d[i]!, d[i + 1]!, d[i + 2]!) > 80) {
           const p = i / 4;
           return [(p % c.width) / dpr + 1.5, Math.floor(p / c.width) / dpr + 1.5];
         }

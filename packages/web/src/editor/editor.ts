@@ -198,9 +198,13 @@ export class Editor {
     }
   }
 
-  /** Applies a command, records it for undo, and queues its save. */
-  execute(cmd: Command) {
-    this.set((s) => ({ annotations: applyCommand(s.annotations, cmd), history: record(s.history, cmd) }));
+  /** Applies a command, records it for undo, and queues its save; `also`: state that changes with it (one render). */
+  execute(cmd: Command, also: Partial<EditorState> = {}) {
+    this.set((s) => ({
+      annotations: applyCommand(s.annotations, cmd),
+      history: record(s.history, cmd),
+      ...also,
+    }));
     this.sync?.push(opsOf(cmd));
   }
 
@@ -226,10 +230,10 @@ export class Editor {
     this.sync?.push(opsOf(r.apply));
   }
 
-  update(key: string, patch: Patch) {
+  update(key: string, patch: Patch, also: Partial<EditorState> = {}) {
     const a = this.state.annotations.find((x) => x.key === key);
     if (!a) return;
-    this.execute({ kind: 'update', key, before: snapshotOf(a, patch), after: patch });
+    this.execute({ kind: 'update', key, before: snapshotOf(a, patch), after: patch }, also);
   }
 
   remove(key: string) {

@@ -15,6 +15,7 @@ import {
   type Img,
   imageNamed,
   imageToScreen,
+  launch,
   openPage,
   openShapes,
   percentile,
@@ -313,6 +314,50 @@ describe('annotator (chromium, fixture models)', () => {
       await page.close();
     } finally {
       await useFixtureModels(server, 1);
+    }
+  });
+});
+
+describe('the decoder backend (chromium with a software WebGPU adapter)', () => {
+  it('automatic keeps WebAssembly on a software adapter and says why; WebGPU chosen in Settings gives the server’s masks', async () => {
+    const gpu = await launch(['--enable-unsafe-webgpu']);
+    try {
+      const page = await openPage(gpu, server);
+      const image = imageOf(5);
+      const truth = colourScene(5).truth.green;
+      await annotate(page, image.id);
+      const path = page.getByTestId('decoder-path');
+      expect(await path.textContent()).toMatch(
+        /WebAssembly, \d threads?, off the main thread \(the WebGPU adapter is software/,
+      );
+      await page.goto(`${server.base}/projects/1/settings`);
+      await page.getByTestId('decoder-backend').selectOption('webgpu');
+      await annotate(page, image.id);
+      expect(await path.textContent()).toMatch(/WebGPU, off the main thread \(software adapter\)/);
+      const [x, y] = centre(truth);
+      await clickAt(page, x, y);
+      await page.waitForFunction(
+        () => (globalThis as { segkitTimings?: number[] }).segkitTimings?.length,
+        null,
+        {
+          timeout: 60_000,
+        },
+      );
+      await saved(page);
+      const [ann] = await annotations(image.id);
+      const fromServer = await server.api<{ candidates: { rle: Ann['rle'] }[] }>(
+        `/images/${image.id}/segment`,
+        {
+          body: { points: [{ x: x + 0.5, y: y + 0.5, label: 1 }], multimask: true },
+        },
+      );
+      expect(iou(rleToMask(ann!.rle!), rleToMask(fromServer.candidates[0]!.rle!))).toBeGreaterThanOrEqual(
+        0.99,
+      );
+      expect(iou(rleToMask(ann!.rle!), truth)).toBeGreaterThanOrEqual(0.8);
+      expect(page.errors).toEqual([]);
+    } finally {
+      await gpu.close();
     }
   });
 });

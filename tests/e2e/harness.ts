@@ -100,8 +100,9 @@ export async function startServer(folders: string[], extra: string[] = [], plain
   };
 }
 
-export async function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+/** Debian's chromium, headless; `args`: more switches (e.g. `--enable-unsafe-webgpu` for a software WebGPU adapter). */
+export async function launch(args: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', ...args] });
 }
 
 /** A 1280×800 page logged in with the server's token (the cookie the printed URL sets). */

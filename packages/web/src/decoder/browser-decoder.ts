@@ -6,7 +6,7 @@ import type { Mask } from '@segkit/core/mask';
 import type { EmbeddingTensors } from '@segkit/models/browser';
 import { api, type DecoderInfoT, fetchBinary } from '../api.js';
 import { type DraftPrompt, pickGraph, toDecoderPrompt } from '../editor/prompt.js';
-import type { Backend, DecodedOut, Reply, Request } from './protocol.js';
+import type { Backend, BackendChoice, DecodedOut, Reply, Request } from './protocol.js';
 
 export interface DecodedMask {
   mask: Mask;
@@ -64,9 +64,22 @@ class WorkerLink {
   }
 }
 
+const CHOICE_KEY = 'segkit.decoderBackend';
+
+/** The decoder backend asked for in this browser (Settings): auto, webgpu or wasm. */
+export function backendChoice(): BackendChoice {
+  const v = globalThis.localStorage?.getItem(CHOICE_KEY);
+  return v === 'webgpu' || v === 'wasm' ? v : 'auto';
+}
+
+export function setBackendChoice(choice: BackendChoice) {
+  if (choice === 'auto') localStorage.removeItem(CHOICE_KEY);
+  else localStorage.setItem(CHOICE_KEY, choice);
+}
+
 export const describeBackend = (b: Backend) =>
   b.name === 'webgpu'
-    ? 'WebGPU, off the main thread'
+    ? `WebGPU, off the main thread${b.note ? ` (${b.note})` : ''}`
     : `WebAssembly, ${b.threads} thread${b.threads === 1 ? '' : 's'}, off the main thread${b.note ? ` (${b.note})` : ''}`;
 
 export class BrowserDecoder implements Decoder {
@@ -96,7 +109,7 @@ export class BrowserDecoder implements Decoder {
     );
     try {
       const backend = await link.call<Backend>(
-        { kind: 'init', graphs, gpu: 'gpu' in navigator },
+        { kind: 'init', graphs, want: backendChoice() },
         graphs.map((g) => g.bytes),
       );
       return new BrowserDecoder(info, link, backend);
@@ -109,6 +122,11 @@ export class BrowserDecoder implements Decoder {
   /** Whether a decoder graph takes this prompt (SlimSAM: points or a box, not both). */
   accepts(prompt: DraftPrompt): boolean {
     return pickGraph(this.info.graphs, prompt) !== undefined;
+  }
+
+  /** Ends the worker (its sessions and memory with it). */
+  close() {
+    this.link.close();
   }
 
   /** Runs one at a time: a click must not interleave with a hover preview. */

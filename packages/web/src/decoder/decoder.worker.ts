@@ -12,11 +12,11 @@ import {
   readDecoderOutputs,
 } from '@segkit/models/browser';
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
-import type { Backend, DecodedOut, Reply, Request } from './protocol.js';
+import type { Backend, BackendChoice, DecodedOut, Reply, Request } from './protocol.js';
 
 type Ort = typeof import('onnxruntime-web/wasm');
 interface Gpu {
-  requestAdapter(): Promise<unknown>;
+  requestAdapter(): Promise<{ info?: { isFallbackAdapter?: boolean; architecture?: string } } | null>;
 }
 
 const scope = globalThis as unknown as {
@@ -39,24 +39,39 @@ export function wasmThreads(isolated: boolean, cores: number): number {
   return isolated ? Math.max(1, Math.min(4, cores)) : 1;
 }
 
-async function init(graphs: { index: number; layout: DecoderLayout; bytes: ArrayBuffer }[], gpu: boolean) {
+async function init(
+  graphs: { index: number; layout: DecoderLayout; bytes: ArrayBuffer }[],
+  want: BackendChoice,
+) {
   const threads = wasmThreads(scope.crossOriginIsolated === true, scope.navigator.hardwareConcurrency ?? 1);
-  let note = gpu ? 'no WebGPU adapter in this browser' : 'WebGPU not asked for';
-  const adapter = gpu ? await scope.navigator.gpu?.requestAdapter().catch(() => null) : null;
-  if (adapter) {
+  const gpu = scope.navigator.gpu;
+  let note = want === 'wasm' ? 'WebAssembly chosen in Settings' : 'no WebGPU in this browser';
+  const adapter = want !== 'wasm' && gpu ? await gpu.requestAdapter().catch(() => null) : null;
+  if (want !== 'wasm' && gpu && !adapter) note = 'no WebGPU adapter in this browser';
+  // A software adapter (SwiftShader, where there is no GPU) is far slower than WebAssembly: only when asked for.
+  const software = adapter?.info?.isFallbackAdapter === true;
+  if (adapter && software && want === 'auto')
+    note = `the WebGPU adapter is software (${adapter.info?.architecture || 'fallback'}), slower than WebAssembly`;
+  else if (adapter) {
     try {
       ort = (await import('onnxruntime-web/webgpu')) as unknown as Ort;
-      ort.env.wasm.numThreads = threads;
+      quiet(ort, threads);
       sessions = await createAll(graphs, 'webgpu');
-      return { name: 'webgpu', threads, note: '' } satisfies Backend;
+      return { name: 'webgpu', threads, note: software ? 'software adapter' : '' } satisfies Backend;
     } catch (e) {
       note = `WebGPU failed (${(e as Error).message}), fell back to WebAssembly`;
     }
   }
   ort = await import('onnxruntime-web/wasm');
-  ort.env.wasm.numThreads = threads;
+  quiet(ort, threads);
   sessions = await createAll(graphs, 'wasm');
   return { name: 'wasm', threads, note } satisfies Backend;
+}
+
+/** Threads, and ONNX Runtime's own log kept to errors (its notes on node placement are not for the console). */
+function quiet(rt: Ort, threads: number) {
+  rt.env.wasm.numThreads = threads;
+  rt.env.logLevel = 'error';
 }
 
 async function createAll(graphs: { index: number; layout: DecoderLayout; bytes: ArrayBuffer }[], ep: string) {
@@ -104,7 +119,7 @@ if (!scope.name?.startsWith('em-pthread'))
   scope.addEventListener('message', async (e) => {
     const { id, ...req } = e.data;
     try {
-      if (req.kind === 'init') scope.postMessage({ id, ok: true, value: await init(req.graphs, req.gpu) });
+      if (req.kind === 'init') scope.postMessage({ id, ok: true, value: await init(req.graphs, req.want) });
       else if (req.kind === 'embedding') {
         embedding = { key: req.key, emb: req.emb };
         scope.postMessage({ id, ok: true, value: null });

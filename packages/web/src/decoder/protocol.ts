@@ -10,8 +10,15 @@ export interface Backend {
   note: string;
 }
 
+/** Which backend a person asked for (Settings, kept in this browser): auto picks WebGPU on a hardware adapter. */
+export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
+
 export type Request =
-  | { kind: 'init'; graphs: { index: number; layout: DecoderLayout; bytes: ArrayBuffer }[]; gpu: boolean }
+  | {
+      kind: 'init';
+      graphs: { index: number; layout: DecoderLayout; bytes: ArrayBuffer }[];
+      want: BackendChoice;
+    }
   | { kind: 'embedding'; key: number; emb: EmbeddingTensors }
   | { kind: 'decode'; key: number; graph: number; prompt: BrowserPrompt };
 

@@ -30,9 +30,16 @@ function loadEmbedding(imageId: number) {
   return p;
 }
 
-/** A project's model changed (settings): its decoder is loaded again on the next visit. */
+/** A project's model changed (settings): its decoder is loaded again on the next visit, and its worker ends. */
 export function forgetDecoder(projectId: number) {
+  const d = decoders.get(projectId);
   decoders.delete(projectId);
+  void d?.then((x) => x instanceof BrowserDecoder && x.close()).catch(() => undefined);
+}
+
+/** The decoder backend changed (settings): every project's decoder is loaded again. */
+export function forgetDecoders() {
+  for (const id of [...decoders.keys()]) forgetDecoder(id);
 }
 
 export const browserDeps = (): EditorDeps => ({

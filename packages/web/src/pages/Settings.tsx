@@ -5,7 +5,9 @@ import { useEffect, useState } from 'react';
 import { api, type ModelRole, type ModelStateT, type ProjectT } from '../api.js';
 import { ErrorAlert, PageError } from '../components/Errors.js';
 import { NewLabelForm } from '../components/NewLabelForm.js';
-import { forgetDecoder } from '../editor/browser-deps.js';
+import { backendChoice, setBackendChoice } from '../decoder/browser-decoder.js';
+import type { BackendChoice } from '../decoder/protocol.js';
+import { forgetDecoder, forgetDecoders } from '../editor/browser-deps.js';
 import { nextLabelColour } from '../util.js';
 
 const ROLES: [ModelRole, string, string][] = [
@@ -30,6 +32,7 @@ export function Settings({ projectId }: { projectId: number }) {
       </div>
       <Models project={project.data} />
       <Labels project={project.data} />
+      <ThisBrowser />
     </section>
   );
 }
@@ -209,6 +212,36 @@ function Labels({ project }: { project: ProjectT }) {
       </ol>
       <NewLabelForm onAdd={add} button="Add label" />
       <ErrorAlert error={error} />
+    </section>
+  );
+}
+
+/** Settings of this browser only (kept in localStorage): where the annotator's decoder runs. */
+function ThisBrowser() {
+  const [choice, setChoice] = useState<BackendChoice>(backendChoice());
+  return (
+    <section className="panel" aria-labelledby="browser-heading">
+      <h2 id="browser-heading">This browser</h2>
+      <label className="row">
+        Browser decoder
+        <select
+          data-testid="decoder-backend"
+          value={choice}
+          onChange={(e) => {
+            const next = e.target.value as BackendChoice;
+            setBackendChoice(next);
+            forgetDecoders(); // the next image opened loads the decoder on the new backend
+            setChoice(next);
+          }}
+        >
+          <option value="auto">Automatic: WebGPU on a graphics card, else WebAssembly</option>
+          <option value="webgpu">WebGPU, even on a software adapter</option>
+          <option value="wasm">WebAssembly</option>
+        </select>
+      </label>
+      <p className="small muted">
+        Kept in this browser only. The annotator's rail says where the decoder runs and why.
+      </p>
     </section>
   );
 }

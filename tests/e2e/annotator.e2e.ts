@@ -58,6 +58,13 @@ const saved = (page: Page) => page.locator('[data-testid=save-state][data-pendin
 const annotations = (imageId: number, mode = 'inside_box') =>
   server.api<Ann[]>(`/images/${imageId}/annotations?mode=${mode}`);
 
+/** Waits until the page has drawn the masks of n prompts (saving starts then). */
+const drawnCount = (page: Page, n: number) =>
+  page.waitForFunction(
+    (k) => ((globalThis as { segkitTimings?: number[] }).segkitTimings?.length ?? 0) >= k,
+    n,
+  );
+
 async function clickAt(page: Page, x: number, y: number, button: 'left' | 'right' = 'left') {
   const p = await imageToScreen(page, x, y, W, H);
   await page.mouse.click(p.x, p.y, { button });
@@ -172,6 +179,7 @@ describe('annotator (chromium, fixture models)', () => {
     await annotate(page, image.id);
     const scene = colourScene(3).truth;
     await clickAt(page, ...centre(scene.red));
+    await drawnCount(page, 1);
     await saved(page);
     const a = (await annotations(image.id))[0]!.rle;
     await clickAt(page, ...centre(scene.green)); // a second positive point on the same object
@@ -211,6 +219,7 @@ describe('annotator (chromium, fixture models)', () => {
     const labels = page.getByTestId('labels');
     await expect.poll(() => labels.textContent()).toContain(evil);
     await clickAt(page, ...centre(colourScene(4).truth.blue));
+    await drawnCount(page, 1);
     await saved(page);
     expect((await annotations(imageOf(4).id))[0]!.label).toBe(evil);
     await expect.poll(() => page.getByTestId('annotations').textContent()).toContain(evil);

@@ -77,7 +77,9 @@ describe('modes, processing and analytics (chromium, fixture models)', () => {
     await expect.poll(async () => (await found()).length, { timeout: 20_000 }).toBe(1);
     await expect.poll(() => page.getByTestId('annotations').locator('li[data-source=model]').count()).toBe(1);
     // The rail says what was found; the negative exemplar is listed as one, with the red of its dashed box.
-    await expect.poll(() => page.getByTestId('notice').textContent()).toBe('Found 1 object for “red or green”.');
+    await expect
+      .poll(() => page.getByTestId('notice').textContent())
+      .toBe('Found 1 object for “red or green”.');
     const exemplar = page.getByTestId('annotations').locator('li', { hasText: '− exemplar (negative)' });
     expect(await exemplar.count()).toBe(1);
     expect(await exemplar.locator('.swatch').evaluate((e) => getComputedStyle(e).backgroundColor)).toBe(

@@ -4,9 +4,20 @@
 // with the crosshair (K, arrows, Enter).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { iou, rleToMask } from '@segkit/core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeShapes, docShot, type Img, imageNamed, openPage, openShapes, type Server } from './harness.js';
+import { colourScene } from '../../packages/analytics/test/helpers/colour-images.js';
+import {
+  type Ann,
+  closeShapes,
+  docShot,
+  type Img,
+  imageNamed,
+  openPage,
+  openShapes,
+  type Server,
+} from './harness.js';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -102,15 +113,15 @@ describe('accessibility (axe-core, keyboard)', () => {
     const url = page.url();
     for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
     expect(page.url()).toBe(url);
+    // From the centre (120, 90) + 6 px to the blue ellipse round (64, 129): Shift moves 20 px a press.
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Shift+ArrowLeft');
+    for (let i = 0; i < 2; i++) await page.keyboard.press('Shift+ArrowDown');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('annotations').locator('li').count()).toBe(1);
     await expect.poll(() => page.getByTestId('save-state').getAttribute('data-pending')).toBe('0');
-    const saved = await server.api<{ bbox: number[]; rle: unknown }[]>(
-      `/images/${img.id}/annotations?mode=inside_box`,
-    );
+    const saved = await server.api<Ann[]>(`/images/${img.id}/annotations?mode=inside_box`);
     expect(saved).toHaveLength(1);
-    expect(saved[0]!.rle).not.toBeNull();
-    await page.keyboard.press('ArrowDown');
+    expect(iou(rleToMask(saved[0]!.rle!), colourScene(2).truth.blue)).toBeGreaterThanOrEqual(0.8);
     await docShot(page, 'annotator-keyboard');
     await page.keyboard.press('Escape');
     expect(await page.getByTestId('crosshair').getAttribute('aria-pressed')).toBe('false');

@@ -222,9 +222,10 @@ function ThisBrowser() {
   return (
     <section className="panel" aria-labelledby="browser-heading">
       <h2 id="browser-heading">This browser</h2>
-      <label className="row">
-        Browser decoder
+      <div className="field-row">
+        <label htmlFor="decoder-backend">Browser decoder</label>
         <select
+          id="decoder-backend"
           data-testid="decoder-backend"
           value={choice}
           onChange={(e) => {
@@ -238,7 +239,7 @@ function ThisBrowser() {
           <option value="webgpu">WebGPU, even on a software adapter</option>
           <option value="wasm">WebAssembly</option>
         </select>
-      </label>
+      </div>
       <p className="small muted">
         Kept in this browser only. The annotator's rail says where the decoder runs and why.
       </p>

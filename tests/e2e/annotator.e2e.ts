@@ -327,6 +327,76 @@ describe('annotator (chromium, fixture models)', () => {
   });
 });
 
+describe('annotator layout (chromium)', () => {
+  it('candidate thumbnails fit the rail at one height, a long label stays one line, the activity pill covers no button', async () => {
+    const project = await server.api<{ labels: { name: string; colour: string }[] }>('/projects/1');
+    const long = 'a label long enough to need more than one line of this rail';
+    await server.api('/projects/1', {
+      method: 'PATCH',
+      body: {
+        labels: [
+          { name: 'red', colour: '#e53935' },
+          { name: long, colour: '#1e88e5' },
+        ],
+      },
+    });
+    const image = imageOf(8);
+    for (let i = 0; i < 14; i++)
+      await server.api(`/images/${image.id}/annotations`, {
+        body: { mode: 'inside_box', bbox: [i, i, 10, 10] },
+      });
+    try {
+      const page = await openPage(browser, server);
+      await annotate(page, image.id);
+      const rail = (await page.locator('.rail').boundingBox())!;
+      const panel = page.locator('section[aria-label=Candidates]');
+      const empty = (await panel.boundingBox())!.height;
+      const scene = colourScene(8).truth;
+      const heights: number[] = [];
+      for (const [n, shape] of [scene.red, scene.blue].entries()) {
+        await clickAt(page, ...centre(shape));
+        await drawnCount(page, n + 1);
+        const thumbs = page.getByTestId('candidates').locator('button');
+        expect(await thumbs.count()).toBe(3);
+        for (const t of await thumbs.all()) {
+          const b = (await t.boundingBox())!;
+          expect(b.x + b.width).toBeLessThanOrEqual(rail.x + rail.width - 8);
+        }
+        heights.push((await panel.boundingBox())!.height);
+        await page.keyboard.press('Enter');
+      }
+      expect(heights[1]).toBe(heights[0]);
+      expect(Math.abs(empty - heights[0]!)).toBeLessThanOrEqual(2);
+      // The long label is one line, as tall as a short one, cut with an ellipsis (the full name on hover).
+      const labelButtons = page.getByTestId('labels').locator('button');
+      const [short, longer] = [
+        (await labelButtons.nth(0).boundingBox())!,
+        (await labelButtons.nth(1).boundingBox())!,
+      ];
+      expect(longer.height).toBe(short.height);
+      expect(await labelButtons.nth(1).getAttribute('title')).toBe(long);
+      // With the list scrolled to its end, the corner pill covers none of the delete buttons.
+      await page.locator('.rail').evaluate((r) => r.scrollTo(0, r.scrollHeight));
+      const pill = (await page.getByTestId('activity').boundingBox())!;
+      const deletes = page.getByTestId('annotations').getByRole('button', { name: /^Delete/ });
+      expect(await deletes.count()).toBe(16);
+      for (const d of await deletes.all()) {
+        const b = (await d.boundingBox())!;
+        const overlaps =
+          b.x < pill.x + pill.width &&
+          pill.x < b.x + b.width &&
+          b.y < pill.y + pill.height &&
+          pill.y < b.y + b.height;
+        expect(overlaps).toBe(false);
+      }
+      expect(page.errors).toEqual([]);
+      await page.close();
+    } finally {
+      await server.api('/projects/1', { method: 'PATCH', body: { labels: project.labels } });
+    }
+  });
+});
+
 describe('the decoder backend (chromium with a software WebGPU adapter)', () => {
   it('automatic keeps WebAssembly on a software adapter and says why; WebGPU chosen in Settings gives the server’s masks', async () => {
     const gpu = await launch(['--enable-unsafe-webgpu']);

@@ -11,7 +11,6 @@ import { EmbeddingCache, imageKey } from './embedding-cache.js';
 import { type GeneratedMask, type GenerateMasksOptions, generateFromEmbedding } from './generate-masks.js';
 import { resolveModelRef } from './model-ref.js';
 import { logitsToMask } from './postprocess.js';
-import { DTYPE_SUFFIX } from './presets.js';
 import { normalizePrompt } from './prompt.js';
 import { modelStatus, requireModel } from './store.js';
 import type { Dtype, Prompt, SegmentResult } from './types.js';
@@ -150,11 +149,13 @@ export class Segmenter {
       ...(opts.decoderFile ? { decoderFile: opts.decoderFile } : {}),
     };
     const backend = await loadPromptable(dir, model.dtype, model.name, names);
-    // A replaced encoder file (another size or time) gets a new key, so stale embeddings are never reused.
-    const encoder = join(dir, 'onnx', `vision_encoder${DTYPE_SUFFIX[model.dtype]}.onnx`);
-    const stamp = existsSync(encoder) ? `${statSync(encoder).size}:${statSync(encoder).mtimeMs}` : '';
+    // The backend names what determines its encodings; a replaced file (another size or time) or changed setting
+    // gets a new key, so stale embeddings are never reused, whatever the layout.
+    const stamp = backend.encoding.files
+      .map((f) => (existsSync(f) ? `${f}:${statSync(f).size}:${statSync(f).mtimeMs}` : `${f}:-`))
+      .join(',');
     const cacheKey = createHash('sha256')
-      .update(`${dir}|${model.revision ?? ''}|${model.dtype}|${stamp}|${opts.encoderFile ?? ''}`)
+      .update(`${dir}|${model.revision ?? ''}|${model.dtype}|${stamp}|${backend.encoding.settings}`)
       .digest('hex')
       .slice(0, 16);
     return new Segmenter(model.name, backend, opts, cacheKey);

@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { iou, loadImage, readMask, union } from '@segkit/core';
@@ -95,6 +103,40 @@ describe('embedding cache limits and disk layer', () => {
     const again = await b.segment(image, { prompt: { point: [300, 80] } });
     expect(b.stats.encoderRuns).toBe(0);
     expect(iou(first.mask, again.mask)).toBe(1);
+  });
+
+  it('a replaced encoder file, or changed pre-processing, is encoded again, in every layout', async () => {
+    // A copy of the official-SAM pair and of the transformers.js SAM, each with a disk cache that has the image.
+    for (const [fixture, encoderPath] of [
+      ['sam-official-fixture', 'sam_vit_fixture.encoder.onnx'],
+      ['sam-fixture', 'onnx/vision_encoder.onnx'],
+    ] as const) {
+      const model = mkdtempSync(join(tmpdir(), 'segkit-model-'));
+      cpSync(fixtureModel(fixture), model, { recursive: true });
+      const cache = mkdtempSync(join(tmpdir(), 'segkit-emb-'));
+      const a = await Segmenter.create({ model, diskCacheDir: cache });
+      await a.preload(image);
+      expect(a.stats.encoderRuns).toBe(1);
+      const same = await Segmenter.create({ model, diskCacheDir: cache });
+      await same.preload(image);
+      expect(same.stats.encoderRuns, fixture).toBe(0); // the disk cache serves it
+      // The encoder file replaced (here: rewritten with a later time), as a new export in the same folder would be.
+      const file = join(model, encoderPath);
+      writeFileSync(file, readFileSync(file));
+      utimesSync(file, new Date(), new Date(Date.now() + 5000));
+      const replaced = await Segmenter.create({ model, diskCacheDir: cache });
+      await replaced.preload(image);
+      expect(replaced.stats.encoderRuns, fixture).toBe(1);
+    }
+    // The pair's segkit.json pre-processing is part of the identity too.
+    const model = mkdtempSync(join(tmpdir(), 'segkit-model-'));
+    cpSync(fixtureModel('sam-official-fixture'), model, { recursive: true });
+    const cache = mkdtempSync(join(tmpdir(), 'segkit-emb-'));
+    await (await Segmenter.create({ model, diskCacheDir: cache })).preload(image);
+    writeFileSync(join(model, 'segkit.json'), JSON.stringify({ resize: 'square' }));
+    const reconfigured = await Segmenter.create({ model, diskCacheDir: cache });
+    await reconfigured.preload(image);
+    expect(reconfigured.stats.encoderRuns).toBe(1);
   });
 
   it('keeps the disk cache under its byte cap, dropping the least recently used entry', async () => {

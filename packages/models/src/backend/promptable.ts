@@ -28,6 +28,11 @@ export interface PromptableBackend {
   readonly decoders: DecoderFile[];
   encoderRunMs: number;
   decoderRunMs: number;
+  /**
+   * What determines its image encodings: the files (the embedding cache stamps each by size and time) and the
+   * pre-processing settings. Replacing any of them gives new cache keys, so stale embeddings are never served.
+   */
+  readonly encoding: { files: string[]; settings: string };
   /** Throws E_PROMPT_UNSUPPORTED, before any encoder run, for a prompt no decoder graph takes. */
   checkPrompt(prompt: DecoderPrompt): void;
   encode(image: RawImage): Promise<SamEmbedding>;

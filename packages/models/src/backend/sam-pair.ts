@@ -104,9 +104,14 @@ export class SamPairBackend {
     private readonly label: string,
     private readonly settings: PairFiles['settings'] = {},
     private readonly decoderPath = '',
+    encoderPath = '',
   ) {
     this.family = layout === 'sam2-pair' ? 'sam2' : 'sam';
+    // The encoder file and segkit.json's pre-processing determine an image's encoding (the cache key).
+    this.encoding = { files: [encoderPath], settings: JSON.stringify(settings) };
   }
+
+  readonly encoding: { files: string[]; settings: string };
 
   /** Opens the two files and recognises their layout (E_MODEL_UNSUPPORTED with what was found otherwise). */
   static async load(files: PairFiles, label: string): Promise<SamPairBackend> {
@@ -128,6 +133,7 @@ export class SamPairBackend {
       label,
       files.settings,
       files.decoder,
+      files.encoder,
     );
   }
 

@@ -82,6 +82,8 @@ export class SamBackend {
     private readonly label: string,
     /** The model folder. */
     private readonly dir: string,
+    /** The encoder graph and the pre-processing config: what determines an image's encoding. */
+    readonly encoding: { files: string[]; settings: string },
   ) {}
 
   /** The decoder graph files (the main one, and the box decoder when the folder has one). */
@@ -131,7 +133,13 @@ export class SamBackend {
     const graphs = [decoderGraph(`onnx/prompt_encoder_mask_decoder${DTYPE_SUFFIX[dtype]}.onnx`, main)];
     const boxes = modelType === 'sam' ? await openBoxDecoder(dir, DTYPE_SUFFIX[dtype]) : undefined;
     if (boxes) graphs.push(boxes);
-    const backend = new SamBackend(modelType, model, processor, graphs, label, id);
+    const backend = new SamBackend(modelType, model, processor, graphs, label, id, {
+      files: [
+        join(id, 'onnx', `vision_encoder${DTYPE_SUFFIX[dtype]}.onnx`),
+        join(id, 'preprocessor_config.json'),
+      ],
+      settings: dtype,
+    });
     timeRuns(sessions.model!, (ms) => {
       backend.encoderRunMs += ms;
     });

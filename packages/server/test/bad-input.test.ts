@@ -1,12 +1,12 @@
 // More than a hundred malformed requests: every one must get a 4xx with a coded error body, never a 5xx, and nothing
 // may be written outside the data directory.
-import { readdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { encodeImage } from '@segkit/core';
 import { describe, expect, it } from 'vitest';
 import { scene } from '../../models/test/helpers/shapes.js';
-import { multipart, server } from './helpers.js';
+import { multipart, server, tmp } from './helpers.js';
 
 /** A PNG whose header claims `w`×`h` pixels of which only a few bytes exist: a decompression bomb's shape. */
 function bombPng(w: number, h: number): Buffer {
@@ -42,10 +42,14 @@ function bombPng(w: number, h: number): Buffer {
 
 describe('malformed requests', () => {
   it('are all answered 4xx with a code, never 5xx, and write nothing outside the data directory', async () => {
-    const { client: c, dataDir } = await server({
+    // The data directory in a parent of its own: other test files write to the system's temporary folder meanwhile.
+    const parent = tmp('segkit-bad-input-');
+    const dataDir = join(parent, 'data');
+    mkdirSync(dataDir);
+    const { client: c } = await server({
+      dataDir,
       limits: { files: 3, fileBytes: 2_000_000, bodyBytes: 200_000 },
     });
-    const parent = dirname(dataDir);
     const before = readdirSync(parent).sort();
     const p = (
       await c('POST', '/api/v1/projects', { name: 'p', labels: [{ name: 'red', colour: '#ff0000' }] })

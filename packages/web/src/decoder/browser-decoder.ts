@@ -59,8 +59,11 @@ class WorkerLink {
       this.worker.postMessage({ id, ...req }, transfer);
     });
   }
+  /** Ends the worker; calls still waiting fail rather than wait forever. */
   close() {
     this.worker.terminate();
+    for (const w of this.waiting.values()) w.reject(new Error('The decoder was closed'));
+    this.waiting.clear();
   }
 }
 

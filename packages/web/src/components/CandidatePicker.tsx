@@ -2,7 +2,7 @@
 import { bbox } from '@segkit/core/mask';
 import { useEffect, useMemo, useRef } from 'react';
 import type { DecodedMask } from '../decoder/browser-decoder.js';
-import { paintMask } from '../render/masks.js';
+import { paintMask, pixelBounds } from '../render/masks.js';
 
 /** The region the candidates cover, padded: thumbnails show the object, not the whole image. */
 function regionOf(candidates: DecodedMask[]): [number, number, number, number] {
@@ -37,12 +37,7 @@ function CandidateThumb({ img, c, region }: { img: HTMLImageElement; c: DecodedM
     const ctx = canvas.getContext('2d')!;
     ctx.drawImage(img, rx, ry, rw, rh, 0, 0, canvas.width, canvas.height);
     // The mask over the region only (a thumbnail of a small object on a large photo paints the object, not the photo).
-    const [x0, y0, x1, y1] = [
-      Math.max(0, Math.floor(rx)),
-      Math.max(0, Math.floor(ry)),
-      Math.min(W, Math.ceil(rx + rw) + 1),
-      Math.min(H, Math.ceil(ry + rh) + 1),
-    ];
+    const [x0, y0, x1, y1] = pixelBounds(W, H, region);
     const layer = document.createElement('canvas');
     layer.width = Math.max(1, x1 - x0);
     layer.height = Math.max(1, y1 - y0);

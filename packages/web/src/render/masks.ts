@@ -17,6 +17,21 @@ export function maskOfRle(rle: { size: [number, number]; counts: string }): Mask
   return m;
 }
 
+/** The whole pixels [x0, y0, x1, y1) a region [x, y, w, h] touches in a W×H image (all of it without a region). */
+export function pixelBounds(
+  W: number,
+  H: number,
+  region?: readonly number[],
+): [number, number, number, number] {
+  if (!region) return [0, 0, W, H];
+  return [
+    Math.max(0, Math.floor(region[0]!)),
+    Math.max(0, Math.floor(region[1]!)),
+    Math.min(W, Math.ceil(region[0]! + region[2]!) + 1),
+    Math.min(H, Math.ceil(region[1]! + region[3]!) + 1),
+  ];
+}
+
 /**
  * Paints one mask into RGBA pixels of the same size; `region` [x, y, w, h] (the mask's box, or the part shown) limits
  * the work to it, so that a small object on a large photo costs what the object covers. With `into`, the pixels are
@@ -31,10 +46,7 @@ export function paintMask(
   into: 'mask' | 'region' = 'mask',
 ) {
   const { width: W, height: H, data } = mask;
-  const x0 = Math.max(0, Math.floor(region?.[0] ?? 0));
-  const y0 = Math.max(0, Math.floor(region?.[1] ?? 0));
-  const x1 = Math.min(W, region ? Math.ceil(region[0]! + region[2]!) + 1 : W);
-  const y1 = Math.min(H, region ? Math.ceil(region[1]! + region[3]!) + 1 : H);
+  const [x0, y0, x1, y1] = pixelBounds(W, H, region);
   const stride = into === 'region' ? x1 - x0 : W;
   for (let y = y0; y < y1; y++)
     for (let x = x0; x < x1; x++) {
@@ -59,7 +71,6 @@ export function paintMask(
       px[o + 2] = px[o + 2]! * (1 - k) + b * k;
       px[o + 3] = Math.max(px[o + 3]!, a);
     }
-  return { x0, y0, width: x1 - x0, height: y1 - y0 };
 }
 
 /** Draws every mask of a list into a canvas of the image's size. */

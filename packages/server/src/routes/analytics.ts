@@ -16,7 +16,14 @@ import {
   updateAnnotation,
 } from '../repo/annotations.js';
 import { getProject, requireWrite } from '../repo/projects.js';
-import { AnalyticsLabel, AnalyticsMask, AnalyticsRun, ErrorBody, IdParams } from '../schemas.js';
+import {
+  AnalyticsLabel,
+  AnalyticsMask,
+  AnalyticsRun,
+  type AnnotationT,
+  ErrorBody,
+  IdParams,
+} from '../schemas.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
@@ -188,6 +195,24 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
         );
       const annotationIds: number[] = [];
       let relabelled = 0;
+      // Each image's inside-box segment annotations, read once per request and kept current as this loop changes
+      // them (a lasso holds many masks of one image).
+      const known = new Map<number, AnnotationT[]>();
+      const annotationsOf = async (imageId: number) => {
+        let list = known.get(imageId);
+        if (!list) {
+          list = await listAnnotations(ctx.db, imageId, { mode: 'inside_box', promptType: 'segment' });
+          known.set(imageId, list);
+        }
+        return list;
+      };
+      const remember = (a: AnnotationT) => {
+        const list = known.get(a.imageId);
+        if (!list || a.mode !== 'inside_box' || a.promptType !== 'segment') return;
+        const at = list.findIndex((x) => x.id === a.id);
+        if (at >= 0) list[at] = a;
+        else list.push(a);
+      };
       const relabel = async (annotation: { id: number; version: number }) => {
         const a = await updateAnnotation(
           ctx.db,
@@ -196,6 +221,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
           { label: req.body.label },
           req.caller.name,
         );
+        remember(a);
         relabelled++;
         annotationIds.push(a.id);
         return a;
@@ -219,7 +245,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
         };
         // The mask is already an annotation of the image (it was segmented there, or labelled by hand): relabel
         // that one rather than add a duplicate over it.
-        const same = (await listAnnotations(ctx.db, imageId, { mode: 'inside_box', promptType: 'segment' }))
+        const same = (await annotationsOf(imageId))
           .filter((x) => x.rle && x.rle.size[0] === rle.size[0] && x.rle.size[1] === rle.size[1])
           .map((x) => ({ x, iou: rleIou(x.rle!, rle) }))
           .filter((m) => m.iou >= 0.9)
@@ -243,6 +269,7 @@ export const analyticsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
             by: req.caller.name,
           },
         ]);
+        remember(a!);
         labels[id] = { annotationId: a!.id, label: req.body.label };
         annotationIds.push(a!.id);
       }

@@ -1,7 +1,7 @@
 // Promptable-segmentation benchmarks with the fixture models (their session.run is tiny, so what is measured
 // is SegKit's own work: prompt handling, tensors, the transformers.js call path and mask post-processing).
 import type { RawImage } from '../packages/core/src/index.js';
-import { SamBackend } from '../packages/models/src/backend/transformers.js';
+import { SamBackend } from '../packages/models/src/backend/sam.js';
 import { Segmenter } from '../packages/models/src/index.js';
 import { type BenchResult, bench } from './harness.js';
 

@@ -3,12 +3,14 @@
 // here, so that a click in the browser and a click sent to the server give the same mask.
 import type { Mask } from '@segkit/core';
 import { logitsToMask } from './postprocess.js';
+import { promptToFrame } from './prompt-frame.js';
 
 /**
  * The decoder layouts SegKit runs: transformers.js SAM (`sam`, points-only or boxes-only graphs), transformers.js
- * SAM 2 (`sam2`), Meta's official SAM decoder (`sam-official`) and the standalone SAM 2 pair (`sam2-pair`).
+ * SAM 2 (`sam2`), the SAM 3 tracker (`sam3-tracker`: SAM 2's inputs at 1008 px with 288² masks), Meta's official SAM
+ * decoder (`sam-official`) and the standalone SAM 2 pair (`sam2-pair`).
  */
-export type DecoderLayout = 'sam' | 'sam2' | 'sam-official' | 'sam2-pair';
+export type DecoderLayout = 'sam' | 'sam2' | 'sam3-tracker' | 'sam-official' | 'sam2-pair';
 
 export interface FeedTensor {
   type: 'float32' | 'int64';
@@ -53,17 +55,12 @@ export function buildDecoderFeeds(
   prompt: BrowserPrompt,
 ): Record<string, FeedTensor> {
   const [oh, ow] = emb.originalSize;
-  const [rh, rw] = emb.reshapedSize;
-  const sx = rw / ow;
-  const sy = rh / oh;
   const feeds: Record<string, FeedTensor> = {};
   for (const name of inputNames) {
     const t = emb.tensors[name];
     if (t) feeds[name] = { type: 'float32', data: t.data, dims: [...t.dims] };
   }
-  const pts = prompt.points.flatMap(([x, y]) => [x * sx, y * sy]);
-  const labels = [...prompt.labels];
-  const box = prompt.box && [prompt.box[0] * sx, prompt.box[1] * sy, prompt.box[2] * sx, prompt.box[3] * sy];
+  const { points: pts, labels, box } = promptToFrame(prompt, emb.originalSize, emb.reshapedSize);
   const n = labels.length;
   if (layout === 'sam') {
     if (inputNames.includes('input_points')) {
@@ -74,7 +71,7 @@ export function buildDecoderFeeds(
     if (inputNames.includes('input_boxes')) feeds.input_boxes = f32(box ?? [], [1, box ? 1 : 0, 4]);
     return feeds;
   }
-  if (layout === 'sam2') {
+  if (layout === 'sam2' || layout === 'sam3-tracker') {
     if (n) {
       feeds.input_points = f32(pts, [1, 1, n, 2]);
       feeds.input_labels = i64(labels, [1, 1, n]);

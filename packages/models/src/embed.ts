@@ -9,7 +9,7 @@ import {
   toRawImage,
   toRgb,
 } from '@segkit/core';
-import { ClipBackend } from './backend/transformers.js';
+import { ClipBackend } from './backend/clip.js';
 import { cachedBackend } from './backend-cache.js';
 
 /** The embedding model used when none is named: the `clip` preset. */

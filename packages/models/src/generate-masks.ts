@@ -8,8 +8,7 @@ import {
   type RawImage,
   rleNms,
 } from '@segkit/core';
-import type { PromptableBackend } from './backend/promptable.js';
-import type { SamEmbedding } from './backend/transformers.js';
+import type { PromptableBackend, SamEmbedding } from './backend/promptable-types.js';
 import { logitsToMask } from './postprocess.js';
 import type { SegmentResult } from './types.js';
 

@@ -5,9 +5,8 @@
  */
 
 export { ClipSegFeatures } from './backend/clipseg-features.js';
-export type { DecoderFile } from './backend/promptable.js';
+export type { DecoderFile, SamEmbedding } from './backend/promptable-types.js';
 export type { PromptSupport } from './backend/sam-decoders.js';
-export type { SamEmbedding } from './backend/transformers.js';
 export { cacheRoot, hubUrl, isOffline } from './cache-dir.js';
 export {
   type DecoderGeometry,

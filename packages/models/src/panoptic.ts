@@ -7,7 +7,7 @@ import {
   type RawImage,
   toRawImage,
 } from '@segkit/core';
-import { DetrBackend } from './backend/transformers.js';
+import { DetrBackend } from './backend/detr.js';
 import { cachedBackend } from './backend-cache.js';
 import { cocoPanopticCategories, panopticLabel } from './coco-panoptic.js';
 

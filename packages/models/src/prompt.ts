@@ -1,5 +1,5 @@
 import { type Box, PromptInvalidError, PromptOutOfBoundsError } from '@segkit/core';
-import type { DecoderPrompt } from './backend/transformers.js';
+import type { DecoderPrompt } from './backend/promptable-types.js';
 import type { Prompt } from './types.js';
 
 const finitePair = (p: unknown): p is [number, number] =>

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Box, bbox, type ImageInput, area as maskArea, type RawImage, toRawImage } from '@segkit/core';
+import { decodeEmbedding, encodeEmbedding } from './backend/embedding-codec.js';
 import { grabCutSegment } from './backend/opencv.js';
-import { type DecoderFile, loadPromptable, type PromptableBackend } from './backend/promptable.js';
+import { loadPromptable } from './backend/promptable.js';
+import type { DecoderFile, PromptableBackend, SamEmbedding } from './backend/promptable-types.js';
 import type { PromptSupport } from './backend/sam-decoders.js';
-import { decodeEmbedding, encodeEmbedding, type SamEmbedding } from './backend/transformers.js';
 import { cacheRoot } from './cache-dir.js';
 import { EmbeddingCache, imageKey } from './embedding-cache.js';
 import { type GeneratedMask, type GenerateMasksOptions, generateFromEmbedding } from './generate-masks.js';
@@ -118,8 +119,8 @@ export class Segmenter {
     return this.sam?.candidates ?? 1;
   }
 
-  /** Which backend runs: `sam`, `sam2` or `classic`. */
-  get backend(): 'sam' | 'sam2' | 'classic' {
+  /** Which backend runs: `sam`, `sam2`, `sam3-tracker` or `classic`. */
+  get backend(): 'sam' | 'sam2' | 'sam3-tracker' | 'classic' {
     return this.sam?.family ?? 'classic';
   }
 

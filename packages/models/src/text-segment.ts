@@ -11,7 +11,7 @@ import {
   removeSmallComponents,
   toRawImage,
 } from '@segkit/core';
-import { ClipSegBackend } from './backend/transformers.js';
+import { ClipSegBackend } from './backend/clipseg.js';
 import { cachedBackend } from './backend-cache.js';
 import { resizeBilinear } from './postprocess.js';
 import type { Dtype } from './types.js';

@@ -8,7 +8,7 @@ import { AutoProcessor, AutoTokenizer, type Tensor } from '@huggingface/transfor
 import { ModelMissingError, type RawImage } from '@segkit/core';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { type ClipSegGraph, featureGraph, readClipSegGraph } from '../clipseg-train/onnx-graph.js';
-import { loadError, readModelConfig, toHfImage } from './transformers.js';
+import { loadError, readModelConfig, toHfImage } from './runtime.js';
 
 type Session = Omit<InferenceSession, 'inputMetadata' | 'outputMetadata'>;
 

@@ -1,7 +1,7 @@
 // The classic backend: OpenCV GrabCut (through @techstark/opencv-js), which needs no model download.
 import { createRequire } from 'node:module';
 import { labelComponents, type Mask, overlapCounts, type RawImage, resizeMask, toRgb } from '@segkit/core';
-import type { DecoderPrompt } from './transformers.js';
+import type { DecoderPrompt } from './promptable-types.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: opencv-js ships no usable types
 type Cv = any;

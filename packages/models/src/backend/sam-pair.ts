@@ -5,10 +5,10 @@
 import { Tensor } from '@huggingface/transformers';
 import { ModelUnsupportedError, PromptUnsupportedError, type RawImage, resizeImage } from '@segkit/core';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import type { DecoderFile } from './promptable.js';
+import { promptToFrame, toFrame } from '../prompt-frame.js';
+import type { DecoderFile, DecoderPrompt, SamDecoded, SamEmbedding } from './promptable-types.js';
 import type { PromptSupport } from './sam-decoders.js';
 import type { PairFiles } from './sam-pair-files.js';
-import type { DecoderPrompt, SamDecoded, SamEmbedding } from './transformers.js';
 
 export type PairLayout = 'sam-official' | 'sam2-pair';
 
@@ -222,17 +222,9 @@ export class SamPairBackend {
 
   /** One prompt: points (and a box as corners 2/3, or a padding point −1 without one) in the model's frame. */
   async decode(emb: SamEmbedding, prompt: DecoderPrompt): Promise<SamDecoded> {
-    const [oh, ow] = emb.originalSize;
-    const [rh, rw] = emb.reshapedSize;
-    const coords: number[] = [];
-    const labels: number[] = [];
-    prompt.points.forEach(([x, y], i) => {
-      coords.push((x * rw) / ow, (y * rh) / oh);
-      labels.push(prompt.labels[i]!);
-    });
-    if (prompt.box) {
-      const [x0, y0, x1, y1] = prompt.box;
-      coords.push((x0 * rw) / ow, (y0 * rh) / oh, (x1 * rw) / ow, (y1 * rh) / oh);
+    const { points: coords, labels, box } = promptToFrame(prompt, emb.originalSize, emb.reshapedSize);
+    if (box) {
+      coords.push(...box);
       labels.push(2, 3);
     } else {
       coords.push(0, 0);
@@ -247,8 +239,6 @@ export class SamPairBackend {
     emb: SamEmbedding,
     points: [number, number][],
   ): Promise<SamDecoded & { prompts: number }> {
-    const [oh, ow] = emb.originalSize;
-    const [rh, rw] = emb.reshapedSize;
     if (this.layout === 'sam-official') {
       // Meta's decoder takes one prompt per run.
       const parts = await Promise.all(points.map((p) => this.decode(emb, { points: [p], labels: [1] })));
@@ -264,7 +254,7 @@ export class SamPairBackend {
       };
       return { ...first, scores: concat('scores'), logits: concat('logits'), prompts: parts.length };
     }
-    const coords = points.map(([x, y]) => [(x * rw) / ow, (y * rh) / oh, 0, 0]);
+    const coords = points.map((p) => [...toFrame(p, emb.originalSize, emb.reshapedSize), 0, 0]);
     const labels = points.map(() => [1, -1]);
     const out = await this.run(emb, coords, labels);
     return { ...out, prompts: points.length };

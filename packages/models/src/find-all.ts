@@ -16,6 +16,7 @@ import {
   toRawImage,
 } from '@segkit/core';
 import { embedMasks, embedText } from './embed.js';
+import { findConcept } from './sam3-find.js';
 import { Segmenter } from './segmenter.js';
 import { segmentText } from './text-segment.js';
 
@@ -30,6 +31,11 @@ export interface FindAllOptions {
   maxInstances?: number;
   /** Drop a result whose mask IoU with a better one exceeds this (default 0.5). */
   nms?: number;
+  /**
+   * A SAM 3 concept model (`sam3`, `sam3-text`, `sam3-anylabeling`, a folder): when given, SAM 3 answers the whole
+   * prompt and the options below it are not used; `threshold` then defaults to 0.3 and `nms` to off, as the reference.
+   */
+  findModel?: string;
   /** Models: the segmenter (default as `segment`), CLIPSeg (default `clipseg`) and CLIP (default `clip`). */
   segmentModel?: string;
   textModel?: string;
@@ -122,7 +128,8 @@ function padBox([x, y, w, h]: Box, image: RawImage): Box {
 const cos = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
 /**
- * Finds every instance of a concept given by a text prompt and/or exemplar boxes.
+ * Finds every instance of a concept given by a text prompt and/or exemplar boxes. With `findModel`, a SAM 3 model
+ * answers it (see {@link findConcept}); otherwise the light pipeline:
  * 1. Candidates: connected components (≥ `minArea` px) of CLIPSeg's mask for the text and of SAM's automatic masks,
  *    near-duplicates (IoU ≥ 0.9) removed, at most `maxCandidates`, largest first.
  * 2. Scoring: mean CLIP similarity to the text and to the positive exemplar crops, minus the highest similarity to
@@ -140,6 +147,18 @@ export async function findAll(input: ImageInput | RawImage, opts: FindAllOptions
         ? 'find-all requires a text prompt or exemplar boxes (negative exemplars alone describe nothing to find)'
         : 'find-all requires a text prompt or exemplar boxes',
     );
+  }
+  if (opts.findModel) {
+    const found = await findConcept(input, {
+      model: opts.findModel,
+      ...(text ? { text } : {}),
+      positiveExemplars: positives,
+      negativeExemplars: negatives,
+      ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+      ...(opts.maxInstances !== undefined ? { maxInstances: opts.maxInstances } : {}),
+      ...(opts.nms !== undefined ? { nms: opts.nms } : {}),
+    });
+    return found.instances.map((i) => ({ ...i, source: 'model' as const }));
   }
   const image = await toRawImage(input);
   const posMasks = positives.map((b) => boxMask(image, b));

@@ -7,6 +7,7 @@
 export { ClipSegFeatures } from './backend/clipseg-features.js';
 export type { DecoderFile, SamEmbedding } from './backend/promptable-types.js';
 export type { PromptSupport } from './backend/sam-decoders.js';
+export { EXEMPLAR_LAYOUTS, SAM3_CONTRACTS, type Sam3Layout } from './backend/sam3-contract.js';
 export { cacheRoot, hubUrl, isOffline } from './cache-dir.js';
 export {
   type DecoderGeometry,
@@ -46,6 +47,16 @@ export { resolveModelRef } from './model-ref.js';
 export { type PanopticOptions, type PanopticSegment, segmentPanoptic } from './panoptic.js';
 export { findPreset, onnxFiles, PRESETS } from './presets.js';
 export { normalizePrompt } from './prompt.js';
+export {
+  type ConceptPrompt,
+  type ConceptResult,
+  findConcept,
+  isConceptModel,
+  Sam3Finder,
+  type Sam3FinderOptions,
+  sharedFinder,
+} from './sam3-find.js';
+export type { Sam3Instance } from './sam3-post.js';
 export {
   DEFAULT_SEGMENT_MODEL,
   defaultSegmentModelReady,

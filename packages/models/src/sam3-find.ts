@@ -224,7 +224,8 @@ export class Sam3Finder {
     });
     if (this.last?.key === key) return this.last.features;
     const tensors: Sam3ImageFeatures['tensors'] = {};
-    for (const [n, t] of Object.entries(half.tensors)) tensors[n] = { data: fromFloat16(t.data), dims: t.dims };
+    for (const [n, t] of Object.entries(half.tensors))
+      tensors[n] = { data: fromFloat16(t.data), dims: t.dims };
     this.last = { key, features: { tensors, originalSize: half.originalSize } };
     return this.last.features;
   }

@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 
+export { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, extractZip, extractZipToTemp } from './archive.js';
 export {
   type ComponentStats,
   type Components,
@@ -52,6 +53,7 @@ export {
 } from './mask.js';
 export { dice, iou, MetricAccumulator, type MetricReport, type MetricSummary, scorePair } from './metrics.js';
 export { close, cropMask, dilate, erode, open, resizeMask } from './morphology.js';
+export { safeRelativePath } from './paths.js';
 export { encodeMaskPng, readMask, writeMask } from './png.js';
 export { maskToPolygons, polygonsToMask, simplifyRing } from './polygons.js';
 export { type Progress, progressBar, silentProgress } from './progress.js';

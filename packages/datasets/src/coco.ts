@@ -11,11 +11,11 @@ import {
   readJsonFile,
   rleArea,
   rleCounts,
+  safeRelativePath,
   writeFileAtomic,
 } from '@segkit/core';
 import { segmentationStats, simplePolygonOfRle } from './masks.js';
 import { writeDirectoryAtomic } from './output-dir.js';
-import { safeRelativePath } from './paths.js';
 import { Problems } from './problems.js';
 import type {
   Annotation,

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatasetFormatError, FileNotFoundError } from '@segkit/core';
-import { type ArchiveLimits, extractZipToTemp } from './archive.js';
+import { type ArchiveLimits, DatasetFormatError, extractZipToTemp, FileNotFoundError } from '@segkit/core';
+
 import { readCoco, writeCoco } from './coco.js';
 import { readMaskFolders, writeMaskFolders } from './mask-folders.js';
 import { isRoboflow, readRoboflow } from './roboflow.js';

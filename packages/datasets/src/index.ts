@@ -3,7 +3,6 @@
  * @packageDocumentation
  */
 
-export { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, extractZip, extractZipToTemp } from './archive.js';
 export { type BuildSegOptions, type BuildSegSummary, buildSegmentation } from './build-seg.js';
 export {
   blankAnnotations,
@@ -53,7 +52,6 @@ export {
   segmentationToRle,
 } from './masks.js';
 export { listFiles, writeDirectoryAtomic } from './output-dir.js';
-export { safeRelativePath } from './paths.js';
 export { type Problem, Problems } from './problems.js';
 export { isRoboflow, ROBOFLOW_SPLITS, readRoboflow } from './roboflow.js';
 export { SPLITS, type SplitItem, type SplitName, splitImages, splitItems, splitTable } from './split.js';

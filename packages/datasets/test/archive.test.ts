@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { masksEqual, readMask } from '@segkit/core';
+import { extractZip, masksEqual, readMask } from '@segkit/core';
 import { describe, expect, it } from 'vitest';
-import { extractZip, readDataset, writeDataset } from '../src/index.js';
+import { readDataset, writeDataset } from '../src/index.js';
 import { listFiles } from '../src/output-dir.js';
 import { maskFolderDataset, tmp } from './helpers/generate.js';
 import { makeZip, type ZipEntry } from './helpers/zip-writer.js';

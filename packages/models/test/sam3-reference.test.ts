@@ -149,7 +149,9 @@ describe.skipIf(!ready)('SAM 3 against the numpy reference', () => {
       const [n, h, w] = masks.shape as [number, number, number];
       result.instances.forEach((inst, i) => {
         expect(inst.score).toBeCloseTo(ref.instances[i]!.score, 5);
-        inst.bbox.forEach((v, k) => expect(Math.abs(v - ref.instances[i]!.box[k]!)).toBeLessThanOrEqual(1));
+        inst.bbox.forEach((v, k) => {
+          expect(Math.abs(v - ref.instances[i]!.box[k]!)).toBeLessThanOrEqual(1);
+        });
         const refMask = { width: w, height: h, data: masks.data.subarray(i * h * w, (i + 1) * h * w) };
         const both = inst.mask.data.some((v) => v) || refMask.data.some((v) => v);
         if (both) expect(iou(inst.mask, refMask)).toBeGreaterThanOrEqual(0.99);

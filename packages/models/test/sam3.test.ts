@@ -78,9 +78,9 @@ describe.skipIf(!present)('SAM 3 concept layouts (real architecture)', () => {
     const d2 = runs.find((x) => x.graph === 'decoder')!;
     expect(d2.feeds.input_boxes!.dims).toEqual([1, 2, 4]);
     const boxes = nums(d2.feeds.input_boxes);
-    [60 / 400, 50 / 300, 80 / 400, 60 / 300, 305 / 400, 60 / 300, 90 / 400, 60 / 300].forEach((v, k) =>
-      expect(boxes[k]).toBeCloseTo(v, 6),
-    );
+    [60 / 400, 50 / 300, 80 / 400, 60 / 300, 305 / 400, 60 / 300, 90 / 400, 60 / 300].forEach((v, k) => {
+      expect(boxes[k]).toBeCloseTo(v, 6);
+    });
     expect(nums(d2.feeds.input_boxes_labels)).toEqual([1, 0]);
     // Exemplars alone: the text "visual", as the reference does.
     runs.length = 0;
@@ -147,7 +147,9 @@ describe.skipIf(!present)('SAM 3 concept layouts (real architecture)', () => {
       [0, 0],
     ]);
     const coords = nums(calls[0]!.feeds.box_coords);
-    [0.15, 50 / 300, 0.2, 0.2].forEach((v, k) => expect(coords[k]).toBeCloseTo(v, 6));
+    [0.15, 50 / 300, 0.2, 0.2].forEach((v, k) => {
+      expect(coords[k]).toBeCloseTo(v, 6);
+    });
   });
 
   it('refuses a folder whose graphs do not match one layout, naming what they declare', async () => {
@@ -258,6 +260,8 @@ describe('SAM 3 fixture (a colour rule in the usls layout)', () => {
     expect(two.length).toBe(2);
     expect(await findAll(image, { text: 'red', findModel: fixture, threshold: 0.9999 })).toEqual([]);
     const [blue] = await findAll(image, { text: 'blue', findModel: fixture });
-    blue!.bbox.forEach((v, k) => expect(Math.abs(v - [60, 170, 90, 90][k]!)).toBeLessThanOrEqual(2));
+    blue!.bbox.forEach((v, k) => {
+      expect(Math.abs(v - [60, 170, 90, 90][k]!)).toBeLessThanOrEqual(2);
+    });
   });
 });

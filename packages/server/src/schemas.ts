@@ -205,7 +205,12 @@ export type SegmentResponseT = Static<typeof SegmentResponse>;
 
 export const DecoderInfo = Type.Object({
   model: Type.String(),
-  family: Type.Union([Type.Literal('sam'), Type.Literal('sam2'), Type.Literal('classic')]),
+  family: Type.Union([
+    Type.Literal('sam'),
+    Type.Literal('sam2'),
+    Type.Literal('sam3-tracker'),
+    Type.Literal('classic'),
+  ]),
   browser: Type.Boolean({ description: 'whether the browser can run this model’s decoder itself' }),
   reason: Type.Optional(Type.String()),
   candidates: Type.Integer(),
@@ -215,6 +220,7 @@ export const DecoderInfo = Type.Object({
       layout: Type.Union([
         Type.Literal('sam'),
         Type.Literal('sam2'),
+        Type.Literal('sam3-tracker'),
         Type.Literal('sam-official'),
         Type.Literal('sam2-pair'),
       ]),

@@ -6,7 +6,7 @@ const DESCR = (a: Typed) => (a instanceof Float32Array ? '<f4' : a instanceof Ui
 
 export function writeNpy(path: string, data: Typed, shape: readonly number[]): void {
   let header = `{'descr': '${DESCR(data)}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  header += `${' '.repeat(63 - ((10 + header.length) % 64))}\n`;
   const head = Buffer.alloc(10);
   head.write('\x93NUMPY', 0, 'latin1');
   head[6] = 1;

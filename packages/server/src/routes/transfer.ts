@@ -2,8 +2,13 @@ import { realpathSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { FileNotFoundError, InvalidArgumentError, NotFoundError, UnsafePathError } from '@segkit/core';
-import { extractZipToTemp } from '@segkit/datasets';
+import {
+  extractZipToTemp,
+  FileNotFoundError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnsafePathError,
+} from '@segkit/core';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
 import { imageIdsOf } from '../repo/images.js';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ArchiveUnsafeError, DatasetFormatError } from '@segkit/core';
 import yauzl from 'yauzl';
+import { ArchiveUnsafeError, DatasetFormatError } from './errors.js';
 import { safeRelativePath } from './paths.js';
 
 /** Safety limits for archive extraction. */

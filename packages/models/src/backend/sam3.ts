@@ -3,7 +3,7 @@
 // post-processing in ../sam3-post.ts, so this file only opens graphs and builds feeds.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { AutoTokenizer, type Tensor as HfTensor } from '@huggingface/transformers';
+import { CLIPTokenizer, type Tensor as HfTensor } from '@huggingface/transformers';
 import { ModelCorruptError, type RawImage } from '@segkit/core';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { SAM3_SIDE, sam3PixelValues, sam3Uint8Planes } from '../sam3-preprocess.js';
@@ -71,6 +71,24 @@ async function openGraph(path: string): Promise<Session> {
   }
 }
 
+/**
+ * CLIP's tokenizer from a folder's tokenizer.json, with tokenizer_config.json when there is one (usls's release
+ * ships tokenizer.json alone): 32 tokens, padded with `<|endoftext|>`.
+ */
+function clipTokenizer(dir: string): unknown {
+  const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as object;
+  const configFile = join(dir, 'tokenizer_config.json');
+  const config = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as object) : {};
+  return new CLIPTokenizer(json, {
+    bos_token: '<|startoftext|>',
+    eos_token: '<|endoftext|>',
+    pad_token: '<|endoftext|>',
+    unk_token: '<|endoftext|>',
+    ...config,
+    model_max_length: 32,
+  });
+}
+
 const declared = (s: Session): Declared => ({ inputs: [...s.inputMetadata], outputs: [...s.outputNames] });
 
 /** A loaded SAM 3 concept model. */
@@ -112,9 +130,7 @@ export class Sam3Backend {
     });
     let tokenizer: unknown;
     try {
-      tokenizer = await AutoTokenizer.from_pretrained(join(dir, contract.tokenizer), {
-        local_files_only: true,
-      });
+      tokenizer = clipTokenizer(join(dir, contract.tokenizer));
     } catch (e) {
       throw new ModelCorruptError(
         `${label} has no usable tokenizer in ${join(dir, contract.tokenizer)} (${(e as Error).message.split('\n')[0]})`,

@@ -21,6 +21,23 @@ export function hubUrl(): string {
   return (process.env.SEGKIT_HUB_URL || 'https://huggingface.co').replace(/\/+$/, '');
 }
 
+/** Where a direct URL is fetched from: the same path under `SEGKIT_ASSETS_URL` when it is set (a mirror). */
+export function directUrl(url: string): string {
+  const mirror = process.env.SEGKIT_ASSETS_URL?.replace(/\/+$/, '');
+  if (!mirror) return url;
+  const u = new URL(url);
+  return `${mirror}${u.pathname}${u.search}`;
+}
+
+/** The host of `SEGKIT_ASSETS_URL`, which downloads may reach like the hub's. */
+export function assetsHost(): string | undefined {
+  try {
+    return process.env.SEGKIT_ASSETS_URL ? new URL(process.env.SEGKIT_ASSETS_URL).hostname.toLowerCase() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** True when `SEGKIT_OFFLINE` is set to a true value: SegKit then never touches the network. */
 export function isOffline(): boolean {
   const v = (process.env.SEGKIT_OFFLINE ?? '').toLowerCase();

@@ -45,6 +45,7 @@ export { type FindAllOptions, type FoundInstance, findAll } from './find-all.js'
 export { type GeneratedMask, type GenerateMasksOptions, generateFromEmbedding } from './generate-masks.js';
 export { resolveModelRef } from './model-ref.js';
 export { type PanopticOptions, type PanopticSegment, segmentPanoptic } from './panoptic.js';
+export type { Manifest, ModelStatus } from './manifest.js';
 export { findPreset, onnxFiles, PRESETS } from './presets.js';
 export { normalizePrompt } from './prompt.js';
 export {
@@ -70,9 +71,7 @@ export {
   importModel,
   isTestModel,
   listModels,
-  type Manifest,
   type ModelListing,
-  type ModelStatus,
   modelStatus,
   type PullOptions,
   pullHint,

@@ -1,5 +1,10 @@
 import type { Dtype, Preset } from './types.js';
 
+/** The SAM 3 licence (Meta's "SAM License"), which applies to every SAM 3 weight file whatever its export. */
+const SAM3_LICENCE =
+  'SAM License (Meta): use, reproduce and modify under its terms; not Apache-2.0 like SegKit. Read https://github.com/facebookresearch/sam3/blob/main/LICENSE before use.';
+const USLS = 'https://github.com/jamjamjon/assets/releases/download/sam3';
+
 /**
  * The presets: names for real public repos that transformers.js supports, with the weight variant to fetch.
  * Fixture models (fixtures/models/) are test tools and never appear here.
@@ -65,6 +70,87 @@ export const PRESETS: readonly Preset[] = [
     dtype: 'fp32',
     approxBytes: 360e6,
     description: 'SAM 2 Hiera-Base+ as an encoder.onnx + decoder.onnx pair',
+  },
+  {
+    name: 'sam3',
+    repo: 'jamjamjon/assets',
+    revision: 'sam3',
+    modelType: 'sam3-usls',
+    task: 'find',
+    dtype: 'fp32',
+    approxBytes: 3.45e9,
+    description:
+      'SAM 3 concept model (usls v2 layout): text and any number of ± exemplar boxes → every instance, with presence',
+    files: [
+      { path: 'vision-encoder.onnx', url: `${USLS}/vision-encoder.onnx` },
+      { path: 'text-encoder.onnx', url: `${USLS}/text-encoder.onnx` },
+      { path: 'geo-encoder-mask-decoder.onnx', url: `${USLS}/geo-encoder-mask-decoder.onnx` },
+      { path: 'tokenizer.json', url: `${USLS}/tokenizer.json` },
+    ],
+    licence: SAM3_LICENCE,
+  },
+  {
+    name: 'sam3-text',
+    repo: 'danilobukvic/sam3-text-onnx',
+    revision: 'main',
+    modelType: 'sam3-text',
+    task: 'find',
+    dtype: 'fp32',
+    approxBytes: 3.4e9,
+    description: 'SAM 3 concept model, text prompts only (no exemplars, no presence head)',
+    files: [
+      ...['vision_encoder', 'text_encoder', 'decoder'].flatMap((g) => [
+        { path: `${g}.onnx` },
+        { path: `${g}.onnx.data` },
+      ]),
+      { path: 'tokenizer.json' },
+      { path: 'tokenizer_config.json', optional: true },
+      { path: 'vocab.json', optional: true },
+      { path: 'merges.txt', optional: true },
+    ],
+    licence: SAM3_LICENCE,
+  },
+  {
+    name: 'sam3-tracker',
+    repo: 'onnx-community/sam3-tracker-ONNX',
+    revision: 'main',
+    modelType: 'sam3_tracker',
+    task: 'segment',
+    dtype: 'fp32',
+    approxBytes: 1.9e9,
+    description: 'SAM 3 tracker: clicks and boxes, one object per prompt (SAM 2 contract at 1008 px)',
+    files: [
+      { path: 'config.json' },
+      { path: 'preprocessor_config.json' },
+      ...['vision_encoder', 'prompt_encoder_mask_decoder'].flatMap((g) => [
+        { path: `onnx/${g}.onnx` },
+        { path: `onnx/${g}.onnx_data`, optional: true },
+      ]),
+    ],
+    licence: SAM3_LICENCE,
+  },
+  {
+    name: 'sam3-anylabeling',
+    repo: 'vietanhdev/segment-anything-3-onnx-models',
+    revision: 'main',
+    modelType: 'sam3-samexporter',
+    task: 'find',
+    dtype: 'fp32',
+    approxBytes: 3.41e9,
+    description:
+      "SAM 3 as X-AnyLabeling downloads it (samexporter): text plus one box per decoder call; SegKit merges calls with NMS",
+    archive: { path: 'sam3_vit_h.zip' },
+    files: [
+      ...['sam3_image_encoder', 'sam3_language_encoder', 'sam3_decoder'].flatMap((g) => [
+        { path: `${g}.onnx` },
+        { path: `${g}.onnx.data`, optional: true },
+      ]),
+      ...['tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'merges.txt'].map((f) => ({
+        path: `clip_tokenizer/${f}`,
+        optional: f !== 'tokenizer.json',
+      })),
+    ],
+    licence: SAM3_LICENCE,
   },
   {
     name: 'clipseg',

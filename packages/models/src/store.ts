@@ -14,8 +14,11 @@ import {
   writeFileAtomic,
 } from '@segkit/core';
 import { findPairFiles } from './backend/sam-pair-files.js';
+import { sam3FilesIn } from './backend/sam3-contract.js';
 import { cacheRoot, hubUrl, importedDir, isOffline, MANIFEST, snapshotDir } from './cache-dir.js';
 import { downloadFile } from './download.js';
+import { badFiles, type Manifest, type ModelStatus, readManifest } from './manifest.js';
+import { pullListed } from './pull-listed.js';
 import { isValidImportName, resolveModelRef } from './model-ref.js';
 import {
   boxDecoderFile,
@@ -27,37 +30,6 @@ import {
   REQUIRED_CONFIGS,
 } from './presets.js';
 import type { Preset, ResolvedModel } from './types.js';
-
-/** What a model directory's manifest records. */
-export interface Manifest {
-  name: string;
-  repo?: string;
-  revision?: string;
-  dtype: string;
-  modelType: string;
-  files: Record<string, number>;
-  completedAt: string;
-}
-
-export type ModelStatus = 'ready' | 'missing' | 'corrupt';
-
-function readManifest(dir: string): Manifest | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Manifest;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Files whose size differs from the manifest (truncated, grown or missing). */
-function badFiles(dir: string, m: Manifest): string[] {
-  return Object.entries(m.files)
-    .filter(([f, size]) => {
-      const p = join(dir, f);
-      return !existsSync(p) || statSync(p).size !== size;
-    })
-    .map(([f]) => f);
-}
 
 /** Whether a model can be used now: all files present with the sizes recorded when it was pulled. */
 export function modelStatus(model: ResolvedModel): ModelStatus {
@@ -134,6 +106,7 @@ export async function pullModel(model: ResolvedModel, opts: PullOptions = {}): P
       `Offline mode (SEGKIT_OFFLINE=1) forbids downloading ${model.name}; unset it or use \`segkit models import\``,
     );
   }
+  if (model.preset?.files) return pullListed(model, model.preset, opts.progress);
   const { dir, repo, revision } = model as Required<Pick<ResolvedModel, 'dir' | 'repo' | 'revision'>>;
   const old = readManifest(dir);
   const stale = new Set(old ? badFiles(dir, old) : []);
@@ -217,6 +190,14 @@ function listFiles(dir: string): string[] {
  * must be there. Throws a coded error naming what is wrong and what the folder holds.
  */
 function presetFiles(dir: string, src: string, preset: Preset, modelType: string): string[] {
+  if (preset.files) {
+    const missing = preset.files.filter((f) => !f.optional && !existsSync(join(dir, f.path))).map((f) => f.path);
+    if (missing.length)
+      throw new ModelMissingError(
+        `${src} lacks ${missing.join(', ')}, which ${preset.name} needs; it has ${listFiles(dir).join(', ')}`,
+      );
+    return preset.files.map((f) => f.path).filter((f) => existsSync(join(dir, f)));
+  }
   if (preset.modelType === PAIR_TYPE) {
     const pair = findPairFiles(dir, {}, src);
     return [relative(dir, pair.encoder), relative(dir, pair.decoder), 'config.json'].filter((f) =>
@@ -253,11 +234,13 @@ export async function importModel(src: string, name: string): Promise<ResolvedMo
   }
   const from = resolveModelRef(src);
   if (from.kind !== 'dir')
-    throw new ModelMissingError(`${src} is not a model directory (it needs config.json)`);
-  const config = parseJson(readFileSync(join(from.dir, 'config.json')), join(src, 'config.json')) as {
-    model_type?: string;
-  };
-  const modelType = config.model_type ?? '';
+    throw new ModelMissingError(`${src} is not a model directory (it needs config.json or .onnx files)`);
+  // Layouts of bare ONNX files (the pairs, SAM 3's) may come without a config.json.
+  const configFile = join(from.dir, 'config.json');
+  const config = (
+    existsSync(configFile) ? parseJson(readFileSync(configFile), join(src, 'config.json')) : {}
+  ) as { model_type?: string };
+  const modelType = preset?.files ? preset.modelType : (config.model_type ?? sam3FilesIn(from.dir)?.layout ?? '');
   const only = preset ? presetFiles(from.dir, src, preset, modelType) : undefined;
   const dest = preset ? snapshotDir(preset.repo, preset.revision) : importedDir(name);
   const tmp = `${dest}.tmp-${process.pid}`;

@@ -4,7 +4,7 @@ import type { Box, Mask, Point } from '@segkit/core';
 export type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4';
 
 /** What a model is used for. */
-export type ModelTask = 'segment' | 'text-segment' | 'embed' | 'panoptic';
+export type ModelTask = 'segment' | 'text-segment' | 'embed' | 'panoptic' | 'find';
 
 /** A named, known-good model: a public hub repo plus which files and weight variant to fetch. */
 export interface Preset {
@@ -23,6 +23,27 @@ export interface Preset {
    * transformers.js PR #563). A pull fetches that decoder too, into `boxes/onnx/`; both share the encoder.
    */
   boxDecoderRevision?: string;
+  /**
+   * The exact files to fetch, instead of those a transformers.js model type implies: each from the repo at the
+   * revision, or from a direct URL (a GitHub release asset); with the size and SHA-256 to check where known.
+   */
+  files?: PresetFile[];
+  /** A ZIP on the repo that holds `files` (fetched, checked, unpacked safely, then removed). */
+  archive?: PresetFile;
+  /** The licence terms that apply to the weights, shown before a pull. */
+  licence?: string;
+}
+
+/** One file of a preset's explicit list. */
+export interface PresetFile {
+  /** Where it lives in the model folder (and, without `url`, in the repo). */
+  path: string;
+  /** A direct download URL (mirrored through `SEGKIT_ASSETS_URL` when set). */
+  url?: string;
+  bytes?: number;
+  sha256?: string;
+  /** Absent upstream in some versions: a 404 (or its absence from the archive) is not an error. */
+  optional?: boolean;
 }
 
 /** Where a model reference points, after resolution. */

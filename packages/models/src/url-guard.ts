@@ -1,10 +1,10 @@
 // SSRF defence for every download: a URL (and each redirect it leads to) must not point at a loopback, link-local,
 // private or otherwise internal address, unless its host is one the operator configured (the hub in SEGKIT_HUB_URL,
-// or a host listed in SEGKIT_ALLOW_HOSTS). Redirects are followed by hand, so each hop is checked.
+// SEGKIT_ASSETS_URL's, or a host listed in SEGKIT_ALLOW_HOSTS). Redirects are followed by hand, so each hop is checked.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { UrlRefusedError } from '@segkit/core';
-import { hubUrl } from './cache-dir.js';
+import { assetsHost, hubUrl } from './cache-dir.js';
 
 /** True for addresses a download must not reach by default: loopback, private, link-local, CGNAT, multicast, unspecified. */
 export function isInternalAddress(ip: string): boolean {
@@ -41,6 +41,8 @@ export function allowedHosts(): Set<string> {
   } catch {
     // an unparsable SEGKIT_HUB_URL allows nothing; the download itself reports it
   }
+  const assets = assetsHost();
+  if (assets) hosts.add(assets);
   for (const h of (process.env.SEGKIT_ALLOW_HOSTS ?? '').split(','))
     if (h.trim()) hosts.add(h.trim().toLowerCase());
   return hosts;

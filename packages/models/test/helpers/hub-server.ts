@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statS
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const repoRoot = new URL('../../../../', import.meta.url).pathname;
 export const fixtureModel = (name: string) => join(repoRoot, 'fixtures/models', name);
@@ -36,11 +36,20 @@ export async function startHub(): Promise<HubServer> {
   const server: Server = createServer((req, res) => {
     const m = decodeURIComponent(req.url ?? '').match(/^\/([^/]+)\/([^/]+)\/resolve\/([^/]+)\/(.+)$/);
     state.requests.push({ path: req.url ?? '', ...(req.headers.range ? { range: req.headers.range } : {}) });
-    if (!m) return void res.writeHead(404).end();
-    const [, org, name, revision, file] = m;
-    // A revision published on its own lives in `{name}@{revision}/`; every other revision serves the main files.
-    const atRevision = join(root, org!, `${name}@${revision}`, file!);
-    const path = existsSync(atRevision) ? atRevision : join(root, org!, name!, file!);
+    let file: string;
+    let path: string;
+    if (m) {
+      const [, org, name, revision, f] = m as unknown as [string, string, string, string, string];
+      file = f;
+      // A revision published on its own lives in `{name}@{revision}/`; every other revision serves the main files.
+      const atRevision = join(root, org, `${name}@${revision}`, file);
+      path = existsSync(atRevision) ? atRevision : join(root, org, name, file);
+    } else {
+      // Any other path is a direct download (a release asset): served from `_direct/` (see publishDirect).
+      file = decodeURIComponent(req.url ?? '').replace(/^\/+/, '');
+      if (file.split('/').includes('..')) return void res.writeHead(404).end();
+      path = join(root, '_direct', file);
+    }
     let size: number;
     try {
       size = statSync(path).size;
@@ -86,6 +95,15 @@ export async function startHub(): Promise<HubServer> {
     root,
     close: () => new Promise<void>((r) => server.close(() => r())),
   });
+}
+
+/** Serves `files` (name → local path) at `urlPath/name` as direct downloads, as a release-asset host would. */
+export function publishDirect(hub: HubServer, urlPath: string, files: Record<string, string>): void {
+  for (const [name, src] of Object.entries(files)) {
+    const dest = join(hub.root, '_direct', urlPath, name);
+    mkdirSync(dirname(dest), { recursive: true });
+    cpSync(src, dest);
+  }
 }
 
 /** Publishes a local model folder on the hub under `repo` (e.g. `Xenova/slimsam-77-uniform`), optionally as a revision. */

@@ -32,7 +32,9 @@ export function directUrl(url: string): string {
 /** The host of `SEGKIT_ASSETS_URL`, which downloads may reach like the hub's. */
 export function assetsHost(): string | undefined {
   try {
-    return process.env.SEGKIT_ASSETS_URL ? new URL(process.env.SEGKIT_ASSETS_URL).hostname.toLowerCase() : undefined;
+    return process.env.SEGKIT_ASSETS_URL
+      ? new URL(process.env.SEGKIT_ASSETS_URL).hostname.toLowerCase()
+      : undefined;
   } catch {
     return undefined;
   }

@@ -43,9 +43,9 @@ export {
 export { EmbeddingCache, imageKey } from './embedding-cache.js';
 export { type FindAllOptions, type FoundInstance, findAll } from './find-all.js';
 export { type GeneratedMask, type GenerateMasksOptions, generateFromEmbedding } from './generate-masks.js';
+export type { Manifest, ModelStatus } from './manifest.js';
 export { resolveModelRef } from './model-ref.js';
 export { type PanopticOptions, type PanopticSegment, segmentPanoptic } from './panoptic.js';
-export type { Manifest, ModelStatus } from './manifest.js';
 export { findPreset, onnxFiles, PRESETS } from './presets.js';
 export { normalizePrompt } from './prompt.js';
 export {

@@ -35,4 +35,3 @@ export function badFiles(dir: string, m: Manifest): string[] {
     })
     .map(([f]) => f);
 }
-

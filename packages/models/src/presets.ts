@@ -138,7 +138,7 @@ export const PRESETS: readonly Preset[] = [
     dtype: 'fp32',
     approxBytes: 3.41e9,
     description:
-      "SAM 3 as X-AnyLabeling downloads it (samexporter): text plus one box per decoder call; SegKit merges calls with NMS",
+      'SAM 3 as X-AnyLabeling downloads it (samexporter): text plus one box per decoder call; SegKit merges calls with NMS',
     archive: { path: 'sam3_vit_h.zip' },
     files: [
       ...['sam3_image_encoder', 'sam3_language_encoder', 'sam3_decoder'].flatMap((g) => [

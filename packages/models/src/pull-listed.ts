@@ -38,7 +38,9 @@ async function verify(path: string, f: PresetFile, from: string): Promise<string
         : undefined;
   if (wrong) {
     await unlink(path).catch(() => {});
-    throw new DownloadError(`${from} gave ${f.path} with ${wrong}; it was removed, pull again (or check the mirror)`);
+    throw new DownloadError(
+      `${from} gave ${f.path} with ${wrong}; it was removed, pull again (or check the mirror)`,
+    );
   }
   return sha;
 }

@@ -18,7 +18,6 @@ import { sam3FilesIn } from './backend/sam3-contract.js';
 import { cacheRoot, hubUrl, importedDir, isOffline, MANIFEST, snapshotDir } from './cache-dir.js';
 import { downloadFile } from './download.js';
 import { badFiles, type Manifest, type ModelStatus, readManifest } from './manifest.js';
-import { pullListed } from './pull-listed.js';
 import { isValidImportName, resolveModelRef } from './model-ref.js';
 import {
   boxDecoderFile,
@@ -29,6 +28,7 @@ import {
   PRESETS,
   REQUIRED_CONFIGS,
 } from './presets.js';
+import { pullListed } from './pull-listed.js';
 import type { Preset, ResolvedModel } from './types.js';
 
 /** Whether a model can be used now: all files present with the sizes recorded when it was pulled. */
@@ -191,7 +191,9 @@ function listFiles(dir: string): string[] {
  */
 function presetFiles(dir: string, src: string, preset: Preset, modelType: string): string[] {
   if (preset.files) {
-    const missing = preset.files.filter((f) => !f.optional && !existsSync(join(dir, f.path))).map((f) => f.path);
+    const missing = preset.files
+      .filter((f) => !f.optional && !existsSync(join(dir, f.path)))
+      .map((f) => f.path);
     if (missing.length)
       throw new ModelMissingError(
         `${src} lacks ${missing.join(', ')}, which ${preset.name} needs; it has ${listFiles(dir).join(', ')}`,
@@ -240,7 +242,9 @@ export async function importModel(src: string, name: string): Promise<ResolvedMo
   const config = (
     existsSync(configFile) ? parseJson(readFileSync(configFile), join(src, 'config.json')) : {}
   ) as { model_type?: string };
-  const modelType = preset?.files ? preset.modelType : (config.model_type ?? sam3FilesIn(from.dir)?.layout ?? '');
+  const modelType = preset?.files
+    ? preset.modelType
+    : (config.model_type ?? sam3FilesIn(from.dir)?.layout ?? '');
   const only = preset ? presetFiles(from.dir, src, preset, modelType) : undefined;
   const dest = preset ? snapshotDir(preset.repo, preset.revision) : importedDir(name);
   const tmp = `${dest}.tmp-${process.pid}`;

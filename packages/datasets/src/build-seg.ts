@@ -3,22 +3,34 @@ import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   type Box,
+  InvalidArgumentError,
+  iou,
   loadImage,
+  type Mask,
   maskToPolygons,
   maskToRle,
   type Progress,
   PromptUnsupportedError,
+  type RawImage,
   silentProgress,
 } from '@segkit/core';
-import { Segmenter } from '@segkit/models';
+import { isConceptModel, Sam3Finder, Segmenter } from '@segkit/models';
 import { writeDataset } from './formats.js';
 import { segmentationStats } from './masks.js';
 import type { Annotation, Dataset, DatasetImage, Segmentation } from './types.js';
 
 /** Options for {@link buildSegmentation}. */
 export interface BuildSegOptions {
-  /** Segmentation model: `sam`, `classic`, a repo or a folder (default: `sam` if downloaded, else `classic`). */
+  /**
+   * Segmentation model: `sam`, `classic`, `sam3-tracker`, a repo or a folder (default: `sam` if downloaded, else
+   * `classic`); or a SAM 3 concept model (`sam3`, …), which takes each box as a positive exemplar.
+   */
   model?: string;
+  /**
+   * With a SAM 3 concept model: each box's class name is the text prompt, next to the box as a positive exemplar
+   * (text-only layouts get the text alone); the instance that best covers the box is kept.
+   */
+  textFromLabels?: boolean;
   /** Masks scoring below this fall back to the box (default 0). */
   scoreThreshold?: number;
   /** Douglas–Peucker tolerance for polygons, in pixels (default 1.5). */
@@ -77,14 +89,8 @@ export async function buildSegmentation(
     }
   }
   const resumed = done.size;
-  const segmenter = await Segmenter.create({
-    ...(opts.model ? { model: opts.model } : {}),
-    ...(opts.onNotice ? { onNotice: opts.onNotice } : {}),
-  });
-  if (!segmenter.accepts.box)
-    throw new PromptUnsupportedError(
-      `build-seg prompts the segmenter with boxes, and ${segmenter.modelName} takes none (its decoder has no input_boxes); use the \`sam\` preset, sam2-tiny, sam2-small or classic`,
-    );
+  const names = new Map(ds.categories.map((c) => [c.id, c.name]));
+  const { prompt, modelName } = await boxPrompter(opts, names);
   const progress = opts.progress ?? silentProgress;
   const byImage = new Map<number, Annotation[]>();
   for (const a of ds.annotations) byImage.set(a.imageId, [...(byImage.get(a.imageId) ?? []), a]);
@@ -109,8 +115,8 @@ export async function buildSegmentation(
       let seg: Segmentation | undefined;
       let score: number | undefined;
       if (photo && box[2] > 0 && box[3] > 0) {
-        const r = await segmenter.segment(photo, { prompt: { box } });
-        if (r.area > 0 && r.area >= (opts.minArea ?? 0) && r.score >= (opts.scoreThreshold ?? 0)) {
+        const r = await prompt(photo, box, a.categoryId);
+        if (r && r.area > 0 && r.area >= (opts.minArea ?? 0) && r.score >= (opts.scoreThreshold ?? 0)) {
           seg = keep(r.mask, opts.simplify ?? 1.5);
           score = r.score;
         }
@@ -151,6 +157,73 @@ export async function buildSegmentation(
     fallbacks,
     resumed,
     seconds: (performance.now() - t0) / 1000,
-    model: segmenter.modelName,
+    model: modelName,
   };
+}
+
+type Prompter = (
+  photo: RawImage,
+  box: Box,
+  categoryId: number,
+) => Promise<{ mask: Mask; score: number; area: number } | undefined>;
+
+/** How a box becomes a mask: a box prompt to a segmenter, or SAM 3 concept search with the box as an exemplar. */
+async function boxPrompter(
+  opts: BuildSegOptions,
+  names: Map<number, string>,
+): Promise<{ prompt: Prompter; modelName: string }> {
+  if (opts.model && isConceptModel(opts.model)) {
+    const finder = await Sam3Finder.create({ model: opts.model });
+    const exemplars = finder.backend.contract.exemplars !== 'none';
+    if (!exemplars && !opts.textFromLabels)
+      throw new PromptUnsupportedError(
+        `${finder.modelName} (${finder.layout}) takes text only, so it needs --text-from-labels to turn boxes into masks; sam3 and sam3-anylabeling take the boxes themselves`,
+      );
+    const prompt: Prompter = async (photo, box, categoryId) => {
+      const found = await finder.find(photo, {
+        ...(opts.textFromLabels ? { text: names.get(categoryId) ?? '' } : {}),
+        ...(exemplars ? { positiveExemplars: [box] } : {}),
+      });
+      // The instance that best covers the box: the highest IoU between its mask and the box.
+      const boxMask = boxAsMask(box, photo);
+      let best: { mask: Mask; score: number; area: number } | undefined;
+      let bestIou = 0;
+      for (const inst of found.instances) {
+        const v = iou(inst.mask, boxMask);
+        if (v > bestIou) {
+          bestIou = v;
+          best = { mask: inst.mask, score: inst.score, area: inst.mask.data.reduce((s, x) => s + x, 0) };
+        }
+      }
+      return best;
+    };
+    return { prompt, modelName: finder.modelName };
+  }
+  if (opts.textFromLabels)
+    throw new InvalidArgumentError(
+      `--text-from-labels needs a SAM 3 concept model (--model sam3, sam3-text or sam3-anylabeling), not ${opts.model ?? 'the default segmenter'}`,
+    );
+  const segmenter = await Segmenter.create({
+    ...(opts.model ? { model: opts.model } : {}),
+    ...(opts.onNotice ? { onNotice: opts.onNotice } : {}),
+  });
+  if (!segmenter.accepts.box)
+    throw new PromptUnsupportedError(
+      `build-seg prompts the segmenter with boxes, and ${segmenter.modelName} takes none (its decoder has no input_boxes); use the \`sam\` preset, sam2-tiny, sam2-small, sam3-tracker or classic`,
+    );
+  return {
+    prompt: (photo, box) => segmenter.segment(photo, { prompt: { box } }),
+    modelName: segmenter.modelName,
+  };
+}
+
+function boxAsMask([x, y, w, h]: Box, image: RawImage): Mask {
+  const data = new Uint8Array(image.width * image.height);
+  for (let yy = Math.floor(y); yy < Math.min(image.height, Math.ceil(y + h)); yy++)
+    data.fill(
+      1,
+      yy * image.width + Math.floor(x),
+      yy * image.width + Math.min(image.width, Math.ceil(x + w)),
+    );
+  return { width: image.width, height: image.height, data };
 }

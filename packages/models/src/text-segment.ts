@@ -14,6 +14,8 @@ import {
 import { ClipSegBackend } from './backend/clipseg.js';
 import { cachedBackend } from './backend-cache.js';
 import { resizeBilinear } from './postprocess.js';
+import { isConceptModel } from './sam3-find.js';
+import { segmentTextSam3 } from './sam3-semantic.js';
 import type { Dtype } from './types.js';
 
 /** The text-prompt model used when none is named: the `clipseg` preset. */
@@ -27,9 +29,12 @@ export const MAX_PROMPTS = 32;
 
 /** Options for {@link segmentText}. */
 export interface TextSegmentOptions {
-  /** Probability threshold for the masks (default 0.5). */
+  /** Probability threshold for the masks (default 0.5); with a SAM 3 model, its detection score threshold (default 0.3). */
   threshold?: number;
-  /** Model reference (default `clipseg`). */
+  /**
+   * Model reference (default `clipseg`). A SAM 3 concept model (`sam3`, `sam3-text`, …) gives each label the union of
+   * the instances its prompts find, with each pixel's probability the best score of an instance covering it.
+   */
   model?: string;
   /** Weight variant of a repo or folder (`q8`: onnx/model_quantized.onnx); presets pick their own. */
   dtype?: Dtype;
@@ -110,6 +115,8 @@ export async function segmentText(
   if (!(threshold >= 0 && threshold <= 1))
     throw new PromptInvalidError(`threshold must lie in [0, 1], got ${threshold}`);
   const image = await toRawImage(input);
+  if (opts.model && isConceptModel(opts.model))
+    return segmentTextSam3(image, set, { ...opts, model: opts.model });
   const backend = await cachedBackend(
     'clipseg',
     opts.model ?? DEFAULT_TEXT_MODEL,

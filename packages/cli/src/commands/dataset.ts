@@ -209,7 +209,12 @@ const buildSeg = defineCommand({
     model: {
       type: 'string',
       valueName: 'NAME',
-      description: 'sam, classic, sam2-tiny, a repo or a folder (default: sam if downloaded, else classic)',
+      description:
+        'sam, classic, sam2-tiny, sam3-tracker, a repo or a folder (default: sam if downloaded, else classic); or a SAM 3 concept model (sam3), which takes each box as an exemplar',
+    },
+    'text-from-labels': {
+      type: 'boolean',
+      description: "With a SAM 3 concept model: each box's class name as the text prompt, next to the box",
     },
     'score-threshold': {
       type: 'string',
@@ -231,13 +236,17 @@ const buildSeg = defineCommand({
     },
     workers: { type: 'string', valueName: 'N', default: '1', description: 'Images processed concurrently' },
   },
-  examples: ['segkit dataset build-seg data/yolo-boxes -o data/seg --model classic --simplify 1.5'],
+  examples: [
+    'segkit dataset build-seg data/yolo-boxes -o data/seg --model classic --simplify 1.5',
+    'segkit dataset build-seg data/yolo-boxes -o data/seg3 --model sam3 --text-from-labels',
+  ],
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit dataset build-seg');
     checkOutputs({ dirs: [out] });
     const ds = await readDataset(positionals[0]!);
     const summary = await buildSegmentation(ds, out, {
       ...(typeof options.model === 'string' ? { model: options.model } : {}),
+      ...(options['text-from-labels'] === true ? { textFromLabels: true } : {}),
       scoreThreshold: numberOption(options, 'score-threshold', 0, 0, 1),
       simplify: numberOption(options, 'simplify', 1.5, 0),
       minArea: numberOption(options, 'min-area', 0, 0),

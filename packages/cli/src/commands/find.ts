@@ -6,11 +6,12 @@ import {
   formatFromPath,
   loadImage,
   overlay,
+  UsageError,
   writeFileAtomic,
   writeImage,
   writeMask,
 } from '@segkit/core';
-import { findAll } from '@segkit/models';
+import { findAll, findConcept } from '@segkit/models';
 import { defineCommand, numberList, numberOption, requireOption } from '../command.js';
 import { jsonOption, printResult } from '../util.js';
 import { maxPixelsFrom, maxPixelsOption } from './images.js';
@@ -23,7 +24,7 @@ const boxes = (v: unknown, flag: string): Box[] =>
 export const findCommand = defineCommand({
   name: 'find',
   description:
-    'Find every instance of a concept from a text prompt and/or exemplar boxes (CLIPSeg + SAM + CLIP).',
+    'Find every instance of a concept from a text prompt and/or exemplar boxes: with SAM 3 (--model sam3), or the light CLIPSeg + SAM + CLIP pipeline.',
   positionals: [{ name: 'image', description: 'The photo' }],
   options: {
     text: { type: 'string', valueName: 'TEXT', description: 'What to find' },
@@ -40,13 +41,29 @@ export const findCommand = defineCommand({
       description: 'An example of what not to find (--negative is the deprecated old name)',
       aliases: ['negative'],
     },
+    model: {
+      type: 'string',
+      valueName: 'NAME',
+      description:
+        'A SAM 3 concept model (sam3, sam3-text, sam3-anylabeling, an imported name or a folder); without it, the CLIPSeg + SAM + CLIP pipeline',
+    },
     threshold: {
       type: 'string',
       valueName: 'S',
-      default: '0.25',
-      description: 'Minimum score (positive minus negative similarity)',
+      description:
+        'Minimum score: SAM 3 its detection score (default 0.3); the pipeline positive minus negative similarity (default 0.25)',
     },
-    max: { type: 'string', valueName: 'N', default: '50', description: 'At most N instances' },
+    max: {
+      type: 'string',
+      valueName: 'N',
+      description: 'At most N instances (default: SAM 3 200, the pipeline 50)',
+    },
+    nms: {
+      type: 'string',
+      valueName: 'IOU',
+      description:
+        'SAM 3: drop an instance whose mask IoU with a better one exceeds IOU (default off; samexporter merges its per-box calls at 0.5)',
+    },
     'min-area': {
       type: 'string',
       valueName: 'PX',
@@ -55,8 +72,7 @@ export const findCommand = defineCommand({
     'max-candidates': {
       type: 'string',
       valueName: 'N',
-      default: '200',
-      description: 'Score at most N candidate regions, largest first',
+      description: 'Score at most N candidate regions, largest first (default 200)',
     },
     'segment-model': {
       type: 'string',
@@ -82,30 +98,62 @@ export const findCommand = defineCommand({
   },
   examples: [
     'segkit find shelf.jpg --text "bottle" --positive 120,40,30,90 --negative-box 300,50,40,40 -o found/ --overlay found.jpg',
+    'segkit find street.jpg --model sam3 --text "car" --negative-box 300,50,40,40 -o cars/ --json',
   ],
   async run({ positionals, options, io }) {
     const out = requireOption(options, 'output', 'segkit find');
     if (typeof options.overlay === 'string') formatFromPath(options.overlay);
     checkOutputs({ dirs: [out], files: [options.overlay as string | undefined] });
     const image = await loadImage(positionals[0]!, { maxPixels: maxPixelsFrom(options) });
-    const found = await findAll(image, {
-      ...(typeof options.text === 'string' ? { text: options.text } : {}),
-      positiveExemplars: boxes(options.positive, '--positive'),
-      negativeExemplars: boxes(options['negative-box'], '--negative-box'),
-      threshold: numberOption(options, 'threshold', 0.25, -1, 1),
-      maxInstances: numberOption(options, 'max', 50, 1, 10_000),
-      ...(options['min-area'] !== undefined ? { minArea: numberOption(options, 'min-area', 0, 1) } : {}),
-      maxCandidates: numberOption(options, 'max-candidates', 200, 1, 100_000),
-      ...(typeof options['segment-model'] === 'string' ? { segmentModel: options['segment-model'] } : {}),
-      ...(typeof options['text-model'] === 'string' ? { textModel: options['text-model'] } : {}),
-      ...(typeof options['embed-model'] === 'string' ? { clipModel: options['embed-model'] } : {}),
-    });
+    const positiveExemplars = boxes(options.positive, '--positive');
+    const negativeExemplars = boxes(options['negative-box'], '--negative-box');
+    const text = typeof options.text === 'string' ? { text: options.text } : {};
+    const model = typeof options.model === 'string' ? options.model : undefined;
+    const pipelineOnly = ['segment-model', 'text-model', 'embed-model', 'min-area', 'max-candidates'].filter(
+      (k) => options[k] !== undefined,
+    );
+    if (model && pipelineOnly.length)
+      throw new UsageError(
+        `--${pipelineOnly[0]} is an option of the CLIPSeg + SAM + CLIP pipeline; SAM 3 (--model) answers the whole prompt itself`,
+      );
+    const nms = options.nms !== undefined ? { nms: numberOption(options, 'nms', 0.5, 0, 1) } : {};
+    const concept = model
+      ? await findConcept(image, {
+          model,
+          ...text,
+          positiveExemplars,
+          negativeExemplars,
+          threshold: numberOption(options, 'threshold', 0.3, 0, 1),
+          maxInstances: numberOption(options, 'max', 200, 1, 10_000),
+          ...nms,
+        })
+      : undefined;
+    const found = concept
+      ? concept.instances.map((i) => ({ ...i, source: concept.model }))
+      : await findAll(image, {
+          ...text,
+          positiveExemplars,
+          negativeExemplars,
+          threshold: numberOption(options, 'threshold', 0.25, -1, 1),
+          maxInstances: numberOption(options, 'max', 50, 1, 10_000),
+          ...(options['min-area'] !== undefined ? { minArea: numberOption(options, 'min-area', 0, 1) } : {}),
+          maxCandidates: numberOption(options, 'max-candidates', 200, 1, 100_000),
+          ...nms,
+          ...(typeof options['segment-model'] === 'string' ? { segmentModel: options['segment-model'] } : {}),
+          ...(typeof options['text-model'] === 'string' ? { textModel: options['text-model'] } : {}),
+          ...(typeof options['embed-model'] === 'string' ? { clipModel: options['embed-model'] } : {}),
+        });
     await mkdir(out, { recursive: true });
     const rows: { file: string; bbox: Box; score: number; source: string }[] = [];
     for (const [k, f] of found.entries()) {
       const file = join(out, `${k}.png`);
       await writeMask(file, f.mask);
-      rows.push({ file, bbox: f.bbox, score: Number(f.score.toFixed(4)), source: f.source });
+      rows.push({
+        file,
+        bbox: f.bbox.map((v) => Number(v.toFixed(2))) as Box,
+        score: Number(f.score.toFixed(4)),
+        source: f.source,
+      });
     }
     await writeFileAtomic(join(out, 'instances.json'), `${JSON.stringify(rows, null, 2)}\n`);
     if (typeof options.overlay === 'string')
@@ -116,9 +164,20 @@ export const findCommand = defineCommand({
           found.map((f) => f.mask),
         ),
       );
-    printResult(io, options, rows, () =>
+    // With SAM 3, --json says which model and layout answered and how: samexporter's graphs take one box per call, so
+    // several exemplars are several decoder calls merged by NMS.
+    const how = concept && {
+      model: concept.model,
+      layout: concept.layout,
+      decoderCalls: concept.decoderCalls,
+      ...(concept.merged ? { merged: concept.merged } : {}),
+    };
+    printResult(io, options, how ? { ...how, instances: rows } : rows, () =>
       rows.map((r) => `${r.file}: score ${r.score}, bbox [${r.bbox.join(', ')}] (${r.source})\n`).join(''),
     );
-    io.stderr(`found ${found.length} instance${found.length === 1 ? '' : 's'}; wrote ${out}\n`);
+    const calls = concept?.merged
+      ? ` (${concept.decoderCalls} decoder calls, one per exemplar box, merged by NMS at IoU ${concept.merged.iou})`
+      : '';
+    io.stderr(`found ${found.length} instance${found.length === 1 ? '' : 's'}${calls}; wrote ${out}\n`);
   },
 });

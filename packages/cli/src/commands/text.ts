@@ -11,7 +11,7 @@ import { textTrainCommand } from './text-train.js';
 export const textCommand = defineCommand({
   name: 'text',
   description:
-    'Segment what text prompts describe (CLIPSeg): one mask PNG per label, optionally the probability maps.',
+    'Segment what text prompts describe (CLIPSeg, or SAM 3 with --model sam3): one mask PNG per label, optionally the probability maps.',
   positionals: [{ name: 'image', description: 'The photo' }],
   options: {
     prompt: {
@@ -25,7 +25,12 @@ export const textCommand = defineCommand({
       valueName: 'prompts.json',
       description: 'Labels with prompt lists: {"crack": ["segment crack", ...]}',
     },
-    model: { type: 'string', valueName: 'NAME|REPO|DIR', description: 'CLIPSeg model (default: clipseg)' },
+    model: {
+      type: 'string',
+      valueName: 'NAME|REPO|DIR',
+      description:
+        'CLIPSeg model (default: clipseg), or a SAM 3 concept model (sam3, sam3-text): each label is then the union of the instances found',
+    },
     dtype: dtypeSpec,
     output: {
       type: 'string',
@@ -33,7 +38,12 @@ export const textCommand = defineCommand({
       valueName: 'DIR',
       description: 'Output folder for <label>.png (required)',
     },
-    threshold: { type: 'string', valueName: 'T', default: '0.5', description: 'Probability threshold' },
+    threshold: {
+      type: 'string',
+      valueName: 'T',
+      description:
+        'Probability threshold (default 0.5); with a SAM 3 model, its detection score threshold (default 0.3)',
+    },
     combine: {
       type: 'string',
       valueName: 'max|mean',
@@ -87,7 +97,9 @@ export const textCommand = defineCommand({
       maxPixels: maxPixelsFrom(options),
     });
     const results = await segmentText(image, set, {
-      threshold: numberOption(options, 'threshold', 0.5, 0, 1),
+      ...(options.threshold !== undefined
+        ? { threshold: numberOption(options, 'threshold', 0.5, 0, 1) }
+        : {}),
       combine,
       openRadius: numberOption(options, 'open', 0, 0),
       closeRadius: numberOption(options, 'close', 0, 0),

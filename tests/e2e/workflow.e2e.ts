@@ -79,7 +79,7 @@ describe('modes, processing and analytics (chromium, fixture models)', () => {
     // The rail says what was found; the negative exemplar is listed as one, with the red of its dashed box.
     await expect
       .poll(() => page.getByTestId('notice').textContent())
-      .toBe('Found 1 object for “red or green”.');
+      .toBe('Found 1 object for “red or green” (CLIPSeg + SAM + CLIP).');
     const exemplar = page.getByTestId('annotations').locator('li', { hasText: '− exemplar (negative)' });
     expect(await exemplar.count()).toBe(1);
     expect(await exemplar.locator('.swatch').evaluate((e) => getComputedStyle(e).backgroundColor)).toBe(

@@ -302,6 +302,8 @@ export interface ModelListing {
   status: ModelStatus;
   bytes: number;
   description: string;
+  /** What a preset is for (segment, text-segment, embed, panoptic, find); absent for imported and other models. */
+  task?: string;
 }
 
 /** The presets with their cache status, plus imported models and other cached repos. */
@@ -315,6 +317,7 @@ export function listModels(): ModelListing[] {
       status,
       bytes: status === 'missing' ? p.approxBytes : diskBytes(r.dir),
       description: p.description,
+      task: p.task,
     };
   });
   const localRoot = join(cacheRoot(), 'local');

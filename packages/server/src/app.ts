@@ -69,6 +69,8 @@ export interface BuildOptions {
   defaultTextModel?: string;
   /** The embedding (CLIP) model when the project names none (default: the `clip` preset). */
   defaultEmbedModel?: string;
+  /** The SAM 3 concept model find-all uses when the project names none (default: none, the CLIPSeg pipeline). */
+  defaultFindModel?: string;
   /** Job workers (default 1: one model-bound job at a time); 0 runs no jobs. */
   workers?: number;
   /** Folders the import route may read datasets from (nothing else on disk is reachable). */
@@ -119,6 +121,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
     segment: options.defaultSegmentModel,
     text: options.defaultTextModel,
     embed: options.defaultEmbedModel,
+    find: options.defaultFindModel,
   });
   ctx.modelRoots = options.modelRoots ?? [];
   const adminToken = await ensureAdminToken(db, dataDir);

@@ -45,11 +45,15 @@ export const DEFAULT_LIMITS: Limits = {
   requestTimeoutMs: 300_000,
 };
 
-/** The models used when neither a call nor its project names one (`segkit serve --model/--text-model/--embed-model`). */
+/**
+ * The models used when neither a call nor its project names one (`segkit serve --model/--text-model/--embed-model/
+ * --find-model`). `find` is a SAM 3 concept model; without one, find-all runs the CLIPSeg + SAM + CLIP pipeline.
+ */
 export interface DefaultModels {
   segment?: string | undefined;
   text?: string | undefined;
   embed?: string | undefined;
+  find?: string | undefined;
 }
 
 export class ServerContext {
@@ -81,6 +85,7 @@ export class ServerContext {
       segment: own.segment ?? this.defaults.segment,
       text: own.text ?? this.defaults.text,
       embed: own.embed ?? this.defaults.embed,
+      find: own.find ?? this.defaults.find,
     };
   }
 

@@ -28,6 +28,7 @@ export const ProjectSettings = Type.Object(
           segment: Type.Optional(ModelName),
           text: Type.Optional(ModelName),
           embed: Type.Optional(ModelName),
+          find: Type.Optional(ModelName),
         },
         { additionalProperties: false },
       ),
@@ -227,6 +228,10 @@ export const DecoderInfo = Type.Object({
       points: Type.Boolean(),
       boxes: Type.Boolean(),
       bytes: Type.Integer(),
+      data: Type.Array(Type.Object({ name: Type.String(), bytes: Type.Integer() }), {
+        description:
+          'External-data side files holding the graph’s weights (GET …/decoder/{index}/data/{k}), loaded with it under these names',
+      }),
     }),
   ),
 });
@@ -300,6 +305,8 @@ export const ModelState = Type.Object({
   pull: Type.Union([Type.String(), Type.Null()]),
   test: Type.Boolean(),
   classic: Type.Boolean(),
+  /** Find-all with no SAM 3 model set: the CLIPSeg + SAM + CLIP pipeline answers (its models are the other roles). */
+  pipeline: Type.Optional(Type.Boolean()),
   error: Type.Optional(Type.String()),
 });
 export type ModelStateT = Static<typeof ModelState>;

@@ -238,6 +238,13 @@ describe('who may call what', () => {
         same(),
         { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
       ],
+      // The fixture's decoder keeps its weights inside the graph: no side file 0 for anyone, 404 either way.
+      [
+        'GET',
+        `/api/v1/projects/${p}/decoder/0/data/0`,
+        same(),
+        { none: 401, viewer: 404, annotator: 404, admin: 404, other: 404 },
+      ],
       [
         'GET',
         `/api/v1/projects/${p}/analytics`,

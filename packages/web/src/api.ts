@@ -24,13 +24,23 @@ import type {
 
 export type { AnnotationT, DecoderInfoT, ImageT, JobItemT, JobT, ModelStateT, ModeT, ProjectT };
 
+/** One model the server knows: a preset (with its task), an imported one or another cached repo. */
+export interface ModelListingT {
+  name: string;
+  source: string;
+  status: 'ready' | 'missing' | 'corrupt';
+  bytes: number;
+  description: string;
+  task?: string;
+}
+
 /** A file an upload did not add, and why. */
 export interface Rejected {
   file: string;
   code: string;
   message: string;
 }
-export type ModelRole = 'segment' | 'text' | 'embed';
+export type ModelRole = 'segment' | 'text' | 'embed' | 'find';
 
 export class ApiError extends Error {
   constructor(
@@ -109,7 +119,10 @@ export const api = {
   classify: (imageId: number, body: { box?: [number, number, number, number]; rle?: unknown }) =>
     call<ClassifyResultT>(`/images/${imageId}/classify`, json('POST', body)),
   findAll: (imageId: number, text?: string) =>
-    call<{ annotations: AnnotationT[] }>(`/images/${imageId}/find-all`, json('POST', text ? { text } : {})),
+    call<{ annotations: AnnotationT[]; model: string | null }>(
+      `/images/${imageId}/find-all`,
+      json('POST', text ? { text } : {}),
+    ),
   preload: (imageId: number) =>
     call<{ model: string; ms: number; cached: boolean }>(`/images/${imageId}/preload`, json('POST', {})),
   decoder: (projectId: number, model?: string) =>
@@ -129,6 +142,7 @@ export const api = {
   jobItems: (id: number, failed = true) =>
     call<{ items: JobItemT[] }>(`/jobs/${id}/items?limit=1000${failed ? '&failed=true' : ''}`),
   projectModels: (projectId: number) => call<Record<ModelRole, ModelStateT>>(`/projects/${projectId}/models`),
+  models: () => call<ModelListingT[]>('/models'),
   heads: (projectId: number) => call<HeadListT>(`/projects/${projectId}/heads`),
   trainHead: (projectId: number, body: { name: string; balanced?: boolean; val?: number }) =>
     call<JobT>(`/projects/${projectId}/heads`, json('POST', body)),

@@ -40,7 +40,7 @@ export function fakeDecoder(opts: { boxes?: boolean; empty?: boolean } = {}) {
     family: 'sam',
     browser: true,
     candidates: 3,
-    graphs: [{ index: 0, layout: 'sam', points: true, boxes: opts.boxes ?? true, bytes: 1 }],
+    graphs: [{ index: 0, layout: 'sam', points: true, boxes: opts.boxes ?? true, bytes: 1, data: [] }],
   };
   const runs: DraftPrompt[] = [];
   return {
@@ -77,7 +77,7 @@ export function fakeDeps(decoder: ReturnType<typeof fakeDecoder> | null, clock: 
       throw new Error('E_INTERNAL: the server is down');
     },
     updateImage: async (id: number) => image(id),
-    findAll: async () => ({}),
+    findAll: async () => ({ annotations: [], model: null }),
     refineBox: async () => ({}),
     classify: async () => ({}),
     pointToBox: async () => ({}),

@@ -60,6 +60,12 @@ export const serveCommand = defineCommand({
       valueName: 'NAME|REPO|DIR',
       description: 'Default embedding model for find-all, auto-class and analytics (default: clip)',
     },
+    'find-model': {
+      type: 'string',
+      valueName: 'NAME|REPO|DIR',
+      description:
+        'Default SAM 3 concept model for find-all (sam3, sam3-text, sam3-anylabeling; default: none, the CLIPSeg + SAM + CLIP pipeline)',
+    },
     'max-inflight': {
       type: 'string',
       valueName: 'N',
@@ -67,7 +73,11 @@ export const serveCommand = defineCommand({
       description: 'Inference calls one user may have running at once (more get 429 E_RATE_LIMITED)',
     },
   },
-  examples: ['segkit serve examples/shapes --data /tmp/segkit-data', 'segkit serve --port 8080'],
+  examples: [
+    'segkit serve examples/shapes --data /tmp/segkit-data',
+    'segkit serve --port 8080',
+    'segkit serve photos/ --model sam3-tracker --find-model sam3',
+  ],
   async run({ positionals, options, io }) {
     const port = numberOption(options, 'port', 7860, 0, 65535);
     const host = String(options.host ?? '127.0.0.1');
@@ -83,6 +93,7 @@ export const serveCommand = defineCommand({
       ...(typeof options.model === 'string' ? { defaultSegmentModel: options.model } : {}),
       ...(typeof options['text-model'] === 'string' ? { defaultTextModel: options['text-model'] } : {}),
       ...(typeof options['embed-model'] === 'string' ? { defaultEmbedModel: options['embed-model'] } : {}),
+      ...(typeof options['find-model'] === 'string' ? { defaultFindModel: options['find-model'] } : {}),
       ...(webRoot() ? { webRoot: webRoot()! } : {}),
     });
     try {

@@ -41,6 +41,8 @@ export interface DecoderFile {
   layout: DecoderLayout;
   points: boolean;
   boxes: boolean;
+  /** The side files holding its weights (`<file>_data`, `<file>.data`), which a client must load with it. */
+  externalData: string[];
 }
 
 /** A loaded promptable model: transformers.js layout (SAM, SAM 2, SAM 3 tracker) or an encoder + decoder pair. */

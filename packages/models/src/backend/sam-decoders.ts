@@ -36,6 +36,10 @@ export interface PromptSupport {
 /** Where a pulled `sam` preset keeps the decoder of the repo's `boxes` revision, relative to the model folder. */
 export const BOX_DECODER_DIR = 'boxes';
 
+/** The external-data side files of a graph, by the two names exporters give them (optimum's `_data`, torch's `.data`). */
+export const externalDataOf = (graph: string): string[] =>
+  [`${graph}_data`, `${graph}.data`].filter((f) => existsSync(f));
+
 export function decoderGraph(file: string, session: DecoderSession): SamDecoderGraph {
   return {
     file,

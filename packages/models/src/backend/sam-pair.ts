@@ -7,7 +7,7 @@ import { ModelUnsupportedError, PromptUnsupportedError, type RawImage, resizeIma
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { promptToFrame, toFrame } from '../prompt-frame.js';
 import type { DecoderFile, DecoderPrompt, SamDecoded, SamEmbedding } from './promptable-types.js';
-import type { PromptSupport } from './sam-decoders.js';
+import { externalDataOf, type PromptSupport } from './sam-decoders.js';
 import type { PairFiles } from './sam-pair-files.js';
 
 export type PairLayout = 'sam-official' | 'sam2-pair';
@@ -138,7 +138,15 @@ export class SamPairBackend {
   }
 
   get decoders(): DecoderFile[] {
-    return [{ path: this.decoderPath, layout: this.layout, points: true, boxes: true }];
+    return [
+      {
+        path: this.decoderPath,
+        layout: this.layout,
+        points: true,
+        boxes: true,
+        externalData: externalDataOf(this.decoderPath),
+      },
+    ];
   }
 
   /** Points, boxes and both together: both layouts embed box corners as points labelled 2 and 3. */

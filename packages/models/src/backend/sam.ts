@@ -17,6 +17,7 @@ import { loadError, readModelConfig, timeRuns, toHfImage } from './runtime.js';
 import {
   type DecoderSession,
   decoderGraph,
+  externalDataOf,
   openBoxDecoder,
   type PromptSupport,
   pickDecoder,
@@ -60,6 +61,7 @@ export class SamBackend {
   get decoders(): DecoderFile[] {
     return this.graphs.map((g) => ({
       path: join(this.dir, g.file),
+      externalData: externalDataOf(join(this.dir, g.file)),
       layout: this.family === 'sam' ? 'sam' : this.family === 'sam2' ? 'sam2' : 'sam3-tracker',
       points: this.family !== 'sam' || g.points,
       boxes: this.family !== 'sam' || g.boxes,

@@ -1,6 +1,7 @@
 // The SAM decoder graphs of a project's segmentation model, for the browser app to run itself (onnxruntime-web):
 // with the image embedding from `/images/{id}/embedding`, a click then needs no server round trip.
 import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { NotFoundError } from '@segkit/core';
 import { Type } from 'typebox';
@@ -39,6 +40,9 @@ export const decoderRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = 
           points: f.points,
           boxes: f.boxes,
           bytes: (await stat(f.path)).size,
+          data: await Promise.all(
+            f.externalData.map(async (d) => ({ name: basename(d), bytes: (await stat(d)).size })),
+          ),
         })),
       );
       return {
@@ -79,6 +83,35 @@ export const decoderRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = 
         .header('content-type', 'application/octet-stream')
         .header('cache-control', 'private, max-age=3600')
         .send(await readFile(file.path));
+    },
+  );
+
+  app.get(
+    '/projects/:id/decoder/:index/data/:k',
+    {
+      schema: {
+        tags: ['inference'],
+        description:
+          'External-data side file k of a decoder graph (its weights, for exports that keep them beside the .onnx), as bytes.',
+        params: Type.Object({
+          id: IdParams.properties.id,
+          index: Type.Integer({ minimum: 0, maximum: 7 }),
+          k: Type.Integer({ minimum: 0, maximum: 7 }),
+        }),
+        querystring: ModelQuery,
+      },
+    },
+    async (req, reply) => {
+      const seg = await open(req.caller, req.params.id, req.query.model);
+      const file = seg.decoders[req.params.index]?.externalData[req.params.k];
+      if (!file)
+        throw new NotFoundError(
+          `${seg.modelName}'s decoder graph ${req.params.index} has no external-data file ${req.params.k}`,
+        );
+      return reply
+        .header('content-type', 'application/octet-stream')
+        .header('cache-control', 'private, max-age=3600')
+        .send(await readFile(file));
     },
   );
 };

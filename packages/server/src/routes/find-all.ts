@@ -17,7 +17,7 @@ export const findAllRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = 
     {
       schema: {
         tags: ['inference'],
-        description: `Finds every instance described by the image's text prompt (or \`text\`) and its positive/negative exemplar annotations (mode find_all). Saves them as find_all annotations (source model), replacing the previous model-made ones. With neither a prompt nor a positive exemplar: 400 "${NEEDS_PROMPT}".`,
+        description: `Finds every instance described by the image's text prompt (or \`text\`) and its positive/negative exemplar annotations (mode find_all). Saves them as find_all annotations (source model), replacing the previous model-made ones. With neither a prompt nor a positive exemplar: 400 "${NEEDS_PROMPT}". A SAM 3 find model (\`findModel\`, else the project's \`settings.models.find\`, else \`segkit serve --find-model\`) answers the whole prompt; without one the CLIPSeg + SAM + CLIP pipeline does. \`model\` says which answered.`,
         params: ImageParams,
         body: Type.Object(
           {
@@ -27,18 +27,26 @@ export const findAllRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = 
             model: Model,
             textModel: Model,
             embedModel: Model,
+            findModel: Model,
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ annotations: Type.Array(Annotation) }), ...errors },
+        response: {
+          200: Type.Object({
+            annotations: Type.Array(Annotation),
+            model: Type.Union([Type.String(), Type.Null()], {
+              description: 'The SAM 3 model that answered; null when the CLIPSeg + SAM + CLIP pipeline did',
+            }),
+          }),
+          ...errors,
+        },
       },
     },
     async (req) => {
       const image = await getImage(ctx.db, req.caller, req.params.imageId);
       requireWrite(req.caller);
       const project = await getProject(ctx.db, req.caller, image.projectId);
-      const annotations = await runFindAll(ctx, image, project, req.body, req.caller.name);
-      return { annotations };
+      return runFindAll(ctx, image, project, req.body, req.caller.name);
     },
   );
 };

@@ -42,11 +42,11 @@ const LIBRARY_DEFAULT = {
 
 /** What a model reference stands for now: downloaded or not, the command that fixes it, a test fixture or not. */
 function modelState(
-  role: keyof typeof LIBRARY_DEFAULT,
+  role: keyof typeof LIBRARY_DEFAULT | 'find',
   ref: string | undefined,
   from: ModelStateT['from'],
 ): ModelStateT {
-  const name = ref ?? LIBRARY_DEFAULT[role];
+  const name = ref ?? (role === 'find' ? 'pipeline' : LIBRARY_DEFAULT[role]);
   if (name === 'classic') return { ref: name, from, status: 'ready', pull: null, test: false, classic: true };
   let resolved: ReturnType<typeof resolveModelRef>;
   try {
@@ -83,10 +83,10 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
       schema: {
         tags: ['models'],
         description:
-          'The segmentation, text and embedding models the project works with (its settings, else the server’s `--model`/`--text-model`/`--embed-model`, else the library’s), each with its download state, the `segkit models pull` command when it is missing, and whether it is a test fixture. A segmentation model that falls back to the classic backend says so (`classic: true`, with the pull command for SAM).',
+          'The segmentation, text, embedding and find-all (SAM 3) models the project works with (its settings, else the server’s `--model`/`--text-model`/`--embed-model`/`--find-model`, else the library’s), each with its download state; `find` without a SAM 3 model is `pipeline: true` (CLIPSeg + SAM + CLIP), the `segkit models pull` command when it is missing, and whether it is a test fixture. A segmentation model that falls back to the classic backend says so (`classic: true`, with the pull command for SAM).',
         params: IdParams,
         response: {
-          200: Type.Object({ segment: ModelState, text: ModelState, embed: ModelState }),
+          200: Type.Object({ segment: ModelState, text: ModelState, embed: ModelState, find: ModelState }),
           ...errors,
         },
       },
@@ -98,7 +98,20 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
         const from = project.settings.models?.[role] ? 'project' : ctx.defaults[role] ? 'server' : 'default';
         return modelState(role, models[role], from);
       };
-      return { segment: state('segment'), text: state('text'), embed: state('embed') };
+      const findFrom = project.settings.models?.find ? 'project' : ctx.defaults.find ? 'server' : 'default';
+      // No SAM 3 model named: find-all runs the pipeline of the other three roles.
+      const find: ModelStateT = models.find
+        ? modelState('find', models.find, findFrom)
+        : {
+            ref: 'pipeline',
+            from: findFrom,
+            status: 'ready',
+            pull: null,
+            test: false,
+            classic: false,
+            pipeline: true,
+          };
+      return { segment: state('segment'), text: state('text'), embed: state('embed'), find };
     },
   );
   app.get(

@@ -8,10 +8,17 @@ import { ErrorBody, IdParams, Project, ProjectCreate, ProjectUpdate } from '../s
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
 export const projectRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = async (app, { ctx }) => {
+  /** A model folder outside the server's model roots is refused when it is set, not only when it is used. */
+  const checkModels = (body: { settings?: { models?: Record<string, string | undefined> } }) => {
+    for (const ref of Object.values(body.settings?.models ?? {})) ctx.allowModel(ref);
+  };
   app.post(
     '/projects',
     { schema: { tags: ['projects'], body: ProjectCreate, response: { 201: Project, ...errors } } },
-    async (req, reply) => reply.status(201).send(await createProject(ctx.db, req.caller, req.body)),
+    async (req, reply) => {
+      checkModels(req.body);
+      return reply.status(201).send(await createProject(ctx.db, req.caller, req.body));
+    },
   );
   app.get(
     '/projects',
@@ -33,7 +40,10 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = 
         response: { 200: Project, ...errors },
       },
     },
-    async (req) => updateProject(ctx.db, req.caller, req.params.id, req.body),
+    async (req) => {
+      checkModels(req.body);
+      return updateProject(ctx.db, req.caller, req.params.id, req.body);
+    },
   );
   app.delete(
     '/projects/:id',

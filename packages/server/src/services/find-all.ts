@@ -1,5 +1,6 @@
 // Find-all on one image, shared by the route and the processing job: the image's prompt (or one given) and its
 // exemplar annotations → instances saved as model-made find_all annotations, replacing the previous model-made ones.
+// A project with a SAM 3 find model runs SAM 3; otherwise the CLIPSeg + SAM + CLIP pipeline.
 import { type Box, FindAllNeedsPromptError, maskToRle } from '@segkit/core';
 import { findAll } from '@segkit/models';
 import type { ServerContext } from '../context.js';
@@ -17,6 +18,8 @@ export interface FindAllRequest {
   model?: string;
   textModel?: string;
   embedModel?: string;
+  /** A SAM 3 concept model (default: the project's find model; none means the CLIPSeg + SAM + CLIP pipeline). */
+  findModel?: string;
 }
 
 export async function runFindAll(
@@ -25,7 +28,7 @@ export async function runFindAll(
   project: ProjectT,
   body: FindAllRequest,
   by: string,
-): Promise<AnnotationT[]> {
+): Promise<{ annotations: AnnotationT[]; model: string | null }> {
   const text = (body.text ?? image.textPrompt ?? '').trim();
   const exemplars = await listAnnotations(ctx.db, image.id, { mode: 'find_all' });
   const boxes = (type: string) => exemplars.filter((a) => a.promptType === type).map((a) => a.bbox as Box);
@@ -35,8 +38,11 @@ export async function runFindAll(
   const segmentModel = ctx.allowModel(body.model ?? models.segment);
   const textModel = ctx.allowModel(body.textModel ?? models.text);
   const clipModel = ctx.allowModel(body.embedModel ?? models.embed);
+  const findModel = ctx.allowModel(body.findModel ?? models.find);
+  const answeredBy = findModel ?? segmentModel ?? null;
   const run = async () =>
     findAll(await ctx.image(image.sha256), {
+      ...(findModel ? { findModel } : {}),
       ...(text ? { text } : {}),
       positiveExemplars: positives,
       negativeExemplars: boxes('negative_exemplar'),
@@ -47,7 +53,7 @@ export async function runFindAll(
       ...(clipModel ? { clipModel } : {}),
     });
   const found = ctx.metrics
-    ? await ctx.metrics.time('find-all', segmentModel ?? 'default', run)
+    ? await ctx.metrics.time('find-all', findModel ?? segmentModel ?? 'default', run)
     : await run();
   const annotations = await replaceAnnotations(
     ctx.db,
@@ -62,10 +68,10 @@ export async function runFindAll(
       bbox: f.bbox,
       rle: maskToRle(f.mask) as { size: [number, number]; counts: string },
       score: Math.max(0, Math.min(1, f.score)),
-      model: segmentModel ?? null,
+      model: answeredBy,
       by: by,
     })),
     { source: 'model', promptType: 'segment' },
   );
-  return annotations;
+  return { annotations, model: findModel ?? null };
 }

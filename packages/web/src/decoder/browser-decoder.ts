@@ -104,7 +104,14 @@ export class BrowserDecoder implements Decoder {
     const graphs = await Promise.all(
       info.graphs.map(async (g) => {
         const { bytes } = await fetchBinary(`/projects/${projectId}/decoder/${g.index}${q}`);
-        return { index: g.index, layout: g.layout, bytes };
+        // Exports that keep weights beside the graph (SAM 3 tracker's .onnx_data) need those files too.
+        const data = await Promise.all(
+          g.data.map(async (d, k) => ({
+            name: d.name,
+            bytes: (await fetchBinary(`/projects/${projectId}/decoder/${g.index}/data/${k}${q}`)).bytes,
+          })),
+        );
+        return { index: g.index, layout: g.layout, bytes, data };
       }),
     );
     const link = new WorkerLink(
@@ -113,7 +120,7 @@ export class BrowserDecoder implements Decoder {
     try {
       const backend = await link.call<Backend>(
         { kind: 'init', graphs, want: backendChoice() },
-        graphs.map((g) => g.bytes),
+        graphs.flatMap((g) => [g.bytes, ...g.data.map((d) => d.bytes)]),
       );
       return new BrowserDecoder(info, link, backend);
     } catch (e) {

@@ -12,7 +12,7 @@ import {
   readDecoderOutputs,
 } from '@segkit/models/browser';
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
-import type { Backend, BackendChoice, DecodedOut, Reply, Request } from './protocol.js';
+import type { Backend, BackendChoice, DecodedOut, GraphBytes, Reply, Request } from './protocol.js';
 
 type Ort = typeof import('onnxruntime-web/wasm');
 interface Gpu {
@@ -39,10 +39,7 @@ export function wasmThreads(isolated: boolean, cores: number): number {
   return isolated ? Math.max(1, Math.min(4, cores)) : 1;
 }
 
-async function init(
-  graphs: { index: number; layout: DecoderLayout; bytes: ArrayBuffer }[],
-  want: BackendChoice,
-) {
+async function init(graphs: GraphBytes[], want: BackendChoice) {
   const threads = wasmThreads(scope.crossOriginIsolated === true, scope.navigator.hardwareConcurrency ?? 1);
   const gpu = scope.navigator.gpu;
   let note = want === 'wasm' ? 'WebAssembly chosen in Settings' : 'no WebGPU in this browser';
@@ -74,12 +71,15 @@ function quiet(rt: Ort, threads: number) {
   rt.env.logLevel = 'error';
 }
 
-async function createAll(graphs: { index: number; layout: DecoderLayout; bytes: ArrayBuffer }[], ep: string) {
+async function createAll(graphs: GraphBytes[], ep: string) {
   const out = new Map<number, { layout: DecoderLayout; session: InferenceSession }>();
   for (const g of graphs) {
     const session = await ort!.InferenceSession.create(new Uint8Array(g.bytes), {
       executionProviders: [ep],
       graphOptimizationLevel: 'all',
+      ...(g.data.length
+        ? { externalData: g.data.map((d) => ({ path: d.name, data: new Uint8Array(d.bytes) })) }
+        : {}),
     });
     out.set(g.index, { layout: g.layout, session });
   }

@@ -16,7 +16,7 @@ export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
 export type Request =
   | {
       kind: 'init';
-      graphs: { index: number; layout: DecoderLayout; bytes: ArrayBuffer }[];
+      graphs: GraphBytes[];
       want: BackendChoice;
     }
   | { kind: 'embedding'; key: number; emb: EmbeddingTensors }
@@ -33,3 +33,11 @@ export interface DecodedOut {
 export type Reply =
   | { id: number; ok: true; value: Backend | DecodedOut | null }
   | { id: number; ok: false; message: string };
+
+/** One decoder graph's bytes and its external-data side files (named as the graph refers to them). */
+export interface GraphBytes {
+  index: number;
+  layout: DecoderLayout;
+  bytes: ArrayBuffer;
+  data: { name: string; bytes: ArrayBuffer }[];
+}

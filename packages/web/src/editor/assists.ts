@@ -28,7 +28,8 @@ export class Assists {
     try {
       await ed.waitSaved();
       await this.saveTextPrompt(text);
-      await ed.deps.api.findAll(image.id, text || undefined);
+      const { model } = await ed.deps.api.findAll(image.id, text || undefined);
+      const by = model ? ` (SAM 3: ${shortModel(model)})` : ' (CLIPSeg + SAM + CLIP)';
       // Annotations already here keep their local key, so that undoing an earlier edit still finds them.
       const keyOf = new Map(ed.state.annotations.map((a) => [a.id, a.key]));
       const list = (await ed.deps.api.annotations(image.id, 'find_all'))
@@ -43,8 +44,8 @@ export class Assists {
         error: null,
         notice:
           found === 0
-            ? `Found nothing${text ? ` for “${text}”` : ''}: try another text prompt or draw an exemplar box.`
-            : `Found ${found} object${found === 1 ? '' : 's'}${text ? ` for “${text}”` : ''}.`,
+            ? `Found nothing${text ? ` for “${text}”` : ''}${by}: try another text prompt or draw an exemplar box.`
+            : `Found ${found} object${found === 1 ? '' : 's'}${text ? ` for “${text}”` : ''}${by}.`,
       });
     } catch (e) {
       ed.prompts.failTiming(errorText(e));
@@ -118,3 +119,6 @@ export class Assists {
     }
   }
 }
+
+/** A model reference as the rail shows it: a folder by its last part, anything else as it is. */
+const shortModel = (ref: string) => ref.split('/').filter(Boolean).pop() ?? ref;

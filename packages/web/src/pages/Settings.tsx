@@ -14,6 +14,11 @@ const ROLES: [ModelRole, string, string][] = [
   ['segment', 'Segmentation', 'clicks, boxes, inside-box processing, analytics masks'],
   ['text', 'Text prompts', 'find-all’s text, text masks'],
   ['embed', 'Embeddings', 'find-all’s exemplars, auto-class, heads, analytics'],
+  [
+    'find',
+    'Find-all (SAM 3)',
+    'every instance of a text and ± exemplar boxes; empty: the CLIPSeg + SAM + CLIP pipeline',
+  ],
 ];
 const FROM: Record<ModelStateT['from'], string> = {
   project: 'set for this project',
@@ -79,7 +84,44 @@ function Models({ project }: { project: ProjectT }) {
         </tbody>
       </table>
       <ErrorAlert error={error} />
+      <Sam3Models />
     </section>
+  );
+}
+
+/** The SAM 3 presets and their download state: what can go in the find-all row (and the tracker in segmentation). */
+function Sam3Models() {
+  const list = useQuery({ queryKey: ['models'], queryFn: () => api.models() });
+  const sam3 = (list.data ?? []).filter((m) => m.name.startsWith('sam3'));
+  if (!sam3.length) return null;
+  return (
+    <div className="sam3-models" data-testid="sam3-models">
+      <h3>SAM 3 models</h3>
+      <p className="muted small">
+        Concept models go in the find-all row; <code>sam3-tracker</code> answers clicks and boxes in the
+        segmentation row. SAM 3 weights are under Meta’s SAM License; SegKit downloads them only when you pull
+        them.
+      </p>
+      <ul>
+        {sam3.map((m) => (
+          <li key={m.name} data-testid={`sam3-model-${m.name}`} data-status={m.status}>
+            <code>{m.name}</code>{' '}
+            <span className={`badge badge-${m.status === 'ready' ? 'done' : 'failed'}`}>
+              {m.status === 'ready' ? '✓ ready' : `✗ ${m.status}`}
+            </span>{' '}
+            <span className="muted small">{m.description}</span>
+            {m.status !== 'ready' && (
+              <>
+                {' '}
+                <span className="small">
+                  Run <code>segkit models pull {m.name}</code> ({(m.bytes / 1e9).toFixed(1)} GB)
+                </span>
+              </>
+            )}
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
@@ -102,7 +144,15 @@ function ModelRow(props: {
         <span className="muted small">{use}</span>
       </th>
       <td>
-        <code className="model-ref">{state?.ref ?? '…'}</code> {state && <ModelBadge state={state} />}
+        {state?.pipeline ? (
+          <span data-testid="find-pipeline">
+            the CLIPSeg + SAM + CLIP pipeline <span className="muted small">(no SAM 3 model set)</span>
+          </span>
+        ) : (
+          <>
+            <code className="model-ref">{state?.ref ?? '…'}</code> {state && <ModelBadge state={state} />}
+          </>
+        )}
         <br />
         <span className="muted small">{state ? FROM[state.from] : ''}</span>
         {state?.classic && state.pull && (

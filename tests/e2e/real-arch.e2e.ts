@@ -17,13 +17,16 @@ interface LastDecode {
   outputs: Record<string, number[]>;
 }
 
-const CASES: { dir: string; layout: string; prompt: 'click' | 'box'; candidates: number[] }[] = [
-  { dir: 'sam-hf', layout: 'sam', prompt: 'click', candidates: [3] },
-  { dir: 'sam-hf-boxes', layout: 'sam', prompt: 'box', candidates: [3] },
-  { dir: 'sam2-hf', layout: 'sam2', prompt: 'click', candidates: [3] },
-  { dir: 'sam-official', layout: 'sam-official', prompt: 'click', candidates: [1, 3] },
-  { dir: 'sam2-pair', layout: 'sam2-pair', prompt: 'click', candidates: [1, 3] },
-];
+const CASES: { dir: string; layout: string; prompt: 'click' | 'box'; candidates: number[]; low?: number }[] =
+  [
+    { dir: 'sam-hf', layout: 'sam', prompt: 'click', candidates: [3] },
+    { dir: 'sam-hf-boxes', layout: 'sam', prompt: 'box', candidates: [3] },
+    { dir: 'sam2-hf', layout: 'sam2', prompt: 'click', candidates: [3] },
+    { dir: 'sam-official', layout: 'sam-official', prompt: 'click', candidates: [1, 3] },
+    { dir: 'sam2-pair', layout: 'sam2-pair', prompt: 'click', candidates: [1, 3] },
+    // The SAM 3 tracker keeps its weights in .onnx_data beside the graph: the browser loads both.
+    { dir: 'sam3-tracker', layout: 'sam3-tracker', prompt: 'click', candidates: [3], low: 288 },
+  ];
 
 describe.skipIf(!present)('real-architecture SAM decoders in chromium (../shared/real-arch)', () => {
   let server: Server;
@@ -75,7 +78,7 @@ describe.skipIf(!present)('real-architecture SAM decoders in chromium (../shared
       expect(last.layout).toBe(c.layout);
       const masks = last.outputs.pred_masks ?? last.outputs.low_res_masks ?? last.outputs.masks!;
       const scores = last.outputs.iou_scores ?? last.outputs.iou_predictions!;
-      expect(masks.slice(-2)).toEqual([256, 256]);
+      expect(masks.slice(-2)).toEqual([c.low ?? 256, c.low ?? 256]);
       expect(c.candidates).toContain(masks.at(-3));
       expect(scores.at(-1)).toBe(masks.at(-3));
       if (c.layout === 'sam') {
@@ -85,7 +88,12 @@ describe.skipIf(!present)('real-architecture SAM decoders in chromium (../shared
       }
       if (c.layout === 'sam2') expect(last.inputs['image_embeddings.2']).toEqual([1, 256, 64, 64]);
       if (c.layout === 'sam2-pair') expect(last.inputs.high_res_feats_0).toEqual([1, 32, 256, 256]);
-      if (c.layout !== 'sam' && c.layout !== 'sam2') expect(last.inputs.point_coords?.[2]).toBe(2);
+      if (c.layout === 'sam3-tracker') {
+        expect(last.inputs['image_embeddings.0']?.slice(-2)).toEqual([288, 288]);
+        expect(last.inputs.input_points).toEqual([1, 1, 1, 2]);
+      }
+      if (c.layout === 'sam-official' || c.layout === 'sam2-pair')
+        expect(last.inputs.point_coords?.[2]).toBe(2);
       expect(page.errors).toEqual([]);
       await page.close();
     });

@@ -177,6 +177,8 @@ describe('malformed requests', () => {
       ['GET', '/api/v1/jobs/424242/events', undefined],
       ['GET', '/api/v1/jobs/424242/download', undefined],
       ['POST', `/api/v1/images/${img}/preload`, { model: 5 }],
+      ['POST', `/api/v1/images/${img}/preload`, { find: 'yes' }],
+      ['POST', `/api/v1/images/${img}/preload`, { find: true }],
       ['GET', `/api/v1/images/${img}/embedding?dtype=int8`, undefined],
       ['GET', `/api/v1/projects/${p}/decoder/99`, undefined],
       ['POST', `/api/v1/projects/${p}/heads`, { name: '../escape' }],

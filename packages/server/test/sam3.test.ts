@@ -39,6 +39,10 @@ describe('SAM 3 on the server', () => {
       status: 'ready',
       test: true,
     });
+    // Preloading encodes the image for SAM 3 once; find-all then reuses it.
+    const pre = await c('POST', `/api/v1/images/${imageId}/preload`, { find: true });
+    expect(pre.json).toMatchObject({ model: fixture('sam3-fixture'), cached: false });
+    expect((await c('POST', `/api/v1/images/${imageId}/preload`, { find: true })).json.cached).toBe(true);
     const r = await c('POST', `/api/v1/images/${imageId}/find-all`, { text: 'red' });
     expect(r.status).toBe(200);
     expect(r.json.model).toBe(fixture('sam3-fixture'));
@@ -103,6 +107,9 @@ describe('SAM 3 on the server', () => {
       pipeline: true,
       status: 'ready',
     });
+    const images = (await c('GET', `/api/v1/projects/${projectId}/images`)).json.items as { id: number }[];
+    const noFind = await c('POST', `/api/v1/images/${images[0]!.id}/preload`, { find: true });
+    expect([noFind.status, noFind.json.error.code]).toEqual([400, 'E_INVALID_ARGUMENT']);
     const info = (await c('GET', `/api/v1/projects/${projectId}/decoder`)).json;
     expect(info).toMatchObject({ family: 'sam3-tracker', browser: true, candidates: 3 });
     expect(info.graphs).toEqual([

@@ -123,8 +123,11 @@ export const api = {
       `/images/${imageId}/find-all`,
       json('POST', text ? { text } : {}),
     ),
-  preload: (imageId: number) =>
-    call<{ model: string; ms: number; cached: boolean }>(`/images/${imageId}/preload`, json('POST', {})),
+  preload: (imageId: number, find = false) =>
+    call<{ model: string; ms: number; cached: boolean }>(
+      `/images/${imageId}/preload`,
+      json('POST', find ? { find: true } : {}),
+    ),
   decoder: (projectId: number, model?: string) =>
     call<DecoderInfoT>(`/projects/${projectId}/decoder${model ? `?model=${encodeURIComponent(model)}` : ''}`),
   process: (projectId: number, mode: ModeT, imageIds?: number[]) =>

@@ -81,6 +81,7 @@ export function fakeDeps(decoder: ReturnType<typeof fakeDecoder> | null, clock: 
     refineBox: async () => ({}),
     classify: async () => ({}),
     pointToBox: async () => ({}),
+    projectModels: async () => ({}),
   } as unknown as EditorApi;
   const queue: SaveQueue = {
     know: () => undefined,

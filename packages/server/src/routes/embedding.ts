@@ -1,6 +1,7 @@
 // The encoder output of an image, for a decoder running in the browser, and preload.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ModelUnsupportedError, toFloat16 } from '@segkit/core';
+import { InvalidArgumentError, ModelUnsupportedError, toFloat16 } from '@segkit/core';
+import { sharedFinder } from '@segkit/models';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
 import { getImage } from '../repo/images.js';
@@ -23,9 +24,13 @@ export const embeddingRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
     {
       schema: {
         tags: ['inference'],
-        description: 'Encodes the image now, so that the next prompt on it only runs the decoder.',
+        description:
+          'Encodes the image now, so that the next prompt on it only runs the decoder. With `find: true`, encodes it for the project’s SAM 3 find model instead (400 when the project has none), so that find-all on it only runs the text encoder and the decoder.',
         params: ImageParams,
-        body: Type.Object({ model: ModelQuery }, { additionalProperties: false }),
+        body: Type.Object(
+          { model: ModelQuery, find: Type.Optional(Type.Boolean()) },
+          { additionalProperties: false },
+        ),
         response: {
           200: Type.Object({ model: Type.String(), ms: Type.Number(), cached: Type.Boolean() }),
           ...errors,
@@ -33,6 +38,24 @@ export const embeddingRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> 
       },
     },
     async (req) => {
+      if (req.body.find) {
+        const image = await getImage(ctx.db, req.caller, req.params.imageId);
+        const project = await getProject(ctx.db, req.caller, image.projectId);
+        const model = ctx.allowModel(req.body.model ?? ctx.projectModels(project).find);
+        if (!model)
+          throw new InvalidArgumentError(
+            'This project has no SAM 3 find model to preload for (set one in the project settings or with segkit serve --find-model)',
+          );
+        const finder = await sharedFinder(model);
+        const before = finder.stats.encoderRuns;
+        const t0 = performance.now();
+        await finder.preload(await ctx.image(image.sha256));
+        return {
+          model: finder.modelName,
+          ms: performance.now() - t0,
+          cached: finder.stats.encoderRuns === before,
+        };
+      }
       const { image, segmenter } = await open(req.caller, req.params.imageId, req.body.model);
       const runs = segmenter.stats.encoderRuns;
       const t0 = performance.now();

@@ -39,6 +39,7 @@ export type EditorApi = Pick<
   | 'refineBox'
   | 'classify'
   | 'pointToBox'
+  | 'projectModels'
 >;
 
 /** The save queue as the editor uses it (SyncQueue, or a fake). */
@@ -147,6 +148,12 @@ export class Editor {
     // Edits that an earlier visit could not save are sent now, in their order.
     if (restored.length) queue.push(restored);
     await this.loadDecoder(projectId, imageId, my);
+    // In find-all with a SAM 3 model, the next image's SAM 3 encoding (the long part) is made now too.
+    if (nextImageId && mode === 'find_all')
+      void this.deps.api
+        .projectModels(projectId)
+        .then((m) => (m.find && !m.find.pipeline ? this.deps.api.preload(nextImageId, true) : undefined))
+        .catch(() => {});
     if (nextImageId) {
       this.set({ preloadNext: 'loading' });
       (this.decoder ? this.deps.loadEmbedding(nextImageId) : this.deps.api.preload(nextImageId)).then(

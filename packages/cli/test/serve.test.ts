@@ -75,6 +75,55 @@ describe.skipIf(!built)('segkit serve (the installed binary)', () => {
     ).toEqual([401, 200]);
     expect(lines.find((l) => l.msg === 'request')).toHaveProperty('reqId');
   }, 60_000);
+
+  it('--model and --find-model (the docs/web.md SAM 3 command) become the project’s models', async () => {
+    const fx = (n: string) => join('fixtures/models', n);
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'serve',
+        'examples/shapes',
+        '--data',
+        tmp(),
+        '--port',
+        '0',
+        '--model',
+        fx('sam3-tracker-fixture'),
+        '--find-model',
+        fx('sam3-fixture'),
+      ],
+      { cwd: repo, env: { ...process.env, SEGKIT_CACHE_DIR: tmp() } },
+    );
+    let stderr = '';
+    const [base, token] = await new Promise<[string, string]>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${stderr}`)), 30_000);
+      child.stderr.on('data', (d) => {
+        stderr += String(d);
+        const m = /Open (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/.exec(stderr);
+        if (m) {
+          clearTimeout(timer);
+          resolve([m[1]!, m[2]!]);
+        }
+      });
+    });
+    const models = await (
+      await fetch(`${base}/api/v1/projects/1/models`, { headers: { authorization: `Bearer ${token}` } })
+    ).json();
+    expect(models.segment).toMatchObject({
+      ref: fx('sam3-tracker-fixture'),
+      from: 'server',
+      status: 'ready',
+    });
+    expect(models.find).toMatchObject({
+      ref: fx('sam3-fixture'),
+      from: 'server',
+      status: 'ready',
+      test: true,
+    });
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('exit', r));
+  }, 60_000);
 });
 
 describe('segkit users', () => {

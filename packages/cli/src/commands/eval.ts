@@ -162,7 +162,11 @@ const evalTextCommand = defineCommand({
       valueName: 'prompts.json',
       description: 'Labels with prompt lists (required)',
     },
-    model: { type: 'string', valueName: 'NAME|REPO|DIR', description: 'Text model (default: clipseg)' },
+    model: {
+      type: 'string',
+      valueName: 'NAME|REPO|DIR',
+      description: 'Text model (default: clipseg), or a SAM 3 concept model (sam3, sam3-text)',
+    },
     dtype: dtypeSpec,
     threshold: {
       type: 'string',

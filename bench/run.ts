@@ -6,14 +6,15 @@ import { coreTargets, runCoreBench } from './core.bench.js';
 import { datasetTargets, runDatasetBench } from './datasets.bench.js';
 import { printTable } from './harness.js';
 import { headsTargets, runHeadsBench } from './heads.bench.js';
+import { runSam3Bench, sam3Targets } from './sam3.bench.js';
 import { runScatterBench, scatterTargets } from './scatter.bench.js';
 import { runSegmentBench, segmentTargets } from './segment.bench.js';
 import { runServerBench, serverTargets } from './server.bench.js';
 import { runTrainTextBench, trainTextTargets } from './train-text.bench.js';
 import { runWebBench, webTargets } from './web.bench.js';
 
-// `npm run bench -- web server`: only the named suites (core, segment, datasets, analytics, scatter, ap, train-text,
-// heads, server, web).
+// `npm run bench -- web server`: only the named suites (core, segment, sam3, datasets, analytics, scatter, ap,
+// train-text, heads, server, web).
 const only = process.argv.slice(2);
 const wanted = (suite: string) => only.length === 0 || only.includes(suite);
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
@@ -24,6 +25,11 @@ if (wanted('segment')) {
   const seg = await runSegmentBench();
   printTable('promptable segmentation, fixture SAM (median, ms)', seg.results, segmentTargets);
   for (const n of seg.notes) console.log(n);
+}
+if (wanted('sam3')) {
+  const s3 = await runSam3Bench();
+  printTable('SAM 3: SegKit around the graphs (median, ms)', s3.results, sam3Targets);
+  for (const n of s3.notes) console.log(n);
 }
 if (wanted('datasets')) {
   const ds = await runDatasetBench();

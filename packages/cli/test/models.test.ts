@@ -140,6 +140,10 @@ describe('segkit models', () => {
     );
     process.env.SEGKIT_OFFLINE = '1';
     expect((await cli('models', 'pull', 'sam')).stderr).toMatch(/^segkit: E_MODEL_MISSING: Offline mode/);
+    // A SAM 3 preset names its licence before anything is fetched.
+    expect((await cli('models', 'pull', 'sam3')).stderr).toMatch(
+      /^sam3's weights: SAM License \(Meta\).*\nsegkit: E_MODEL_MISSING: Offline mode/,
+    );
     expect((await cli('models', 'path', 'sam')).stderr).toMatch(
       /^segkit: E_MODEL_MISSING: Model sam is not downloaded/,
     );

@@ -66,6 +66,7 @@ const pull = defineCommand({
   },
   examples: [
     'segkit models pull sam',
+    'segkit models pull sam3',
     'segkit models pull Xenova/sam-vit-base --dtype q8',
     'segkit models pull SharpAI/sam2-hiera-tiny-onnx',
     'segkit models pull someone/sam-export --encoder-file vit_b.encoder.onnx --decoder-file vit_b.decoder.onnx',
@@ -75,6 +76,8 @@ const pull = defineCommand({
     if (dtype !== undefined && !DTYPES.includes(dtype))
       throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}`);
     const model = resolveModelRef(positionals[0]!, dtype ? { dtype: dtype as Dtype } : {});
+    // Weights under their own terms (SAM 3): say which before the download starts.
+    if (model.preset?.licence) io.stderr(`${model.name}'s weights: ${model.preset.licence}\n`);
     const manifest = await pullModel(model, {
       progress: (file) => progressBar(`${model.name} ${file}`, { unit: 'bytes' }),
       ...(typeof options['encoder-file'] === 'string' ? { encoderFile: options['encoder-file'] } : {}),

@@ -71,4 +71,31 @@ describe('segkit eval text', () => {
     expect(json.msPerImage).toBeGreaterThan(0);
     expect(existsSync(join(out, 'report.md'))).toBe(true);
   });
+
+  it('compares SAM 3 with CLIPSeg on the same manifest: --model sam3 scores the union of its instances', async () => {
+    const { textDataset } = await import('../../datasets/test/helpers/generate.js');
+    const dir = await textDataset();
+    const score = async (name: string) => {
+      const model = new URL(`../../../fixtures/models/${name}`, import.meta.url).pathname;
+      const r = await cli(
+        'eval',
+        'text',
+        '--manifest',
+        join(dir, 'm.csv'),
+        '--split',
+        'train',
+        '--prompts',
+        join(dir, 'prompts.json'),
+        '--model',
+        model,
+        '-o',
+        join(tmp(), 'rep'),
+        '--json',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout).overall.miou as number;
+    };
+    expect(await score('sam3-fixture')).toBeGreaterThanOrEqual(0.9);
+    expect(await score('clipseg-fixture')).toBeGreaterThanOrEqual(0.9);
+  });
 });

@@ -2,7 +2,7 @@
 // package's src/ must be named in it, so the map cannot fall behind the code. Every published package carries the
 // licence.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 

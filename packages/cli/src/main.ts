@@ -1,4 +1,10 @@
-import { InvalidArgumentError, isSegkitError, removePendingTemps, UsageError } from '@segkit/core';
+import {
+  asNativeModuleError,
+  InvalidArgumentError,
+  isSegkitError,
+  removePendingTemps,
+  UsageError,
+} from '@segkit/core';
 import { type Command, type Io, parseCommandArgs, renderHelp } from './command.js';
 import { rootCommand } from './root.js';
 
@@ -74,7 +80,9 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
     }
     const status = await cmd.run!({ positionals, options, io });
     return typeof status === 'number' ? status : 0;
-  } catch (e) {
+  } catch (caught) {
+    // A native module that cannot load is an installation problem with a known fix, not a bug.
+    const e = asNativeModuleError(caught) ?? caught;
     if (isSegkitError(e)) {
       io.stderr(`segkit: ${e.code}: ${e.message.split('\n')[0]}\n`);
       return 2;

@@ -233,6 +233,11 @@ export const ReadOnlyError = defineError(
   'E_READ_ONLY',
   'The data directory or its database is read-only: nothing was written; reads still work.',
 );
+/** A native module (better-sqlite3, onnxruntime-node, sharp) is not built, or was built for another Node.js. */
+export const NativeModuleError = defineError(
+  'E_NATIVE_MODULE',
+  'A native module that SegKit needs (better-sqlite3, onnxruntime-node or sharp) is missing its compiled part or was built for another Node.js version.',
+);
 
 /** Every error class, in documentation order. */
 export const ERROR_CLASSES = [
@@ -277,12 +282,48 @@ export const ERROR_CLASSES = [
   UrlRefusedError,
   NoSpaceError,
   ReadOnlyError,
+  NativeModuleError,
 ] as const;
 
 /** Every stable error code with its one-line summary. */
 export const ERROR_CODES: Readonly<Record<string, string>> = Object.fromEntries(
   ERROR_CLASSES.map((c) => [c.code, c.summary]),
 );
+
+const NATIVE: [RegExp, string][] = [
+  [/better[-_]sqlite3/i, 'better-sqlite3'],
+  [/onnxruntime/i, 'onnxruntime-node'],
+  [/sharp/i, 'sharp'],
+];
+
+/**
+ * The one-line coded error for a native module that failed to load (no compiled binding, or one compiled for another
+ * Node.js version), naming the module and the command that fixes it; undefined for any other error.
+ */
+export function asNativeModuleError(e: unknown): SegkitError | undefined {
+  if (!(e instanceof Error) || isSegkitError(e)) return undefined;
+  const text = `${e.message} ${(e as { code?: string }).code ?? ''}`;
+  const broken =
+    /Could not locate the bindings file|NODE_MODULE_VERSION|ERR_DLOPEN_FAILED|Cannot find module [^\n]*\.node\b|Could not load the "sharp" module|invalid ELF header|wrong ELF class/i.test(
+      text,
+    );
+  if (!broken) return undefined;
+  const name = NATIVE.find(([re]) => re.test(text))?.[1];
+  const why = /NODE_MODULE_VERSION/.test(text)
+    ? 'was built for another Node.js version'
+    : 'has no compiled part';
+  const fix = name === 'sharp' ? 'npm install sharp' : `npm rebuild ${name ?? '<module>'}`;
+  const note =
+    name === 'better-sqlite3'
+      ? ' (it compiles: python3, make and a C++ compiler are needed)'
+      : name === 'sharp'
+        ? ' (its prebuilt binary for this platform comes from the npm registry)'
+        : '';
+  return new NativeModuleError(
+    `${name ?? 'A native module'} ${why} (${process.version}); run \`${fix}\` in the folder SegKit is installed in${note}`,
+    { cause: e },
+  );
+}
 
 /** True when `e` is a SegkitError (optionally with the given code). */
 export function isSegkitError(e: unknown, code?: string): e is SegkitError {

@@ -13,4 +13,5 @@ export * from './rle.js';
 export * from './rle-batch.js';
 export * from './rle-codec.js';
 export * from './rle-merge.js';
+export * from './rle-parse.js';
 export * from './types.js';

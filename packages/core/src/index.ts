@@ -74,21 +74,16 @@ export {
 export {
   assertPolygon,
   compressRle,
-  countsFromString,
-  countsToString,
   decompressRle,
   polygonsToRle,
   polygonToRle,
   rleArea,
   rleBbox,
-  rleCounts,
   rleIou,
   rleToCroppedMask,
 } from './rle.js';
 export {
   boxIou,
-  type ParsedRle,
-  parseRle,
   rleAreas,
   rleBboxes,
   rleIouMatrix,
@@ -97,6 +92,13 @@ export {
 } from './rle-batch.js';
 export { maskToRle, rleToMask } from './rle-codec.js';
 export { rleMerge } from './rle-merge.js';
+export {
+  countsFromString,
+  countsToString,
+  type ParsedRle,
+  parseRle,
+  rleCounts,
+} from './rle-parse.js';
 export type {
   Box,
   Contour,

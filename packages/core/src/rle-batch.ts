@@ -1,39 +1,8 @@
 // RLEs parsed once: run lengths as a typed array with their area and bbox, kept with the RLE object, so operations
 // over many masks (IoU matrices, merges, areas and boxes) do not decode the compressed string again on every call.
 import { RleInvalidError } from './errors.js';
-import { countsBbox, rleCounts } from './rle.js';
+import { type ParsedRle, parseRle } from './rle-parse.js';
 import type { Box, Rle } from './types.js';
-
-/** An RLE's runs (column-major, starting with zeros), area and tight bbox `[x, y, w, h]`. */
-export interface ParsedRle {
-  size: [number, number];
-  counts: Uint32Array;
-  area: number;
-  bbox: Box;
-}
-
-const parsedOf = new WeakMap<object, { src: unknown; parsed: ParsedRle }>();
-
-/**
- * Parses an RLE (either form) once: later calls with the same object return the same parse (a changed `counts`
- * is noticed). A `ParsedRle` is returned as it is.
- */
-export function parseRle(rle: Rle | ParsedRle): ParsedRle {
-  if (rle.counts instanceof Uint32Array) return rle as ParsedRle;
-  const hit = parsedOf.get(rle);
-  if (hit && hit.src === rle.counts) return hit.parsed;
-  const counts = Uint32Array.from(rleCounts(rle as Rle));
-  let area = 0;
-  for (let i = 1; i < counts.length; i += 2) area += counts[i]!;
-  const parsed: ParsedRle = {
-    size: [rle.size[0], rle.size[1]],
-    counts,
-    area,
-    bbox: countsBbox(counts, rle.size[0]),
-  };
-  parsedOf.set(rle, { src: rle.counts, parsed });
-  return parsed;
-}
 
 /** Areas of many RLEs. */
 export const rleAreas = (rles: (Rle | ParsedRle)[]): number[] => rles.map((r) => parseRle(r).area);

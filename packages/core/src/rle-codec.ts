@@ -4,7 +4,7 @@
 // bottom of the previous column), so encoding compares each row with the one above (four pixels at a time where the
 // layout allows) and sorts the few transitions into column order; decoding marks the transitions and XORs each row
 // into the next.
-import { countsBbox, countsToString, rleCounts } from './rle.js';
+import { countsBbox, countsToString, rleCounts } from './rle-parse.js';
 import type { Mask, Rle, RleCompressed, RleUncompressed } from './types.js';
 import { assertMask } from './validate.js';
 

@@ -2,8 +2,7 @@
 // image size. A union sorts every foreground run by its start (a two-pass radix sort) and joins overlapping ones in one
 // sweep; an intersection merges pairs in a balanced tree, each merge one walk over two run lists.
 import { RleInvalidError } from './errors.js';
-import { assertSameRleSize, countsToString } from './rle.js';
-import { parseRle } from './rle-batch.js';
+import { assertSameRleSize, countsToString, parseRle } from './rle-parse.js';
 import type { Rle, RleCompressed } from './types.js';
 
 /** A growable run list that joins a run to the one before when their values agree. */

@@ -21,7 +21,7 @@ describe('segkit eval', () => {
     const r = await cli('eval', '--pred', pred, '--gt', gt, '--split', 'val', '--out', out, '--json');
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
-    expect(json.overall).toEqual({ miou: 2 / 3, dice: 0.8, n: 1 });
+    expect(json.overall).toEqual({ miou: 2 / 3, dice: 0.8, n: 1, absent: 0 });
     expect(json.perLabel.foreground.n).toBe(1);
     expect(existsSync(join(out, 'report.md'))).toBe(true);
   });

@@ -2,7 +2,8 @@ import { overlapCounts } from './mask.js';
 import type { Mask } from './types.js';
 
 /**
- * Intersection over union. Conventions: both masks empty → 1; exactly one empty → 0.
+ * Intersection over union, with pycocotools' convention everywhere in SegKit: when the union is empty (both masks
+ * empty) there is no overlap to measure and the IoU is 0; exactly one empty → 0.
  * @example iou(a, a) // 1
  */
 export function iou(a: Mask, b: Mask): number {
@@ -10,7 +11,7 @@ export function iou(a: Mask, b: Mask): number {
 }
 
 /**
- * Dice coefficient 2|A∩B| / (|A| + |B|). Conventions: both masks empty → 1; exactly one empty → 0.
+ * Dice coefficient 2|A∩B| / (|A| + |B|); 0 when both masks are empty, as {@link iou}.
  * @example dice(a, a) // 1
  */
 export function dice(a: Mask, b: Mask): number {
@@ -24,8 +25,8 @@ export function dice(a: Mask, b: Mask): number {
 export function scorePair(gt: Mask, pred: Mask): { iou: number; dice: number } {
   const { intersection, union, areaA, areaB } = overlapCounts(gt, pred);
   return {
-    iou: union === 0 ? 1 : intersection / union,
-    dice: areaA + areaB === 0 ? 1 : (2 * intersection) / (areaA + areaB),
+    iou: union === 0 ? 0 : intersection / union,
+    dice: areaA + areaB === 0 ? 0 : (2 * intersection) / (areaA + areaB),
   };
 }
 
@@ -35,8 +36,10 @@ export interface MetricSummary {
   miou: number;
   /** Mean of the per-pair Dice scores. */
   dice: number;
-  /** Number of pairs. */
+  /** Number of pairs scored. */
   n: number;
+  /** Pairs where the label is in neither the truth nor the prediction: there is nothing to score, so they are left out. */
+  absent: number;
 }
 
 /** What {@link MetricAccumulator.summary} returns. */
@@ -51,7 +54,8 @@ export interface MetricReport {
 
 /**
  * Accumulates IoU and Dice over (ground truth, prediction) pairs, overall and per label.
- * mIoU is the mean of the per-pair IoUs; empty GT with empty prediction scores 1, one-sided emptiness scores 0.
+ * mIoU is the mean of the per-pair IoUs. A pair where both masks are empty (the label is in neither) is not scored:
+ * it is counted as `absent` and left out of the means; one-sided emptiness scores 0.
  *
  * @example
  * const acc = new MetricAccumulator();
@@ -59,10 +63,24 @@ export interface MetricReport {
  * acc.summary().overall // { miou: 0.71, dice: 0.8, n: 2 }
  */
 export class MetricAccumulator {
-  private readonly groups = new Map<string, { iou: number; dice: number; n: number }>();
+  private readonly groups = new Map<string, { iou: number; dice: number; n: number; absent: number }>();
 
-  /** Adds one pair and returns its scores. */
-  add(label: string, gt: Mask, pred: Mask): { iou: number; dice: number } {
+  private group(label: string) {
+    let g = this.groups.get(label);
+    if (!g) {
+      g = { iou: 0, dice: 0, n: 0, absent: 0 };
+      this.groups.set(label, g);
+    }
+    return g;
+  }
+
+  /** Adds one pair and returns its scores; undefined for a pair where both masks are empty (counted as absent). */
+  add(label: string, gt: Mask, pred: Mask): { iou: number; dice: number } | undefined {
+    const { areaA, areaB } = overlapCounts(gt, pred);
+    if (areaA + areaB === 0) {
+      this.addAbsent(label);
+      return undefined;
+    }
     const scores = scorePair(gt, pred);
     this.addScores(label, scores.iou, scores.dice);
     return scores;
@@ -70,11 +88,15 @@ export class MetricAccumulator {
 
   /** Adds scores computed elsewhere (for example on RLEs). */
   addScores(label: string, iouValue: number, diceValue: number): void {
-    const g = this.groups.get(label) ?? { iou: 0, dice: 0, n: 0 };
+    const g = this.group(label);
     g.iou += iouValue;
     g.dice += diceValue;
     g.n++;
-    this.groups.set(label, g);
+  }
+
+  /** Counts a pair where the label is in neither the truth nor the prediction (not scored). */
+  addAbsent(label: string): void {
+    this.group(label).absent++;
   }
 
   summary(): MetricReport {
@@ -82,16 +104,24 @@ export class MetricAccumulator {
     let iouSum = 0;
     let diceSum = 0;
     let n = 0;
+    let absent = 0;
     for (const label of [...this.groups.keys()].sort()) {
       const g = this.groups.get(label)!;
-      perLabel[label] = { miou: g.iou / g.n, dice: g.dice / g.n, n: g.n };
+      perLabel[label] = {
+        miou: g.n ? g.iou / g.n : Number.NaN,
+        dice: g.n ? g.dice / g.n : Number.NaN,
+        n: g.n,
+        absent: g.absent,
+      };
       iouSum += g.iou;
       diceSum += g.dice;
       n += g.n;
+      absent += g.absent;
     }
-    const labels = Object.values(perLabel);
+    // A label never present anywhere has no mIoU, and does not pull the mean of labels down.
+    const labels = Object.values(perLabel).filter((l) => l.n > 0);
     return {
-      overall: { miou: n ? iouSum / n : Number.NaN, dice: n ? diceSum / n : Number.NaN, n },
+      overall: { miou: n ? iouSum / n : Number.NaN, dice: n ? diceSum / n : Number.NaN, n, absent },
       perLabel,
       meanOfLabels: labels.length ? labels.reduce((s, l) => s + l.miou, 0) / labels.length : Number.NaN,
     };

@@ -1,8 +1,7 @@
-import { PolygonInvalidError, RleInvalidError } from './errors.js';
+import { PolygonInvalidError } from './errors.js';
 import { rleMerge } from './rle-merge.js';
-import { assertSameRleSize, countsFromString, countsToString, parseRle, rleCounts } from './rle-parse.js';
+import { assertSameRleSize, countsToString, parseRle, rleCounts } from './rle-parse.js';
 import type { Box, FlatPolygon, Mask, Rle, RleCompressed, RleUncompressed } from './types.js';
-import { describe } from './validate.js';
 
 /**
  * Decodes only the part of an RLE inside its bounding box: `{ mask, box }` with the mask at the box's size.
@@ -80,7 +79,7 @@ function walkRuns(
 
 /**
  * IoU of two RLEs computed on the runs. With `iscrowd`, the denominator is the area of `a`
- * (the detection), as in pycocotools. Two empty masks have IoU 1 (see docs/masks.md).
+ * (the detection), as in pycocotools. Two empty masks have IoU 0, as everywhere in SegKit (see docs/masks.md).
  */
 export function rleIou(a: Rle, b: Rle, opts: { iscrowd?: boolean } = {}): number {
   assertSameRleSize(a, b);
@@ -95,7 +94,7 @@ export function rleIou(a: Rle, b: Rle, opts: { iscrowd?: boolean } = {}): number
     if (va & vb) inter += len;
   });
   const denom = opts.iscrowd ? areaA : areaA + areaB - inter;
-  if (denom === 0) return areaA + areaB === 0 ? 1 : 0;
+  if (denom === 0) return 0;
   return inter / denom;
 }
 

@@ -45,8 +45,10 @@ describe('RLEs parsed once, and batch operations', () => {
     }
     expect(m[0 * 2 + 1]).toBe(0); // no box overlap
     const empty = maskToRle(maskFromFunction(64, 48, () => false));
-    expect(rleIouMatrix([empty], [empty])[0]).toBe(0); // pycocotools: two empty masks → 0
-    expect(rleIou(empty, empty)).toBe(1); // SegKit's semantic convention stays for the single-pair function
+    // One convention everywhere, pycocotools': two empty masks have IoU 0.
+    expect(rleIouMatrix([empty], [empty])[0]).toBe(0);
+    expect(rleIou(empty, empty)).toBe(0);
+    expect(rleIouMatrix([empty], [empty], [true])[0]).toBe(0);
     expect(boxIou([0, 0, 10, 10], [5, 5, 10, 10])).toBeCloseTo(25 / 175, 12);
     expect(boxIou([0, 0, 10, 10], [0, 0, 100, 100], true)).toBe(1);
   });

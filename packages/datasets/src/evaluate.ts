@@ -55,8 +55,11 @@ export interface EvaluateOptions {
 }
 
 /** Scores a probability map thresholded at `t` against a mask in one pass, without building the binary mask. */
-function scoreAt(gt: Mask, v: MaskValue, t: number): { iou: number; dice: number } {
-  if (v.kind === 'mask') return scorePair(gt, v.mask);
+function scoreAt(gt: Mask, v: MaskValue, t: number): { iou: number; dice: number; absent: boolean } {
+  if (v.kind === 'mask') {
+    const s = scorePair(gt, v.mask);
+    return { ...s, absent: s.iou === 0 && !gt.data.some((x) => x) && !v.mask.data.some((x) => x) };
+  }
   let inter = 0;
   let a = 0;
   let b = 0;
@@ -69,7 +72,11 @@ function scoreAt(gt: Mask, v: MaskValue, t: number): { iou: number; dice: number
     inter += g[i]! & on;
   }
   const union = a + b - inter;
-  return { iou: union === 0 ? 1 : inter / union, dice: a + b === 0 ? 1 : (2 * inter) / (a + b) };
+  return {
+    iou: union === 0 ? 0 : inter / union,
+    dice: a + b === 0 ? 0 : (2 * inter) / (a + b),
+    absent: union === 0,
+  };
 }
 
 const binarize = (v: MaskValue, t: number): Mask => {
@@ -81,7 +88,8 @@ const binarize = (v: MaskValue, t: number): Mask => {
 
 /**
  * Compares predictions with ground truth, matched by label and image stem. A missing prediction counts as an empty
- * mask and is listed. mIoU is the mean of the per-image IoUs (empty GT and empty prediction score 1).
+ * mask and is listed. mIoU is the mean of the per-image IoUs. An image where the label is in neither the truth nor
+ * the prediction is not scored: it is counted as `absent` and left out of the means (and of `perImage`).
  * Probability maps are swept over thresholds; a sweep on the test split is flagged as sensitivity analysis only.
  */
 export async function evaluate(
@@ -119,13 +127,17 @@ export async function evaluate(
       );
     }
     const s = scoreAt(gtMask, value, headline);
-    main.addScores(label, s.iou, s.dice);
-    perImage.push({ image: stem, label, ...s, missing: isMissing });
+    if (s.absent) main.addAbsent(label);
+    else {
+      main.addScores(label, s.iou, s.dice);
+      perImage.push({ image: stem, label, iou: s.iou, dice: s.dice, missing: isMissing });
+    }
     if (value.kind === 'prob') sawProb = true;
     thresholds.forEach((t, k) => {
       // A binary mask scores the same at every threshold, so only probability maps are rescored.
       const st = value.kind === 'prob' ? scoreAt(gtMask, value, t) : s;
-      sweep[k]!.addScores(label, st.iou, st.dice);
+      if (st.absent) sweep[k]!.addAbsent(label);
+      else sweep[k]!.addScores(label, st.iou, st.dice);
     });
   }
   const summary = main.summary();
@@ -134,6 +146,10 @@ export async function evaluate(
   if (missing.length)
     notes.push(
       `${missing.length} ground-truth mask(s) had no prediction and were scored as empty predictions.`,
+    );
+  if (summary.overall.absent)
+    notes.push(
+      `${summary.overall.absent} image(s) had the label in neither the truth nor the prediction: nothing to score, so they are left out of the means.`,
     );
   if (sawProb && split === 'test') {
     notes.push(
@@ -227,7 +243,7 @@ export async function writeReport(
   const md = [
     '# Evaluation report',
     '',
-    `Split: **${report.split}**. Pairs: ${report.overall.n}. mIoU is the mean of per-image IoUs; an empty GT with an empty prediction scores 1.`,
+    `Split: **${report.split}**. Pairs: ${report.overall.n}. mIoU is the mean of per-image IoUs; images where the label is in neither the GT nor the prediction are not scored (absent: ${report.overall.absent}).`,
     ...(report.threshold !== undefined
       ? [`Probability maps, binarised at ≥ ${report.threshold} for the headline numbers.`]
       : []),
@@ -235,15 +251,19 @@ export async function writeReport(
     '',
     '## Overall',
     '',
-    '| mIoU | Dice | n |',
-    '| --- | --- | --- |',
-    `| ${f4(report.overall.miou)} | ${f4(report.overall.dice)} | ${report.overall.n} |`,
+    '| mIoU | Dice | n | absent |',
+    '| --- | --- | --- | --- |',
+    `| ${f4(report.overall.miou)} | ${f4(report.overall.dice)} | ${report.overall.n} | ${report.overall.absent} |`,
     '',
     '## Per label',
     '',
-    '| label | mIoU | Dice | n |',
-    '| --- | --- | --- | --- |',
-    ...Object.entries(report.perLabel).map(([l, s]) => `| ${l} | ${f4(s.miou)} | ${f4(s.dice)} | ${s.n} |`),
+    '`absent`: images where the label is in neither the truth nor the prediction; they are not scored.',
+    '',
+    '| label | mIoU | Dice | n | absent |',
+    '| --- | --- | --- | --- | --- |',
+    ...Object.entries(report.perLabel).map(
+      ([l, s]) => `| ${l} | ${f4(s.miou)} | ${f4(s.dice)} | ${s.n} | ${s.absent} |`,
+    ),
     '',
     '## Thresholds',
     '',

@@ -12,7 +12,7 @@ const empty = maskFromFunction(8, 8, () => false);
 /**
  * Hand-computed example (8×8 masks):
  *   cat/img1: GT 4×4 at (0,0); prediction 4×4 at (2,0) → ∩ 8, ∪ 24 → IoU 1/3, Dice 16/32 = 0.5
- *   cat/img2: GT empty, prediction empty                 → IoU 1, Dice 1 (convention)
+ *   cat/img2: GT empty, prediction empty                 → cat is in neither: not scored, counted as absent
  *   dog/img1: GT 2×2, no prediction file                  → IoU 0, Dice 0, reported missing
  *   dog/img3: GT empty, prediction 3 px                   → IoU 0, Dice 0 (convention)
  */
@@ -42,15 +42,15 @@ describe('evaluate', () => {
     const r = await evaluate(maskFolderSource(pred), maskFolderSource(gt));
     expect(r.perImage).toEqual([
       { image: 'img1', label: 'cat', iou: 1 / 3, dice: 0.5, missing: false },
-      { image: 'img2', label: 'cat', iou: 1, dice: 1, missing: false },
       { image: 'img1', label: 'dog', iou: 0, dice: 0, missing: true },
       { image: 'img3', label: 'dog', iou: 0, dice: 0, missing: false },
     ]);
-    expect(r.overall).toEqual({ miou: (1 / 3 + 1) / 4, dice: 1.5 / 4, n: 4 });
+    expect(r.overall).toEqual({ miou: 1 / 3 / 3, dice: 0.5 / 3, n: 3, absent: 1 });
     expect(r.perLabel).toEqual({
-      cat: { miou: (1 / 3 + 1) / 2, dice: 0.75, n: 2 },
-      dog: { miou: 0, dice: 0, n: 2 },
+      cat: { miou: 1 / 3, dice: 0.5, n: 1, absent: 1 },
+      dog: { miou: 0, dice: 0, n: 2, absent: 0 },
     });
+    expect(r.notes.join(' ')).toMatch(/1 image\(s\) had the label in neither the truth nor the prediction/);
     expect(r.thresholds).toEqual([]);
     expect(r.missing).toEqual(['dog/img1']);
   });
@@ -103,7 +103,7 @@ describe('evaluate', () => {
       'img1,cat,0.333333,0.500000,false',
     );
     const md = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(md).toContain('| cat | 0.6667 | 0.7500 | 2 |');
+    expect(md).toContain('| cat | 0.3333 | 0.5000 | 1 | 1 |');
     expect(md).toContain('Missing predictions: dog/img1');
     expect(existsSync(join(out, 'panels/best-1.png')) && existsSync(join(out, 'panels/worst-1.png'))).toBe(
       true,
@@ -149,7 +149,7 @@ describe('evaluate against a manifest', () => {
       maskFolderSource(join(src, 'masks')),
       await openMaskSource(join(src, 'm.csv')),
     );
-    expect(perfect.overall).toEqual({ miou: 1, dice: 1, n: 3 });
+    expect(perfect.overall).toEqual({ miou: 1, dice: 1, n: 3, absent: 0 });
     const testOnly = await evaluate(
       maskFolderSource(join(src, 'masks')),
       await manifestSource(join(src, 'm.csv'), 'test'),

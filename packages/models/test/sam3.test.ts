@@ -82,6 +82,11 @@ describe.skipIf(!present)('SAM 3 concept layouts (real architecture)', () => {
       expect(boxes[k]).toBeCloseTo(v, 6);
     });
     expect(nums(d2.feeds.input_boxes_labels)).toEqual([1, 0]);
+    // A prompt longer than 32 tokens is cut and still ends with <|endoftext|>.
+    const long = finder.backend.tokens(Array.from({ length: 40 }, (_, i) => `word${i}`).join(' '));
+    expect(Number(long.ids[0])).toBe(49406);
+    expect(Number(long.ids[31])).toBe(49407);
+    expect(Array.from(long.mask, Number).every((m) => m === 1)).toBe(true);
     // Exemplars alone: the text "visual", as the reference does.
     runs.length = 0;
     await finder.find(image, { positiveExemplars: [[150, 40, 70, 70]] });

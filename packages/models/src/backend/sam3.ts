@@ -164,8 +164,22 @@ export class Sam3Backend {
     const ids = BigInt64Array.from(out.input_ids.data as BigInt64Array);
     const mask = BigInt64Array.from(out.attention_mask.data as BigInt64Array);
     if (ids.length !== 32) throw new ModelCorruptError(`${this.label}'s tokenizer did not give 32 tokens`);
+    // A prompt over 30 tokens is cut to fit; like CLIP's reference tokenizer, it still ends with <|endoftext|>.
+    if (mask[31] === 1n) ids[31] = this.eos();
     if (this.contract.padWith === 'zero') for (let i = 0; i < 32; i++) if (mask[i] === 0n) ids[i] = 0n;
     return { ids, mask };
+  }
+
+  private eosId: bigint | undefined;
+  /** `<|endoftext|>`'s id: the token after `<|startoftext|>` in an empty prompt. */
+  private eos(): bigint {
+    this.eosId ??= BigInt(
+      (
+        this.tokenizer([''], { padding: 'max_length', max_length: 32, truncation: true }).input_ids
+          .data as BigInt64Array
+      )[1]!,
+    );
+    return this.eosId;
   }
 
   /** The text encoder's outputs for a prompt, under the names the decoder takes them by (computed once per text). */

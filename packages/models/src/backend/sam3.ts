@@ -1,7 +1,7 @@
 // SAM 3's concept model in any of its public ONNX layouts, on onnxruntime-node: the image encoder once per image, the
 // text encoder once per prompt (cached), the decoder per call. Pre-processing is in ../sam3-preprocess.ts and
 // post-processing in ../sam3-post.ts, so this file only opens graphs and builds feeds.
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CLIPTokenizer, type Tensor as HfTensor } from '@huggingface/transformers';
 import { ModelCorruptError, type RawImage } from '@segkit/core';
@@ -61,7 +61,7 @@ async function openGraph(path: string): Promise<Session> {
   try {
     if (existsSync(side))
       return (await InferenceSession.create(readFileSync(path), {
-        externalData: [{ path: basename(side), data: readFileSync(side) }],
+        externalData: [{ path: basename(side), data: readWhole(side) }],
       } as InferenceSession.SessionOptions)) as Session;
     return (await InferenceSession.create(path)) as Session;
   } catch (e) {
@@ -87,6 +87,23 @@ function clipTokenizer(dir: string): unknown {
     ...config,
     model_max_length: 32,
   });
+}
+
+/** A whole file in one buffer, read in pieces: readFileSync stops at 2 GiB, and full-size weight files approach that. */
+function readWhole(path: string): Buffer {
+  const size = statSync(path).size;
+  const buf = Buffer.allocUnsafe(size);
+  const fd = openSync(path, 'r');
+  try {
+    for (let off = 0; off < size; ) {
+      const n = readSync(fd, buf, off, Math.min(1 << 30, size - off), off);
+      if (n <= 0) throw new Error(`${path} ended after ${off} of ${size} bytes`);
+      off += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return buf;
 }
 
 const declared = (s: Session): Declared => ({ inputs: [...s.inputMetadata], outputs: [...s.outputNames] });

@@ -1,12 +1,13 @@
 // SAM 3's concept model in any of its public ONNX layouts, on onnxruntime-node: the image encoder once per image, the
 // text encoder once per prompt (cached), the decoder per call. Pre-processing is in ../sam3-preprocess.ts and
 // post-processing in ../sam3-post.ts, so this file only opens graphs and builds feeds.
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CLIPTokenizer, type Tensor as HfTensor } from '@huggingface/transformers';
 import { ModelCorruptError, type RawImage } from '@segkit/core';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { type InferenceSession, Tensor } from 'onnxruntime-node';
 import { SAM3_SIDE, sam3PixelValues, sam3Uint8Planes } from '../sam3-preprocess.js';
+import { openGraph } from './onnx-open.js';
 import { type Declared, recogniseSam3, type Sam3Contract, type Sam3Layout } from './sam3-contract.js';
 
 type Session = InferenceSession & {
@@ -53,25 +54,6 @@ export type Sam3Raw =
 export type RunObserver = (graph: 'vision' | 'text' | 'decoder', feeds: Feeds, outputs: Feeds) => void;
 
 /**
- * Opens a graph by path; one whose weights sit in a `<file>.data` side file is opened from bytes with the side file
- * handed over, since onnxruntime resolves that file against the working directory after constant folding.
- */
-async function openGraph(path: string): Promise<Session> {
-  const side = `${path}.data`;
-  try {
-    if (existsSync(side))
-      return (await InferenceSession.create(readFileSync(path), {
-        externalData: [{ path: basename(side), data: readWhole(side) }],
-      } as InferenceSession.SessionOptions)) as Session;
-    return (await InferenceSession.create(path)) as Session;
-  } catch (e) {
-    throw new ModelCorruptError(
-      `${path} cannot be opened (${(e as Error).message.split('\n')[0]}); pull or import the model again`,
-    );
-  }
-}
-
-/**
  * CLIP's tokenizer from a folder's tokenizer.json, with tokenizer_config.json when there is one (usls's release
  * ships tokenizer.json alone): 32 tokens, padded with `<|endoftext|>`.
  */
@@ -87,23 +69,6 @@ function clipTokenizer(dir: string): unknown {
     ...config,
     model_max_length: 32,
   });
-}
-
-/** A whole file in one buffer, read in pieces: readFileSync stops at 2 GiB, and full-size weight files approach that. */
-function readWhole(path: string): Buffer {
-  const size = statSync(path).size;
-  const buf = Buffer.allocUnsafe(size);
-  const fd = openSync(path, 'r');
-  try {
-    for (let off = 0; off < size; ) {
-      const n = readSync(fd, buf, off, Math.min(1 << 30, size - off), off);
-      if (n <= 0) throw new Error(`${path} ended after ${off} of ${size} bytes`);
-      off += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return buf;
 }
 
 const declared = (s: Session): Declared => ({ inputs: [...s.inputMetadata], outputs: [...s.outputNames] });

@@ -2,13 +2,16 @@
 // split only when both sides have min_cluster_size points), cluster selection (excess of mass or leaf, with
 // cluster_selection_epsilon and allow_single_cluster), membership probabilities and GLOSH outlier scores.
 
-/** The single-linkage hierarchy: leaves 0..n−1, merges n..2n−2 with their children, sizes and λ = 1/distance. */
+/**
+ * The single-linkage hierarchy: leaves 0..n−1, then merge nodes, each with all the parts joined at its λ = 1/distance
+ * (two, or more where edges tie), their sizes, and the root.
+ */
 export interface Hierarchy {
   n: number;
-  left: Int32Array;
-  right: Int32Array;
+  kids: number[][];
   size: Int32Array;
   lambda: Float64Array;
+  root: number;
 }
 
 export interface SelectOptions {
@@ -27,7 +30,7 @@ export interface HdbscanResult {
 
 /** Condenses the hierarchy, selects clusters and labels the points. */
 export function selectClusters(h: Hierarchy, o: SelectOptions): HdbscanResult {
-  const { n, left, right, size, lambda } = h;
+  const { n, kids, size, lambda } = h;
   const labels = new Int32Array(n).fill(-1);
   const probabilities = new Float64Array(n);
   const outlierScores = new Float64Array(n);
@@ -39,46 +42,53 @@ export function selectClusters(h: Hierarchy, o: SelectOptions): HdbscanResult {
   const death: number[] = [0]; // the largest λ of a point or child cluster leaving each cluster
   const fellFrom = new Int32Array(n);
   const fellAt = new Float64Array(n);
-  const stack: [number, number][] = [[2 * n - 2, 0]];
+  const stack: [number, number][] = [[h.root, 0]];
   const leavesOf = (node: number): number[] => {
     const out: number[] = [];
     const st = [node];
     while (st.length) {
       const v = st.pop()!;
       if (v < n) out.push(v);
-      else st.push(left[v]!, right[v]!);
+      else st.push(...kids[v]!);
     }
     return out;
+  };
+  const big = (v: number) => size[v]! >= o.minClusterSize;
+  const fallOut = (child: number, c: number, lam: number) => {
+    for (const p of leavesOf(child)) {
+      fellFrom[p] = c;
+      fellAt[p] = lam;
+    }
   };
   while (stack.length) {
     const [node, c] = stack.pop()!;
     const lam = lambda[node]!;
-    const a = left[node]!;
-    const b = right[node]!;
-    const big = (v: number) => size[v]! >= o.minClusterSize;
-    if (big(a) && big(b)) {
+    const parts = kids[node]!;
+    const bigParts = parts.filter(big);
+    if (bigParts.length >= 2) {
+      // The cluster splits: each big part is a new cluster born here; the small parts leave it at this λ.
       stability[c]! += (lam - birth[c]!) * size[node]!;
       death[c] = Math.max(death[c]!, lam);
-      for (const child of [a, b]) {
+      for (const child of parts) if (!big(child)) fallOut(child, c, lam);
+      const ids = bigParts.map(() => {
         const id = birth.length;
         birth.push(lam);
         parent.push(c);
         stability.push(0);
         death.push(0);
-        stack.push([child, id]);
-      }
+        return id;
+      });
+      bigParts.forEach((child, k) => {
+        stack.push([child, ids[k]!]);
+      });
       continue;
     }
-    for (const child of [a, b]) {
+    for (const child of parts) {
       if (big(child)) stack.push([child, c]);
       else {
-        const pts = leavesOf(child);
-        stability[c]! += (lam - birth[c]!) * pts.length;
+        stability[c]! += (lam - birth[c]!) * size[child]!;
         death[c] = Math.max(death[c]!, lam);
-        for (const p of pts) {
-          fellFrom[p] = c;
-          fellAt[p] = lam;
-        }
+        fallOut(child, c, lam);
       }
     }
   }

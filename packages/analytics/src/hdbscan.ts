@@ -83,7 +83,7 @@ export function hdbscanFull(points: ArrayLike<number>[], opts: HdbscanOptions = 
   const mst = fast ? mstBoruvka(tree, core) : mstPrim(x, n, d, core);
   const order = Array.from({ length: n - 1 }, (_, e) => e).sort((p, q) => mst.w[p]! - mst.w[q]!);
   const edges: [number, number, number][] = order.map((e) => [mst.a[e]!, mst.b[e]!, mst.w[e]!]);
-  // 3. Single-linkage hierarchy: leaves 0..n−1, merges n..2n−2.
+  // 3. Single-linkage hierarchy: leaves 0..n−1, then one node per merge level and group.
   const ufParent = new Int32Array(2 * n - 1).map((_, i) => i);
   const find = (i: number) => {
     while (ufParent[i] !== i) {
@@ -92,32 +92,34 @@ export function hdbscanFull(points: ArrayLike<number>[], opts: HdbscanOptions = 
     }
     return i;
   };
-  const left = new Int32Array(2 * n - 1).fill(-1);
-  const right = new Int32Array(2 * n - 1).fill(-1);
+  // Each merge is one node; a run of equal weights makes one node per group it joins, with all its parts as children.
+  const kids: number[][] = Array.from({ length: n }, () => []);
   const size = new Int32Array(2 * n - 1).fill(1);
   const lambdaOf = new Float64Array(2 * n - 1);
   const minIndex = Int32Array.from({ length: 2 * n - 1 }, (_, i) => i); // the smallest point index under a node
   let node = n;
-  const merge = (p: number, q: number, w: number) => {
-    // The side with the smaller point index goes left, so the numbering of clusters does not depend on edge direction.
-    const [ra, rb] = minIndex[p]! <= minIndex[q]! ? [p, q] : [q, p];
-    left[node] = ra;
-    right[node] = rb;
-    size[node] = size[ra]! + size[rb]!;
-    minIndex[node] = Math.min(minIndex[ra]!, minIndex[rb]!);
+  const merge = (parts: number[], w: number) => {
+    // Children in order of their smallest point index, so the numbering of clusters does not depend on edge order.
+    parts.sort((p, q) => minIndex[p]! - minIndex[q]!);
+    kids.push(parts);
+    let total = 0;
+    for (const p of parts) {
+      total += size[p]!;
+      ufParent[p] = node;
+    }
+    size[node] = total;
+    minIndex[node] = minIndex[parts[0]!]!;
     lambdaOf[node] = 1 / Math.max(w, 1e-12);
-    ufParent[ra] = node;
-    ufParent[rb] = node;
     node++;
   };
-  // Edges of equal weight merge the same sets of points whatever spanning tree they came from, but not necessarily in
-  // the same pairs or order. So each run of equal weights is merged canonically: the components each group joins,
-  // in order of their smallest point index, one after the other. Exact and k-d tree paths then give one hierarchy.
+  // HDBSCAN* merges every edge of one mutual-reachability weight at once: the components that a run of equal weights
+  // connects become one node with all of them as children, whatever the order the edges came in. The partition is
+  // then a function of the point set alone (a cluster splits at a level only when two of its parts there are big).
   for (let e = 0; e < edges.length; ) {
     const w = edges[e]![2];
     let end = e;
     while (end < edges.length && edges[end]![2] === w) end++;
-    if (end - e === 1) merge(find(edges[e]![0]), find(edges[e]![1]), w);
+    if (end - e === 1) merge([find(edges[e]![0]), find(edges[e]![1])], w);
     else {
       const group = new Map<number, number>(); // component root → its group's representative
       const top = (r: number): number => {
@@ -130,29 +132,25 @@ export function hdbscanFull(points: ArrayLike<number>[], opts: HdbscanOptions = 
         const gb = top(find(edges[k]![1]));
         if (ga !== gb) group.set(ga, gb);
       }
-      const members = new Map<number, number[]>();
+      const members = new Map<number, Set<number>>();
       for (let k = e; k < end; k++)
         for (const p of [edges[k]![0], edges[k]![1]]) {
           const r = find(p);
           const g = top(r);
-          const list = members.get(g) ?? [];
-          if (!list.includes(r)) list.push(r);
-          members.set(g, list);
+          const set = members.get(g) ?? new Set<number>();
+          set.add(r);
+          members.set(g, set);
         }
-      const groups = [...members.values()].map((list) => list.sort((p, q) => minIndex[p]! - minIndex[q]!));
-      groups.sort((p, q) => minIndex[p[0]!]! - minIndex[q[0]!]!);
-      for (const list of groups) {
-        let acc = list[0]!;
-        for (let k = 1; k < list.length; k++) {
-          merge(acc, list[k]!, w);
-          acc = node - 1;
-        }
-      }
+      const groups = [...members.values()].map((set) => [...set]);
+      groups.sort(
+        (p, q) => Math.min(...p.map((r) => minIndex[r]!)) - Math.min(...q.map((r) => minIndex[r]!)),
+      );
+      for (const parts of groups) if (parts.length > 1) merge(parts, w);
     }
     e = end;
   }
   return selectClusters(
-    { n, left, right, size, lambda: lambdaOf },
+    { n, kids, size, lambda: lambdaOf, root: node - 1 },
     { minClusterSize: mcs, method, epsilon, allowSingleCluster: opts.allowSingleCluster === true },
   );
 }

@@ -70,7 +70,10 @@ const backupHealth = await doctor(restored);
 // Memory must level off. One sample catches whatever is in flight (a find-all holds hundreds of MiB for a few
 // seconds), so the level compared is the floor: the lowest sample of a quarter of the run after warm-up, which
 // transient work does not lift and a leak does. The floor of the last quarter must stay close to the second's.
-const warm = rss.filter((r) => r.s * 1000 >= ms * 0.1);
+// The bounded caches (embeddings, decoded images) fill during the first minute, so RSS climbs to a plateau whose
+// timing varies from run to run (CI runs of one minute saw the second-quarter floor anywhere from 560 to 890 MiB
+// under the same plateau): warm-up is the first 30% of the run, and a leak, which keeps climbing, still shows.
+const warm = rss.filter((r) => r.s * 1000 >= ms * 0.3);
 const floor = (from: number, to: number) =>
   Math.min(...warm.slice(Math.floor(warm.length * from), Math.ceil(warm.length * to)).map((r) => r.mib));
 const mid = warm.length ? floor(0.25, 0.5) : 0;

@@ -28,7 +28,7 @@ export class Metrics {
 
   constructor(ctx: ServerContext) {
     collectDefaultMetrics({ register: this.registry, prefix: 'segkit_' });
-    const fromSegmenters = (pick: 'encoderRuns' | 'cacheHits') =>
+    const fromSegmenters = (pick: 'encoderRuns' | 'cacheHits' | 'cacheBytes') =>
       async function (this: Gauge<'model'>) {
         this.reset();
         for (const [model, stats] of await ctx.segmenterStats()) this.set({ model }, stats[pick]);
@@ -55,6 +55,13 @@ export class Metrics {
       labelNames: ['model'] as const,
       registers: [this.registry],
       collect: fromSegmenters('cacheHits'),
+    });
+    new Gauge({
+      name: 'segkit_embedding_cache_bytes',
+      help: 'Bytes of image encodings each shared segmenter holds in memory (bounded by its cache budget)',
+      labelNames: ['model'] as const,
+      registers: [this.registry],
+      collect: fromSegmenters('cacheBytes'),
     });
   }
 

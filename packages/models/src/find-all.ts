@@ -9,13 +9,13 @@ import {
   area as maskArea,
   maskToRle,
   type ParsedRle,
-  PromptOutOfBoundsError,
   parseRle,
   type RawImage,
   rleOverlap,
   toRawImage,
 } from '@segkit/core';
 import { embedMasks, embedText } from './embed.js';
+import { checkExemplar } from './prompt.js';
 import { findConcept } from './sam3-find.js';
 import { Segmenter } from './segmenter.js';
 import { segmentText } from './text-segment.js';
@@ -56,20 +56,8 @@ export interface FoundInstance {
   source: 'model';
 }
 
-function boxMask(image: RawImage, [x, y, w, h]: Box): Mask {
-  if (
-    ![x, y, w, h].every(Number.isFinite) ||
-    w <= 0 ||
-    h <= 0 ||
-    x < 0 ||
-    y < 0 ||
-    x + w > image.width ||
-    y + h > image.height
-  ) {
-    throw new PromptOutOfBoundsError(
-      `Exemplar box [${x}, ${y}, ${w}, ${h}] is outside the ${image.width}×${image.height} image`,
-    );
-  }
+function boxMask(image: RawImage, box: Box): Mask {
+  const [x, y, w, h] = checkExemplar(box, image.width, image.height);
   const data = new Uint8Array(image.width * image.height);
   for (let yy = Math.floor(y); yy < Math.ceil(y + h); yy++)
     data.fill(1, yy * image.width + Math.floor(x), yy * image.width + Math.ceil(x + w));

@@ -28,6 +28,27 @@ function checkBox(b: unknown, width: number, height: number): [number, number, n
 }
 
 /**
+ * Checks a find-all exemplar box `[x, y, w, h]`: finite, not empty, inside the image (`E_PROMPT_OUT_OF_BOUNDS`).
+ * Shared by the CLIPSeg pipeline and SAM 3, so both refuse the same boxes with the same words.
+ */
+export function checkExemplar(box: Box, width: number, height: number): Box {
+  const [x, y, w, h] = box;
+  if (
+    ![x, y, w, h].every(Number.isFinite) ||
+    w <= 0 ||
+    h <= 0 ||
+    x < 0 ||
+    y < 0 ||
+    x + w > width ||
+    y + h > height
+  )
+    throw new PromptOutOfBoundsError(
+      `Exemplar box [${x}, ${y}, ${w}, ${h}] is outside the ${width}×${height} image`,
+    );
+  return box;
+}
+
+/**
  * Validates a prompt against the image size and converts it to decoder geometry (points, labels, xyxy box).
  * No prompt means one positive point at the image centre.
  */

@@ -10,7 +10,6 @@ import {
   fromFloat16,
   type ImageInput,
   ModelUnsupportedError,
-  PromptOutOfBoundsError,
   PromptUnsupportedError,
   type RawImage,
   toFloat16,
@@ -21,6 +20,7 @@ import { EXEMPLAR_LAYOUTS, type Sam3Layout, sam3FilesIn } from './backend/sam3-c
 import { cacheRoot } from './cache-dir.js';
 import { EmbeddingCache, imageKey } from './embedding-cache.js';
 import { resolveModelRef } from './model-ref.js';
+import { checkExemplar } from './prompt.js';
 import { finalInstances, nmsInstances, queryInstances, type Sam3Instance } from './sam3-post.js';
 import { requireModel } from './store.js';
 
@@ -111,19 +111,8 @@ export function isConceptModel(ref: string): boolean {
   }
 }
 
-function exemplar([x, y, w, h]: Box, image: RawImage, positive: boolean): Exemplar {
-  if (
-    ![x, y, w, h].every(Number.isFinite) ||
-    w <= 0 ||
-    h <= 0 ||
-    x < 0 ||
-    y < 0 ||
-    x + w > image.width ||
-    y + h > image.height
-  )
-    throw new PromptOutOfBoundsError(
-      `Exemplar box [${x}, ${y}, ${w}, ${h}] is outside the ${image.width}×${image.height} image`,
-    );
+function exemplar(box: Box, image: RawImage, positive: boolean): Exemplar {
+  const [x, y, w, h] = checkExemplar(box, image.width, image.height);
   const W = image.width;
   const H = image.height;
   return { box: [(x + w / 2) / W, (y + h / 2) / H, w / W, h / H], positive };

@@ -1,29 +1,17 @@
 // Text prompts as semantic masks with SAM 3 (`segkit text --model sam3`, `eval text`): a label's mask is the union of
 // the instances its prompts find, and its "probability" at a pixel is the best score of an instance covering it, so
 // SAM 3 and CLIPSeg can be compared on the same manifest.
-import { close, type Mask, open, type RawImage, removeSmallComponents } from '@segkit/core';
+import type { Mask, RawImage } from '@segkit/core';
+import { cleanMask, type MaskCleanup } from './mask-cleanup.js';
 import { sharedFinder } from './sam3-find.js';
+import type { TextSegment } from './types.js';
 
 /** What {@link segmentTextSam3} takes: the options of `segmentText` that apply to SAM 3. */
-export interface SemanticOptions {
+export interface SemanticOptions extends MaskCleanup {
   model: string;
   threshold?: number;
   combine?: 'max' | 'mean';
-  openRadius?: number;
-  closeRadius?: number;
-  minArea?: number;
   instances?: boolean;
-}
-
-/** One label's semantic mask (the shape of `segmentText`'s results). */
-export interface SemanticSegment {
-  label: string;
-  prompts: string[];
-  width: number;
-  height: number;
-  probability: Float32Array;
-  mask: Mask;
-  instances?: Mask[];
 }
 
 /** One label per prompt set entry; `threshold` is SAM 3's detection score threshold here (default 0.3). */
@@ -31,10 +19,10 @@ export async function segmentTextSam3(
   image: RawImage,
   set: Record<string, string[]>,
   opts: SemanticOptions,
-): Promise<SemanticSegment[]> {
+): Promise<TextSegment[]> {
   const finder = await sharedFinder(opts.model);
   const n = image.width * image.height;
-  const out: SemanticSegment[] = [];
+  const out: TextSegment[] = [];
   for (const [label, prompts] of Object.entries(set)) {
     const probability = new Float32Array(n);
     const instances: Mask[] = [];
@@ -53,10 +41,7 @@ export async function segmentTextSam3(
     }
     const data = new Uint8Array(n);
     for (let i = 0; i < n; i++) data[i] = probability[i]! > 0 ? 1 : 0;
-    let mask: Mask = { width: image.width, height: image.height, data };
-    if (opts.openRadius) mask = open(mask, opts.openRadius);
-    if (opts.closeRadius) mask = close(mask, opts.closeRadius);
-    if (opts.minArea) mask = removeSmallComponents(mask, opts.minArea);
+    const mask = cleanMask({ width: image.width, height: image.height, data }, opts);
     out.push({
       label,
       prompts,

@@ -1,22 +1,21 @@
 import {
-  close,
   type ImageInput,
   JsonInvalidError,
   labelComponents,
-  type Mask,
-  open,
   PromptInvalidError,
   type RawImage,
   readJsonFile,
-  removeSmallComponents,
   toRawImage,
 } from '@segkit/core';
 import { ClipSegBackend } from './backend/clipseg.js';
 import { cachedBackend } from './backend-cache.js';
+import { cleanMask, type MaskCleanup } from './mask-cleanup.js';
 import { resizeBilinear } from './postprocess.js';
 import { isConceptModel } from './sam3-find.js';
 import { segmentTextSam3 } from './sam3-semantic.js';
-import type { Dtype } from './types.js';
+import type { Dtype, TextSegment } from './types.js';
+
+export type { TextSegment } from './types.js';
 
 /** The text-prompt model used when none is named: the `clipseg` preset. */
 export const DEFAULT_TEXT_MODEL = 'clipseg';
@@ -28,7 +27,7 @@ export type PromptSet = Record<string, string[]>;
 export const MAX_PROMPTS = 32;
 
 /** Options for {@link segmentText}. */
-export interface TextSegmentOptions {
+export interface TextSegmentOptions extends MaskCleanup {
   /** Probability threshold for the masks (default 0.5); with a SAM 3 model, its detection score threshold (default 0.3). */
   threshold?: number;
   /**
@@ -40,26 +39,8 @@ export interface TextSegmentOptions {
   dtype?: Dtype;
   /** How a label's prompts combine: the maximum (default) or the mean of their probabilities. */
   combine?: 'max' | 'mean';
-  /** Morphological opening radius in pixels (default 0, so thin structures such as cracks survive). */
-  openRadius?: number;
-  /** Morphological closing radius in pixels (default 0). */
-  closeRadius?: number;
-  /** Drop connected components smaller than this many pixels (default 0). */
-  minArea?: number;
   /** Also split each mask into instances by connected components. */
   instances?: boolean;
-}
-
-/** One label's result, at the original image size. */
-export interface TextSegment {
-  label: string;
-  prompts: string[];
-  width: number;
-  height: number;
-  /** Probability per pixel, 0–1, row-major. */
-  probability: Float32Array;
-  mask: Mask;
-  instances?: Mask[];
 }
 
 /** A label for a bare prompt: the text as a slug (`"segment crack"` → `segment-crack`). */
@@ -144,10 +125,7 @@ export async function segmentText(
     const probability = resizeBilinear(combined, lw, lh, image.width, image.height);
     const data = new Uint8Array(probability.length);
     for (let i = 0; i < data.length; i++) data[i] = probability[i]! >= threshold ? 1 : 0;
-    let mask: Mask = { width: image.width, height: image.height, data };
-    if (opts.openRadius) mask = open(mask, opts.openRadius);
-    if (opts.closeRadius) mask = close(mask, opts.closeRadius);
-    if (opts.minArea) mask = removeSmallComponents(mask, opts.minArea);
+    const mask = cleanMask({ width: image.width, height: image.height, data }, opts);
     const seg: TextSegment = {
       label,
       prompts: list,

@@ -93,3 +93,15 @@ export interface SegmentResult {
   bbox: Box;
   area: number;
 }
+
+/** One label's text-prompted mask, at the original image size (CLIPSeg's, or the union of SAM 3's instances). */
+export interface TextSegment {
+  label: string;
+  prompts: string[];
+  width: number;
+  height: number;
+  /** Probability per pixel, 0–1, row-major (SAM 3: the best score of an instance covering the pixel). */
+  probability: Float32Array;
+  mask: Mask;
+  instances?: Mask[];
+}

@@ -166,15 +166,7 @@ export class SamBackend {
       input_points: new Tensor('float32', coords, [1, points.length, 1, 2]),
       input_labels: new Tensor('int64', BigInt64Array.from(points.map(() => 1n)), [1, points.length, 1]),
     };
-    const out = (await this.model(feeds)) as { iou_scores: Tensor; pred_masks: Tensor };
-    const dims = out.pred_masks.dims;
-    return {
-      scores: out.iou_scores.data as Float32Array,
-      logits: out.pred_masks.data as Float32Array,
-      candidates: dims[2]!,
-      lowSize: [dims[3]!, dims[4]!],
-      prompts: dims[1]!,
-    };
+    return decodedOf(await this.model(feeds));
   }
 
   /** Throws E_PROMPT_UNSUPPORTED, before any encoder run, when no decoder graph takes the whole prompt. */
@@ -203,13 +195,20 @@ export class SamBackend {
       feeds.input_points = new Tensor('float32', Float32Array.from(pts), [1, 1, labels.length, 2]);
       feeds.input_labels = new Tensor('int64', BigInt64Array.from(labels.map(BigInt)), [1, 1, labels.length]);
     }
-    const out = (await this.model(feeds)) as { iou_scores: Tensor; pred_masks: Tensor };
-    const dims = out.pred_masks.dims;
-    return {
-      scores: out.iou_scores.data as Float32Array,
-      logits: out.pred_masks.data as Float32Array,
-      candidates: dims[2]!,
-      lowSize: [dims[3]!, dims[4]!],
-    };
+    const { prompts: _, ...decoded } = decodedOf(await this.model(feeds));
+    return decoded;
   }
+}
+
+/** transformers.js's SAM outputs (`iou_scores` [B,P,C], `pred_masks` [B,P,C,h,w]) as candidates per prompt. */
+function decodedOf(out: unknown): SamDecoded & { prompts: number } {
+  const { iou_scores, pred_masks } = out as { iou_scores: Tensor; pred_masks: Tensor };
+  const dims = pred_masks.dims;
+  return {
+    scores: iou_scores.data as Float32Array,
+    logits: pred_masks.data as Float32Array,
+    candidates: dims[2]!,
+    lowSize: [dims[3]!, dims[4]!],
+    prompts: dims[1]!,
+  };
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   encodeImage,
   type Mask,
@@ -65,7 +65,7 @@ export async function textDataset(): Promise<string> {
   }
   const rows = buildManifest(await readDataset(dir), { maskRoot: join(dir, 'masks') });
   await writeManifest(
-    rows.map((r) => ({ ...r, split: r.image_path.includes('s1') ? 'test' : 'train' })),
+    rows.map((r) => ({ ...r, split: basename(r.image_path) === 's1.png' ? 'test' : 'train' })),
     join(dir, 'm.csv'),
   );
   writeFileSync(

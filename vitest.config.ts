@@ -17,6 +17,7 @@ export default defineConfig({
         '@segkit/models': src('models'),
         '@segkit/datasets': src('datasets'),
         '@segkit/analytics': src('analytics'),
+        '@segkit/recipes': src('recipes'),
         '@segkit/server': src('server'),
         '@segkit/cli': src('cli'),
       }).map(([find, replacement]) => ({ find, replacement })),

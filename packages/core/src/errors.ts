@@ -207,6 +207,16 @@ export const HeadInvalidError = defineError(
   'E_HEAD_INVALID',
   'A classifier head folder is unreadable: head.json is missing or of another format version, or its weights do not match it.',
 );
+/** A recipe ZIP or cascade that cannot be used: unreadable, of another schema version, unsafe or incomplete. */
+export const RecipeInvalidError = defineError(
+  'E_RECIPE_INVALID',
+  'A recipe ZIP or a cascade file is unreadable: not a ZIP, another schema version, an unexpected or unsafe entry, a crop that does not decode.',
+);
+/** A recipe applied with another embedding model than the one it was mined with. */
+export const RecipeModelMismatchError = defineError(
+  'E_RECIPE_MODEL_MISMATCH',
+  'A recipe was mined with another embedding model than the one available to apply it.',
+);
 
 /** A state-changing request authenticated by cookie came from another site (server). */
 export const CsrfError = defineError(
@@ -277,6 +287,8 @@ export const ERROR_CLASSES = [
   NetworkError,
   HeadMismatchError,
   HeadInvalidError,
+  RecipeInvalidError,
+  RecipeModelMismatchError,
   CsrfError,
   RateLimitedError,
   UrlRefusedError,

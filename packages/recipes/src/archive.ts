@@ -93,8 +93,8 @@ export function checkRecipe(r: unknown, what: string): Recipe {
 }
 
 /**
- * Reads and checks a recipe ZIP (a path or its bytes). Anything wrong is E_RECIPE_INVALID (or E_ARCHIVE_UNSAFE for an
- * entry that leaves the archive), naming what.
+ * Reads and checks a recipe ZIP (a path or its bytes). Anything wrong is E_RECIPE_INVALID (E_UNSAFE_PATH or
+ * E_ARCHIVE_UNSAFE for an entry that leaves the archive, a link or a bomb), naming what.
  */
 export async function readRecipe(
   source: string | Uint8Array,
@@ -111,7 +111,7 @@ export async function readRecipe(
     try {
       await extractZip(zipPath, out, RECIPE_LIMITS);
     } catch (e) {
-      if (isSegkitError(e) && e.code === 'E_ARCHIVE_UNSAFE') throw e;
+      if (isSegkitError(e) && e.code !== 'E_DATASET_FORMAT') throw e; // unsafe entries keep their own code
       throw bad(what, `not a readable ZIP (${(e as Error).message.split('\n')[0]})`);
     }
     const names = files(out).map((f) => relative(out, f).split(sep).join('/'));

@@ -46,6 +46,10 @@ export const rootCommand = defineCommand({
       summary: 'Classifier heads on CLIP embeddings: train on your labels, predict, benchmark',
       load: async () => (await import('./commands/classify.js')).classifyCommand,
     },
+    recipe: {
+      summary: 'Find-all recipes: mine one per class from labelled images, apply one or a cascade',
+      load: async () => (await import('./commands/recipe.js')).recipeCommand,
+    },
     analyze: {
       summary: 'Mask analytics: CLIP embeddings, UMAP, HDBSCAN clusters, scatter plots',
       load: async () => (await import('./commands/analyze.js')).analyzeCommand,

@@ -76,8 +76,10 @@ export function curveSvg(name: string, c: ClassReport): string {
       ? `<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="${pts.map((p) => `${x(p.coverage).toFixed(1)},${y(p.precision).toFixed(1)}`).join(' ')}"/>`
       : '',
     `<circle cx="${x(c.baseline.coverage)}" cy="${y(c.baseline.precision)}" r="5" fill="#999"/>`,
+    `<circle cx="${x(c.unfiltered.coverage)}" cy="${y(c.unfiltered.precision)}" r="5" fill="#ff7f0e"/>`,
     `<circle cx="${x(c.coverage)}" cy="${y(c.precision)}" r="6" fill="#d62728"/>`,
-    `<text x="${W - 170}" y="${y(0.12)}" ${font} font-size="11" fill="#d62728">● this recipe</text>`,
+    `<text x="${W - 170}" y="${y(0.18)}" ${font} font-size="11" fill="#d62728">● this recipe</text>`,
+    `<text x="${W - 170}" y="${y(0.12)}" ${font} font-size="11" fill="#ff7f0e">● its prompts, no filter</text>`,
     `<text x="${W - 170}" y="${y(0.06)}" ${font} font-size="11" fill="#777">● class name, no filter</text>`,
     '</svg>',
   ].join('');

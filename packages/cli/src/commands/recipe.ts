@@ -1,0 +1,362 @@
+import { mkdirSync } from 'node:fs';
+import { basename, extname, join, relative, resolve } from 'node:path';
+import { collectImages } from '@segkit/analytics';
+import {
+  checkOutputs,
+  imageSize,
+  ModelMissingError,
+  progressBar,
+  readJsonFile,
+  rleToMask,
+  UsageError,
+  writeFileAtomic,
+  writeMask,
+} from '@segkit/core';
+import { resolveModelRef, slug } from '@segkit/models';
+import {
+  applyCascade,
+  applyRecipe,
+  FindRunner,
+  type MineProgress,
+  type ModelTag,
+  mineRecipes,
+  prepareRecipe,
+  type RecipeDetection,
+  type RecipeModels,
+  type RunnerModels,
+  readCascade,
+  readRecipe,
+  reportText,
+  writeMineOutput,
+} from '@segkit/recipes';
+import { defineCommand, eager, numberOption, type OptionValues, requireOption } from '../command.js';
+import { jsonOption, printResult } from '../util.js';
+
+const modelOptions = {
+  model: {
+    type: 'string',
+    valueName: 'NAME',
+    description:
+      'A SAM 3 concept model answers every find-all (sam3, sam3-text, a folder); without it, CLIPSeg + SAM + CLIP',
+    aliases: ['find-model'],
+  },
+  'segment-model': {
+    type: 'string',
+    valueName: 'NAME',
+    description: 'Pipeline segmenter (default: sam if downloaded, else classic)',
+  },
+  'text-model': {
+    type: 'string',
+    valueName: 'NAME',
+    description: 'Pipeline CLIPSeg model (default: clipseg)',
+  },
+  'embed-model': {
+    type: 'string',
+    valueName: 'NAME',
+    description: 'CLIP model of the filters (default: clip)',
+  },
+} as const;
+
+const str = (o: OptionValues, k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+
+/** A model the recipe recorded; a local folder it names must be given again by path. */
+function recordedRef(tag: ModelTag | undefined, flag: string): string | undefined {
+  if (!tag) return undefined;
+  try {
+    resolveModelRef(tag.ref);
+    return tag.ref;
+  } catch {
+    throw new ModelMissingError(
+      `The recipe was mined with the model folder "${tag.ref}" (${tag.id}), which is not here: give its path with --${flag} DIR`,
+    );
+  }
+}
+
+/** The models the flags name; for apply, the recipe's recorded ones fill the gaps. */
+function modelsFrom(o: OptionValues, recorded?: RecipeModels): RunnerModels {
+  const m: RunnerModels = {};
+  const pipelineFlags = str(o, 'segment-model') || str(o, 'text-model');
+  const find = str(o, 'model') ?? (pipelineFlags ? undefined : recordedRef(recorded?.find, 'model'));
+  if (find) m.find = find;
+  const segment =
+    str(o, 'segment-model') ?? (find ? undefined : recordedRef(recorded?.segment, 'segment-model'));
+  if (segment) m.segment = segment;
+  const text = str(o, 'text-model') ?? (find ? undefined : recordedRef(recorded?.text, 'text-model'));
+  if (text) m.text = text;
+  const embed = str(o, 'embed-model') ?? recordedRef(recorded?.embed, 'embed-model');
+  if (embed) m.embed = embed;
+  if (m.find && (str(o, 'segment-model') || str(o, 'text-model')))
+    throw new UsageError(
+      '--segment-model and --text-model are options of the pipeline; SAM 3 (--model) answers find-all itself',
+    );
+  return m;
+}
+
+const progressLine = (e: MineProgress) =>
+  `[${e.classIndex + 1}/${e.classes}] ${e.className}: ${e.stage}${e.stage === 'done' || e.stage === 'tuning' ? '' : ` ${e.done}/${e.total}`}\n`;
+
+const mine = defineCommand({
+  name: 'mine',
+  description:
+    'Mine a find-all recipe per class from a labelled dataset: the prompts, crops and thresholds that find each class best on a validation split.',
+  positionals: [
+    { name: 'dataset', description: 'A labelled dataset (COCO, YOLO-seg, PNG masks; folder or .zip)' },
+  ],
+  options: {
+    output: {
+      type: 'string',
+      short: 'o',
+      valueName: 'DIR',
+      description: 'Folder for <class>.zip, report.json, report.txt and curves (required)',
+    },
+    classes: { type: 'string', valueName: 'a,b', description: 'Mine only these classes (default: all)' },
+    val: {
+      type: 'string',
+      valueName: 'SHARE',
+      default: '0.2',
+      description: 'Validation share of the images',
+    },
+    seed: { type: 'string', valueName: 'N', default: '42', description: 'Seed of the split' },
+    prompts: {
+      type: 'string',
+      valueName: 'prompts.json',
+      description: 'Extra prompts per class: {"NAME": ["…", …]}',
+    },
+    head: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'A classifier head: its gate filters the classes it knows',
+    },
+    mode: {
+      type: 'string',
+      valueName: 'greedy|steps',
+      default: 'greedy',
+      description: 'A prompt bank, or a chain of text-seeded steps',
+    },
+    'target-precision': {
+      type: 'string',
+      valueName: 'P',
+      default: '0.9',
+      description: 'The precision the filter aims for',
+    },
+    iou: {
+      type: 'string',
+      valueName: 'IOU',
+      default: '0.5',
+      description: 'Mask IoU at which a detection matches an instance',
+    },
+    ...modelOptions,
+    ...jsonOption,
+  },
+  examples: [
+    'segkit recipe mine shapes -o recipes --model fixtures/models/sam3-fixture --embed-model fixtures/models/clip-fixture',
+  ],
+  async run({ positionals, options, io }) {
+    const out = requireOption(options, 'output', 'segkit recipe mine');
+    checkOutputs({ dirs: [out] });
+    const mode = str(options, 'mode') ?? 'greedy';
+    if (mode !== 'greedy' && mode !== 'steps')
+      throw new UsageError(`--mode must be greedy or steps, got ${JSON.stringify(mode)}`);
+    const prompts = str(options, 'prompts');
+    const promptSet = prompts ? await readJsonFile(prompts) : undefined;
+    if (
+      promptSet !== undefined &&
+      (!promptSet ||
+        typeof promptSet !== 'object' ||
+        Array.isArray(promptSet) ||
+        !Object.values(promptSet).every((v) => Array.isArray(v) && v.every((t) => typeof t === 'string')))
+    )
+      throw new UsageError(`${prompts} must map class names to lists of prompts: {"NAME": ["…", …]}`);
+    const json = options.json === true;
+    const result = await mineRecipes(positionals[0]!, {
+      models: modelsFrom(options),
+      ...(str(options, 'classes')
+        ? {
+            classes: str(options, 'classes')!
+              .split(',')
+              .map((c) => c.trim())
+              .filter(Boolean),
+          }
+        : {}),
+      val: numberOption(options, 'val', 0.2, 0.01, 0.9),
+      seed: numberOption(options, 'seed', 42, 0),
+      ...(promptSet ? { prompts: promptSet as Record<string, string[]> } : {}),
+      ...(str(options, 'head') ? { head: str(options, 'head')! } : {}),
+      mode,
+      targetPrecision: numberOption(options, 'target-precision', 0.9, 0.01, 1),
+      iou: numberOption(options, 'iou', 0.5, 0.05, 1),
+      onProgress: (e) => {
+        if (!json && (e.stage !== 'validation' || e.done === e.total || e.done % 10 === 0))
+          io.stderr(progressLine(e));
+      },
+    });
+    const files = await writeMineOutput(out, result);
+    printResult(io, options, result.report, () => reportText(result.report));
+    io.stderr(`wrote ${files.map((f) => join(out, f)).join(', ')}\n`);
+  },
+});
+
+const applyOptions = {
+  output: { type: 'string', short: 'o', valueName: 'DIR', description: 'Output folder (required)' },
+  format: {
+    type: 'string',
+    valueName: 'coco|masks',
+    default: 'coco',
+    description: 'annotations.json, or one PNG per instance',
+  },
+  ...modelOptions,
+  ...jsonOption,
+} as const;
+
+/** Writes detections per image as COCO (annotations.json) or PNG masks (<image>/<k>-<class>.png + instances.json). */
+async function writeDetections(
+  out: string,
+  format: string,
+  perImage: { path: string; dets: RecipeDetection[] }[],
+) {
+  mkdirSync(out, { recursive: true });
+  if (format === 'masks') {
+    const rows = [];
+    for (const { path, dets } of perImage) {
+      const dir = join(out, basename(path, extname(path)));
+      mkdirSync(dir, { recursive: true });
+      for (const [k, d] of dets.entries()) {
+        const file = join(dir, `${k}-${slug(d.className) || 'class'}.png`);
+        await writeMask(file, rleToMask(d.rle));
+        rows.push({
+          image: path,
+          file,
+          className: d.className,
+          recipe: d.recipe,
+          score: Number(d.score.toFixed(4)),
+          bbox: d.bbox,
+        });
+      }
+    }
+    await writeFileAtomic(join(out, 'instances.json'), `${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  const classes = [...new Set(perImage.flatMap((p) => p.dets.map((d) => d.className)))].sort();
+  const coco = {
+    images: perImage.map((p, i) => ({
+      id: i + 1,
+      file_name: relative(resolve(out), resolve(p.path)).split('\\').join('/'),
+    })),
+    categories: classes.map((name, k) => ({ id: k + 1, name })),
+    annotations: perImage.flatMap((p, i) =>
+      p.dets.map((d) => ({
+        image_id: i + 1,
+        category_id: classes.indexOf(d.className) + 1,
+        segmentation: d.rle,
+        bbox: d.bbox.map((v) => Number(v.toFixed(2))),
+        area: d.area,
+        iscrowd: 0,
+        score: Number(d.score.toFixed(4)),
+        attributes: { source: 'model', recipe: d.recipe },
+      })),
+    ),
+  };
+  for (const [k, a] of coco.annotations.entries()) Object.assign(a, { id: k + 1 });
+  for (const [i, img] of coco.images.entries()) Object.assign(img, await imageSize(perImage[i]!.path));
+  await writeFileAtomic(join(out, 'annotations.json'), `${JSON.stringify(coco)}\n`);
+}
+
+async function runOver(
+  images: string[],
+  io: { stderr(s: string): void },
+  each: (path: string) => Promise<RecipeDetection[]>,
+): Promise<{ path: string; dets: RecipeDetection[] }[]> {
+  const bar = progressBar('apply', { total: images.length, unit: 'items' });
+  const out = [];
+  for (const [i, path] of images.entries()) {
+    out.push({ path, dets: await each(path) });
+    bar.update(i + 1);
+  }
+  bar.finish();
+  io.stderr(`${out.reduce((s, p) => s + p.dets.length, 0)} detections on ${images.length} images\n`);
+  return out;
+}
+
+const summary = (perImage: { path: string; dets: RecipeDetection[] }[]) =>
+  perImage.map((p) => ({
+    image: p.path,
+    detections: p.dets.map((d) => ({
+      className: d.className,
+      recipe: d.recipe,
+      score: Number(d.score.toFixed(4)),
+      bbox: d.bbox,
+    })),
+  }));
+
+const apply = defineCommand({
+  name: 'apply',
+  description: 'Apply a recipe to images: its prompts (or steps), its filter and de-duplication.',
+  positionals: [{ name: 'images', description: 'Image files or folders', variadic: true }],
+  options: {
+    recipe: { type: 'string', valueName: 'R.zip', description: 'The recipe ZIP (required)' },
+    'class-as': { type: 'string', valueName: 'NAME', description: 'Name the detections with this class' },
+    ...applyOptions,
+  },
+  examples: [
+    'segkit recipe apply --recipe recipes/red-square.zip shapes/images -o found --embed-model fixtures/models/clip-fixture --model fixtures/models/sam3-fixture',
+  ],
+  async run({ positionals, options, io }) {
+    const file = requireOption(options, 'recipe', 'segkit recipe apply');
+    const out = requireOption(options, 'output', 'segkit recipe apply');
+    const format = str(options, 'format') ?? 'coco';
+    if (format !== 'coco' && format !== 'masks')
+      throw new UsageError(`--format must be coco or masks, got ${JSON.stringify(format)}`);
+    checkOutputs({ dirs: [out] });
+    if (!positionals.length) throw new UsageError('segkit recipe apply needs at least one image or folder');
+    const images = collectImages(positionals);
+    const bundle = await readRecipe(file);
+    const runner = new FindRunner(modelsFrom(options, bundle.recipe.models));
+    const loaded = await prepareRecipe(bundle, runner);
+    const classAs = str(options, 'class-as');
+    const perImage = await runOver(images, io, (p) =>
+      applyRecipe(loaded, runner, p, classAs ? { classAs } : {}),
+    );
+    await writeDetections(out, format, perImage);
+    printResult(io, options, summary(perImage), () =>
+      perImage.map((p) => `${p.path}: ${p.dets.length}\n`).join(''),
+    );
+    io.stderr(`wrote ${out}\n`);
+  },
+});
+
+const cascade = defineCommand({
+  name: 'cascade',
+  description: 'Apply a cascade of recipes to images, then de-duplicate per class and across classes.',
+  positionals: [
+    { name: 'cascade', description: 'cascade.json: {"steps": [{"recipe": "a.zip", …}], "dedup": {…}}' },
+    { name: 'images', description: 'Image files or folders', variadic: true },
+  ],
+  options: applyOptions,
+  examples: [
+    'segkit recipe cascade cascade.json shapes/images -o found --embed-model fixtures/models/clip-fixture --model fixtures/models/sam3-fixture',
+  ],
+  async run({ positionals, options, io }) {
+    const out = requireOption(options, 'output', 'segkit recipe cascade');
+    const format = str(options, 'format') ?? 'coco';
+    if (format !== 'coco' && format !== 'masks')
+      throw new UsageError(`--format must be coco or masks, got ${JSON.stringify(format)}`);
+    checkOutputs({ dirs: [out] });
+    if (positionals.length < 2)
+      throw new UsageError('segkit recipe cascade needs a cascade file and at least one image or folder');
+    const c = await readCascade(positionals[0]!);
+    const images = collectImages(positionals.slice(1));
+    const runner = new FindRunner(modelsFrom(options, c.steps[0]!.bundle.recipe.models));
+    const perImage = await runOver(images, io, (p) => applyCascade(c, runner, p));
+    await writeDetections(out, format, perImage);
+    printResult(io, options, summary(perImage), () =>
+      perImage.map((p) => `${p.path}: ${p.dets.length}\n`).join(''),
+    );
+    io.stderr(`wrote ${out}\n`);
+  },
+});
+
+export const recipeCommand = defineCommand({
+  name: 'recipe',
+  description: 'Find-all recipes: mine one per class from labelled images, apply one, or a cascade of them.',
+  subcommands: { mine: eager(mine), apply: eager(apply), cascade: eager(cascade) },
+});

@@ -6,6 +6,7 @@ import { coreTargets, runCoreBench } from './core.bench.js';
 import { datasetTargets, runDatasetBench } from './datasets.bench.js';
 import { printTable } from './harness.js';
 import { headsTargets, runHeadsBench } from './heads.bench.js';
+import { recipesTargets, runRecipesBench } from './recipes.bench.js';
 import { runSam3Bench, sam3Targets } from './sam3.bench.js';
 import { runScatterBench, scatterTargets } from './scatter.bench.js';
 import { runSegmentBench, segmentTargets } from './segment.bench.js';
@@ -14,7 +15,7 @@ import { runTrainTextBench, trainTextTargets } from './train-text.bench.js';
 import { runWebBench, webTargets } from './web.bench.js';
 
 // `npm run bench -- web server`: only the named suites (core, segment, sam3, datasets, analytics, scatter, ap,
-// train-text, heads, server, web).
+// train-text, heads, recipes, server, web).
 const only = process.argv.slice(2);
 const wanted = (suite: string) => only.length === 0 || only.includes(suite);
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
@@ -64,6 +65,11 @@ if (wanted('heads')) {
   const heads = await runHeadsBench();
   printTable('classifier heads (median, ms)', heads.results, headsTargets);
   for (const n of heads.notes) console.log(n);
+}
+if (wanted('recipes')) {
+  const rc = await runRecipesBench();
+  printTable('recipes, fixture SAM 3 + CLIP (ms)', rc.results, recipesTargets);
+  for (const n of rc.notes) console.log(n);
 }
 if (wanted('server')) {
   const srv = await runServerBench();

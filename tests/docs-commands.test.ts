@@ -33,6 +33,7 @@ const DOCS = [
   'docs/web.md',
   'docs/classify.md',
   'docs/security.md',
+  'docs/recipes.md',
 ];
 /** Lines the test does not run, and why. */
 const NOT_RUN: [RegExp, string][] = [

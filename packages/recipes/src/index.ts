@@ -16,13 +16,12 @@ export {
   readCascade,
 } from './cascade.js';
 export {
-  type ClassReport,
   type MineOptions,
   type MineProgress,
-  type MineReport,
   type MineResult,
   mineRecipes,
 } from './mine.js';
+export type { ClassReport, MineReport } from './mine-report.js';
 export { curveSvg, reportText, writeMineOutput } from './report.js';
 export { FindRunner, modelTag, type RunnerModels, type RunnerStats } from './runner.js';
 export { readTruth, type Truth, type TruthImage } from './truth.js';

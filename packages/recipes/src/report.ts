@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { svgToPng, writeFileAtomic } from '@segkit/core';
 import { slug } from '@segkit/models';
 import { writeRecipe } from './archive.js';
-import type { ClassReport, MineReport, MineResult } from './mine.js';
+import type { MineResult } from './mine.js';
+import type { ClassReport, MineReport } from './mine-report.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const f2 = (v: number) => v.toFixed(2);

@@ -62,6 +62,7 @@ export class FindRunner {
   readonly tags: RecipeModels;
   private readonly hashes = new Map<string, string>();
   private readonly key: string;
+  private readonly embedKey: string;
   private lastImage: { path: string; image: RawImage } | undefined;
 
   constructor(
@@ -76,7 +77,13 @@ export class FindRunner {
       ...(!models.find && models.text ? { text: modelTag(models.text) } : {}),
       embed: modelTag(embed),
     };
-    this.key = JSON.stringify(this.tags);
+    // The cache tells local folders apart by where they are, not only by name (a recipe records only the name).
+    const where = (ref?: string) => (ref ? resolveModelRef(ref).dir : undefined);
+    this.key = JSON.stringify({
+      tags: this.tags,
+      dirs: [where(models.find), where(models.segment), where(models.text), where(embed)],
+    });
+    this.embedKey = JSON.stringify({ tag: this.tags.embed, dir: where(embed) });
   }
 
   /** The content hash of an image file (computed once per path). */
@@ -169,7 +176,7 @@ export class FindRunner {
           JSON.stringify({
             v: CACHE_VERSION,
             crop: [crop.width, crop.height, crop.channels],
-            m: this.tags.embed,
+            m: this.embedKey,
           }),
         )
         .update(crop.data)

@@ -1,18 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { basename, extname, join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { collectImages } from '@segkit/analytics';
-import {
-  checkOutputs,
-  imageSize,
-  ModelMissingError,
-  progressBar,
-  readJsonFile,
-  rleToMask,
-  UsageError,
-  writeFileAtomic,
-  writeMask,
-} from '@segkit/core';
-import { resolveModelRef, slug } from '@segkit/models';
+import { checkOutputs, ModelMissingError, readJsonFile, UsageError } from '@segkit/core';
+import { resolveModelRef } from '@segkit/models';
 import {
   applyCascade,
   applyRecipe,
@@ -21,7 +10,6 @@ import {
   type ModelTag,
   mineRecipes,
   prepareRecipe,
-  type RecipeDetection,
   type RecipeModels,
   type RunnerModels,
   readCascade,
@@ -31,6 +19,7 @@ import {
 } from '@segkit/recipes';
 import { defineCommand, eager, numberOption, type OptionValues, requireOption } from '../command.js';
 import { jsonOption, printResult } from '../util.js';
+import { runOver, summary, writeDetections } from './recipe-output.js';
 
 const modelOptions = {
   model: {
@@ -207,86 +196,6 @@ const applyOptions = {
   ...modelOptions,
   ...jsonOption,
 } as const;
-
-/** Writes detections per image as COCO (annotations.json) or PNG masks (<image>/<k>-<class>.png + instances.json). */
-async function writeDetections(
-  out: string,
-  format: string,
-  perImage: { path: string; dets: RecipeDetection[] }[],
-) {
-  mkdirSync(out, { recursive: true });
-  if (format === 'masks') {
-    const rows = [];
-    for (const { path, dets } of perImage) {
-      const dir = join(out, basename(path, extname(path)));
-      mkdirSync(dir, { recursive: true });
-      for (const [k, d] of dets.entries()) {
-        const file = join(dir, `${k}-${slug(d.className) || 'class'}.png`);
-        await writeMask(file, rleToMask(d.rle));
-        rows.push({
-          image: path,
-          file,
-          className: d.className,
-          recipe: d.recipe,
-          score: Number(d.score.toFixed(4)),
-          bbox: d.bbox,
-        });
-      }
-    }
-    await writeFileAtomic(join(out, 'instances.json'), `${JSON.stringify(rows, null, 2)}\n`);
-    return;
-  }
-  const classes = [...new Set(perImage.flatMap((p) => p.dets.map((d) => d.className)))].sort();
-  const coco = {
-    images: perImage.map((p, i) => ({
-      id: i + 1,
-      file_name: relative(resolve(out), resolve(p.path)).split('\\').join('/'),
-    })),
-    categories: classes.map((name, k) => ({ id: k + 1, name })),
-    annotations: perImage.flatMap((p, i) =>
-      p.dets.map((d) => ({
-        image_id: i + 1,
-        category_id: classes.indexOf(d.className) + 1,
-        segmentation: d.rle,
-        bbox: d.bbox.map((v) => Number(v.toFixed(2))),
-        area: d.area,
-        iscrowd: 0,
-        score: Number(d.score.toFixed(4)),
-        attributes: { source: 'model', recipe: d.recipe },
-      })),
-    ),
-  };
-  for (const [k, a] of coco.annotations.entries()) Object.assign(a, { id: k + 1 });
-  for (const [i, img] of coco.images.entries()) Object.assign(img, await imageSize(perImage[i]!.path));
-  await writeFileAtomic(join(out, 'annotations.json'), `${JSON.stringify(coco)}\n`);
-}
-
-async function runOver(
-  images: string[],
-  io: { stderr(s: string): void },
-  each: (path: string) => Promise<RecipeDetection[]>,
-): Promise<{ path: string; dets: RecipeDetection[] }[]> {
-  const bar = progressBar('apply', { total: images.length, unit: 'items' });
-  const out = [];
-  for (const [i, path] of images.entries()) {
-    out.push({ path, dets: await each(path) });
-    bar.update(i + 1);
-  }
-  bar.finish();
-  io.stderr(`${out.reduce((s, p) => s + p.dets.length, 0)} detections on ${images.length} images\n`);
-  return out;
-}
-
-const summary = (perImage: { path: string; dets: RecipeDetection[] }[]) =>
-  perImage.map((p) => ({
-    image: p.path,
-    detections: p.dets.map((d) => ({
-      className: d.className,
-      recipe: d.recipe,
-      score: Number(d.score.toFixed(4)),
-      bbox: d.bbox,
-    })),
-  }));
 
 const apply = defineCommand({
   name: 'apply',

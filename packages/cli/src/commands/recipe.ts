@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { collectImages } from '@segkit/analytics';
-import { checkOutputs, ModelMissingError, readJsonFile, UsageError } from '@segkit/core';
-import { resolveModelRef } from '@segkit/models';
+import { checkOutputs, ModelMissingError, UsageError } from '@segkit/core';
+import { readPromptSet, resolveModelRef } from '@segkit/models';
 import {
   applyCascade,
   applyRecipe,
@@ -147,15 +147,7 @@ const mine = defineCommand({
     if (mode !== 'greedy' && mode !== 'steps')
       throw new UsageError(`--mode must be greedy or steps, got ${JSON.stringify(mode)}`);
     const prompts = str(options, 'prompts');
-    const promptSet = prompts ? await readJsonFile(prompts) : undefined;
-    if (
-      promptSet !== undefined &&
-      (!promptSet ||
-        typeof promptSet !== 'object' ||
-        Array.isArray(promptSet) ||
-        !Object.values(promptSet).every((v) => Array.isArray(v) && v.every((t) => typeof t === 'string')))
-    )
-      throw new UsageError(`${prompts} must map class names to lists of prompts: {"NAME": ["…", …]}`);
+    const promptSet = prompts ? await readPromptSet(prompts) : undefined;
     const json = options.json === true;
     const result = await mineRecipes(positionals[0]!, {
       models: modelsFrom(options),
@@ -169,7 +161,7 @@ const mine = defineCommand({
         : {}),
       val: numberOption(options, 'val', 0.2, 0.01, 0.9),
       seed: numberOption(options, 'seed', 42, 0),
-      ...(promptSet ? { prompts: promptSet as Record<string, string[]> } : {}),
+      ...(promptSet ? { prompts: promptSet } : {}),
       ...(str(options, 'head') ? { head: str(options, 'head')! } : {}),
       mode,
       targetPrecision: numberOption(options, 'target-precision', 0.9, 0.01, 1),

@@ -8,7 +8,7 @@ import { RecipeModelMismatchError } from '@segkit/core';
 import { bankVectors } from './bank.js';
 import type { PreparedFilter } from './filter.js';
 import { finalize, gather, type Source } from './gather.js';
-import type { FindRunner } from './runner.js';
+import type { FindRunner, ImageSource } from './runner.js';
 import type { RecipeBundle, RecipeDetection, RecipeFilter } from './types.js';
 
 /** A recipe ready to apply: its questions and its filter's inputs in memory. */
@@ -61,11 +61,11 @@ export interface ApplyOptions {
   filter?: RecipeFilter | null;
 }
 
-/** The recipe's detections on the image at `path`, best first. */
+/** The recipe's detections on an image (a file or a server's blob), best first. */
 export async function applyRecipe(
   loaded: LoadedRecipe,
   runner: FindRunner,
-  path: string,
+  path: ImageSource,
   opts: ApplyOptions = {},
 ): Promise<RecipeDetection[]> {
   const { recipe } = loaded.bundle;

@@ -11,7 +11,7 @@ import {
   rleToMask,
 } from '@segkit/core';
 import { maskCrop } from '@segkit/models';
-import type { FindRunner } from './runner.js';
+import type { FindRunner, ImageSource } from './runner.js';
 import type { TruthImage } from './truth.js';
 import type { EmbeddedDetection } from './types.js';
 
@@ -31,7 +31,7 @@ export const spread = <T>(items: T[], n: number): T[] =>
 
 async function cut(
   runner: FindRunner,
-  path: string,
+  path: ImageSource,
   rle: Parameters<typeof rleToMask>[0],
 ): Promise<RawImage> {
   return maskCrop(await runner.image(path), rleToMask(rle), 0.1, true);

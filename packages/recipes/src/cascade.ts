@@ -7,7 +7,7 @@ import { parseRle, RecipeInvalidError, rleIouMatrix } from '@segkit/core';
 import { applyRecipe, type LoadedRecipe, prepareRecipe } from './apply.js';
 import { readRecipe } from './archive.js';
 import { stricter } from './filter.js';
-import type { FindRunner } from './runner.js';
+import type { FindRunner, ImageSource } from './runner.js';
 import type { RecipeBundle, RecipeDetection } from './types.js';
 
 const THRESHOLDS = ['minProbability', 'minMargin', 'minPositive', 'maxNegative'] as const;
@@ -87,7 +87,7 @@ export async function readCascade(file: string): Promise<LoadedCascade> {
 export async function applyCascade(
   c: LoadedCascade,
   runner: FindRunner,
-  path: string,
+  path: ImageSource,
 ): Promise<CascadeDetection[]> {
   const all: (CascadeDetection & { group: string; cross: boolean })[] = [];
   for (const [k, s] of c.steps.entries()) {

@@ -3,7 +3,7 @@
 // recipe applied to a validation image gives exactly the detections its scores were counted on.
 import { type ParsedRle, parseRle, rleNms } from '@segkit/core';
 import { type FilterValues, filterValues, likeNegative, type PreparedFilter, passes } from './filter.js';
-import type { FindRunner } from './runner.js';
+import type { FindRunner, ImageSource } from './runner.js';
 import type { EmbeddedDetection, RecipeFilter } from './types.js';
 
 /** One question of a recipe: a prompt (greedy) or a step (a prompt whose best detections seed a visual expansion). */
@@ -27,7 +27,7 @@ const MAX_NEGATIVES = 3;
 /** The candidates of every source on one image, best score first (ties keep source order). */
 export async function gather(
   runner: FindRunner,
-  path: string,
+  path: ImageSource,
   sources: Source[],
   prepared: PreparedFilter,
   className: string,

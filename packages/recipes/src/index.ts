@@ -23,6 +23,6 @@ export {
 } from './mine.js';
 export type { ClassReport, MineReport } from './mine-report.js';
 export { curveSvg, reportText, writeMineOutput } from './report.js';
-export { FindRunner, modelTag, type RunnerModels, type RunnerStats } from './runner.js';
-export { readTruth, type Truth, type TruthImage } from './truth.js';
+export { FindRunner, type ImageSource, modelTag, type RunnerModels, type RunnerStats } from './runner.js';
+export { type LabelledImages, readTruth, splitTruth, type Truth, type TruthImage } from './truth.js';
 export * from './types.js';

@@ -12,7 +12,7 @@ import { finalScores, type MineReport } from './mine-report.js';
 import { type PoolImage, poolImage } from './pool.js';
 import { FindRunner, type RunnerModels } from './runner.js';
 import { curve, type Setting, selectGreedy, selectSteps, tuneFilter } from './select.js';
-import { readTruth, truthOf } from './truth.js';
+import { type LabelledImages, readTruth, splitTruth, truthOf } from './truth.js';
 import { RECIPE_SCHEMA_VERSION, type Recipe, type RecipeBundle, type RecipeFilter } from './types.js';
 
 export interface MineOptions {
@@ -77,7 +77,10 @@ function headFiles(dir: string): Map<string, Uint8Array> {
  * Mines one recipe per class from a labelled dataset (a folder or one in memory): see docs/recipes.md.
  * @example const { report, bundles } = await mineRecipes('shapes/', { models: { find: 'sam3' } });
  */
-export async function mineRecipes(source: string | Dataset, opts: MineOptions = {}): Promise<MineResult> {
+export async function mineRecipes(
+  source: string | Dataset | LabelledImages,
+  opts: MineOptions = {},
+): Promise<MineResult> {
   const started = performance.now();
   const target = opts.targetPrecision ?? 0.9;
   if (!(target > 0 && target <= 1))
@@ -88,7 +91,11 @@ export async function mineRecipes(source: string | Dataset, opts: MineOptions = 
   const mode = opts.mode ?? 'greedy';
   if (mode !== 'greedy' && mode !== 'steps')
     throw new InvalidArgumentError(`Expected greedy or steps for --mode but received ${String(mode)}`);
-  const truth = await readTruth(source, { val: opts.val ?? 0.2, seed: opts.seed ?? 42 });
+  const splitOpts = { val: opts.val ?? 0.2, seed: opts.seed ?? 42 };
+  const truth =
+    typeof source !== 'string' && !('categories' in source)
+      ? splitTruth(source, splitOpts)
+      : await readTruth(source, splitOpts);
   const classes = opts.classes?.length ? opts.classes : truth.classes;
   const unknown = classes.filter((c) => !truth.classes.includes(c));
   if (unknown.length)

@@ -3,10 +3,11 @@
 // thresholds is then scored by walking these tables, with no mask read again.
 import { type ParsedRle, rleIouMatrix } from '@segkit/core';
 import type { Candidate } from './gather.js';
+import type { ImageSource } from './runner.js';
 import { addImage, emptyTally, matchImage, type Outcome, type Tally } from './score.js';
 
 export interface PoolImage {
-  path: string;
+  path: ImageSource;
   gt: ParsedRle[];
   /** Best score first, as {@link gather} returns them. */
   cands: Candidate[];
@@ -14,7 +15,7 @@ export interface PoolImage {
   dg: Float64Array;
 }
 
-export function poolImage(path: string, gt: ParsedRle[], cands: Candidate[]): PoolImage {
+export function poolImage(path: ImageSource, gt: ParsedRle[], cands: Candidate[]): PoolImage {
   const parsed = cands.map((c) => c.parsed);
   return { path, gt, cands, dd: rleIouMatrix(parsed, parsed), dg: rleIouMatrix(parsed, gt) };
 }

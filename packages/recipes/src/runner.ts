@@ -16,6 +16,9 @@ import {
 import { cacheRoot, embedMasks, findAll, resolveModelRef } from '@segkit/models';
 import type { EmbeddedDetection, ModelTag, Query, RecipeModels } from './types.js';
 
+/** An image a runner reads: a file, or content known by its SHA-256 with a way to decode it (a server's blob). */
+export type ImageSource = string | { sha256: string; load: () => Promise<RawImage> };
+
 /** The models a runner uses, as the user names them. Without `find`, the CLIPSeg + SAM + CLIP pipeline answers. */
 export interface RunnerModels {
   find?: string;
@@ -63,7 +66,7 @@ export class FindRunner {
   private readonly hashes = new Map<string, string>();
   private readonly key: string;
   private readonly embedKey: string;
-  private lastImage: { path: string; image: RawImage } | undefined;
+  private lastImage: { hash: string; image: RawImage } | undefined;
 
   constructor(
     readonly models: RunnerModels,
@@ -86,21 +89,24 @@ export class FindRunner {
     this.embedKey = JSON.stringify({ tag: this.tags.embed, dir: where(embed) });
   }
 
-  /** The content hash of an image file (computed once per path). */
-  async imageHash(path: string): Promise<string> {
-    let h = this.hashes.get(path);
+  /** The content hash of an image (a file's computed once per path). */
+  async imageHash(src: ImageSource): Promise<string> {
+    if (typeof src !== 'string') return src.sha256;
+    let h = this.hashes.get(src);
     if (!h) {
       h = createHash('sha256')
-        .update(await readFile(path))
+        .update(await readFile(src))
         .digest('hex');
-      this.hashes.set(path, h);
+      this.hashes.set(src, h);
     }
     return h;
   }
 
   /** The image, decoded once for consecutive questions on it. */
-  async image(path: string): Promise<RawImage> {
-    if (this.lastImage?.path !== path) this.lastImage = { path, image: await loadImage(path) };
+  async image(src: ImageSource): Promise<RawImage> {
+    const hash = await this.imageHash(src);
+    if (this.lastImage?.hash !== hash)
+      this.lastImage = { hash, image: typeof src === 'string' ? await loadImage(src) : await src.load() };
     return this.lastImage.image;
   }
 
@@ -108,8 +114,8 @@ export class FindRunner {
     return join(this.cacheDir, key.slice(0, 2), `${key}.json`);
   }
 
-  /** Find-all's answer to `q` on the image at `path`, each detection with its embedding; cached. */
-  async detect(path: string, q: Query): Promise<EmbeddedDetection[]> {
+  /** Find-all's answer to `q` on an image, each detection with its embedding; cached. */
+  async detect(path: ImageSource, q: Query): Promise<EmbeddedDetection[]> {
     const question = {
       text: q.text?.trim() || undefined,
       positives: q.positives?.length ? q.positives : undefined,

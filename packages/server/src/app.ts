@@ -17,6 +17,7 @@ import { openDatabase } from './db/database.js';
 import { errorHandler, sendError } from './http-errors.js';
 import { interactiveHooks } from './interactive.js';
 import { analyzeHandler, buildSegHandler, textBatchHandler } from './jobs/batch.js';
+import { mineRecipesHandler } from './jobs/mine-recipes.js';
 import { processHandler } from './jobs/process.js';
 import { processOwner } from './jobs/queue.js';
 import { JobRunner } from './jobs/runner.js';
@@ -38,6 +39,7 @@ import { inferenceRoutes } from './routes/inference.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes, pullHandler } from './routes/models.js';
 import { projectRoutes } from './routes/projects.js';
+import { recipeRoutes } from './routes/recipes.js';
 import { transferRoutes } from './routes/transfer.js';
 import { userRoutes } from './routes/users.js';
 import { assertSameOrigin, securityHeaders, serverFactory } from './security.js';
@@ -207,6 +209,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       'build-seg': buildSegHandler(ctx),
       analyze: analyzeHandler(ctx),
       'train-head': trainHeadHandler(ctx),
+      'mine-recipes': mineRecipesHandler(ctx),
       'train-text': trainTextHandler(ctx),
     },
     {
@@ -293,6 +296,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       await api.register(decoderRoutes, { ctx });
       await api.register(analyticsRoutes, { ctx });
       await api.register(headRoutes, { ctx });
+      await api.register(recipeRoutes, { ctx });
       await api.register(findAllRoutes, { ctx });
       await api.register(jobRoutes, { ctx, runner });
       await api.register(modelRoutes, { ctx });

@@ -90,10 +90,11 @@ export interface DoctorReport {
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-/** Every blob key the database names: images, processing results' COCO files, export zips. */
+/** Every blob key the database names: images, recipes, processing results' COCO files, export zips. */
 async function namedBlobs(db: Awaited<ReturnType<typeof openDatabase>>): Promise<Set<string>> {
   const keys = new Set<string>();
   for (const r of await db.selectFrom('image').select('sha256').execute()) keys.add(r.sha256);
+  for (const r of await db.selectFrom('recipe').select('blob').execute()) keys.add(r.blob);
   for (const r of await db.selectFrom('processing_result').select('coco_blob').execute())
     if (r.coco_blob) keys.add(r.coco_blob);
   for (const r of await db.selectFrom('job').select('result').where('result', 'is not', null).execute()) {

@@ -392,3 +392,4 @@ export const AnalyticsMask = Type.Object({
   rle: Rle,
 });
 export type AnalyticsMaskT = Static<typeof AnalyticsMask>;
+export * from './schemas-recipes.js';

@@ -110,8 +110,22 @@ export interface MembershipTable {
   project_id: number;
 }
 
+/** A find-all recipe of a project: its ZIP is a blob; the summary (JSON) is what lists show without opening it. */
+export interface RecipeTable {
+  id: Generated<number>;
+  project_id: number;
+  name: string;
+  class_name: string;
+  blob: string;
+  /** JSON: mode, prompts, steps, filter kind, models, scores */
+  summary: string;
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   project: ProjectTable;
+  recipe: RecipeTable;
   image: ImageTable;
   annotation: AnnotationTable;
   processing_result: ProcessingResultTable;

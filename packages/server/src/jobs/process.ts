@@ -6,9 +6,11 @@ import type { ServerContext } from '../context.js';
 import { listAnnotations, updateAnnotation } from '../repo/annotations.js';
 import { imageById } from '../repo/images.js';
 import { projectById } from '../repo/projects.js';
+import { getRecipe, type RecipeRow } from '../repo/recipes.js';
 import { type Mode, setResult } from '../repo/results.js';
-import type { AnnotationT, ImageT, ProjectT } from '../schemas.js';
+import type { AnnotationT, CascadeApplyT, ImageT, ProjectT } from '../schemas.js';
 import { runFindAll } from '../services/find-all.js';
+import { applyToImage, type Plan } from '../services/recipes.js';
 import { isPrompt } from './prompts.js';
 import type { JobHandler } from './runner.js';
 
@@ -45,8 +47,22 @@ export const NO_BOXES = 'No boxes to segment: draw a box on the image first';
 
 export function processHandler(ctx: ServerContext): JobHandler {
   return async (job, run) => {
-    const { mode, imageIds, by } = job.params as { mode: Mode; imageIds: number[]; by: string };
+    const { mode, imageIds, by, recipe, cascade } = job.params as {
+      mode: Mode;
+      imageIds: number[];
+      by: string;
+      recipe?: number;
+      cascade?: CascadeApplyT;
+    };
     const project = await projectById(ctx.db, job.projectId!);
+    // A recipe or a cascade instead of each image's prompt: the recipes are read once, when the job starts.
+    let plan: Plan | undefined;
+    if (recipe) plan = { recipe: await getRecipe(ctx.db, undefined, recipe) };
+    if (cascade) {
+      const rows = new Map<number, RecipeRow>();
+      for (const s of cascade.steps) rows.set(s.recipe, await getRecipe(ctx.db, undefined, s.recipe));
+      plan = { cascade, rows };
+    }
     const segmentModel = ctx.projectModels(project).segment;
     let masks = 0;
     for (const imageId of imageIds) {
@@ -82,6 +98,8 @@ export function processHandler(ctx: ServerContext): JobHandler {
                 .where('mode', '=', mode)
                 .where('prompt_type', '=', 'segment')
                 .execute();
+            } else if (plan) {
+              await applyToImage(ctx, image, project, plan, by);
             } else {
               await runFindAll(ctx, image, project, {}, by);
             }

@@ -126,12 +126,13 @@ export async function replaceAnnotations(
   imageId: number,
   mode: string,
   list: NewAnnotation[],
-  only: { source?: string; promptType?: string } = {},
+  only: { source?: string; promptType?: string; models?: string[] } = {},
 ): Promise<AnnotationT[]> {
   return db.transaction().execute(async (tx) => {
     let del = tx.deleteFrom('annotation').where('image_id', '=', imageId).where('mode', '=', mode);
     if (only.source) del = del.where('source', '=', only.source);
     if (only.promptType) del = del.where('prompt_type', '=', only.promptType);
+    if (only.models) del = del.where('model', 'in', only.models.length ? only.models : ['']);
     await del.execute();
     return insertAnnotations(tx, list);
   });

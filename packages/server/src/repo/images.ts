@@ -94,9 +94,10 @@ export async function imageIdsOf(db: Kysely<Database>, projectId: number): Promi
   return rows.map((r) => r.id);
 }
 
-/** Whether any image of any project still holds these bytes (else their blob can go). */
+/** Whether any image or recipe of any project still holds these bytes (else their blob can go). */
 export async function blobInUse(db: Kysely<Database>, sha256: string): Promise<boolean> {
-  return Boolean(await db.selectFrom('image').select('id').where('sha256', '=', sha256).executeTakeFirst());
+  if (await db.selectFrom('image').select('id').where('sha256', '=', sha256).executeTakeFirst()) return true;
+  return Boolean(await db.selectFrom('recipe').select('id').where('blob', '=', sha256).executeTakeFirst());
 }
 
 /** The image, if the caller may see its project (E_NOT_FOUND otherwise). */

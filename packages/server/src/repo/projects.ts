@@ -99,11 +99,12 @@ export async function updateProject(
   return getProject(db, caller, id);
 }
 
-/** Deletes a project with its images, annotations and results (cascade); returns the blob keys it held. */
+/** Deletes a project with its images, annotations, results and recipes (cascade); returns the blob keys it held. */
 export async function deleteProject(db: Kysely<Database>, caller: Caller, id: number): Promise<string[]> {
   await getProject(db, caller, id);
   requireAdmin(caller, 'delete projects');
   const blobs = await db.selectFrom('image').select('sha256').where('project_id', '=', id).execute();
+  const recipes = await db.selectFrom('recipe').select('blob').where('project_id', '=', id).execute();
   await db.deleteFrom('project').where('id', '=', id).execute();
-  return blobs.map((b) => b.sha256);
+  return [...blobs.map((b) => b.sha256), ...recipes.map((r) => r.blob)];
 }

@@ -39,7 +39,7 @@ const safeName = (name: string) =>
  * The parts of a multipart upload; a body that is not well-formed multipart (no boundary, cut off mid-part) is the
  * caller's mistake, `E_INVALID_ARGUMENT`, not the parser's failure.
  */
-async function* wellFormed<T>(parts: () => AsyncIterable<T>): AsyncGenerator<T> {
+export async function* wellFormed<T>(parts: () => AsyncIterable<T>): AsyncGenerator<T> {
   try {
     yield* parts();
   } catch (e) {
@@ -48,7 +48,7 @@ async function* wellFormed<T>(parts: () => AsyncIterable<T>): AsyncGenerator<T> 
 }
 
 /** A multipart parser's error as the caller's mistake; SegKit's own and fastify's limit errors pass through. */
-function malformed(e: unknown): unknown {
+export function malformed(e: unknown): unknown {
   if (isSegkitError(e) || (e as { code?: string }).code?.startsWith('FST_')) return e;
   return new InvalidArgumentError(
     `The upload is not well-formed multipart/form-data: ${(e as Error).message}`,

@@ -6,8 +6,9 @@ import { FINAL as FINAL_STATES, type JobInfo } from '../jobs/queue.js';
 import type { JobEvent, JobRunner } from '../jobs/runner.js';
 import { getImage, imageIdsOf } from '../repo/images.js';
 import { getProject, listProjects, requireWrite } from '../repo/projects.js';
+import { getRecipe } from '../repo/recipes.js';
 import { cocoBlobOf, listResults, setResult } from '../repo/results.js';
-import { ErrorBody, IdParams, ImageParams, Job, JobItem, Mode } from '../schemas.js';
+import { CascadeApply, ErrorBody, IdParams, ImageParams, Job, JobItem, Mode } from '../schemas.js';
 import { openEventStream } from '../sse.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
@@ -64,6 +65,13 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: 
             imageIds: Type.Optional(
               Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 100_000 }),
             ),
+            recipe: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                description: 'find_all: apply this recipe instead of each image’s prompt',
+              }),
+            ),
+            cascade: Type.Optional(CascadeApply),
           },
           { additionalProperties: false },
         ),
@@ -73,12 +81,27 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: 
     async (req, reply) => {
       await getProject(ctx.db, req.caller, req.params.id);
       requireWrite(req.caller);
+      const { recipe, cascade } = req.body;
+      if ((recipe || cascade) && req.body.mode !== 'find_all')
+        throw new InvalidArgumentError('A recipe or a cascade applies in find_all mode only');
+      if (recipe && cascade) throw new InvalidArgumentError('Give a recipe or a cascade, not both');
+      for (const id of recipe ? [recipe] : (cascade?.steps.map((s) => s.recipe) ?? [])) {
+        const r = await getRecipe(ctx.db, req.caller, id);
+        if (r.projectId !== req.params.id)
+          throw new InvalidArgumentError(`Recipe ${id} belongs to another project`);
+      }
       const ids = await imagesOf(req.params.id, req.body.imageIds);
       for (const id of ids) await setResult(ctx.db, id, req.body.mode, { status: 'pending' });
       const job = await ctx.jobs.enqueue(
         'process',
         req.params.id,
-        { mode: req.body.mode, imageIds: ids, by: req.caller.name },
+        {
+          mode: req.body.mode,
+          imageIds: ids,
+          by: req.caller.name,
+          ...(recipe ? { recipe } : {}),
+          ...(cascade ? { cascade } : {}),
+        },
         ids.length,
       );
       return reply.status(202).send(job);

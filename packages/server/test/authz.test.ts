@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { scene } from '../../models/test/helpers/shapes.js';
 import { addMember, addUser } from '../src/repo/users.js';
 import { client, fixture, multipart, server } from './helpers.js';
+import { recipeZip } from './recipe-zip.js';
 
 type Who = 'none' | 'viewer' | 'annotator' | 'admin' | 'other';
 const WHO: Who[] = ['none', 'viewer', 'annotator', 'admin', 'other'];
@@ -46,6 +47,12 @@ describe('who may call what', () => {
         version: number;
       };
     const ann = { mode: 'inside_box', bbox: [40, 50, 100, 90] };
+    // A recipe of project P (imported by the admin), and a fresh one for each caller who may delete one.
+    const importRecipe = async (name: string) => {
+      const up = multipart([{ name: `${name}.zip`, bytes: recipeZip(name, fixture('clip-fixture')) }]);
+      return (await admin('POST', `/api/v1/projects/${p}/recipes`, up.body, up.headers)).json.id as number;
+    };
+    const recipe = await importRecipe('red');
     type Row = [
       string,
       string,
@@ -357,6 +364,53 @@ describe('who may call what', () => {
         '/api/v1/models/pull',
         same({ name: 'sam' }),
         { none: 401, viewer: 403, annotator: 403, admin: 202, other: 403 },
+      ],
+      [
+        'GET',
+        `/api/v1/projects/${p}/recipes`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/projects/${p}/recipes`,
+        async (who) => {
+          const up = multipart([
+            { name: 'r.zip', bytes: recipeZip(`imported by ${who}`, fixture('clip-fixture')) },
+          ]);
+          return { body: up.body, headers: up.headers };
+        },
+        { none: 401, viewer: 403, annotator: 201, admin: 201, other: 404 },
+      ],
+      [
+        'GET',
+        `/api/v1/recipes/${recipe}/zip`,
+        same(),
+        { none: 401, viewer: 200, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'DELETE',
+        '/api/v1/recipes/:r',
+        async (who) => ({ url: `/api/v1/recipes/${await importRecipe(`to delete by ${who}`)}` }),
+        { none: 401, viewer: 403, annotator: 204, admin: 204, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/projects/${p}/recipes/mine`,
+        same({ classes: ['red'] }),
+        { none: 401, viewer: 403, annotator: 202, admin: 202, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/images/${img}/recipes/apply`,
+        same({ recipe }),
+        { none: 401, viewer: 403, annotator: 200, admin: 200, other: 404 },
+      ],
+      [
+        'POST',
+        `/api/v1/images/${img}/recipes/cascade`,
+        same({ steps: [{ recipe }] }),
+        { none: 401, viewer: 403, annotator: 200, admin: 200, other: 404 },
       ],
       [
         'DELETE',

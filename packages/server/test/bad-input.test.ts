@@ -6,7 +6,8 @@ import { deflateSync } from 'node:zlib';
 import { encodeImage } from '@segkit/core';
 import { describe, expect, it } from 'vitest';
 import { scene } from '../../models/test/helpers/shapes.js';
-import { multipart, server, tmp } from './helpers.js';
+import { fixture, multipart, server, tmp } from './helpers.js';
+import { recipeZip } from './recipe-zip.js';
 
 /** A PNG whose header claims `w`×`h` pixels of which only a few bytes exist: a decompression bomb's shape. */
 function bombPng(w: number, h: number): Buffer {
@@ -81,6 +82,8 @@ describe('malformed requests', () => {
         ['GET', `/api/v1/projects/${bad}`, undefined],
         ['GET', `/api/v1/images/${bad}`, undefined],
         ['PATCH', `/api/v1/annotations/${bad}`, { label: null }, { 'if-match': '1' }],
+        ['GET', `/api/v1/recipes/${bad}/zip`, undefined],
+        ['DELETE', `/api/v1/recipes/${bad}`, undefined],
       );
     // Bodies that are not JSON objects.
     for (const raw of ['{', 'null', '[]', '"x"', '12', '{"name":}', '\u0000', '{"name": "a",}'])
@@ -222,6 +225,39 @@ describe('malformed requests', () => {
       upload([{ name: '../../../escape.png', bytes: Buffer.from('not a png') }]),
       upload(Array.from({ length: 4 }, (_, i) => ({ name: `${i}.png`, bytes: png }))),
       upload([{ name: 'big.png', bytes: Buffer.concat([png, Buffer.alloc(2_100_000)]) }]),
+    );
+    // Recipes: uploads that are not recipe ZIPs, mining and applying options out of range or unknown.
+    const recipeUpload = (name: string, bytes: Uint8Array) => {
+      const m = multipart([{ name, bytes }]);
+      return ['POST', `/api/v1/projects/${p}/recipes`, m.body, m.headers] as Case;
+    };
+    const escaping = Buffer.from(
+      recipeZip('x', fixture('clip-fixture')).toString('latin1').replaceAll('recipe.json', 'recip/../..'),
+      'latin1',
+    );
+    cases.push(
+      ['POST', `/api/v1/projects/${p}/recipes`, { zip: 'x' }],
+      recipeUpload('r.zip', Buffer.from('not a zip')),
+      recipeUpload('r.zip', png),
+      recipeUpload('r.zip', escaping),
+      recipeUpload('r.zip', recipeZip('a/b', fixture('clip-fixture'))),
+      ['POST', `/api/v1/projects/${p}/recipes/mine`, { mode: 'fast' }],
+      ['POST', `/api/v1/projects/${p}/recipes/mine`, { val: 5 }],
+      ['POST', `/api/v1/projects/${p}/recipes/mine`, { targetPrecision: 0 }],
+      ['POST', `/api/v1/projects/${p}/recipes/mine`, { classes: [] }],
+      ['POST', `/api/v1/projects/${p}/recipes/mine`, { head: '../escape' }],
+      ['POST', `/api/v1/projects/${p}/recipes/mine`, { head: 'no-such-head' }],
+      ['POST', `/api/v1/projects/${p}/recipes/mine`, { extra: 1 }],
+      ['POST', `/api/v1/images/${img}/recipes/apply`, {}],
+      ['POST', `/api/v1/images/${img}/recipes/apply`, { recipe: 'x' }],
+      ['POST', `/api/v1/images/${img}/recipes/apply`, { recipe: 99999 }],
+      ['POST', `/api/v1/images/${img}/recipes/apply`, { recipe: 1, classAs: '' }],
+      ['POST', `/api/v1/images/${img}/recipes/cascade`, { steps: [] }],
+      ['POST', `/api/v1/images/${img}/recipes/cascade`, { steps: [{ recipe: 1, crossClass: 'yes' }] }],
+      ['POST', `/api/v1/images/${img}/recipes/cascade`, { steps: [{ recipe: 1 }], dedup: { across: 'all' } }],
+      ['POST', `/api/v1/images/${img}/recipes/cascade`, { steps: [{ recipe: 1, minProbability: 2 }] }],
+      ['POST', `/api/v1/projects/${p}/process`, { mode: 'inside_box', recipe: 1 }],
+      ['POST', `/api/v1/projects/${p}/process`, { mode: 'find_all', recipe: 99999 }],
     );
     expect(cases.length).toBeGreaterThanOrEqual(100);
     const failures: string[] = [];

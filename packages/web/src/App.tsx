@@ -10,6 +10,7 @@ import { parseRoute, useLocation } from './router.js';
 const Annotator = lazy(() => import('./pages/Annotator.js').then((m) => ({ default: m.Annotator })));
 const Processing = lazy(() => import('./pages/Processing.js').then((m) => ({ default: m.Processing })));
 const Analytics = lazy(() => import('./pages/Analytics.js').then((m) => ({ default: m.Analytics })));
+const Recipes = lazy(() => import('./pages/Recipes.js').then((m) => ({ default: m.Recipes })));
 const Settings = lazy(() => import('./pages/Settings.js').then((m) => ({ default: m.Settings })));
 
 export function App() {
@@ -27,6 +28,7 @@ export function App() {
             {route.page === 'process' && <Processing projectId={route.projectId} />}
             {route.page === 'analytics' && <Analytics projectId={route.projectId} />}
             {route.page === 'settings' && <Settings projectId={route.projectId} />}
+            {route.page === 'recipes' && <Recipes projectId={route.projectId} />}
             {route.page === 'missing' && <NotFound what="page" />}
           </Suspense>
         </ErrorBoundary>

@@ -18,11 +18,23 @@ import type {
   ModelStateT,
   ModeT,
   ProjectT,
+  RecipeMineT,
+  RecipeSummaryT,
   SegmentRequestT,
   SegmentResponseT,
 } from '@segkit/server/schemas';
 
-export type { AnnotationT, DecoderInfoT, ImageT, JobItemT, JobT, ModelStateT, ModeT, ProjectT };
+export type {
+  AnnotationT,
+  DecoderInfoT,
+  ImageT,
+  JobItemT,
+  JobT,
+  ModelStateT,
+  ModeT,
+  ProjectT,
+  RecipeSummaryT,
+};
 
 /** One model the server knows: a preset (with its task), an imported one or another cached repo. */
 export interface ModelListingT {
@@ -130,8 +142,11 @@ export const api = {
     ),
   decoder: (projectId: number, model?: string) =>
     call<DecoderInfoT>(`/projects/${projectId}/decoder${model ? `?model=${encodeURIComponent(model)}` : ''}`),
-  process: (projectId: number, mode: ModeT, imageIds?: number[]) =>
-    call<JobT>(`/projects/${projectId}/process`, json('POST', { mode, ...(imageIds ? { imageIds } : {}) })),
+  process: (projectId: number, mode: ModeT, imageIds?: number[], recipe?: number) =>
+    call<JobT>(
+      `/projects/${projectId}/process`,
+      json('POST', { mode, ...(imageIds ? { imageIds } : {}), ...(recipe ? { recipe } : {}) }),
+    ),
   analyze: (projectId: number) => call<JobT>(`/projects/${projectId}/analyze`, json('POST', {})),
   analytics: (projectId: number) => call<AnalyticsRunT>(`/projects/${projectId}/analytics`),
   labelMasks: (projectId: number, ids: string[], label: string) =>
@@ -152,7 +167,25 @@ export const api = {
   activateHead: (projectId: number, name: string | null) =>
     call<{ active: string | null }>(`/projects/${projectId}/heads/active`, json('PUT', { name })),
   jobs: () => call<JobT[]>('/jobs'),
+  recipes: (projectId: number) => call<{ recipes: RecipeSummaryT[] }>(`/projects/${projectId}/recipes`),
+  importRecipe: (projectId: number, file: File) => {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    return call<RecipeSummaryT>(`/projects/${projectId}/recipes`, { method: 'POST', body: form });
+  },
+  deleteRecipe: (id: number) => call<unknown>(`/recipes/${id}`, { method: 'DELETE' }),
+  mineRecipes: (projectId: number, body: RecipeMineT) =>
+    call<JobT>(`/projects/${projectId}/recipes/mine`, json('POST', body)),
+  applyRecipe: (imageId: number, recipe: number) =>
+    call<{ annotations: AnnotationT[] }>(`/images/${imageId}/recipes/apply`, json('POST', { recipe })),
+  applyCascade: (imageId: number, recipes: number[]) =>
+    call<{ annotations: AnnotationT[] }>(
+      `/images/${imageId}/recipes/cascade`,
+      json('POST', { steps: recipes.map((recipe) => ({ recipe })) }),
+    ),
 };
+
+export const recipeZipUrl = (id: number) => `${BASE}/recipes/${id}/zip`;
 
 /** Raw bytes of a route (the embedding, decoder graphs), with the response headers. */
 export async function fetchBinary(path: string): Promise<{ bytes: ArrayBuffer; headers: Headers }> {

@@ -28,6 +28,7 @@ export type Route =
   | { page: 'process'; projectId: number }
   | { page: 'analytics'; projectId: number }
   | { page: 'settings'; projectId: number }
+  | { page: 'recipes'; projectId: number }
   | { page: 'missing' };
 
 /** Reads a path into a route. */
@@ -38,8 +39,8 @@ export function parseRoute(path: string): Route {
   if (m) return { page: 'gallery', projectId: Number(m[1]) };
   m = /^\/projects\/(\d+)\/images\/(\d+)$/.exec(p);
   if (m) return { page: 'annotate', projectId: Number(m[1]), imageId: Number(m[2]) };
-  m = /^\/projects\/(\d+)\/(process|analytics|settings)$/.exec(p);
-  if (m) return { page: m[2] as 'process' | 'analytics' | 'settings', projectId: Number(m[1]) };
+  m = /^\/projects\/(\d+)\/(process|analytics|settings|recipes)$/.exec(p);
+  if (m) return { page: m[2] as 'process' | 'analytics' | 'settings' | 'recipes', projectId: Number(m[1]) };
   return { page: 'missing' };
 }
 

@@ -26,12 +26,13 @@ export function Nav({ route, projectId }: { route: Route; projectId: number | nu
           {tab(`/projects/${projectId}`, 'gallery', 'Gallery')}
           {tab(`/projects/${projectId}/process`, 'process', 'Processing')}
           {tab(`/projects/${projectId}/analytics`, 'analytics', 'Analytics')}
+          {tab(`/projects/${projectId}/recipes`, 'recipes', 'Recipes')}
           {tab(`/projects/${projectId}/settings`, 'settings', 'Settings')}
         </nav>
       )}
       <div className="spacer" />
-      {/* The mode matters where masks of one mode are shown or made; analytics and settings span both. */}
-      {projectId !== null && route.page !== 'analytics' && route.page !== 'settings' && <ModeToggle />}
+      {/* The mode matters where masks of one mode are shown or made; analytics, recipes and settings span both. */}
+      {projectId !== null && !['analytics', 'settings', 'recipes'].includes(route.page) && <ModeToggle />}
     </header>
   );
 }

@@ -30,18 +30,8 @@ export class Assists {
       await this.saveTextPrompt(text);
       const { model } = await ed.deps.api.findAll(image.id, text || undefined);
       const by = model ? ` (SAM 3: ${shortModel(model)})` : ' (CLIPSeg + SAM + CLIP)';
-      // Annotations already here keep their local key, so that undoing an earlier edit still finds them.
-      const keyOf = new Map(ed.state.annotations.map((a) => [a.id, a.key]));
-      const list = (await ed.deps.api.annotations(image.id, 'find_all'))
-        .map(fromServer)
-        .map((a) => ({ ...a, key: keyOf.get(a.id) ?? a.key }));
-      for (const a of list) ed.saveQueue?.know(a.key, a.id!, a.version);
-      ed.prompts.resultReady();
-      const found = list.filter((a) => a.source === 'model' && a.promptType === 'segment').length;
+      const found = await this.reloadFound((a) => a.source === 'model' && a.promptType === 'segment');
       ed.set({
-        annotations: list,
-        busy: null,
-        error: null,
         notice:
           found === 0
             ? `Found nothing${text ? ` for “${text}”` : ''}${by}: try another text prompt or draw an exemplar box.`
@@ -50,6 +40,51 @@ export class Assists {
     } catch (e) {
       ed.prompts.failTiming(errorText(e));
     }
+  }
+
+  /**
+   * Applies recipes to this image on the server: one recipe, or several as a cascade (in the order given, de-duplicated
+   * across them). Their objects replace what those recipes made here before.
+   */
+  async applyRecipes(recipes: { id: number; name: string }[]) {
+    const ed = this.ed;
+    const image = ed.state.image!;
+    if (!recipes.length) return;
+    const what =
+      recipes.length === 1 ? `recipe “${recipes[0]!.name}”` : `a cascade of ${recipes.length} recipes`;
+    ed.set({ busy: `applying ${what}`, notice: null });
+    ed.prompts.startTiming('recipe', 'server');
+    try {
+      await ed.waitSaved();
+      const ids = recipes.map((r) => r.id);
+      if (ids.length === 1) await ed.deps.api.applyRecipe(image.id, ids[0]!);
+      else await ed.deps.api.applyCascade(image.id, ids);
+      const names = new Set(recipes.map((r) => `recipe:${r.name}`));
+      const found = await this.reloadFound((a) => names.has(a.model ?? ''));
+      ed.set({
+        notice:
+          found === 0
+            ? `The ${what} found nothing here.`
+            : `The ${what} found ${found} object${found === 1 ? '' : 's'}.`,
+      });
+    } catch (e) {
+      ed.prompts.failTiming(errorText(e));
+    }
+  }
+
+  /** Reads the image's find-all annotations again after the server changed them; returns how many `counted`. */
+  private async reloadFound(counted: (a: ReturnType<typeof fromServer>) => boolean): Promise<number> {
+    const ed = this.ed;
+    const image = ed.state.image!;
+    // Annotations already here keep their local key, so that undoing an earlier edit still finds them.
+    const keyOf = new Map(ed.state.annotations.map((a) => [a.id, a.key]));
+    const list = (await ed.deps.api.annotations(image.id, 'find_all'))
+      .map(fromServer)
+      .map((a) => ({ ...a, key: keyOf.get(a.id) ?? a.key }));
+    for (const a of list) ed.saveQueue?.know(a.key, a.id!, a.version);
+    ed.prompts.resultReady();
+    ed.set({ annotations: list, busy: null, error: null });
+    return list.filter(counted).length;
   }
 
   /** Refines a box annotation with SAM (X); `all`: every annotation of its label (double-tap X). */

@@ -40,6 +40,8 @@ export type EditorApi = Pick<
   | 'classify'
   | 'pointToBox'
   | 'projectModels'
+  | 'applyRecipe'
+  | 'applyCascade'
 >;
 
 /** The save queue as the editor uses it (SyncQueue, or a fake). */

@@ -1,5 +1,6 @@
 // The annotator page: it creates the page's editor (with the browser's decoder, API and save queue), opens the image
 // in the mode, runs the keymap, and lays out the tool bar, the stage and the side panels.
+
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
@@ -14,6 +15,7 @@ import {
 import { CandidatePicker } from '../components/CandidatePicker.js';
 import { NotFound, PageError } from '../components/Errors.js';
 import { HelpOverlay } from '../components/HelpOverlay.js';
+import { RecipePanel } from '../components/RecipePanel.js';
 import { Stage } from '../components/Stage.js';
 import { Toolbar, toolRefusals } from '../components/Toolbar.js';
 import { browserDeps } from '../editor/browser-deps.js';
@@ -183,6 +185,7 @@ function AnnotatorPage({
         <StatusPanel at={at} count={list.length} hasNext={!!next} testModel={!!models.data?.segment.test} />
         {img && <Candidates img={img} />}
         {mode === 'find_all' && <FindAllPanel />}
+        {mode === 'find_all' && <RecipePanel projectId={projectId} />}
         <LabelsPanel labels={labels} onLabel={label} onAdd={addLabel} />
         <AssistsPanel />
         <AnnotationsPanel mode={mode} labels={labels} projectId={projectId} />

@@ -25,6 +25,10 @@ export function Processing({ projectId }: { projectId: number }) {
   const [jobId, setJobId] = useState<number | null>(null);
   const [exportId, setExportId] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // find-all batches may apply one of the project's recipes instead of each image's own prompt.
+  const recipes = useQuery({ queryKey: ['recipes', projectId], queryFn: () => api.recipes(projectId) });
+  const [recipe, setRecipe] = useState<number | null>(null);
+  const withRecipe = mode === 'find_all' && recipe !== null;
   const refresh = () => void client.invalidateQueries({ queryKey: ['images', projectId] });
   const job = useJob(jobId, refresh, refresh);
   const exportJob = useJob(exportId, undefined, (j: JobT) => {
@@ -42,7 +46,7 @@ export function Processing({ projectId }: { projectId: number }) {
   const byId = new Map(items.map((i) => [i.id, i]));
   // find-all needs a text prompt or a positive exemplar on each image; say how many have neither before it runs.
   const nothingToFind =
-    mode === 'find_all'
+    mode === 'find_all' && !withRecipe
       ? chosen.filter((id) => {
           const im = byId.get(id);
           return im && !im.textPrompt?.trim() && im.exemplars === 0;
@@ -51,7 +55,7 @@ export function Processing({ projectId }: { projectId: number }) {
   const run = async () => {
     setError(null);
     try {
-      setJobId((await api.process(projectId, mode, chosen)).id);
+      setJobId((await api.process(projectId, mode, chosen, withRecipe ? recipe : undefined)).id);
       refresh();
     } catch (e) {
       setError(errorText(e));
@@ -75,8 +79,28 @@ export function Processing({ projectId }: { projectId: number }) {
       <p className="muted">
         {mode === 'inside_box'
           ? 'inside-box: SAM segments inside every box of each image.'
-          : 'find-all: each image’s text prompt and exemplars find every matching object.'}
+          : withRecipe
+            ? 'find-all with a recipe: the recipe finds its class on each image (its prompts, filter and thresholds).'
+            : 'find-all: each image’s text prompt and exemplars find every matching object.'}
       </p>
+      {mode === 'find_all' && (recipes.data?.recipes.length ?? 0) > 0 && (
+        <label className="row">
+          Find with{' '}
+          <select
+            data-testid="process-recipe"
+            value={recipe ?? ''}
+            onChange={(e) => setRecipe(e.target.value ? Number(e.target.value) : null)}
+          >
+            <option value="">each image’s prompt and exemplars</option>
+            {recipes.data?.recipes.map((r) => (
+              <option key={r.id} value={r.id}>
+                recipe {r.name} (precision {r.scores.precision.toFixed(2)}, coverage{' '}
+                {r.scores.coverage.toFixed(2)})
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <div className="row">
         <fieldset className="segmented" aria-label="Images to process">
           {(['all', 'unprocessed', 'selected'] as Which[]).map((w) => (

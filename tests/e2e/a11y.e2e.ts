@@ -1,5 +1,5 @@
 // Accessibility in chromium: axe-core on every page of the app (projects, gallery, annotator in both modes with the
-// shortcut list open, processing, analytics with a run, settings, not-found) finds no serious or critical violation;
+// shortcut list open, processing, analytics with a run, recipes, settings, not-found) finds no serious or critical violation;
 // and the annotator works from the keyboard alone: tools from the tool bar with Tab and Enter, and a point placed
 // with the crosshair (K, arrows, Enter).
 import { readFileSync } from 'node:fs';
@@ -80,6 +80,7 @@ describe('accessibility (axe-core, keyboard)', () => {
     await page.keyboard.press('m');
     await check('annotator, find-all', null, '[data-testid=find-all]');
     await check('processing', '/projects/1/process', '[data-testid=result-tile]');
+    await check('recipes', '/projects/1/recipes', '[data-testid=mine]');
     await check('settings', '/projects/1/settings', '[data-testid=model-segment]:not([data-status=loading])');
     await check('not found', '/projects/1/images/99999', '[data-testid=not-found]');
     await page.goto(`${server.base}/projects/1/analytics`);

@@ -285,7 +285,7 @@ function RecipeTable({
               <th>Precision</th>
               <th>AP</th>
               <th>Models</th>
-              <th />
+              <th>Actions</th>
             </tr>
           </thead>
           <tbody>

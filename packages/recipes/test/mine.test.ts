@@ -88,6 +88,9 @@ describe('mineRecipes (greedy, SAM 3 fixture, crop bank)', () => {
 
   it('export → import → apply on the validation images gives exactly the detections mining counted', async () => {
     const bundle = await readRecipe(encodeRecipe(first.bundles.get('red square')!));
+    // Self-contained: no absolute path anywhere in recipe.json (local model folders are recorded by name).
+    expect(JSON.stringify(bundle.recipe)).not.toMatch(/"\/|"[A-Za-z]:\\/);
+    expect(bundle.recipe.models).toMatchObject({ backend: 'sam3', find: { id: 'local:sam3-fixture' } });
     const runner = new FindRunner(models, cacheDir);
     const loaded = await prepareRecipe(bundle, runner);
     const truth = await readTruth(dir);

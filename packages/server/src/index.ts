@@ -13,3 +13,4 @@ export {
 } from './maintenance.js';
 export * from './schemas.js';
 export { usersAdd, usersList, usersRevoke } from './users-cli.js';
+export { bundledWebRoot } from './web-root.js';

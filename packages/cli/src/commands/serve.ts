@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { InvalidArgumentError, UsageError } from '@segkit/core';
 import { DEFAULT_SEGMENT_MODEL, defaultSegmentModelReady } from '@segkit/models';
-import { build, importFolders } from '@segkit/server';
+import { build, bundledWebRoot, importFolders } from '@segkit/server';
 import { defineCommand, numberOption } from '../command.js';
 import { dataDirOf, dataOption } from './users.js';
 
@@ -134,9 +134,14 @@ export const serveCommand = defineCommand({
   },
 });
 
-/** The built browser app: `SEGKIT_WEB_ROOT`, else `@segkit/web`'s dist/ when it has been built. */
+/**
+ * The built browser app: `SEGKIT_WEB_ROOT`, else the copy that ships inside @segkit/server (an installed SegKit), else
+ * `@segkit/web`'s dist/ when it has been built (a checkout before `npm run build` copied it).
+ */
 function webRoot(): string | undefined {
   if (process.env.SEGKIT_WEB_ROOT) return process.env.SEGKIT_WEB_ROOT;
+  const bundled = bundledWebRoot();
+  if (bundled) return bundled;
   try {
     const dist = join(dirname(createRequire(import.meta.url).resolve('@segkit/web/package.json')), 'dist');
     return existsSync(join(dist, 'index.html')) ? dist : undefined;

@@ -72,6 +72,16 @@ export function checkRecipe(r: unknown, what: string): Recipe {
     throw bad(what, 'each step needs seeds (1–50) and expand (true or false)');
   if (!o.models?.embed || typeof o.models.embed.id !== 'string' || typeof o.models.embed.ref !== 'string')
     throw bad(what, 'recipe.json names no embedding model (models.embed)');
+  if (o.models.backend !== 'sam3' && o.models.backend !== 'pipeline')
+    throw bad(what, 'recipe.json\'s models.backend must be "sam3" or "pipeline"');
+  const sc = (o.scores ?? {}) as unknown as Record<string, unknown>;
+  const counts = ['images', 'gt', 'detections', 'matched', 'falsePositives', 'duplicates'];
+  const rates = ['coverage', 'precision', 'detectionRate', 'ap'];
+  if (
+    !counts.every((k) => Number.isInteger(sc[k]) && (sc[k] as number) >= 0) ||
+    !rates.every((k) => typeof sc[k] === 'number' && (sc[k] as number) >= 0 && (sc[k] as number) <= 1)
+  )
+    throw bad(what, "recipe.json's scores must hold counts (whole numbers) and rates between 0 and 1");
   if (!o.crops || !Array.isArray(o.crops.positives) || !Array.isArray(o.crops.negatives))
     throw bad(what, 'recipe.json lists no crops');
   const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);

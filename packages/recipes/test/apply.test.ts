@@ -169,6 +169,24 @@ describe('recipe ZIPs', () => {
       /schemaVersion 9/,
     ],
     [
+      'scores that are not figures',
+      () => encodeZip([{ name: 'recipe.json', data: encodeRecipeJson({ scores: { coverage: 'high' } }) }]),
+      'E_RECIPE_INVALID',
+      /scores/,
+    ],
+    [
+      'an unknown backend',
+      () =>
+        encodeZip([
+          {
+            name: 'recipe.json',
+            data: encodeRecipeJson({ models: { backend: 'gpu', embed: { ref: 'clip', id: 'x' } } }),
+          },
+        ]),
+      'E_RECIPE_INVALID',
+      /backend/,
+    ],
+    [
       'a name with a slash',
       () => encodeZip([{ name: 'recipe.json', data: encodeRecipeJson({ className: 'a/b' }) }]),
       'E_RECIPE_INVALID',

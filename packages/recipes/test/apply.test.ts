@@ -8,51 +8,23 @@ import {
   encodeRecipe,
   FindRunner,
   prepareRecipe,
-  RECIPE_SCHEMA_VERSION,
   type RecipeBundle,
   readCascade,
   readRecipe,
   writeRecipe,
 } from '../src/index.js';
+import { handRecipe } from './helpers/hand-recipe.js';
 import { EMBED_MODEL, FIND_MODEL, recipeScene } from './helpers/shapes.js';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'segkit-recipe-cache-'));
 const runner = new FindRunner({ find: FIND_MODEL, embed: EMBED_MODEL }, cacheDir);
 
 /** A hand-made greedy recipe with no filter: one prompt, one class. */
-function recipe(className: string, prompt: string, crops: Map<string, Uint8Array> = new Map()): RecipeBundle {
-  return {
-    recipe: {
-      schemaVersion: RECIPE_SCHEMA_VERSION,
-      name: className,
-      className,
-      mode: 'greedy',
-      models: runner.tags,
-      prompts: [prompt],
-      steps: [],
-      crops: { positives: [...crops.keys()], negatives: [] },
-      filter: null,
-      dedupIou: 0.5,
-      targetPrecision: 0.9,
-      matchIou: 0.5,
-      scores: {
-        images: 0,
-        gt: 0,
-        detections: 0,
-        matched: 0,
-        coverage: 0,
-        precision: 0,
-        falsePositives: 0,
-        duplicates: 0,
-        detectionRate: 0,
-        ap: 0,
-      },
-      createdAt: new Date(0).toISOString(),
-    },
-    crops,
-    head: new Map(),
-  };
-}
+const recipe = (
+  className: string,
+  prompt: string,
+  crops: Map<string, Uint8Array> = new Map(),
+): RecipeBundle => handRecipe({ name: className, prompt, models: runner.tags, crops });
 
 async function scene(i: number): Promise<string> {
   const path = join(mkdtempSync(join(tmpdir(), 'segkit-scene-')), 'scene.png');

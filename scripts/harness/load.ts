@@ -182,6 +182,8 @@ export interface ClientPlan {
   heavy?: boolean;
   /** The prompt type of the annotations the client makes (default: the API's, `segment`). */
   promptType?: string;
+  /** Awaited before each request: the soak holds its clients here while it measures a quiet server. */
+  gate?: () => Promise<void>;
 }
 
 /** An RGB PNG built by hand (stored rows, zlib), so the harness needs no image library. */
@@ -261,6 +263,7 @@ export async function annotator(plan: ClientPlan): Promise<void> {
     }
   };
   for (let k = 0; k < plan.maxRequests && plan.going(); k++) {
+    if (plan.gate) await plan.gate();
     const img = pick(plan.imageIds);
     const a = r();
     if (a < 0.12)

@@ -16,11 +16,15 @@ export class SegkitError extends Error {
   }
 }
 
-/** One entry per error code: the subclass to throw and a one-line description for the docs. */
-function defineError<C extends string>(code: C, summary: string) {
+/**
+ * One entry per error code: the subclass to throw, a one-line description for the docs, and the HTTP status the
+ * server answers it with: 4xx for the caller's mistakes (400 unless said), 5xx for the server's own faults.
+ */
+function defineError<C extends string>(code: C, summary: string, status = 400) {
   const cls = class extends SegkitError {
     static readonly code: C = code;
     static readonly summary = summary;
+    static readonly status = status;
     constructor(message: string, options?: { cause?: unknown }) {
       super(code, message, options);
     }
@@ -39,6 +43,7 @@ export const InvalidArgumentError = defineError(
 export const FileNotFoundError = defineError(
   'E_FILE_NOT_FOUND',
   'An input file or directory does not exist.',
+  404,
 );
 /** An image or PNG could not be decoded (corrupt or truncated). */
 export const ImageDecodeError = defineError(
@@ -54,6 +59,7 @@ export const ImageFormatError = defineError(
 export const ImageTooLargeError = defineError(
   'E_IMAGE_TOO_LARGE',
   'An image has more pixels than the limit (default 100 megapixels).',
+  413,
 );
 /** A mask's size differs from its image or from another mask. */
 export const MaskSizeMismatchError = defineError(
@@ -89,6 +95,7 @@ export const JsonInvalidError = defineError(
 export const WriteError = defineError(
   'E_WRITE_FAILED',
   'An output file could not be written (missing directory, permissions, disk full).',
+  500,
 );
 
 /** A model name is not a preset, an imported model, a local directory or an `org/name` hub id. */
@@ -100,21 +107,25 @@ export const ModelUnknownError = defineError(
 export const ModelMissingError = defineError(
   'E_MODEL_MISSING',
   'A model is not downloaded yet, or offline mode (SEGKIT_OFFLINE=1) forbids fetching it.',
+  422,
 );
 /** A cached model file is truncated or not a valid model. */
 export const ModelCorruptError = defineError(
   'E_MODEL_CORRUPT',
   'A cached model file is truncated or cannot be loaded; pulling it again fixes it.',
+  422,
 );
 /** A model exists but is of a type the requested task does not support. */
 export const ModelUnsupportedError = defineError(
   'E_MODEL_UNSUPPORTED',
   'A model is of a type (config.json model_type) that this task cannot use.',
+  422,
 );
 /** A download failed: HTTP error, network failure or a size mismatch. */
 export const DownloadError = defineError(
   'E_DOWNLOAD_FAILED',
   'A model file could not be downloaded: HTTP error, network failure, or a size that does not match.',
+  502,
 );
 /** A prompt coordinate lies outside the image. */
 export const PromptOutOfBoundsError = defineError(
@@ -166,36 +177,43 @@ export const ArchiveUnsafeError = defineError(
 export const UnauthorizedError = defineError(
   'E_UNAUTHORIZED',
   'A server request has no token, or one that is unknown or revoked.',
+  401,
 );
 /** The caller's role does not allow the action (server). */
 export const ForbiddenError = defineError(
   'E_FORBIDDEN',
   "The caller's role does not allow this action (a viewer writing, an annotator managing projects or users).",
+  403,
 );
 /** A project, image, annotation, job or route that does not exist, or that the caller may not see (server). */
 export const NotFoundError = defineError(
   'E_NOT_FOUND',
   'A project, image, annotation, job or route does not exist, or the caller is not a member of its project.',
+  404,
 );
 /** An update based on a stale version (server). */
 export const ConflictError = defineError(
   'E_CONFLICT',
   'An update carried a stale version (If-Match): someone changed the record since it was read; reload and retry.',
+  409,
 );
 /** A request body, upload or prompt list over its limit (server). */
 export const TooLargeError = defineError(
   'E_TOO_LARGE',
   'A request body, an upload (bytes or files) or a prompt list is over the server’s limit.',
+  413,
 );
 /** A server fault that is not the caller's: the body says only this, the server log has the details (server). */
 export const InternalError = defineError(
   'E_INTERNAL',
   'The server failed on its own (a bug, not a bad request): the answer is a 500 and the server log has the details.',
+  500,
 );
 /** The browser app got no answer from the server, or an answer without SegKit's error body (web). */
 export const NetworkError = defineError(
   'E_NETWORK',
   'The browser app could not reach the server, or got an answer that is not the server’s (a proxy error).',
+  502,
 );
 /** A classifier head used with another embedding model or dimension than it was trained on (analytics). */
 export const HeadMismatchError = defineError(
@@ -216,17 +234,20 @@ export const RecipeInvalidError = defineError(
 export const RecipeModelMismatchError = defineError(
   'E_RECIPE_MODEL_MISMATCH',
   'A recipe was mined with another embedding model than the one available to apply it.',
+  422,
 );
 
 /** A state-changing request authenticated by cookie came from another site (server). */
 export const CsrfError = defineError(
   'E_CSRF',
   'A state-changing request carried the session cookie but came from another origin, so it was refused.',
+  403,
 );
 /** Too many inference calls in flight for one token (server). */
 export const RateLimitedError = defineError(
   'E_RATE_LIMITED',
   'A client has too many inference calls in flight at once; wait for one to finish and retry.',
+  429,
 );
 /** A URL that points at a loopback, link-local or private address, or redirects there (downloads). */
 export const UrlRefusedError = defineError(
@@ -237,16 +258,19 @@ export const UrlRefusedError = defineError(
 export const NoSpaceError = defineError(
   'E_NO_SPACE',
   'The disk holding the data directory is full: nothing was written, and the write can be retried once space is freed.',
+  507,
 );
 /** The data directory or database cannot be written (server, CLI). */
 export const ReadOnlyError = defineError(
   'E_READ_ONLY',
   'The data directory or its database is read-only: nothing was written; reads still work.',
+  503,
 );
 /** A native module (better-sqlite3, onnxruntime-node, sharp) is not built, or was built for another Node.js. */
 export const NativeModuleError = defineError(
   'E_NATIVE_MODULE',
   'A native module that SegKit needs (better-sqlite3, onnxruntime-node or sharp) is missing its compiled part or was built for another Node.js version.',
+  500,
 );
 
 /** Every error class, in documentation order. */
@@ -296,6 +320,11 @@ export const ERROR_CLASSES = [
   ReadOnlyError,
   NativeModuleError,
 ] as const;
+
+/** The HTTP status of every error code (what the server answers it with). */
+export const ERROR_STATUS: Readonly<Record<string, number>> = Object.fromEntries(
+  ERROR_CLASSES.map((c) => [c.code, c.status]),
+);
 
 /** Every stable error code with its one-line summary. */
 export const ERROR_CODES: Readonly<Record<string, string>> = Object.fromEntries(

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, ImageDecodeError, isSegkitError, SegkitError } from '../src/index.js';
+import { ERROR_CODES, ERROR_STATUS, ImageDecodeError, isSegkitError, SegkitError } from '../src/index.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const docs = readFileSync(join(root, 'docs/errors.md'), 'utf8');
@@ -26,6 +26,23 @@ describe('error codes', () => {
   it('every code in errors.ts is listed in docs/errors.md', () => {
     const missing = Object.keys(ERROR_CODES).filter((c) => !documented.has(c));
     expect(missing).toEqual([]);
+  });
+  it('the HTTP status in docs/errors.md is the one each code is defined with, 5xx only for server faults', () => {
+    const rows = [...docs.matchAll(/^\|\s*`(E_[A-Z0-9_]+)`\s*\|[^|]*\|\s*(\d{3})\s*\|/gm)];
+    expect(rows.length).toBe(Object.keys(ERROR_CODES).length);
+    for (const [, code, status] of rows) expect([code, Number(status)]).toEqual([code, ERROR_STATUS[code!]]);
+    const faults = Object.keys(ERROR_STATUS).filter((c) => ERROR_STATUS[c]! >= 500);
+    expect(faults.sort()).toEqual(
+      [
+        'E_DOWNLOAD_FAILED',
+        'E_INTERNAL',
+        'E_NATIVE_MODULE',
+        'E_NETWORK',
+        'E_NO_SPACE',
+        'E_READ_ONLY',
+        'E_WRITE_FAILED',
+      ].sort(),
+    );
   });
   it('docs/errors.md lists no code that errors.ts does not define', () => {
     expect([...documented].filter((c) => !(c in ERROR_CODES))).toEqual([]);

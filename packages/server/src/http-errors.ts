@@ -1,29 +1,11 @@
 // One error shape for every failure: {"error": {"code", "message"}}. A user's mistake is a 4xx with a stable code;
 // anything else is a 500 with no internals in the body (the log keeps the details).
-import { isSegkitError } from '@segkit/core';
+import { ERROR_STATUS, isSegkitError } from '@segkit/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { storageError } from './security.js';
 
-const STATUS: Record<string, number> = {
-  E_UNAUTHORIZED: 401,
-  E_FORBIDDEN: 403,
-  E_NOT_FOUND: 404,
-  E_FILE_NOT_FOUND: 404,
-  E_CONFLICT: 409,
-  E_TOO_LARGE: 413,
-  E_IMAGE_TOO_LARGE: 413,
-  E_MODEL_MISSING: 422,
-  E_MODEL_UNSUPPORTED: 422,
-  E_MODEL_CORRUPT: 422,
-  E_RECIPE_MODEL_MISMATCH: 422,
-  E_CSRF: 403,
-  E_RATE_LIMITED: 429,
-  E_READ_ONLY: 503,
-  E_NO_SPACE: 507,
-};
-
-/** The HTTP status of a SegKit error code: 400 unless listed. */
-export const statusOf = (code: string) => STATUS[code] ?? 400;
+/** The HTTP status of a SegKit error code, as its definition gives it (`ERROR_STATUS`); 400 for an unknown code. */
+export const statusOf = (code: string) => ERROR_STATUS[code] ?? 400;
 
 export function sendError(reply: FastifyReply, status: number, code: string, message: string) {
   return reply.status(status).send({ error: { code, message: message.split('\n')[0] } });

@@ -8,6 +8,7 @@ import { AutoProcessor, AutoTokenizer, type Tensor } from '@huggingface/transfor
 import { ModelMissingError, type RawImage } from '@segkit/core';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { type ClipSegGraph, featureGraph, readClipSegGraph } from '../clipseg-train/onnx-graph.js';
+import { sessionOptions } from './onnx-open.js';
 import { loadError, readModelConfig, toHfImage } from './runtime.js';
 
 type Session = Omit<InferenceSession, 'inputMetadata' | 'outputMetadata'>;
@@ -62,8 +63,11 @@ export class ClipSegFeatures {
         .update(visionGraph)
         .update(existsSync(preprocessor) ? readFileSync(preprocessor) : '')
         .digest('hex');
-      const vision = await InferenceSession.create(visionGraph);
-      const text = await InferenceSession.create(featureGraph(graph.model, [graph.conditional]));
+      const vision = await InferenceSession.create(visionGraph, sessionOptions());
+      const text = await InferenceSession.create(
+        featureGraph(graph.model, [graph.conditional]),
+        sessionOptions(),
+      );
       const id = resolve(dir);
       const tokenizer = await AutoTokenizer.from_pretrained(id, { local_files_only: true });
       const processor = await AutoProcessor.from_pretrained(id, { local_files_only: true });

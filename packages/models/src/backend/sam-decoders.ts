@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Tensor } from '@huggingface/transformers';
 import { ModelCorruptError, PromptUnsupportedError } from '@segkit/core';
 import { InferenceSession } from 'onnxruntime-node';
+import { sessionOptions } from './onnx-open.js';
 
 /** What SegKit needs of an ONNX session (transformers.js's sessions and our own are both onnxruntime-node's). */
 export interface DecoderSession {
@@ -54,7 +55,10 @@ export async function openBoxDecoder(dir: string, suffix: string): Promise<SamDe
   const file = join(BOX_DECODER_DIR, 'onnx', `prompt_encoder_mask_decoder${suffix}.onnx`);
   if (!existsSync(join(dir, file))) return undefined;
   try {
-    return decoderGraph(file, (await InferenceSession.create(join(dir, file))) as unknown as DecoderSession);
+    return decoderGraph(
+      file,
+      (await InferenceSession.create(join(dir, file), sessionOptions())) as unknown as DecoderSession,
+    );
   } catch (e) {
     throw new ModelCorruptError(
       `${join(dir, file)} cannot be loaded (${(e as Error).message.split('\n')[0]}); pull or import it again`,

@@ -6,6 +6,7 @@ import { Tensor } from '@huggingface/transformers';
 import { ModelUnsupportedError, PromptUnsupportedError, type RawImage, resizeImage } from '@segkit/core';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { promptToFrame, toFrame } from '../prompt-frame.js';
+import { sessionOptions } from './onnx-open.js';
 import type { DecoderFile, DecoderPrompt, SamDecoded, SamEmbedding } from './promptable-types.js';
 import { externalDataOf, type PromptSupport } from './sam-decoders.js';
 import type { PairFiles } from './sam-pair-files.js';
@@ -117,7 +118,7 @@ export class SamPairBackend {
   static async load(files: PairFiles, label: string): Promise<SamPairBackend> {
     const open = async (path: string) => {
       try {
-        return (await InferenceSession.create(path)) as unknown as Session;
+        return (await InferenceSession.create(path, sessionOptions())) as unknown as Session;
       } catch (e) {
         throw new ModelUnsupportedError(
           `${path} cannot be loaded by onnxruntime: ${(e as Error).message.split('\n')[0]}`,

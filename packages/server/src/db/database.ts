@@ -1,7 +1,7 @@
 // The dialect setup: the only SQLite-specific code. Everything else speaks Kysely.
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresAdapter, SqliteDialect, sql } from 'kysely';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -27,3 +27,6 @@ export async function integrityCheck(db: Kysely<Database>): Promise<string[]> {
   const r = await sql<{ integrity_check: string }>`PRAGMA integrity_check`.execute(db);
   return r.rows.map((row) => row.integrity_check);
 }
+
+/** True when `db` speaks to PostgreSQL (for the few statements that differ: row locks, sequences). */
+export const isPostgres = <T>(db: Kysely<T>) => db.getExecutor().adapter instanceof PostgresAdapter;

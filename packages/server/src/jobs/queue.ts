@@ -1,7 +1,8 @@
 // The job queue seam: one interface; a table with leases now (BullMQ or pg-boss later). A job survives a crash: its
 // lease expires (or its owner is found dead) and another worker picks it up at its first unfinished item.
 import { hostname } from 'node:os';
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import { isPostgres } from '../db/database.js';
 import type { Database, JobTable } from '../db/schema.js';
 
 /** `partial`: finished with some items failed; `failed`: every item failed, or the job itself did. */
@@ -107,35 +108,36 @@ export class TableJobQueue implements JobQueue {
     return info(r);
   }
 
+  /**
+   * Takes the oldest claimable job (queued, or running on an expired lease) in one conditional update, so two
+   * claimers, in this process or another, never both get it: the update re-checks the row's state, and on
+   * PostgreSQL the candidate row is locked with SKIP LOCKED so a second claimer moves on to the next job.
+   */
   async claim(owner: string, leaseMs: number) {
     const now = Date.now();
-    return this.db.transaction().execute(async (tx) => {
-      const candidate = await tx
-        .selectFrom('job')
-        .select('id')
-        .where((eb) =>
-          eb.or([
-            eb('state', '=', 'queued'),
-            eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', iso(now))]),
-          ]),
-        )
-        .orderBy('id')
-        .executeTakeFirst();
-      if (!candidate) return undefined;
-      const r = await tx
-        .updateTable('job')
-        .set((eb) => ({
-          state: 'running',
-          lease_owner: owner,
-          lease_expires_at: iso(now + leaseMs),
-          attempts: eb('attempts', '+', 1),
-          updated_at: iso(now),
-        }))
-        .where('id', '=', candidate.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return info(r);
-    });
+    const claimable = (eb: ExpressionBuilder<Database, 'job'>) =>
+      eb.or([
+        eb('state', '=', 'queued'),
+        eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', iso(now))]),
+      ]);
+    const pg = isPostgres(this.db);
+    const r = await this.db
+      .updateTable('job')
+      .set((eb) => ({
+        state: 'running',
+        lease_owner: owner,
+        lease_expires_at: iso(now + leaseMs),
+        attempts: eb('attempts', '+', 1),
+        updated_at: iso(now),
+      }))
+      .where('id', '=', (eb) => {
+        const first = eb.selectFrom('job').select('id').where(claimable).orderBy('id').limit(1);
+        return pg ? first.forUpdate().skipLocked() : first;
+      })
+      .where(claimable)
+      .returningAll()
+      .executeTakeFirst();
+    return r ? info(r) : undefined;
   }
 
   async renew(id: number, owner: string, leaseMs: number) {

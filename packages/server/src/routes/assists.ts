@@ -8,8 +8,8 @@ import type { ServerContext } from '../context.js';
 import { getImage } from '../repo/images.js';
 import { getProject } from '../repo/projects.js';
 import { BoxResult, BoxXYWH, ClassifyResult, ErrorBody, ImageParams, Rle } from '../schemas.js';
+import { checkBox } from '../services/annotations.js';
 import { classifyWithHead, openHead } from '../services/heads.js';
-import { checkBox } from './annotations.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 413: ErrorBody, 422: ErrorBody };
 const ModelField = Type.Optional(Type.String({ minLength: 1, maxLength: 300 }));

@@ -6,7 +6,6 @@ import {
   ImageFormatError,
   InvalidArgumentError,
   imageSize,
-  isSegkitError,
   loadImage,
   resizeImage,
   SegkitError,
@@ -14,6 +13,7 @@ import {
 } from '@segkit/core';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
+import { malformed, wellFormed } from '../multipart.js';
 import { addImage, deleteImage, getImage, listImages, setTextPrompt } from '../repo/images.js';
 import { getProject, requireWrite } from '../repo/projects.js';
 import { ErrorBody, IdParams, Image, ImageList, ImageParams, ImageUpdate, Page } from '../schemas.js';
@@ -34,26 +34,6 @@ function mediaType(bytes: Uint8Array): string {
 /** A file name as given by the client, reduced to its last path part and printable characters. */
 const safeName = (name: string) =>
   (name.split(/[\\/]/).pop() ?? '').replace(/[^\w.\- ()]/g, '_').slice(0, 200) || 'image';
-
-/**
- * The parts of a multipart upload; a body that is not well-formed multipart (no boundary, cut off mid-part) is the
- * caller's mistake, `E_INVALID_ARGUMENT`, not the parser's failure.
- */
-export async function* wellFormed<T>(parts: () => AsyncIterable<T>): AsyncGenerator<T> {
-  try {
-    yield* parts();
-  } catch (e) {
-    throw malformed(e);
-  }
-}
-
-/** A multipart parser's error as the caller's mistake; SegKit's own and fastify's limit errors pass through. */
-export function malformed(e: unknown): unknown {
-  if (isSegkitError(e) || (e as { code?: string }).code?.startsWith('FST_')) return e;
-  return new InvalidArgumentError(
-    `The upload is not well-formed multipart/form-data: ${(e as Error).message}`,
-  );
-}
 
 export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = async (app, { ctx }) => {
   app.post(

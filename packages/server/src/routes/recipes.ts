@@ -6,6 +6,7 @@ import { InvalidArgumentError, TooLargeError } from '@segkit/core';
 import { RECIPE_LIMITS } from '@segkit/recipes';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
+import { malformed, wellFormed } from '../multipart.js';
 import { blobInUse, getImage } from '../repo/images.js';
 import { getProject, requireWrite } from '../repo/projects.js';
 import { deleteRecipe, getRecipe, listRecipes, type RecipeRow } from '../repo/recipes.js';
@@ -23,7 +24,6 @@ import {
 } from '../schemas.js';
 import { openHead } from '../services/heads.js';
 import { applyToImage, importRecipe } from '../services/recipes.js';
-import { malformed, wellFormed } from './images.js';
 
 const errors = {
   400: ErrorBody,

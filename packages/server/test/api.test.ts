@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeImage, iou, rleToMask } from '@segkit/core';
+import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { scene } from '../../models/test/helpers/shapes.js';
 import { build } from '../src/index.js';
@@ -148,6 +149,37 @@ describe('the SegKit server API', () => {
       inside_box: 1,
       find_all: 1,
     });
+  });
+
+  it('a bulk save of 500 labelled annotations runs a handful of statements, not one per item, and still refuses a label not in its set', async () => {
+    const s = await projectWithImage();
+    const ctx = s.app.segkit.ctx as { db: Kysely<unknown> };
+    const statements: string[] = [];
+    ctx.db = ctx.db.withPlugin({
+      transformQuery: (args) => {
+        statements.push(args.node.kind);
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    const annotations = Array.from({ length: 500 }, (_, i) => ({
+      mode: 'inside_box',
+      label: i % 2 ? 'red' : 'blue',
+      bbox: [i % 300, 10, 20, 20],
+    }));
+    const put = await s.client('PUT', `/api/v1/images/${s.imageId}/annotations?mode=inside_box`, {
+      annotations,
+    });
+    expect(put.status).toBe(200);
+    expect(put.json).toHaveLength(500);
+    // The image, the project's labels, the delete and the insert: a handful of statements, not one per annotation.
+    expect(statements.length).toBeLessThan(10);
+    const bad = await s.client('PUT', `/api/v1/images/${s.imageId}/annotations?mode=inside_box`, {
+      annotations: [...annotations, { mode: 'inside_box', label: 'green', bbox: [1, 1, 5, 5] }],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toMatch(/green.*not in the project's label set \(red, blue\)/);
+    expect((await s.client('GET', `/api/v1/images/${s.imageId}`)).json.annotations.inside_box).toBe(500);
   });
 
   it('keeps everything across a restart, masks byte for byte', async () => {

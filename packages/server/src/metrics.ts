@@ -1,7 +1,12 @@
 // Prometheus metrics (prom-client), one registry per app: requests by route and status, inference latency by kind
 // and model, encoder runs and embedding-cache hits of the shared segmenters, and the process's own metrics.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ServerContext } from './context.js';
+
+/** What the metrics read from the server when scraped: its shared segmenters' counters and the job queue's depth. */
+export interface MetricSources {
+  segmenterStats(): Promise<[string, { encoderRuns: number; cacheHits: number; cacheBytes: number }][]>;
+  jobs: { depth(): Promise<Record<string, number>> };
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -26,7 +31,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(ctx: ServerContext) {
+  constructor(ctx: MetricSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'segkit_' });
     const fromSegmenters = (pick: 'encoderRuns' | 'cacheHits' | 'cacheBytes') =>
       async function (this: Gauge<'model'>) {

@@ -1,14 +1,23 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.js';
 import { TableJobQueue } from '../src/jobs/queue.js';
+import { type Postgres, postgresAvailable, startPostgres } from './engines.js';
 
-describe('the table job queue', () => {
-  it('two claimers on two connections racing for 40 jobs get each job exactly once, with no error', async () => {
+let postgres: Postgres | undefined;
+beforeAll(async () => {
+  if (postgresAvailable()) postgres = await startPostgres();
+});
+afterAll(() => postgres?.stop());
+
+describe.each(['sqlite', 'postgres'])('the table job queue on %s', (engine) => {
+  it('two claimers on two connections racing for 40 jobs get each job exactly once, with no error', async (t) => {
+    if (engine === 'postgres' && !postgres) return t.skip();
     const dir = mkdtempSync(join(tmpdir(), 'segkit-queue-'));
-    const [a, b] = [await openDatabase(dir), await openDatabase(dir)];
+    const url = engine === 'postgres' ? await postgres!.createDatabase() : undefined;
+    const [a, b] = [await openDatabase(dir, { url }), await openDatabase(dir, { url })];
     try {
       const qa = new TableJobQueue(a);
       const qb = new TableJobQueue(b);

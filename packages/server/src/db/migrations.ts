@@ -1,34 +1,35 @@
-// Numbered migrations, applied in order by Kysely's Migrator. Portable SQL only (the PostgreSQL dialect comes later):
-// integer ids, text, real, and foreign keys that cascade.
-import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
-
-const now = sql`CURRENT_TIMESTAMP`;
+// Numbered migrations, applied in order by Kysely's Migrator, the same on SQLite and PostgreSQL: the portable schema
+// builder, with the few types that differ from portable.ts (ids, doubles, the current time). Text, integers and
+// foreign keys that cascade.
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { portable } from './portable.js';
 
 const m0001: Migration = {
   async up(db: Kysely<unknown>) {
+    const t = portable(db);
     await db.schema
       .createTable('project')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', ...t.id)
       .addColumn('name', 'text', (c) => c.notNull())
       .addColumn('labels', 'text', (c) => c.notNull().defaultTo('[]'))
       .addColumn('settings', 'text', (c) => c.notNull().defaultTo('{}'))
-      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(t.now))
       .execute();
     await db.schema
       .createTable('image')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', ...t.id)
       .addColumn('project_id', 'integer', (c) => c.notNull().references('project.id').onDelete('cascade'))
       .addColumn('sha256', 'text', (c) => c.notNull())
       .addColumn('file_name', 'text', (c) => c.notNull())
       .addColumn('width', 'integer', (c) => c.notNull())
       .addColumn('height', 'integer', (c) => c.notNull())
       .addColumn('text_prompt', 'text')
-      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(t.now))
       .addUniqueConstraint('image_project_sha', ['project_id', 'sha256'])
       .execute();
     await db.schema
       .createTable('annotation')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', ...t.id)
       .addColumn('image_id', 'integer', (c) => c.notNull().references('image.id').onDelete('cascade'))
       .addColumn('label', 'text')
       .addColumn('mode', 'text', (c) => c.notNull())
@@ -36,13 +37,13 @@ const m0001: Migration = {
       .addColumn('source', 'text', (c) => c.notNull())
       .addColumn('bbox', 'text', (c) => c.notNull())
       .addColumn('rle', 'text')
-      .addColumn('score', 'real')
+      .addColumn('score', t.float)
       .addColumn('model', 'text')
       .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
       .addColumn('created_by', 'text')
       .addColumn('updated_by', 'text')
-      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(now))
-      .addColumn('updated_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(t.now))
+      .addColumn('updated_at', 'text', (c) => c.notNull().defaultTo(t.now))
       .execute();
     await db.schema
       .createIndex('annotation_image_mode')
@@ -51,21 +52,21 @@ const m0001: Migration = {
       .execute();
     await db.schema
       .createTable('processing_result')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', ...t.id)
       .addColumn('image_id', 'integer', (c) => c.notNull().references('image.id').onDelete('cascade'))
       .addColumn('mode', 'text', (c) => c.notNull())
       .addColumn('status', 'text', (c) => c.notNull())
       .addColumn('counts', 'text', (c) => c.notNull().defaultTo('{}'))
       .addColumn('model', 'text')
-      .addColumn('ms', 'real')
+      .addColumn('ms', t.float)
       .addColumn('coco_blob', 'text')
       .addColumn('error', 'text')
-      .addColumn('updated_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addColumn('updated_at', 'text', (c) => c.notNull().defaultTo(t.now))
       .addUniqueConstraint('processing_image_mode', ['image_id', 'mode'])
       .execute();
     await db.schema
       .createTable('job')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', ...t.id)
       .addColumn('project_id', 'integer', (c) => c.references('project.id').onDelete('cascade'))
       .addColumn('kind', 'text', (c) => c.notNull())
       .addColumn('params', 'text', (c) => c.notNull().defaultTo('{}'))
@@ -78,29 +79,29 @@ const m0001: Migration = {
       .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('result', 'text')
       .addColumn('error', 'text')
-      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(now))
-      .addColumn('updated_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(t.now))
+      .addColumn('updated_at', 'text', (c) => c.notNull().defaultTo(t.now))
       .execute();
     await db.schema
       .createTable('job_item')
       .addColumn('job_id', 'integer', (c) => c.notNull().references('job.id').onDelete('cascade'))
       .addColumn('item', 'text', (c) => c.notNull())
-      .addColumn('finished_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addColumn('finished_at', 'text', (c) => c.notNull().defaultTo(t.now))
       .addPrimaryKeyConstraint('job_item_pk', ['job_id', 'item'])
       .execute();
     await db.schema
       .createTable('user')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', ...t.id)
       .addColumn('name', 'text', (c) => c.notNull().unique())
       .addColumn('role', 'text', (c) => c.notNull())
-      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(t.now))
       .execute();
     await db.schema
       .createTable('token')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', ...t.id)
       .addColumn('user_id', 'integer', (c) => c.notNull().references('user.id').onDelete('cascade'))
       .addColumn('hash', 'text', (c) => c.notNull().unique())
-      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(t.now))
       .addColumn('revoked_at', 'text')
       .execute();
     await db.schema
@@ -138,16 +139,17 @@ const m0003: Migration = {
 /** Find-all recipes per project (the ZIP is a blob), one per name. */
 const m0004: Migration = {
   async up(db: Kysely<unknown>) {
+    const t = portable(db);
     await db.schema
       .createTable('recipe')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', ...t.id)
       .addColumn('project_id', 'integer', (c) => c.notNull().references('project.id').onDelete('cascade'))
       .addColumn('name', 'text', (c) => c.notNull())
       .addColumn('class_name', 'text', (c) => c.notNull())
       .addColumn('blob', 'text', (c) => c.notNull())
       .addColumn('summary', 'text', (c) => c.notNull())
       .addColumn('created_by', 'text')
-      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(now))
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(t.now))
       .addUniqueConstraint('recipe_name', ['project_id', 'name'])
       .execute();
   },

@@ -2,7 +2,7 @@
 // lease expires (or its owner is found dead) and another worker picks it up at its first unfinished item.
 import { hostname } from 'node:os';
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
-import { isPostgres } from '../db/database.js';
+import { isPostgres } from '../db/portable.js';
 import type { Database, JobTable } from '../db/schema.js';
 
 /** `partial`: finished with some items failed; `failed`: every item failed, or the job itself did. */

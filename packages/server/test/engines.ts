@@ -1,0 +1,91 @@
+// Throwaway instances of the team set-up's engines for tests and harnesses: a PostgreSQL cluster in a temporary
+// folder on a free port of 127.0.0.1, stopped (and removed) by `stop()`.
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+const PG_BIN = process.env.SEGKIT_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs a PostgreSQL program as the `postgres` user when this process is root (initdb refuses root). */
+function asPostgres(program: string, args: string[]): string {
+  const bin = join(PG_BIN, program);
+  const root = process.getuid?.() === 0;
+  return execFileSync(root ? 'runuser' : bin, root ? ['-u', 'postgres', '--', bin, ...args] : args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export const postgresAvailable = () => existsSync(join(PG_BIN, 'initdb'));
+
+export interface Postgres {
+  /** The URL of the cluster's `postgres` database. */
+  url: string;
+  /** A fresh empty database in the cluster; its URL. */
+  createDatabase(): Promise<string>;
+  stop(): void;
+}
+
+/** Starts a PostgreSQL cluster of its own (trust auth on 127.0.0.1, fsync off: a test cluster). */
+export async function startPostgres(): Promise<Postgres> {
+  const dir = mkdtempSync(join(tmpdir(), 'segkit-pg-'));
+  if (process.getuid?.() === 0) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    chownSync(dir, uid, gid);
+  }
+  const data = join(dir, 'data');
+  asPostgres('initdb', [
+    '-D',
+    data,
+    '-A',
+    'trust',
+    '-U',
+    'segkit',
+    '-E',
+    'UTF8',
+    '--no-sync',
+    '--no-instructions',
+  ]);
+  const port = await freePort();
+  const opts = `-p ${port} -h 127.0.0.1 -k ${dir} -F -c max_connections=300 -c shared_buffers=32MB`;
+  asPostgres('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-s', 'start']);
+  const url = `postgres://segkit@127.0.0.1:${port}/postgres`;
+  let n = 0;
+  return {
+    url,
+    async createDatabase() {
+      const name = `t${process.pid}_${++n}_${Math.random().toString(36).slice(2, 8)}`;
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        await c.query(`create database ${name}`);
+      } finally {
+        await c.end();
+      }
+      return `postgres://segkit@127.0.0.1:${port}/${name}`;
+    },
+    stop() {
+      try {
+        asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-s', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}

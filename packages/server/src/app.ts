@@ -57,8 +57,10 @@ export type SegkitApp = FastifyInstance & {
 };
 
 export interface BuildOptions {
-  /** The data directory: database, blobs, admin token. Created when missing. */
+  /** The data directory: database (SQLite), blobs, admin token. Created when missing. */
   dataDir: string;
+  /** A PostgreSQL URL (`segkit serve --db`, `SEGKIT_DATABASE_URL`) for the database instead of the SQLite file. */
+  databaseUrl?: string | undefined;
   limits?: Partial<Limits>;
   /**
    * fastify's logger option (pino): false in tests; `'stdout'` in `segkit serve`: JSON lines with request ids, written
@@ -117,7 +119,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const db = await openDatabase(dataDir);
+  const db = await openDatabase(dataDir, { url: options.databaseUrl });
   const swept = await sweepTemps(dataDir); // temporary files of a server that was killed mid-write
   const ctx = new ServerContext(db, new FolderBlobStore(join(dataDir, 'blobs')), dataDir, limits, {
     segment: options.defaultSegmentModel,

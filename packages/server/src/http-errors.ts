@@ -41,6 +41,15 @@ export function errorHandler(e: FastifyError, req: FastifyRequest, reply: Fastif
     req.log.warn({ err: e }, 'storage failure');
     return sendError(reply, statusOf(storage.code), storage.code, storage.message);
   }
+  // PostgreSQL refusing a number the request carried (an id like 1e999 that the validator let through as Infinity,
+  // which SQLite simply matches with nothing): the caller's mistake.
+  if ((e as { code?: unknown }).code === '22003' || (e as { code?: unknown }).code === '22P02')
+    return sendError(
+      reply,
+      400,
+      'E_INVALID_ARGUMENT',
+      'A number in the request is out of the range the database stores',
+    );
   if (isSegkitError(e, 'E_RATE_LIMITED')) reply.header('retry-after', '1');
   if (isSegkitError(e)) return sendError(reply, statusOf(e.code), e.code, e.message);
   const known = fastifyError(e);

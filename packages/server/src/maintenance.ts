@@ -105,16 +105,19 @@ async function namedBlobs(db: Awaited<ReturnType<typeof openDatabase>>): Promise
 }
 
 /**
- * Checks a data directory: the database's integrity, every blob it names against its SHA-256 (damage: `ok` false),
+ * Checks a data directory (and its PostgreSQL database when `databaseUrl` names one): the database's integrity, every blob it names against its SHA-256 (damage: `ok` false),
  * then content blobs nobody names, jobs whose lease expired and temporary files left by dead processes (left by a
  * crash, harmless: `tidy` false). With `fix`, orphaned blobs and those temporary files are removed (nothing the
  * database names is ever touched); stuck jobs are resumed by the next `segkit serve`.
  * @example const r = await doctor('segkit-data'); if (!r.ok) console.log(r);
  */
-export async function doctor(dataDir: string, opts: { fix?: boolean } = {}): Promise<DoctorReport> {
-  if (!existsSync(join(dataDir, 'segkit.db')))
+export async function doctor(
+  dataDir: string,
+  opts: { fix?: boolean; databaseUrl?: string | undefined } = {},
+): Promise<DoctorReport> {
+  if (!opts.databaseUrl && !existsSync(join(dataDir, 'segkit.db')))
     throw new FileNotFoundError(`No SegKit database in ${dataDir} (expected ${join(dataDir, 'segkit.db')})`);
-  const db = await openDatabase(dataDir);
+  const db = await openDatabase(dataDir, { url: opts.databaseUrl });
   try {
     const integrity = await integrityCheck(db);
     const named = await namedBlobs(db);

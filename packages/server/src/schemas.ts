@@ -9,7 +9,8 @@ export const ErrorBody = Type.Object(
   },
 );
 
-const Id = Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 });
+/** A row id: the databases number rows with 32-bit integers (PostgreSQL's serial), so larger ids name nothing. */
+const Id = Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1 });
 export const IdParams = Type.Object({ id: Id });
 export const ImageParams = Type.Object({ imageId: Id });
 export const AnnotationParams = Type.Object({ annotationId: Id });

@@ -5,10 +5,11 @@ import { addUser, listUsers, revokeUser, type UserInfo } from './repo/users.js';
 
 async function withDb<T>(
   dataDir: string,
+  databaseUrl: string | undefined,
   fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
 ): Promise<T> {
   mkdirSync(dataDir, { recursive: true });
-  const db = await openDatabase(dataDir);
+  const db = await openDatabase(dataDir, { url: databaseUrl });
   try {
     return await fn(db);
   } finally {
@@ -16,7 +17,10 @@ async function withDb<T>(
   }
 }
 
-export const usersAdd = (dataDir: string, name: string, role: string) =>
-  withDb(dataDir, (db) => addUser(db, name, role));
-export const usersList = (dataDir: string): Promise<UserInfo[]> => withDb(dataDir, (db) => listUsers(db));
-export const usersRevoke = (dataDir: string, name: string) => withDb(dataDir, (db) => revokeUser(db, name));
+/** The data directory's database, or the PostgreSQL database `databaseUrl` names (`--db`). */
+export const usersAdd = (dataDir: string, name: string, role: string, databaseUrl?: string) =>
+  withDb(dataDir, databaseUrl, (db) => addUser(db, name, role));
+export const usersList = (dataDir: string, databaseUrl?: string): Promise<UserInfo[]> =>
+  withDb(dataDir, databaseUrl, (db) => listUsers(db));
+export const usersRevoke = (dataDir: string, name: string, databaseUrl?: string) =>
+  withDb(dataDir, databaseUrl, (db) => revokeUser(db, name));

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { scene } from '../../models/test/helpers/shapes.js';
 import { build } from '../src/index.js';
-import { client, fixture, multipart, repo, server, tmp } from './helpers.js';
+import { client, fixture, multipart, repo, server, testDatabase, tmp } from './helpers.js';
 
 const { image, truth } = scene();
 
@@ -194,7 +194,7 @@ describe('the SegKit server API', () => {
       rle,
     });
     await app.close();
-    const again = await build({ dataDir });
+    const again = await build({ dataDir, ...(await testDatabase(dataDir)) });
     const c2 = client(again, again.segkit.adminToken);
     const list = await c2('GET', `/api/v1/images/${imageId}/annotations`);
     expect(list.json).toEqual([saved.json]);

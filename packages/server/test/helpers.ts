@@ -2,11 +2,37 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InjectOptions } from 'fastify';
+import pg from 'pg';
 import { type BuildOptions, build, type SegkitApp } from '../src/index.js';
 
 export const repo = new URL('../../../', import.meta.url).pathname;
 export const fixture = (name: string) => join(repo, 'fixtures/models', name);
 export const tmp = (prefix = 'segkit-server-') => mkdtempSync(join(tmpdir(), prefix));
+
+const databases = new Map<string, string>();
+/**
+ * The database of a test server: the data directory's SQLite file; or, when the suite runs against PostgreSQL
+ * (`vitest.postgres.config.ts` sets SEGKIT_TEST_POSTGRES_URL), a fresh database of that cluster per data directory,
+ * the same one again when a test restarts a server on the same directory.
+ */
+export async function testDatabase(dataDir: string): Promise<{ databaseUrl?: string }> {
+  const cluster = process.env.SEGKIT_TEST_POSTGRES_URL;
+  if (!cluster) return {};
+  let url = databases.get(dataDir);
+  if (!url) {
+    const name = `t${process.pid}_${databases.size + 1}_${Math.random().toString(36).slice(2, 8)}`;
+    const c = new pg.Client({ connectionString: cluster });
+    await c.connect();
+    try {
+      await c.query(`create database ${name}`);
+    } finally {
+      await c.end();
+    }
+    url = cluster.replace(/\/[^/]*$/, `/${name}`);
+    databases.set(dataDir, url);
+  }
+  return { databaseUrl: url };
+}
 
 /** A server on a fresh data directory with the fixture SAM as its default model, and a client with the admin token. */
 export async function server(opts: Partial<BuildOptions> = {}) {
@@ -14,6 +40,7 @@ export async function server(opts: Partial<BuildOptions> = {}) {
   const dataDir = opts.dataDir ?? tmp();
   const app = await build({
     dataDir,
+    ...(await testDatabase(dataDir)),
     defaultSegmentModel: fixture('sam-fixture'),
     modelRoots: [join(repo, 'fixtures/models')],
     ...opts,

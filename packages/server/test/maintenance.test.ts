@@ -6,7 +6,7 @@ import { encodeImage } from '@segkit/core';
 import { describe, expect, it } from 'vitest';
 import { scene } from '../../models/test/helpers/shapes.js';
 import { backupDatabase, build, doctor, restoreDatabase } from '../src/index.js';
-import { multipart, server, tmp } from './helpers.js';
+import { multipart, server, testDatabase, tmp } from './helpers.js';
 
 const DEAD_PID = 4_999_999; // above Linux's largest pid_max: never a live process
 
@@ -20,7 +20,8 @@ async function project(k = 0) {
   return { ...s, p, img: img as number };
 }
 
-describe('backup and restore', () => {
+// Backup and restore copy the SQLite file; on PostgreSQL they are pg_dump's and pg_restore's (docs/deploy.md).
+describe.skipIf(!!process.env.SEGKIT_TEST_POSTGRES_URL)('backup and restore', () => {
   it('a backup taken while annotations are being written restores to a database that passes doctor', async () => {
     const { app, client, img, dataDir } = await project();
     let written = 0;
@@ -109,7 +110,8 @@ describe('doctor', () => {
       })
       .execute();
     await app.close();
-    expect((await doctor(dataDir)).stuckJobs).toHaveLength(1);
+    const { databaseUrl } = await testDatabase(dataDir);
+    expect((await doctor(dataDir, { databaseUrl })).stuckJobs).toHaveLength(1);
     const blob = (k: string) => join(dataDir, 'blobs', k.slice(0, 2), k);
     (await import('node:fs')).rmSync(blob(gone));
     writeFileSync(blob(rot), 'rotten');
@@ -120,7 +122,7 @@ describe('doctor', () => {
     const deadTemp = join(dataDir, 'blobs', orphanKey.slice(0, 2), `.x.tmp-${DEAD_PID}-deadbeef`);
     writeFileSync(deadTemp, 'half');
     mkdirSync(join(dataDir, 'tmp', `${DEAD_PID}-abc`), { recursive: true });
-    const r = await doctor(dataDir);
+    const r = await doctor(dataDir, { databaseUrl });
     expect(r.ok).toBe(false);
     expect(r.blobs.missing).toEqual([gone]);
     expect(r.blobs.corrupt).toEqual([rot]);
@@ -130,7 +132,7 @@ describe('doctor', () => {
       `blobs/${orphanKey.slice(0, 2)}/.x.tmp-${DEAD_PID}-deadbeef`,
       `tmp/${DEAD_PID}-abc`,
     ]);
-    const fixed = await doctor(dataDir, { fix: true });
+    const fixed = await doctor(dataDir, { fix: true, databaseUrl });
     expect(fixed.ok).toBe(false); // a missing and a corrupt blob cannot be fixed
     expect(fixed.tidy).toBe(false); // the stuck job waits for segkit serve
     expect(fixed.fixed).toHaveLength(3);
@@ -145,7 +147,7 @@ describe('doctor', () => {
     mkdirSync(join(dataDir, 'tmp', `${DEAD_PID}-export`), { recursive: true });
     writeFileSync(join(dataDir, 'blobs', 'ab', `.k.tmp-${DEAD_PID}-0123abcd`), 'x');
     writeFileSync(join(dataDir, 'blobs', 'ab', `.k.tmp-${process.pid}-0123abcd`), 'x');
-    const app = await build({ dataDir, workers: 0 });
+    const app = await build({ dataDir, workers: 0, ...(await testDatabase(dataDir)) });
     await app.close();
     expect(readdirSync(join(dataDir, 'blobs', 'ab'))).toEqual([`.k.tmp-${process.pid}-0123abcd`]);
     expect(readdirSync(join(dataDir, 'tmp'))).toEqual([]);

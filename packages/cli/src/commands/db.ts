@@ -1,7 +1,16 @@
+import { UsageError } from '@segkit/core';
 import { backupDatabase, doctor, restoreDatabase } from '@segkit/server';
 import { defineCommand, eager } from '../command.js';
 import { jsonOption, printResult } from '../util.js';
-import { dataDirOf, dataOption } from './users.js';
+import { databaseOption, databaseUrlOf, dataDirOf, dataOption } from './users.js';
+
+/** Backup and restore copy the SQLite file; a PostgreSQL database is backed up with its own tools. */
+function sqliteOnly(what: 'backup' | 'restore') {
+  if (process.env.SEGKIT_DATABASE_URL)
+    throw new UsageError(
+      `segkit db ${what} copies the SQLite file, but SEGKIT_DATABASE_URL names a PostgreSQL database: use ${what === 'backup' ? 'pg_dump -Fc' : 'pg_restore'} (docs/deploy.md)`,
+    );
+}
 
 const backup = defineCommand({
   name: 'backup',
@@ -11,6 +20,7 @@ const backup = defineCommand({
   options: { ...dataOption },
   examples: ['segkit db backup backups/segkit-2026-12-02.db --data /tmp/segkit-data'],
   async run({ positionals, options, io }) {
+    sqliteOnly('backup');
     const r = await backupDatabase(dataDirOf(options), positionals[0]!);
     io.stderr(`backed up ${r.pages} pages (${r.bytes} bytes) to ${positionals[0]}\n`);
   },
@@ -24,6 +34,7 @@ const restore = defineCommand({
   options: { ...dataOption },
   examples: ['segkit db restore backups/segkit-2026-12-02.db --data /tmp/segkit-data'],
   async run({ positionals, options, io }) {
+    sqliteOnly('restore');
     await restoreDatabase(dataDirOf(options), positionals[0]!);
     io.stderr(`restored ${positionals[0]}; run segkit doctor to check it against the blobs\n`);
   },
@@ -41,12 +52,20 @@ export const doctorCommand = defineCommand({
     'Check a server data directory: database integrity and every blob against its hash (exit 3 when damaged), then orphaned blobs, stuck job leases and leftover temporary files (reported; --fix removes orphans and temp files).',
   options: {
     ...dataOption,
+    ...databaseOption,
     fix: { type: 'boolean', description: 'Remove orphaned blobs and leftover temporary files' },
     ...jsonOption,
   },
-  examples: ['segkit doctor --data /tmp/segkit-data', 'segkit doctor --fix --data /tmp/segkit-data'],
+  examples: [
+    'segkit doctor --data /tmp/segkit-data',
+    'segkit doctor --fix --data /tmp/segkit-data',
+    'segkit doctor --db postgres://segkit@127.0.0.1:5432/segkit --data /srv/segkit',
+  ],
   async run({ options, io }) {
-    const r = await doctor(dataDirOf(options), { fix: options.fix === true });
+    const r = await doctor(dataDirOf(options), {
+      fix: options.fix === true,
+      databaseUrl: databaseUrlOf(options),
+    });
     printResult(io, options, r, () => {
       const lines = [
         `integrity      ${r.integrity.join('; ')}`,

@@ -5,7 +5,7 @@ import { InvalidArgumentError, UsageError } from '@segkit/core';
 import { DEFAULT_SEGMENT_MODEL, defaultSegmentModelReady } from '@segkit/models';
 import { build, bundledWebRoot, importFolders } from '@segkit/server';
 import { defineCommand, numberOption } from '../command.js';
-import { dataDirOf, dataOption } from './users.js';
+import { databaseOption, databaseUrlOf, dataDirOf, dataOption } from './users.js';
 
 export const serveCommand = defineCommand({
   name: 'serve',
@@ -20,6 +20,7 @@ export const serveCommand = defineCommand({
   ],
   options: {
     ...dataOption,
+    ...databaseOption,
     port: { type: 'string', valueName: 'N', default: '7860', description: 'Port to listen on' },
     host: {
       type: 'string',
@@ -77,6 +78,7 @@ export const serveCommand = defineCommand({
     'segkit serve examples/shapes --data /tmp/segkit-data',
     'segkit serve --port 8080',
     'segkit serve photos/ --model sam3-tracker --find-model sam3',
+    'segkit serve --db postgres://segkit@127.0.0.1:5432/segkit --data /srv/segkit',
   ],
   async run({ positionals, options, io }) {
     const port = numberOption(options, 'port', 7860, 0, 65535);
@@ -85,6 +87,7 @@ export const serveCommand = defineCommand({
     const dataDir = dataDirOf(options);
     const app = await build({
       dataDir,
+      databaseUrl: databaseUrlOf(options),
       logger: 'stdout',
       workers: numberOption(options, 'workers', 1, 0, 64),
       limits: { inflightPerClient: numberOption(options, 'max-inflight', 4, 1, 1024) },

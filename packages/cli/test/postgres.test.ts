@@ -1,0 +1,87 @@
+// The CLI on PostgreSQL: `segkit serve --db`, `segkit users … --db` and `segkit doctor --db` on a throwaway cluster.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Postgres, postgresAvailable, startPostgres } from '../../server/test/engines.js';
+import { cli, repo, tmp } from './helpers.js';
+
+const bin = join(repo, 'packages/cli/bin/segkit.js');
+const built = existsSync(join(repo, 'packages/cli/dist/main.js'));
+
+let postgres: Postgres;
+beforeAll(async () => {
+  if (postgresAvailable()) postgres = await startPostgres();
+}, 60_000);
+afterAll(() => postgres?.stop());
+
+/** `segkit serve` on the given arguments until it prints its URL: the base URL, the admin token and a stop(). */
+async function serve(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], {
+    env: { ...process.env, SEGKIT_CACHE_DIR: tmp(), ...env },
+  });
+  let stderr = '';
+  const [base, token] = await new Promise<[string, string]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL printed: ${stderr}`)), 30_000);
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+      const m = /Open (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve([m[1]!, m[2]!]);
+      }
+    });
+  });
+  const stop = () =>
+    new Promise<number | null>((resolve) => {
+      child.on('exit', (c) => resolve(c));
+      child.kill('SIGTERM');
+    });
+  return { base, token, stop, stderr: () => stderr };
+}
+
+describe.skipIf(!built || !postgresAvailable())('the CLI on PostgreSQL (--db)', () => {
+  it('serves from a PostgreSQL database: no SQLite file, users added with --db log in, doctor --db is ok', async () => {
+    const url = await postgres.createDatabase();
+    const data = tmp();
+    const ada = await cli('users', 'add', 'ada', '--role', 'annotator', '--data', data, '--db', url);
+    expect(ada.code).toBe(0);
+    const adaToken = ada.stdout.trim();
+    const s = await serve([join(repo, 'examples/shapes'), '--data', data, '--db', url]);
+    expect(s.stderr()).toMatch(/project shapes \(id 1\): 12 images, 12 new/);
+    const get = (path: string, token: string) =>
+      fetch(`${s.base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const projects = (await (await get('/projects', s.token)).json()) as { id: number; name: string }[];
+    expect(projects).toMatchObject([{ id: 1, name: 'shapes' }]);
+    expect((await get('/projects', adaToken)).status).toBe(200); // ada's token, added through --db, is known
+    expect(await s.stop()).toBe(143);
+    expect(existsSync(join(data, 'segkit.db'))).toBe(false); // everything went to PostgreSQL
+    // Served again with the database named by SEGKIT_DATABASE_URL: the project is there.
+    const again = await serve(['--data', data], { SEGKIT_DATABASE_URL: url });
+    const kept = await fetch(`${again.base}/api/v1/projects/1`, {
+      headers: { authorization: `Bearer ${again.token}` },
+    });
+    expect(((await kept.json()) as { name: string }).name).toBe('shapes');
+    expect(await again.stop()).toBe(143);
+    const doc = await cli('doctor', '--data', data, '--db', url);
+    expect(doc.code).toBe(0);
+    expect(doc.stdout).toMatch(/integrity\s+ok/);
+    expect(doc.stdout).toMatch(/blobs\s+12 checked, 0 missing, 0 corrupt/);
+  }, 90_000);
+
+  it('refuses a --db that is not a PostgreSQL URL, and db backup on PostgreSQL points to pg_dump', async () => {
+    const bad = await cli('doctor', '--data', tmp(), '--db', 'mysql://x@localhost/db');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe(
+      'segkit: E_USAGE: --db must be a PostgreSQL URL such as postgres://segkit@127.0.0.1:5432/segkit, not "mysql://x@localhost/db"',
+    );
+    process.env.SEGKIT_DATABASE_URL = 'postgres://segkit@127.0.0.1:1/none';
+    try {
+      const b = await cli('db', 'backup', join(tmp(), 'x.db'), '--data', tmp());
+      expect(b.code).toBe(2);
+      expect(b.stderr.trim()).toMatch(/E_USAGE: .*PostgreSQL database: use pg_dump -Fc/);
+    } finally {
+      delete process.env.SEGKIT_DATABASE_URL;
+    }
+  });
+});

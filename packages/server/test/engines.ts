@@ -1,13 +1,22 @@
 // Throwaway instances of the team set-up's engines for tests and harnesses: a PostgreSQL cluster in a temporary
 // folder on a free port of 127.0.0.1, stopped (and removed) by `stop()`.
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
-const PG_BIN = process.env.SEGKIT_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+/** PostgreSQL's programs: SEGKIT_PG_BIN, else the newest Debian install (/usr/lib/postgresql/N/bin). */
+const PG_BIN =
+  process.env.SEGKIT_PG_BIN ??
+  join(
+    '/usr/lib/postgresql',
+    (existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql') : [])
+      .filter((v) => existsSync(join('/usr/lib/postgresql', v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a))[0] ?? '15',
+    'bin',
+  );
 
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {

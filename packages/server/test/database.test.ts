@@ -25,7 +25,10 @@ describe.skipIf(!postgresAvailable())('the database on PostgreSQL', () => {
         '0003-job-item-errors',
         '0004-recipes',
       ]);
-      await dbs[1]!.insertInto('project').values({ name: 'from replica 1' }).execute();
+      await dbs[1]!
+        .insertInto('project')
+        .values({ name: 'from replica 1', labels: '[]', settings: '{}' })
+        .execute();
       const seen = await dbs[2]!.selectFrom('project').select(['id', 'name', 'created_at']).execute();
       expect(seen).toMatchObject([{ id: 1, name: 'from replica 1' }]);
       expect(seen[0]!.created_at).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/); // the same text form as SQLite's

@@ -11,7 +11,7 @@ import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import { pino } from 'pino';
 import { type Caller, COOKIE, callerOf, ensureAdminToken } from './auth.js';
-import { FolderBlobStore } from './blobs.js';
+import { blobStoreOf } from './blob-stores.js';
 import { DEFAULT_LIMITS, type Limits, ServerContext } from './context.js';
 import { openDatabase } from './db/database.js';
 import { errorHandler, sendError } from './http-errors.js';
@@ -61,6 +61,8 @@ export interface BuildOptions {
   dataDir: string;
   /** A PostgreSQL URL (`segkit serve --db`, `SEGKIT_DATABASE_URL`) for the database instead of the SQLite file. */
   databaseUrl?: string | undefined;
+  /** An S3 bucket for the blobs (`segkit serve --blobs s3://bucket/prefix`) instead of the data directory's folder. */
+  blobs?: string | undefined;
   limits?: Partial<Limits>;
   /**
    * fastify's logger option (pino): false in tests; `'stdout'` in `segkit serve`: JSON lines with request ids, written
@@ -121,7 +123,7 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const db = await openDatabase(dataDir, { url: options.databaseUrl });
   const swept = await sweepTemps(dataDir); // temporary files of a server that was killed mid-write
-  const ctx = new ServerContext(db, new FolderBlobStore(join(dataDir, 'blobs')), dataDir, limits, {
+  const ctx = new ServerContext(db, blobStoreOf(dataDir, options.blobs), dataDir, limits, {
     segment: options.defaultSegmentModel,
     text: options.defaultTextModel,
     embed: options.defaultEmbedModel,

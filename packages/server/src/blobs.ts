@@ -1,8 +1,8 @@
 // Blob storage seam: image bytes, thumbnails and exports, by content. One interface; a folder in the data directory
-// now, an S3-compatible store later. Routes and services never touch the file system for blobs themselves.
+// (the default) or an S3-compatible bucket (blobs-s3.ts). Routes and services never touch the file system for blobs themselves.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError, writeFileAtomic } from '@segkit/core';
 
@@ -15,6 +15,8 @@ export interface BlobStore {
   get(key: string): Promise<Buffer>;
   has(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
+  /** Every key held (for doctor's orphan check). */
+  keys(): AsyncIterable<string>;
 }
 
 const KEY = /^[0-9a-f]{64}$/;
@@ -57,5 +59,11 @@ export class FolderBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await rm(this.path(key), { force: true });
+  }
+
+  async *keys(): AsyncIterable<string> {
+    if (!existsSync(this.root)) return;
+    for (const dir of await readdir(this.root))
+      for (const key of await readdir(join(this.root, dir))) if (KEY.test(key)) yield key;
   }
 }

@@ -6,8 +6,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { FileNotFoundError, InvalidArgumentError, trackTemp, untrackTemp } from '@segkit/core';
+import { FileNotFoundError, InvalidArgumentError, isSegkitError, trackTemp, untrackTemp } from '@segkit/core';
 import SQLite from 'better-sqlite3';
+import { blobStoreOf } from './blob-stores.js';
 import { integrityCheck, openDatabase } from './db/database.js';
 
 /** A temporary name made by `writeFileAtomic` (`.name.tmp-<pid>-<hex>`) or a job's work folder (`tmp/<pid>-…`). */
@@ -105,7 +106,8 @@ async function namedBlobs(db: Awaited<ReturnType<typeof openDatabase>>): Promise
 }
 
 /**
- * Checks a data directory (and its PostgreSQL database when `databaseUrl` names one): the database's integrity, every blob it names against its SHA-256 (damage: `ok` false),
+ * Checks a data directory (with its PostgreSQL database and S3 bucket when `databaseUrl` and `blobs` name them): the
+ * database's integrity, every blob it names against its SHA-256 (damage: `ok` false),
  * then content blobs nobody names, jobs whose lease expired and temporary files left by dead processes (left by a
  * crash, harmless: `tidy` false). With `fix`, orphaned blobs and those temporary files are removed (nothing the
  * database names is ever touched); stuck jobs are resumed by the next `segkit serve`.
@@ -113,7 +115,7 @@ async function namedBlobs(db: Awaited<ReturnType<typeof openDatabase>>): Promise
  */
 export async function doctor(
   dataDir: string,
-  opts: { fix?: boolean; databaseUrl?: string | undefined } = {},
+  opts: { fix?: boolean; databaseUrl?: string | undefined; blobs?: string | undefined } = {},
 ): Promise<DoctorReport> {
   if (!opts.databaseUrl && !existsSync(join(dataDir, 'segkit.db')))
     throw new FileNotFoundError(`No SegKit database in ${dataDir} (expected ${join(dataDir, 'segkit.db')})`);
@@ -121,21 +123,22 @@ export async function doctor(
   try {
     const integrity = await integrityCheck(db);
     const named = await namedBlobs(db);
-    const blobRoot = join(dataDir, 'blobs');
+    const store = blobStoreOf(dataDir, opts.blobs);
     const missing: string[] = [];
     const corrupt: string[] = [];
     for (const key of named) {
-      const path = join(blobRoot, key.slice(0, 2), key);
-      if (!existsSync(path)) missing.push(key);
-      else if (sha256(await readFile(path)) !== key) corrupt.push(key);
+      const bytes = await store.get(key).catch((e) => {
+        if (isSegkitError(e, 'E_NOT_FOUND')) return undefined;
+        throw e;
+      });
+      if (!bytes) missing.push(key);
+      else if (sha256(bytes) !== key) corrupt.push(key);
     }
     const orphans: string[] = [];
-    for (const dir of existsSync(blobRoot) ? await readdir(blobRoot) : []) {
-      for (const key of await readdir(join(blobRoot, dir))) {
-        if (TEMP_FILE.test(key) || named.has(key)) continue;
-        // A key that is its content's hash is a content blob; thumbnails are keyed by what they derive from.
-        if (sha256(await readFile(join(blobRoot, dir, key))) === key) orphans.push(key);
-      }
+    for await (const key of store.keys()) {
+      if (named.has(key)) continue;
+      // A key that is its content's hash is a content blob; thumbnails are keyed by what they derive from.
+      if (sha256(await store.get(key)) === key) orphans.push(key);
     }
     const now = new Date().toISOString();
     const stuckJobs = (
@@ -153,7 +156,7 @@ export async function doctor(
     const fixed: string[] = [];
     if (opts.fix) {
       for (const key of orphans) {
-        await rm(join(blobRoot, key.slice(0, 2), key), { force: true });
+        await store.delete(key);
         fixed.push(`blobs/${key.slice(0, 2)}/${key}`);
       }
       fixed.push(...(await sweepTemps(dataDir)));

@@ -98,3 +98,50 @@ export async function startPostgres(): Promise<Postgres> {
     },
   };
 }
+
+export interface S3 {
+  /** The endpoint (http://127.0.0.1:PORT) and the environment that points the AWS SDK at it. */
+  endpoint: string;
+  env: Record<string, string>;
+  /** A fresh empty bucket; its name. */
+  createBucket(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** An S3-protocol server of its own (s3rver, from the npm registry) on a free port of 127.0.0.1. */
+export async function startS3(): Promise<S3> {
+  const { default: S3rver } = await import('s3rver');
+  const dir = mkdtempSync(join(tmpdir(), 'segkit-s3-'));
+  const port = await freePort();
+  const server = new S3rver({ port, address: '127.0.0.1', directory: dir, silent: true });
+  await server.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const env = {
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  };
+  let n = 0;
+  return {
+    endpoint,
+    env,
+    async createBucket() {
+      const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
+      const name = `segkit-${process.pid}-${++n}`;
+      const c = new S3Client({
+        region: 'us-east-1',
+        endpoint,
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      });
+      await c.send(new CreateBucketCommand({ Bucket: name }));
+      c.destroy();
+      return name;
+    },
+    async stop() {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { InjectOptions } from 'fastify';
 import pg from 'pg';
 import { type BuildOptions, build, type SegkitApp } from '../src/index.js';
@@ -9,18 +10,18 @@ export const repo = new URL('../../../', import.meta.url).pathname;
 export const fixture = (name: string) => join(repo, 'fixtures/models', name);
 export const tmp = (prefix = 'segkit-server-') => mkdtempSync(join(tmpdir(), prefix));
 
-const databases = new Map<string, string>();
+const stores = new Map<string, { databaseUrl?: string; blobs?: string }>();
 /**
- * The database of a test server: the data directory's SQLite file; or, when the suite runs against PostgreSQL
- * (`vitest.postgres.config.ts` sets SEGKIT_TEST_POSTGRES_URL), a fresh database of that cluster per data directory,
- * the same one again when a test restarts a server on the same directory.
+ * The database and blob store of a test server: the data directory's SQLite file and folder; or, in the team run
+ * (`vitest.team.config.ts` sets SEGKIT_TEST_POSTGRES_URL and SEGKIT_TEST_S3), a fresh PostgreSQL database and a fresh
+ * S3 bucket per data directory, the same ones again when a test restarts a server on the same directory.
  */
-export async function testDatabase(dataDir: string): Promise<{ databaseUrl?: string }> {
+export async function testDatabase(dataDir: string): Promise<{ databaseUrl?: string; blobs?: string }> {
   const cluster = process.env.SEGKIT_TEST_POSTGRES_URL;
   if (!cluster) return {};
-  let url = databases.get(dataDir);
-  if (!url) {
-    const name = `t${process.pid}_${databases.size + 1}_${Math.random().toString(36).slice(2, 8)}`;
+  let got = stores.get(dataDir);
+  if (!got) {
+    const name = `t${process.pid}_${stores.size + 1}_${Math.random().toString(36).slice(2, 8)}`;
     const c = new pg.Client({ connectionString: cluster });
     await c.connect();
     try {
@@ -28,10 +29,17 @@ export async function testDatabase(dataDir: string): Promise<{ databaseUrl?: str
     } finally {
       await c.end();
     }
-    url = cluster.replace(/\/[^/]*$/, `/${name}`);
-    databases.set(dataDir, url);
+    got = { databaseUrl: cluster.replace(/\/[^/]*$/, `/${name}`) };
+    if (process.env.SEGKIT_TEST_S3) {
+      const bucket = name.replaceAll('_', '-');
+      const client = new S3Client({ forcePathStyle: true });
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      client.destroy();
+      got.blobs = `s3://${bucket}/blobs`;
+    }
+    stores.set(dataDir, got);
   }
-  return { databaseUrl: url };
+  return got;
 }
 
 /** A server on a fresh data directory with the fixture SAM as its default model, and a client with the admin token. */

@@ -109,20 +109,20 @@ describe('doctor', () => {
         project_id: p,
       })
       .execute();
+    // Damage through the server's own blob store (a folder, or the S3 bucket in the team run): one blob gone, one
+    // rotten, one that nothing names.
+    const store = app.segkit.ctx.blobs;
     await app.close();
-    const { databaseUrl } = await testDatabase(dataDir);
-    expect((await doctor(dataDir, { databaseUrl })).stuckJobs).toHaveLength(1);
-    const blob = (k: string) => join(dataDir, 'blobs', k.slice(0, 2), k);
-    (await import('node:fs')).rmSync(blob(gone));
-    writeFileSync(blob(rot), 'rotten');
-    const orphanBytes = Buffer.from('an orphan');
-    const orphanKey = (await import('node:crypto')).createHash('sha256').update(orphanBytes).digest('hex');
+    const stores = await testDatabase(dataDir);
+    expect((await doctor(dataDir, stores)).stuckJobs).toHaveLength(1);
+    await store.delete(gone);
+    await store.putAt(rot, Buffer.from('rotten'));
+    const orphanKey = await store.put(Buffer.from('an orphan'));
     mkdirSync(join(dataDir, 'blobs', orphanKey.slice(0, 2)), { recursive: true });
-    writeFileSync(blob(orphanKey), orphanBytes);
     const deadTemp = join(dataDir, 'blobs', orphanKey.slice(0, 2), `.x.tmp-${DEAD_PID}-deadbeef`);
     writeFileSync(deadTemp, 'half');
     mkdirSync(join(dataDir, 'tmp', `${DEAD_PID}-abc`), { recursive: true });
-    const r = await doctor(dataDir, { databaseUrl });
+    const r = await doctor(dataDir, stores);
     expect(r.ok).toBe(false);
     expect(r.blobs.missing).toEqual([gone]);
     expect(r.blobs.corrupt).toEqual([rot]);
@@ -132,13 +132,13 @@ describe('doctor', () => {
       `blobs/${orphanKey.slice(0, 2)}/.x.tmp-${DEAD_PID}-deadbeef`,
       `tmp/${DEAD_PID}-abc`,
     ]);
-    const fixed = await doctor(dataDir, { fix: true, databaseUrl });
+    const fixed = await doctor(dataDir, { fix: true, ...stores });
     expect(fixed.ok).toBe(false); // a missing and a corrupt blob cannot be fixed
     expect(fixed.tidy).toBe(false); // the stuck job waits for segkit serve
     expect(fixed.fixed).toHaveLength(3);
-    expect(existsSync(blob(orphanKey))).toBe(false);
+    expect(await store.has(orphanKey)).toBe(false);
     expect(existsSync(deadTemp)).toBe(false);
-    expect(existsSync(blob(rot))).toBe(true); // named by the database: reported, never removed
+    expect(await store.has(rot)).toBe(true); // named by the database: reported, never removed
   });
 
   it('a restart removes the temporary files of a killed server and keeps those of live processes', async () => {

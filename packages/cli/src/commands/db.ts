@@ -2,7 +2,7 @@ import { UsageError } from '@segkit/core';
 import { backupDatabase, doctor, restoreDatabase } from '@segkit/server';
 import { defineCommand, eager } from '../command.js';
 import { jsonOption, printResult } from '../util.js';
-import { databaseOption, databaseUrlOf, dataDirOf, dataOption } from './users.js';
+import { blobsOption, blobsUrlOf, databaseOption, databaseUrlOf, dataDirOf, dataOption } from './users.js';
 
 /** Backup and restore copy the SQLite file; a PostgreSQL database is backed up with its own tools. */
 function sqliteOnly(what: 'backup' | 'restore') {
@@ -53,6 +53,7 @@ export const doctorCommand = defineCommand({
   options: {
     ...dataOption,
     ...databaseOption,
+    ...blobsOption,
     fix: { type: 'boolean', description: 'Remove orphaned blobs and leftover temporary files' },
     ...jsonOption,
   },
@@ -65,6 +66,7 @@ export const doctorCommand = defineCommand({
     const r = await doctor(dataDirOf(options), {
       fix: options.fix === true,
       databaseUrl: databaseUrlOf(options),
+      blobs: blobsUrlOf(options),
     });
     printResult(io, options, r, () => {
       const lines = [

@@ -5,7 +5,7 @@ import { InvalidArgumentError, UsageError } from '@segkit/core';
 import { DEFAULT_SEGMENT_MODEL, defaultSegmentModelReady } from '@segkit/models';
 import { build, bundledWebRoot, importFolders } from '@segkit/server';
 import { defineCommand, numberOption } from '../command.js';
-import { databaseOption, databaseUrlOf, dataDirOf, dataOption } from './users.js';
+import { blobsOption, blobsUrlOf, databaseOption, databaseUrlOf, dataDirOf, dataOption } from './users.js';
 
 export const serveCommand = defineCommand({
   name: 'serve',
@@ -21,6 +21,7 @@ export const serveCommand = defineCommand({
   options: {
     ...dataOption,
     ...databaseOption,
+    ...blobsOption,
     port: { type: 'string', valueName: 'N', default: '7860', description: 'Port to listen on' },
     host: {
       type: 'string',
@@ -88,6 +89,7 @@ export const serveCommand = defineCommand({
     const app = await build({
       dataDir,
       databaseUrl: databaseUrlOf(options),
+      blobs: blobsUrlOf(options),
       logger: 'stdout',
       workers: numberOption(options, 'workers', 1, 0, 64),
       limits: { inflightPerClient: numberOption(options, 'max-inflight', 4, 1, 1024) },

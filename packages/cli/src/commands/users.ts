@@ -25,6 +25,18 @@ export const databaseOption = {
       'A PostgreSQL database (postgres://user:pass@host:5432/db) instead of the SQLite file (env SEGKIT_DATABASE_URL)',
   },
 } as const;
+/** The team set-up's blob store: `--blobs s3://bucket/prefix`, else SEGKIT_BLOBS_URL; none is the data directory. */
+export const blobsOption = {
+  blobs: {
+    type: 'string',
+    valueName: 'S3_URL',
+    description:
+      'An S3 bucket for image and export blobs (s3://bucket/prefix; endpoint and keys from the AWS_* variables) instead of the data directory (env SEGKIT_BLOBS_URL)',
+  },
+} as const;
+export const blobsUrlOf = (options: Record<string, unknown>): string | undefined =>
+  typeof options.blobs === 'string' ? options.blobs : process.env.SEGKIT_BLOBS_URL || undefined;
+
 export function databaseUrlOf(options: Record<string, unknown>): string | undefined {
   const url = typeof options.db === 'string' ? options.db : process.env.SEGKIT_DATABASE_URL || undefined;
   if (url !== undefined && !/^postgres(ql)?:\/\/[^/\s]/i.test(url))

@@ -1,19 +1,31 @@
-// The CLI on PostgreSQL: `segkit serve --db`, `segkit users … --db` and `segkit doctor --db` on a throwaway cluster.
+// The CLI on the team set-up: `segkit serve --db --blobs`, `segkit users … --db` and `segkit doctor --db --blobs` on a
+// throwaway PostgreSQL cluster and S3-protocol server.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Postgres, postgresAvailable, startPostgres } from '../../server/test/engines.js';
+import {
+  type Postgres,
+  postgresAvailable,
+  type S3,
+  startPostgres,
+  startS3,
+} from '../../server/test/engines.js';
 import { cli, repo, tmp } from './helpers.js';
 
 const bin = join(repo, 'packages/cli/bin/segkit.js');
 const built = existsSync(join(repo, 'packages/cli/dist/main.js'));
 
 let postgres: Postgres;
+let s3: S3;
 beforeAll(async () => {
   if (postgresAvailable()) postgres = await startPostgres();
+  s3 = await startS3();
 }, 60_000);
-afterAll(() => postgres?.stop());
+afterAll(async () => {
+  postgres?.stop();
+  await s3?.stop();
+});
 
 /** `segkit serve` on the given arguments until it prints its URL: the base URL, the admin token and a stop(). */
 async function serve(args: string[], env: Record<string, string> = {}) {
@@ -40,14 +52,18 @@ async function serve(args: string[], env: Record<string, string> = {}) {
   return { base, token, stop, stderr: () => stderr };
 }
 
-describe.skipIf(!built || !postgresAvailable())('the CLI on PostgreSQL (--db)', () => {
-  it('serves from a PostgreSQL database: no SQLite file, users added with --db log in, doctor --db is ok', async () => {
+describe.skipIf(!built || !postgresAvailable())('the CLI on the team set-up (--db, --blobs)', () => {
+  it('serves from PostgreSQL and an S3 bucket: nothing in the data folder but the token, users added with --db log in, doctor is ok', async () => {
     const url = await postgres.createDatabase();
+    const blobs = `s3://${await s3.createBucket()}/segkit`;
     const data = tmp();
     const ada = await cli('users', 'add', 'ada', '--role', 'annotator', '--data', data, '--db', url);
     expect(ada.code).toBe(0);
     const adaToken = ada.stdout.trim();
-    const s = await serve([join(repo, 'examples/shapes'), '--data', data, '--db', url]);
+    const s = await serve(
+      [join(repo, 'examples/shapes'), '--data', data, '--db', url, '--blobs', blobs],
+      s3.env,
+    );
     expect(s.stderr()).toMatch(/project shapes \(id 1\): 12 images, 12 new/);
     const get = (path: string, token: string) =>
       fetch(`${s.base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -55,15 +71,26 @@ describe.skipIf(!built || !postgresAvailable())('the CLI on PostgreSQL (--db)', 
     expect(projects).toMatchObject([{ id: 1, name: 'shapes' }]);
     expect((await get('/projects', adaToken)).status).toBe(200); // ada's token, added through --db, is known
     expect(await s.stop()).toBe(143);
-    expect(existsSync(join(data, 'segkit.db'))).toBe(false); // everything went to PostgreSQL
-    // Served again with the database named by SEGKIT_DATABASE_URL: the project is there.
-    const again = await serve(['--data', data], { SEGKIT_DATABASE_URL: url });
+    // Everything went to PostgreSQL and the bucket.
+    expect(readdirSync(data)).toEqual(['admin-token']);
+    // Served again with both named by the environment: the project and its images are there.
+    const again = await serve(['--data', data], {
+      ...s3.env,
+      SEGKIT_DATABASE_URL: url,
+      SEGKIT_BLOBS_URL: blobs,
+    });
     const kept = await fetch(`${again.base}/api/v1/projects/1`, {
       headers: { authorization: `Bearer ${again.token}` },
     });
     expect(((await kept.json()) as { name: string }).name).toBe('shapes');
+    const thumb = await fetch(`${again.base}/api/v1/images/1/file`, {
+      headers: { authorization: `Bearer ${again.token}` },
+    });
+    expect([thumb.status, thumb.headers.get('content-type')]).toEqual([200, 'image/png']);
     expect(await again.stop()).toBe(143);
-    const doc = await cli('doctor', '--data', data, '--db', url);
+    Object.assign(process.env, s3.env);
+    const doc = await cli('doctor', '--data', data, '--db', url, '--blobs', blobs);
+    for (const k of Object.keys(s3.env)) delete process.env[k];
     expect(doc.code).toBe(0);
     expect(doc.stdout).toMatch(/integrity\s+ok/);
     expect(doc.stdout).toMatch(/blobs\s+12 checked, 0 missing, 0 corrupt/);

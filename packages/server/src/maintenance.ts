@@ -3,7 +3,7 @@
 // SQLite's backup API, and its restore.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { FileNotFoundError, InvalidArgumentError, isSegkitError, trackTemp, untrackTemp } from '@segkit/core';

@@ -2,6 +2,7 @@
 // anything else is a 500 with no internals in the body (the log keeps the details).
 import { ERROR_STATUS, isSegkitError } from '@segkit/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isNumberRefused } from './db/portable.js';
 import { storageError } from './security.js';
 
 /** The HTTP status of a SegKit error code, as its definition gives it (`ERROR_STATUS`); 400 for an unknown code. */
@@ -41,9 +42,7 @@ export function errorHandler(e: FastifyError, req: FastifyRequest, reply: Fastif
     req.log.warn({ err: e }, 'storage failure');
     return sendError(reply, statusOf(storage.code), storage.code, storage.message);
   }
-  // PostgreSQL refusing a number the request carried (an id like 1e999 that the validator let through as Infinity,
-  // which SQLite simply matches with nothing): the caller's mistake.
-  if ((e as { code?: unknown }).code === '22003' || (e as { code?: unknown }).code === '22P02')
+  if (isNumberRefused(e))
     return sendError(
       reply,
       400,

@@ -1,4 +1,4 @@
-// The dialect setup: the only engine-specific code besides portable.ts. Everything else speaks Kysely.
+// The dialect setup. Engine-specific code lives here and in portable.ts only; everything else speaks Kysely.
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';

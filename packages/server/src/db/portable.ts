@@ -1,6 +1,13 @@
 // The column types and defaults that differ between SQLite and PostgreSQL, for the migrations: everything else in
 // them is Kysely's portable schema builder.
-import { type ColumnDefinitionBuilder, type Kysely, PostgresAdapter, type RawBuilder, sql } from 'kysely';
+import {
+  type ColumnDefinitionBuilder,
+  type Kysely,
+  PostgresAdapter,
+  type RawBuilder,
+  type SelectQueryBuilder,
+  sql,
+} from 'kysely';
 
 /** True when `db` speaks to PostgreSQL (for the few statements that differ: row locks, types, maintenance). */
 export const isPostgres = <T>(db: Kysely<T>) => db.getExecutor().adapter instanceof PostgresAdapter;
@@ -29,3 +36,18 @@ export function portable(db: Kysely<unknown>): Portable {
     now: sql<string>`CURRENT_TIMESTAMP`,
   };
 }
+
+/** A row-picking subquery that, on PostgreSQL, locks the row it picks and skips rows other transactions hold. */
+export function skipLocked<T, DB, TB extends keyof DB, O>(
+  db: Kysely<T>,
+  q: SelectQueryBuilder<DB, TB, O>,
+): SelectQueryBuilder<DB, TB, O> {
+  return isPostgres(db) ? q.forUpdate().skipLocked() : q;
+}
+
+/**
+ * True for the database refusing a number a request carried: PostgreSQL's "out of range" and "invalid input" for an
+ * integer (an id such as 1e999, which the validator lets through as Infinity and SQLite matches with nothing).
+ */
+export const isNumberRefused = (e: unknown) =>
+  ['22003', '22P02'].includes(String((e as { code?: unknown }).code));

@@ -2,7 +2,7 @@
 // lease expires (or its owner is found dead) and another worker picks it up at its first unfinished item.
 import { hostname } from 'node:os';
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
-import { isPostgres } from '../db/portable.js';
+import { skipLocked } from '../db/portable.js';
 import type { Database, JobTable } from '../db/schema.js';
 
 /** `partial`: finished with some items failed; `failed`: every item failed, or the job itself did. */
@@ -120,7 +120,6 @@ export class TableJobQueue implements JobQueue {
         eb('state', '=', 'queued'),
         eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', iso(now))]),
       ]);
-    const pg = isPostgres(this.db);
     const r = await this.db
       .updateTable('job')
       .set((eb) => ({
@@ -130,10 +129,9 @@ export class TableJobQueue implements JobQueue {
         attempts: eb('attempts', '+', 1),
         updated_at: iso(now),
       }))
-      .where('id', '=', (eb) => {
-        const first = eb.selectFrom('job').select('id').where(claimable).orderBy('id').limit(1);
-        return pg ? first.forUpdate().skipLocked() : first;
-      })
+      .where('id', '=', (eb) =>
+        skipLocked(this.db, eb.selectFrom('job').select('id').where(claimable).orderBy('id').limit(1)),
+      )
       .where(claimable)
       .returningAll()
       .executeTakeFirst();

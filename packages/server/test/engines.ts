@@ -50,6 +50,20 @@ export interface Postgres {
   stop(): void;
 }
 
+let made = 0;
+/** A fresh empty database in the cluster whose `postgres` database `url` names; the new database's URL. */
+export async function createDatabaseIn(url: string): Promise<string> {
+  const name = `t${process.pid}_${++made}_${Math.random().toString(36).slice(2, 8)}`;
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(`create database ${name}`);
+  } finally {
+    await c.end();
+  }
+  return url.replace(/\/[^/]*$/, `/${name}`);
+}
+
 /** Starts a PostgreSQL cluster of its own (trust auth on 127.0.0.1, fsync off: a test cluster). */
 export async function startPostgres(): Promise<Postgres> {
   const dir = mkdtempSync(join(tmpdir(), 'segkit-pg-'));
@@ -75,20 +89,9 @@ export async function startPostgres(): Promise<Postgres> {
   const opts = `-p ${port} -h 127.0.0.1 -k ${dir} -F -c max_connections=300 -c shared_buffers=32MB`;
   asPostgres('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-s', 'start']);
   const url = `postgres://segkit@127.0.0.1:${port}/postgres`;
-  let n = 0;
   return {
     url,
-    async createDatabase() {
-      const name = `t${process.pid}_${++n}_${Math.random().toString(36).slice(2, 8)}`;
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      try {
-        await c.query(`create database ${name}`);
-      } finally {
-        await c.end();
-      }
-      return `postgres://segkit@127.0.0.1:${port}/${name}`;
-    },
+    createDatabase: () => createDatabaseIn(url),
     stop() {
       try {
         asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-s', 'stop']);

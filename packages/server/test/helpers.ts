@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { InjectOptions } from 'fastify';
-import pg from 'pg';
 import { type BuildOptions, build, type SegkitApp } from '../src/index.js';
+import { createDatabaseIn } from './engines.js';
 
 export const repo = new URL('../../../', import.meta.url).pathname;
 export const fixture = (name: string) => join(repo, 'fixtures/models', name);
@@ -21,17 +21,9 @@ export async function testDatabase(dataDir: string): Promise<{ databaseUrl?: str
   if (!cluster) return {};
   let got = stores.get(dataDir);
   if (!got) {
-    const name = `t${process.pid}_${stores.size + 1}_${Math.random().toString(36).slice(2, 8)}`;
-    const c = new pg.Client({ connectionString: cluster });
-    await c.connect();
-    try {
-      await c.query(`create database ${name}`);
-    } finally {
-      await c.end();
-    }
-    got = { databaseUrl: cluster.replace(/\/[^/]*$/, `/${name}`) };
+    got = { databaseUrl: await createDatabaseIn(cluster) };
     if (process.env.SEGKIT_TEST_S3) {
-      const bucket = name.replaceAll('_', '-');
+      const bucket = got.databaseUrl!.split('/').pop()!.replaceAll('_', '-');
       const client = new S3Client({ forcePathStyle: true });
       await client.send(new CreateBucketCommand({ Bucket: bucket }));
       client.destroy();

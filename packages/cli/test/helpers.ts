@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,4 +21,38 @@ export async function cli(...argv: string[]): Promise<{ code: number; stdout: st
     },
   });
   return { code, stdout, stderr };
+}
+
+/**
+ * The real `segkit serve` binary on `args` (port 0), until it prints its URL: the base URL, the admin token, what it
+ * printed on stderr and stdout so far, and stop() (SIGTERM; resolves with the exit code).
+ */
+export async function serve(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}) {
+  const child = spawn(
+    process.execPath,
+    [join(repo, 'packages/cli/bin/segkit.js'), 'serve', '--port', '0', ...args],
+    { cwd: opts.cwd, env: { ...process.env, SEGKIT_CACHE_DIR: tmp(), ...opts.env } },
+  );
+  let stderr = '';
+  let stdout = '';
+  child.stdout.on('data', (d) => {
+    stdout += String(d);
+  });
+  const [base, token] = await new Promise<[string, string]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL printed: ${stderr}`)), 30_000);
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+      const m = /Open (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve([m[1]!, m[2]!]);
+      }
+    });
+  });
+  const stop = () =>
+    new Promise<number | null>((resolve) => {
+      child.on('exit', (c) => resolve(c));
+      child.kill('SIGTERM');
+    });
+  return { base, token, stop, stderr: () => stderr, stdout: () => stdout };
 }

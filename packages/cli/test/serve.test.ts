@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { repo, tmp } from './helpers.js';
+import { repo, serve, tmp } from './helpers.js';
 
 const bin = join(repo, 'packages/cli/bin/segkit.js');
 const built = existsSync(join(repo, 'packages/cli/dist/main.js'));
@@ -11,33 +11,14 @@ const built = existsSync(join(repo, 'packages/cli/dist/main.js'));
 describe.skipIf(!built)('segkit serve (the installed binary)', () => {
   it('serves a folder as a project, prints its URL with the token, needs the token, and stops on SIGTERM with 143', async () => {
     const data = tmp();
-    const child = spawn(
-      process.execPath,
-      [bin, 'serve', join(repo, 'examples/shapes'), '--data', data, '--port', '0'],
-      {
-        env: { ...process.env, SEGKIT_CACHE_DIR: tmp() },
-      },
-    );
-    let stderr = '';
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += String(d);
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL printed: ${stderr}`)), 30_000);
-      child.stderr.on('data', (d) => {
-        stderr += String(d);
-        const m = /Open (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/.exec(stderr);
-        if (m) {
-          clearTimeout(timer);
-          resolve(`${m[1]}|${m[2]}`);
-        }
-      });
-    });
-    const [base, token] = url.split('|') as [string, string];
-    expect(stderr).toMatch(/project shapes \(id 1\): 12 images, 12 new/);
+    const { base, token, stop, stderr, stdout } = await serve([
+      join(repo, 'examples/shapes'),
+      '--data',
+      data,
+    ]);
+    expect(stderr()).toMatch(/project shapes \(id 1\): 12 images, 12 new/);
     // No --model and no SAM in the cache: the server says that clicks fall back to classic, and how to get SAM.
-    expect(stderr).toMatch(
+    expect(stderr()).toMatch(
       /SAM is not downloaded, so clicks use the offline classic backend.*segkit models pull sam/,
     );
     const doc = (await (await fetch(`${base}/api/docs/json`)).json()) as { paths: Record<string, object> };
@@ -47,11 +28,7 @@ describe.skipIf(!built)('segkit serve (the installed binary)', () => {
       await fetch(`${base}/api/v1/projects`, { headers: { authorization: `Bearer ${token}` } })
     ).json();
     expect(projects).toMatchObject([{ id: 1, name: 'shapes' }]);
-    const code = await new Promise<number | null>((resolve) => {
-      child.on('exit', (c) => resolve(c));
-      child.kill('SIGTERM');
-    });
-    expect(code).toBe(143);
+    expect(await stop()).toBe(143);
     // A port in use is a one-line coded error, not a stack trace.
     const { createServer } = await import('node:net');
     const blocker = createServer();
@@ -66,7 +43,7 @@ describe.skipIf(!built)('segkit serve (the installed binary)', () => {
       `segkit: E_INVALID_ARGUMENT: Port ${busy} on 127.0.0.1 is in use: pick another with --port`,
     );
     // One JSON log line per request, with a request id.
-    const lines = stdout
+    const lines = stdout()
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
@@ -78,35 +55,18 @@ describe.skipIf(!built)('segkit serve (the installed binary)', () => {
 
   it('--model and --find-model (the docs/web.md SAM 3 command) become the project’s models', async () => {
     const fx = (n: string) => join('fixtures/models', n);
-    const child = spawn(
-      process.execPath,
+    const { base, token, stop } = await serve(
       [
-        bin,
-        'serve',
         'examples/shapes',
         '--data',
         tmp(),
-        '--port',
-        '0',
         '--model',
         fx('sam3-tracker-fixture'),
         '--find-model',
         fx('sam3-fixture'),
       ],
-      { cwd: repo, env: { ...process.env, SEGKIT_CACHE_DIR: tmp() } },
+      { cwd: repo },
     );
-    let stderr = '';
-    const [base, token] = await new Promise<[string, string]>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL printed: ${stderr}`)), 30_000);
-      child.stderr.on('data', (d) => {
-        stderr += String(d);
-        const m = /Open (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/.exec(stderr);
-        if (m) {
-          clearTimeout(timer);
-          resolve([m[1]!, m[2]!]);
-        }
-      });
-    });
     const models = await (
       await fetch(`${base}/api/v1/projects/1/models`, { headers: { authorization: `Bearer ${token}` } })
     ).json();
@@ -121,8 +81,7 @@ describe.skipIf(!built)('segkit serve (the installed binary)', () => {
       status: 'ready',
       test: true,
     });
-    child.kill('SIGTERM');
-    await new Promise((r) => child.on('exit', r));
+    await stop();
   }, 60_000);
 });
 

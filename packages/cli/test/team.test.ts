@@ -1,6 +1,5 @@
 // The CLI on the team set-up: `segkit serve --db --blobs`, `segkit users … --db` and `segkit doctor --db --blobs` on a
 // throwaway PostgreSQL cluster and S3-protocol server.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,9 +10,8 @@ import {
   startPostgres,
   startS3,
 } from '../../server/test/engines.js';
-import { cli, repo, tmp } from './helpers.js';
+import { cli, repo, serve, tmp } from './helpers.js';
 
-const bin = join(repo, 'packages/cli/bin/segkit.js');
 const built = existsSync(join(repo, 'packages/cli/dist/main.js'));
 
 let postgres: Postgres;
@@ -27,31 +25,6 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-/** `segkit serve` on the given arguments until it prints its URL: the base URL, the admin token and a stop(). */
-async function serve(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], {
-    env: { ...process.env, SEGKIT_CACHE_DIR: tmp(), ...env },
-  });
-  let stderr = '';
-  const [base, token] = await new Promise<[string, string]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed: ${stderr}`)), 30_000);
-    child.stderr.on('data', (d) => {
-      stderr += String(d);
-      const m = /Open (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve([m[1]!, m[2]!]);
-      }
-    });
-  });
-  const stop = () =>
-    new Promise<number | null>((resolve) => {
-      child.on('exit', (c) => resolve(c));
-      child.kill('SIGTERM');
-    });
-  return { base, token, stop, stderr: () => stderr };
-}
-
 describe.skipIf(!built || !postgresAvailable())('the CLI on the team set-up (--db, --blobs)', () => {
   it('serves from PostgreSQL and an S3 bucket: nothing in the data folder but the token, users added with --db log in, doctor is ok', async () => {
     const url = await postgres.createDatabase();
@@ -60,10 +33,9 @@ describe.skipIf(!built || !postgresAvailable())('the CLI on the team set-up (--d
     const ada = await cli('users', 'add', 'ada', '--role', 'annotator', '--data', data, '--db', url);
     expect(ada.code).toBe(0);
     const adaToken = ada.stdout.trim();
-    const s = await serve(
-      [join(repo, 'examples/shapes'), '--data', data, '--db', url, '--blobs', blobs],
-      s3.env,
-    );
+    const s = await serve([join(repo, 'examples/shapes'), '--data', data, '--db', url, '--blobs', blobs], {
+      env: s3.env,
+    });
     expect(s.stderr()).toMatch(/project shapes \(id 1\): 12 images, 12 new/);
     const get = (path: string, token: string) =>
       fetch(`${s.base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -75,9 +47,7 @@ describe.skipIf(!built || !postgresAvailable())('the CLI on the team set-up (--d
     expect(readdirSync(data)).toEqual(['admin-token']);
     // Served again with both named by the environment: the project and its images are there.
     const again = await serve(['--data', data], {
-      ...s3.env,
-      SEGKIT_DATABASE_URL: url,
-      SEGKIT_BLOBS_URL: blobs,
+      env: { ...s3.env, SEGKIT_DATABASE_URL: url, SEGKIT_BLOBS_URL: blobs },
     });
     const kept = await fetch(`${again.base}/api/v1/projects/1`, {
       headers: { authorization: `Bearer ${again.token}` },

@@ -26,6 +26,10 @@ export const rootCommand = defineCommand({
       summary: 'Run the SegKit server (projects, images, annotations, inference over HTTP)',
       load: async () => (await import('./commands/serve.js')).serveCommand,
     },
+    worker: {
+      summary: 'Run jobs beside server replicas (team set-up: PostgreSQL, Redis, S3)',
+      load: async () => (await import('./commands/worker.js')).workerCommand,
+    },
     users: {
       summary: 'Manage the server’s users and tokens (add, list, revoke)',
       load: async () => (await import('./commands/users.js')).usersCommand,

@@ -27,3 +27,21 @@ export const jsonOption = {
 export function printResult(io: Io, options: OptionValues, value: unknown, human: () => string): void {
   io.stdout(options.json ? jsonLine(value) : human());
 }
+
+/**
+ * Replaces the CLI's immediate stop on SIGINT/SIGTERM with a graceful one for a long-running command: `close()` (stop
+ * taking work, finish what is in flight), then exit 130 (SIGINT) or 143 (SIGTERM).
+ */
+export function stopGracefully(io: Io, what: string, close: () => Promise<void>): void {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.removeAllListeners(signal);
+    process.once(signal, async () => {
+      io.stderr(`segkit: ${signal}: stopping ${what}\n`);
+      await close();
+      process.exit(code);
+    });
+  }
+}

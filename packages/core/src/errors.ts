@@ -266,6 +266,12 @@ export const ReadOnlyError = defineError(
   'The data directory or its database is read-only: nothing was written; reads still work.',
   503,
 );
+/** A service the server was set up with (PostgreSQL, Redis, an S3 store) does not answer (server, CLI). */
+export const ServiceUnavailableError = defineError(
+  'E_SERVICE_UNAVAILABLE',
+  'A service the server was started with (PostgreSQL, Redis or the S3 store) cannot be reached or refused the connection.',
+  503,
+);
 /** A native module (better-sqlite3, onnxruntime-node, sharp) is not built, or was built for another Node.js. */
 export const NativeModuleError = defineError(
   'E_NATIVE_MODULE',
@@ -318,6 +324,7 @@ export const ERROR_CLASSES = [
   UrlRefusedError,
   NoSpaceError,
   ReadOnlyError,
+  ServiceUnavailableError,
   NativeModuleError,
 ] as const;
 

@@ -1,5 +1,5 @@
 // build(options): the fastify app, ready for `inject` or `listen` (only the CLI listens).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
@@ -11,21 +11,10 @@ import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import { pino } from 'pino';
 import { type Caller, COOKIE, callerOf, ensureAdminToken } from './auth.js';
-import { blobStoreOf } from './blob-stores.js';
-import { DEFAULT_LIMITS, type Limits, ServerContext } from './context.js';
-import { openDatabase } from './db/database.js';
+import type { ServerContext } from './context.js';
 import { errorHandler, sendError } from './http-errors.js';
 import { interactiveHooks } from './interactive.js';
-import { analyzeHandler, buildSegHandler, textBatchHandler } from './jobs/batch.js';
-import { mineRecipesHandler } from './jobs/mine-recipes.js';
-import { processHandler } from './jobs/process.js';
-import { processOwner } from './jobs/queue.js';
-import { JobRunner } from './jobs/runner.js';
-import { trainHeadHandler } from './jobs/train-head.js';
-import { trainTextHandler } from './jobs/train-text.js';
-import { exportHandler, importHandler } from './jobs/transfer.js';
 import { sweepTemps } from './maintenance.js';
-import { Metrics } from './metrics.js';
 import { activityRoutes } from './routes/activity.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { annotationRoutes } from './routes/annotations.js';
@@ -37,11 +26,12 @@ import { headRoutes } from './routes/heads.js';
 import { imageRoutes } from './routes/images.js';
 import { inferenceRoutes } from './routes/inference.js';
 import { jobRoutes } from './routes/jobs.js';
-import { modelRoutes, pullHandler } from './routes/models.js';
+import { modelRoutes } from './routes/models.js';
 import { projectRoutes } from './routes/projects.js';
 import { recipeRoutes } from './routes/recipes.js';
 import { transferRoutes } from './routes/transfer.js';
 import { userRoutes } from './routes/users.js';
+import { openRuntime, type RuntimeOptions } from './runtime.js';
 import { assertSameOrigin, securityHeaders, serverFactory } from './security.js';
 
 declare module 'fastify' {
@@ -52,37 +42,23 @@ declare module 'fastify' {
 
 /** The fastify app with SegKit's handle: the context routes share, and the admin token. */
 export type SegkitApp = FastifyInstance & {
-  /** The shared context, the admin token, and every `/api/v1` route (`METHOD /path/:param`). */
-  segkit: { ctx: ServerContext; adminToken: string; routes: string[] };
+  /**
+   * The shared context, the admin token (undefined on a replica that joined a database whose admin token another
+   * server made), and every `/api/v1` route (`METHOD /path/:param`).
+   */
+  segkit: { ctx: ServerContext; adminToken: string | undefined; routes: string[] };
 };
 
-export interface BuildOptions {
-  /** The data directory: database (SQLite), blobs, admin token. Created when missing. */
-  dataDir: string;
-  /** A PostgreSQL URL (`segkit serve --db`, `SEGKIT_DATABASE_URL`) for the database instead of the SQLite file. */
-  databaseUrl?: string | undefined;
-  /** An S3 bucket for the blobs (`segkit serve --blobs s3://bucket/prefix`) instead of the data directory's folder. */
-  blobs?: string | undefined;
-  limits?: Partial<Limits>;
+export interface BuildOptions extends RuntimeOptions {
   /**
    * fastify's logger option (pino): false in tests; `'stdout'` in `segkit serve`: JSON lines with request ids, written
    * to stdout through a buffered asynchronous stream (flushed on close), so logging never stalls a request.
    */
   logger?: boolean | object | 'stdout';
-  /** The segmentation model when neither a call nor its project names one (default: `sam`, else `classic`). */
-  defaultSegmentModel?: string;
-  /** The text-prompt (CLIPSeg) model when the project names none (default: the `clipseg` preset). */
-  defaultTextModel?: string;
-  /** The embedding (CLIP) model when the project names none (default: the `clip` preset). */
-  defaultEmbedModel?: string;
-  /** The SAM 3 concept model find-all uses when the project names none (default: none, the CLIPSeg pipeline). */
-  defaultFindModel?: string;
-  /** Job workers (default 1: one model-bound job at a time); 0 runs no jobs. */
+  /** Job workers (default 1: one model-bound job at a time); 0 runs no jobs (an API-only replica). */
   workers?: number;
   /** Folders the import route may read datasets from (nothing else on disk is reachable). */
   importRoots?: string[];
-  /** Folders whose model directories requests and project settings may name as `model`. */
-  modelRoots?: string[];
   /** The built browser app (`@segkit/web`'s dist/), served at `/`; without it `/` is a short status page. */
   webRoot?: string;
 }
@@ -118,19 +94,11 @@ function tokenOf(req: FastifyRequest): { token: string | undefined; via: 'header
  * @example const app = await build({ dataDir: '/tmp/segkit' }); await app.inject({ url: '/api/v1/projects' });
  */
 export async function build(options: BuildOptions): Promise<SegkitApp> {
-  const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const db = await openDatabase(dataDir, { url: options.databaseUrl });
+  const runtime = await openRuntime(options);
+  const { ctx, metrics } = runtime;
+  const { db, dataDir, limits } = ctx;
   const swept = await sweepTemps(dataDir); // temporary files of a server that was killed mid-write
-  const ctx = new ServerContext(db, blobStoreOf(dataDir, options.blobs), dataDir, limits, {
-    segment: options.defaultSegmentModel,
-    text: options.defaultTextModel,
-    embed: options.defaultEmbedModel,
-    find: options.defaultFindModel,
-  });
-  ctx.modelRoots = options.modelRoots ?? [];
-  const adminToken = await ensureAdminToken(db, dataDir);
+  const adminToken = await ensureAdminToken(db, dataDir, options.databaseUrl !== undefined);
   const stdout =
     options.logger === 'stdout' ? pino.destination({ dest: 1, sync: false, minLength: 4096 }) : undefined;
   const app = Fastify({
@@ -165,8 +133,6 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   app.decorateRequest('caller', null as unknown as Caller);
   app.setErrorHandler(errorHandler);
   app.addHook('onSend', securityHeaders);
-  const metrics = new Metrics(ctx);
-  ctx.metrics = metrics;
   // One JSON line per request, with its id, once the answer is sent; and the request metrics.
   app.addHook('onResponse', async (req, reply) => {
     const labels = {
@@ -202,36 +168,13 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
   // Jobs: recover those whose owner died (kill -9), run them, and put ours back in the queue on close.
   if (swept.length) app.log.info({ swept: swept.length }, 'removed temporary files of a stopped server');
   await ctx.jobs.recoverOrphans();
-  const runner = new JobRunner(
-    ctx.jobs,
-    {
-      process: processHandler(ctx),
-      pull: pullHandler,
-      export: exportHandler(ctx),
-      import: importHandler(ctx),
-      'text-batch': textBatchHandler(ctx),
-      'build-seg': buildSegHandler(ctx),
-      analyze: analyzeHandler(ctx),
-      'train-head': trainHeadHandler(ctx),
-      'mine-recipes': mineRecipesHandler(ctx),
-      'train-text': trainTextHandler(ctx),
-    },
-    {
-      owner: processOwner(),
-      workers: options.workers ?? 1,
-      leaseMs: 30_000,
-      pollMs: 100,
-      interactiveIdle: () => ctx.interactiveIdle(),
-    },
-  );
-  runner.start();
+  runtime.startJobs(options.workers ?? 1);
   app.addHook('onClose', async () => {
-    await runner.stop();
-    await db.destroy();
+    await runtime.close();
     stdout?.flushSync();
   });
   // Interactive inference: the per-client and server-wide caps, the activity list, priority over batch jobs.
-  const activity = interactiveHooks(app, ctx, limits);
+  const activity = interactiveHooks(app, ctx, limits, runtime.inflight);
   await app.register(multipart, {
     limits: { fileSize: limits.fileBytes, files: limits.files, fields: 20, parts: limits.files + 20 },
   });
@@ -302,10 +245,10 @@ export async function build(options: BuildOptions): Promise<SegkitApp> {
       await api.register(headRoutes, { ctx });
       await api.register(recipeRoutes, { ctx });
       await api.register(findAllRoutes, { ctx });
-      await api.register(jobRoutes, { ctx, runner });
+      await api.register(jobRoutes, { ctx });
       await api.register(modelRoutes, { ctx });
       await api.register(transferRoutes, { ctx, importRoots: options.importRoots ?? [] });
-      await api.register(activityRoutes, { ctx, runner, activity });
+      await api.register(activityRoutes, { ctx, activity });
       api.all('/*', { schema: { hide: true } }, async (req) => {
         throw new NotFoundError(`No route ${req.method} ${req.url.split('?')[0]}`);
       });

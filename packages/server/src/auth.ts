@@ -34,10 +34,17 @@ export async function issueToken(db: Kysely<Database>, name: string, role: Role)
 }
 
 /**
- * The admin token of a data directory: made at first start (kept in `admin-token`, mode 0600, so the URL can be
- * printed again), and registered for the `admin` user.
+ * The admin token: made once per database, at the first start (kept in the data directory's `admin-token`, mode 0600,
+ * so the URL can be printed again), and registered for the `admin` user. On the data directory's own SQLite database
+ * a lost file is made anew. On a shared (PostgreSQL) database, a replica that finds the admin with a live token
+ * already makes none and returns undefined: the first server's data directory has it, and `segkit users add` makes
+ * more. Replicas starting together make one between them (the admin's row is locked while it is decided).
  */
-export async function ensureAdminToken(db: Kysely<Database>, dataDir: string): Promise<string> {
+export async function ensureAdminToken(
+  db: Kysely<Database>,
+  dataDir: string,
+  shared = false,
+): Promise<string | undefined> {
   const file = join(dataDir, 'admin-token');
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();
@@ -45,14 +52,46 @@ export async function ensureAdminToken(db: Kysely<Database>, dataDir: string): P
       .selectFrom('token')
       .select('id')
       .where('hash', '=', hashToken(token))
+      .where('revoked_at', 'is', null)
       .executeTakeFirst();
     if (known) return token;
   }
-  const token = await issueToken(db, 'admin', 'admin');
+  const token = shared ? await firstAdminToken(db) : await issueToken(db, 'admin', 'admin');
+  if (token === undefined) return undefined;
   await writeFileAtomic(file, `${token}\n`);
   const { chmod } = await import('node:fs/promises');
   await chmod(file, 0o600);
   return token;
+}
+
+/** A token for the `admin` user unless it has a live one already, decided under a lock on its row (PostgreSQL). */
+async function firstAdminToken(db: Kysely<Database>): Promise<string | undefined> {
+  return db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('user')
+      .values({ name: 'admin', role: 'admin' })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    const admin = await tx
+      .selectFrom('user')
+      .select('id')
+      .where('name', '=', 'admin')
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const live = await tx
+      .selectFrom('token')
+      .select('id')
+      .where('user_id', '=', admin.id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (live) return undefined;
+    const token = newToken();
+    await tx
+      .insertInto('token')
+      .values({ user_id: admin.id, hash: hashToken(token) })
+      .execute();
+    return token;
+  });
 }
 
 /** The caller a token stands for, or undefined for an unknown or revoked token. */

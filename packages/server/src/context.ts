@@ -8,7 +8,8 @@ import { Segmenter } from '@segkit/models';
 import type { Kysely } from 'kysely';
 import type { BlobStore } from './blobs.js';
 import type { Database } from './db/schema.js';
-import { type JobQueue, TableJobQueue } from './jobs/queue.js';
+import type { JobBus } from './jobs/bus.js';
+import type { JobQueue } from './jobs/queue.js';
 import type { Metrics } from './metrics.js';
 
 export interface Limits {
@@ -60,10 +61,8 @@ export class ServerContext {
   private readonly segmenters = new Map<string, Promise<Segmenter>>();
   private readonly decoded = new Map<string, Promise<RawImage>>();
 
-  /** Set by build(): the app's metrics. */
+  /** Set by openRuntime(): the process's metrics. */
   metrics: Metrics | undefined;
-  /** The job queue (a table with leases). */
-  readonly jobs: JobQueue;
   /** Interactive inference calls in flight: batch jobs wait for them between items. */
   interactive = 0;
 
@@ -72,11 +71,13 @@ export class ServerContext {
     readonly blobs: BlobStore,
     readonly dataDir: string,
     readonly limits: Limits,
+    /** The job table, and how jobs reach workers (its claim loop, or BullMQ). */
+    readonly jobs: JobQueue,
+    /** Where job events are published and heard (this process, or Redis pub/sub). */
+    readonly bus: JobBus,
     /** The models used when neither the call nor the project names one. */
     readonly defaults: DefaultModels = {},
-  ) {
-    this.jobs = new TableJobQueue(db);
-  }
+  ) {}
 
   /** The models a project works with: its settings, else the server's defaults; undefined is the library default. */
   projectModels(project: { settings: { models?: DefaultModels } }): DefaultModels {

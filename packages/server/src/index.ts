@@ -14,3 +14,4 @@ export {
 export * from './schemas.js';
 export { usersAdd, usersList, usersRevoke } from './users-cli.js';
 export { bundledWebRoot } from './web-root.js';
+export { startWorker, type WorkerHandle, type WorkerOptions } from './worker.js';

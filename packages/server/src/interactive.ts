@@ -7,7 +7,7 @@ import { InvalidArgumentError, RateLimitedError } from '@segkit/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Activity } from './activity.js';
 import type { Limits, ServerContext } from './context.js';
-import { Gate, InflightLimiter } from './security.js';
+import { Gate, type InflightSlots } from './security.js';
 
 const INTERACTIVE =
   /^\/api\/v1\/images\/:imageId\/(segment|refine-box|point-to-box|text|find-all|panoptic|classify|preload|embedding)$/;
@@ -18,9 +18,13 @@ const release = Symbol('segkit.release');
 type Tracked = FastifyRequest & { [release]?: () => void };
 
 /** Adds the hooks; returns the activity list the activity routes stream. */
-export function interactiveHooks(app: FastifyInstance, ctx: ServerContext, limits: Limits): Activity {
+export function interactiveHooks(
+  app: FastifyInstance,
+  ctx: ServerContext,
+  limits: Limits,
+  inflight: InflightSlots,
+): Activity {
   const activity = new Activity();
-  const inflight = new InflightLimiter(limits.inflightPerClient);
   const size = limits.inferenceConcurrency;
   const heavyGate = new Gate(size);
   const lightGate = new Gate(size);
@@ -36,7 +40,7 @@ export function interactiveHooks(app: FastifyInstance, ctx: ServerContext, limit
       throw new RateLimitedError(
         `The server is busy: ${gate.queued} long inference calls are waiting; retry shortly`,
       );
-    inflight.enter(userId);
+    const leave = await inflight.enter(userId);
     ctx.interactive++;
     let closed = false;
     let entered = false;
@@ -44,7 +48,7 @@ export function interactiveHooks(app: FastifyInstance, ctx: ServerContext, limit
     (req as Tracked)[release] = () => {
       if (done) return;
       done = true;
-      inflight.leave(userId);
+      leave();
       ctx.interactive--;
       activity.end(req.id);
       if (entered) gate.leave();

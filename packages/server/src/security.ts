@@ -74,22 +74,35 @@ export function assertSameOrigin(req: FastifyRequest, via: 'header' | 'cookie'):
   );
 }
 
-/** Inference calls in flight per user: past the cap a call is refused at once (429) instead of queueing forever. */
-export class InflightLimiter {
+/**
+ * The per-user cap on inference calls in flight, in this process or shared by replicas (team/redis.ts): past the cap
+ * a call is refused at once (429) instead of queueing forever.
+ */
+export interface InflightSlots {
+  readonly max: number;
+  /** Takes a slot for the user, or throws `E_RATE_LIMITED`; resolves to the function that gives it back. */
+  enter(userId: number): Promise<() => void>;
+}
+
+export class InflightLimiter implements InflightSlots {
   private readonly counts = new Map<number, number>();
   constructor(readonly max: number) {}
 
-  /** Takes a slot for the user, or throws `E_RATE_LIMITED`. */
-  enter(userId: number): void {
+  async enter(userId: number): Promise<() => void> {
     const n = this.counts.get(userId) ?? 0;
     if (n >= this.max)
       throw new RateLimitedError(
         `${n} inference calls of this client are still running (at most ${this.max} at once); retry when one finishes`,
       );
     this.counts.set(userId, n + 1);
+    let left = false;
+    return () => {
+      if (!left) this.leave(userId);
+      left = true;
+    };
   }
 
-  leave(userId: number): void {
+  private leave(userId: number): void {
     const n = (this.counts.get(userId) ?? 1) - 1;
     if (n <= 0) this.counts.delete(userId);
     else this.counts.set(userId, n);

@@ -104,7 +104,7 @@ describe('response headers', () => {
 describe('CSRF', () => {
   it('a state-changing request with the session cookie from another origin is refused; the app’s own pages pass', async () => {
     const { app } = await server();
-    const cookie = `segkit_token=${encodeURIComponent(app.segkit.adminToken)}`;
+    const cookie = `segkit_token=${encodeURIComponent(app.segkit.adminToken!)}`;
     const post = (headers: Record<string, string>) =>
       app.inject({
         method: 'POST',
@@ -212,7 +212,7 @@ describe('slow bodies', () => {
 describe('secrets', () => {
   it('tokens are stored only as SHA-256 and found by that hash, so no secret is ever compared byte by byte', async () => {
     const { app, dataDir } = await server();
-    const token = app.segkit.adminToken;
+    const token = app.segkit.adminToken!;
     const rows = await app.segkit.ctx.db.selectFrom('token').select('hash').execute();
     const { createHash } = await import('node:crypto');
     expect(rows.map((r) => r.hash)).toContain(createHash('sha256').update(token).digest('hex'));

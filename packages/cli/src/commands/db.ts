@@ -2,7 +2,14 @@ import { UsageError } from '@segkit/core';
 import { backupDatabase, doctor, restoreDatabase } from '@segkit/server';
 import { defineCommand, eager } from '../command.js';
 import { jsonOption, printResult } from '../util.js';
-import { blobsOption, blobsUrlOf, databaseOption, databaseUrlOf, dataDirOf, dataOption } from './users.js';
+import {
+  blobsOption,
+  blobsUrlOf,
+  databaseOption,
+  databaseUrlOf,
+  dataDirOf,
+  dataOption,
+} from './team-options.js';
 
 /** Backup and restore copy the SQLite file; a PostgreSQL database is backed up with its own tools. */
 function sqliteOnly(what: 'backup' | 'restore') {

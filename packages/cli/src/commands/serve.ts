@@ -5,7 +5,19 @@ import { InvalidArgumentError, UsageError } from '@segkit/core';
 import { DEFAULT_SEGMENT_MODEL, defaultSegmentModelReady } from '@segkit/models';
 import { build, bundledWebRoot, importFolders } from '@segkit/server';
 import { defineCommand, numberOption } from '../command.js';
-import { blobsOption, blobsUrlOf, databaseOption, databaseUrlOf, dataDirOf, dataOption } from './users.js';
+import { stopGracefully } from '../util.js';
+import {
+  blobsOption,
+  blobsUrlOf,
+  databaseOption,
+  databaseUrlOf,
+  dataDirOf,
+  dataOption,
+  modelDefaultsOf,
+  modelOptions,
+  redisOption,
+  redisUrlOf,
+} from './team-options.js';
 
 export const serveCommand = defineCommand({
   name: 'serve',
@@ -22,6 +34,7 @@ export const serveCommand = defineCommand({
     ...dataOption,
     ...databaseOption,
     ...blobsOption,
+    ...redisOption,
     port: { type: 'string', valueName: 'N', default: '7860', description: 'Port to listen on' },
     host: {
       type: 'string',
@@ -33,7 +46,8 @@ export const serveCommand = defineCommand({
       type: 'string',
       valueName: 'N',
       default: '1',
-      description: 'Jobs run at the same time (model-bound)',
+      description:
+        'Jobs run at the same time (model-bound); 0 runs none, for API replicas beside `segkit worker` (needs --redis)',
     },
     'import-root': {
       type: 'string',
@@ -41,33 +55,7 @@ export const serveCommand = defineCommand({
       valueName: 'DIR',
       description: 'A folder whose datasets the import route may read (nothing else on disk is reachable)',
     },
-    'model-root': {
-      type: 'string',
-      multiple: true,
-      valueName: 'DIR',
-      description: 'A folder whose model directories requests and project settings may name as a model',
-    },
-    model: {
-      type: 'string',
-      valueName: 'NAME|REPO|DIR',
-      description: 'Default segmentation model (default: sam if downloaded, else classic)',
-    },
-    'text-model': {
-      type: 'string',
-      valueName: 'NAME|REPO|DIR',
-      description: 'Default text-prompt model for find-all and text masks (default: clipseg)',
-    },
-    'embed-model': {
-      type: 'string',
-      valueName: 'NAME|REPO|DIR',
-      description: 'Default embedding model for find-all, auto-class and analytics (default: clip)',
-    },
-    'find-model': {
-      type: 'string',
-      valueName: 'NAME|REPO|DIR',
-      description:
-        'Default SAM 3 concept model for find-all (sam3, sam3-text, sam3-anylabeling; default: none, the CLIPSeg + SAM + CLIP pipeline)',
-    },
+    ...modelOptions,
     'max-inflight': {
       type: 'string',
       valueName: 'N',
@@ -80,25 +68,29 @@ export const serveCommand = defineCommand({
     'segkit serve --port 8080',
     'segkit serve photos/ --model sam3-tracker --find-model sam3',
     'segkit serve --db postgres://segkit@127.0.0.1:5432/segkit --data /srv/segkit',
+    'segkit serve --db postgres://segkit@db/segkit --redis redis://cache:6379 --blobs s3://segkit/blobs --workers 0',
   ],
   async run({ positionals, options, io }) {
     const port = numberOption(options, 'port', 7860, 0, 65535);
     const host = String(options.host ?? '127.0.0.1');
     if (!host.trim()) throw new UsageError('--host needs an address');
     const dataDir = dataDirOf(options);
+    const workers = numberOption(options, 'workers', 1, 0, 64);
+    const redisUrl = redisUrlOf(options);
+    if (workers === 0 && !redisUrl)
+      throw new UsageError(
+        '--workers 0 runs no jobs here: it is for API replicas whose jobs `segkit worker` processes run, which needs --redis (or SEGKIT_REDIS_URL)',
+      );
     const app = await build({
       dataDir,
       databaseUrl: databaseUrlOf(options),
       blobs: blobsUrlOf(options),
+      redisUrl,
       logger: 'stdout',
-      workers: numberOption(options, 'workers', 1, 0, 64),
+      workers,
       limits: { inflightPerClient: numberOption(options, 'max-inflight', 4, 1, 1024) },
       importRoots: (options['import-root'] as string[] | undefined) ?? [],
-      modelRoots: (options['model-root'] as string[] | undefined) ?? [],
-      ...(typeof options.model === 'string' ? { defaultSegmentModel: options.model } : {}),
-      ...(typeof options['text-model'] === 'string' ? { defaultTextModel: options['text-model'] } : {}),
-      ...(typeof options['embed-model'] === 'string' ? { defaultEmbedModel: options['embed-model'] } : {}),
-      ...(typeof options['find-model'] === 'string' ? { defaultFindModel: options['find-model'] } : {}),
+      ...modelDefaultsOf(options),
       ...(webRoot() ? { webRoot: webRoot()! } : {}),
     });
     try {
@@ -110,7 +102,12 @@ export const serveCommand = defineCommand({
         io.stderr(
           `SAM is not downloaded, so clicks use the offline classic backend (GrabCut), best with a box. For SAM quality run \`segkit models pull ${DEFAULT_SEGMENT_MODEL}\`.\n`,
         );
-      io.stderr(`SegKit server on ${shown}\nOpen ${shown}/?token=${app.segkit.adminToken}\n`);
+      const token = app.segkit.adminToken;
+      io.stderr(
+        token
+          ? `SegKit server on ${shown}\nOpen ${shown}/?token=${token}\n`
+          : `SegKit server on ${shown}\nThe admin token of this database was made by the first server on it (its data directory's admin-token file); make another with segkit users add NAME --role admin --db …\n`,
+      );
     } catch (e) {
       await app.close();
       const code = (e as NodeJS.ErrnoException).code;
@@ -122,19 +119,7 @@ export const serveCommand = defineCommand({
         );
       throw e;
     }
-    // A graceful stop replaces the CLI's immediate one: stop taking requests, finish those in flight, close the
-    // database, then exit 130 (SIGINT) or 143 (SIGTERM).
-    for (const [signal, code] of [
-      ['SIGINT', 130],
-      ['SIGTERM', 143],
-    ] as const) {
-      process.removeAllListeners(signal);
-      process.once(signal, async () => {
-        io.stderr(`segkit: ${signal}: stopping the server\n`);
-        await app.close();
-        process.exit(code);
-      });
-    }
+    stopGracefully(io, 'the server', () => app.close());
     await new Promise<never>(() => {});
   },
 });

@@ -1,50 +1,7 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { UsageError } from '@segkit/core';
 import { usersAdd, usersList, usersRevoke } from '@segkit/server';
 import { defineCommand, eager, requireOption } from '../command.js';
 import { jsonOption, printResult } from '../util.js';
-
-/** `--data DIR`, the server's data directory (default ~/.segkit/server, as `segkit serve`). */
-export const dataOption = {
-  data: {
-    type: 'string',
-    valueName: 'DIR',
-    description: 'The server data directory (default ~/.segkit/server)',
-  },
-} as const;
-export const dataDirOf = (options: Record<string, unknown>) =>
-  typeof options.data === 'string' ? options.data : join(homedir(), '.segkit', 'server');
-
-/** The team set-up's database: `--db postgres://…`, else SEGKIT_DATABASE_URL; none is the data directory's SQLite. */
-export const databaseOption = {
-  db: {
-    type: 'string',
-    valueName: 'URL',
-    description:
-      'A PostgreSQL database (postgres://user:pass@host:5432/db) instead of the SQLite file (env SEGKIT_DATABASE_URL)',
-  },
-} as const;
-/** The team set-up's blob store: `--blobs s3://bucket/prefix`, else SEGKIT_BLOBS_URL; none is the data directory. */
-export const blobsOption = {
-  blobs: {
-    type: 'string',
-    valueName: 'S3_URL',
-    description:
-      'An S3 bucket for image and export blobs (s3://bucket/prefix; endpoint and keys from the AWS_* variables) instead of the data directory (env SEGKIT_BLOBS_URL)',
-  },
-} as const;
-export const blobsUrlOf = (options: Record<string, unknown>): string | undefined =>
-  typeof options.blobs === 'string' ? options.blobs : process.env.SEGKIT_BLOBS_URL || undefined;
-
-export function databaseUrlOf(options: Record<string, unknown>): string | undefined {
-  const url = typeof options.db === 'string' ? options.db : process.env.SEGKIT_DATABASE_URL || undefined;
-  if (url !== undefined && !/^postgres(ql)?:\/\/[^/\s]/i.test(url))
-    throw new UsageError(
-      `--db must be a PostgreSQL URL such as postgres://segkit@127.0.0.1:5432/segkit, not ${JSON.stringify(url)}`,
-    );
-  return url;
-}
+import { databaseOption, databaseUrlOf, dataDirOf, dataOption } from './team-options.js';
 
 const add = defineCommand({
   name: 'add',

@@ -1,5 +1,7 @@
-// The job queue seam: one interface; a table with leases now (BullMQ or pg-boss later). A job survives a crash: its
-// lease expires (or its owner is found dead) and another worker picks it up at its first unfinished item.
+// The job queue seam: the job table holds every job's state, progress and finished items; who runs a job next comes
+// from the table itself (claim() with leases, the embedded default) or from BullMQ over Redis (team/bull.ts). A job
+// survives a crash: its lease expires (or its owner is found dead) and another worker picks it up at its first
+// unfinished item.
 import { hostname } from 'node:os';
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import { skipLocked } from '../db/portable.js';
@@ -50,6 +52,11 @@ export interface JobQueue {
   ): Promise<JobInfo>;
   /** Takes the oldest queued job, or a running one whose lease expired, for `owner`. */
   claim(owner: string, leaseMs: number): Promise<JobInfo | undefined>;
+  /**
+   * Takes one job by id for `owner` when it is queued or running (a dispatcher that already holds it exclusively,
+   * BullMQ, hands it over after a worker died); undefined when it is final or gone.
+   */
+  claimById(id: number, owner: string, leaseMs: number): Promise<JobInfo | undefined>;
   renew(id: number, owner: string, leaseMs: number): Promise<void>;
   get(id: number): Promise<JobInfo | undefined>;
   list(projectIds: number[] | 'all'): Promise<JobInfo[]>;
@@ -64,8 +71,8 @@ export interface JobQueue {
   items(id: number, opts: { failed?: boolean; limit: number; offset: number }): Promise<JobItemInfo[]>;
   finish(id: number, state: JobState, outcome: { result?: unknown; error?: string }): Promise<void>;
   requestCancel(id: number): Promise<JobInfo | undefined>;
-  /** Puts this owner's running jobs back in the queue (graceful shutdown). */
-  release(owner: string): Promise<void>;
+  /** Puts this owner's running jobs (or the one job `id`) back in the queue (graceful shutdown). */
+  release(owner: string, id?: number): Promise<void>;
   /** Re-queues running jobs whose owner, a process on this host, is no longer alive. */
   recoverOrphans(): Promise<number>;
   depth(): Promise<Record<JobState, number>>;
@@ -97,7 +104,7 @@ function info(r: Selectable<JobTable>): JobInfo {
 export const processOwner = () => `${hostname()}:${process.pid}`;
 
 export class TableJobQueue implements JobQueue {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(protected readonly db: Kysely<Database>) {}
 
   async enqueue(kind: string, projectId: number | null, params: Record<string, unknown>, total: number) {
     const r = await this.db
@@ -133,6 +140,24 @@ export class TableJobQueue implements JobQueue {
         skipLocked(this.db, eb.selectFrom('job').select('id').where(claimable).orderBy('id').limit(1)),
       )
       .where(claimable)
+      .returningAll()
+      .executeTakeFirst();
+    return r ? info(r) : undefined;
+  }
+
+  async claimById(id: number, owner: string, leaseMs: number) {
+    const now = Date.now();
+    const r = await this.db
+      .updateTable('job')
+      .set((eb) => ({
+        state: 'running',
+        lease_owner: owner,
+        lease_expires_at: iso(now + leaseMs),
+        attempts: eb('attempts', '+', 1),
+        updated_at: iso(now),
+      }))
+      .where('id', '=', id)
+      .where('state', 'in', ['queued', 'running'])
       .returningAll()
       .executeTakeFirst();
     return r ? info(r) : undefined;
@@ -233,13 +258,14 @@ export class TableJobQueue implements JobQueue {
     return this.get(id);
   }
 
-  async release(owner: string) {
-    await this.db
+  async release(owner: string, id?: number) {
+    let q = this.db
       .updateTable('job')
       .set({ state: 'queued', lease_owner: null, lease_expires_at: null })
       .where('lease_owner', '=', owner)
-      .where('state', '=', 'running')
-      .execute();
+      .where('state', '=', 'running');
+    if (id !== undefined) q = q.where('id', '=', id);
+    await q.execute();
   }
 
   async recoverOrphans() {
@@ -269,6 +295,17 @@ export class TableJobQueue implements JobQueue {
       n++;
     }
     return n;
+  }
+
+  /** The ids of the jobs not yet final, oldest first. */
+  protected async unfinished(): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('job')
+      .select('id')
+      .where('state', 'in', ['queued', 'running'])
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   async depth() {

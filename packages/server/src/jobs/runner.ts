@@ -1,8 +1,7 @@
 // Workers that run queued jobs item by item. Finished items are recorded, so a job resumed after a crash starts at its
 // first unfinished item; a cancel takes effect at the next item boundary; interactive inference goes first.
-import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SegkitError } from '@segkit/core';
+import type { JobBus, JobEvent } from './bus.js';
 import type { ItemError, JobInfo, JobQueue } from './queue.js';
 
 /** What a job handler gets: items it runs one by one (skipping those already done), and a progress line. */
@@ -19,13 +18,17 @@ export interface JobRun {
 
 export type JobHandler = (job: JobInfo, run: JobRun) => Promise<unknown>;
 
-/** A job event for SSE and the activity feed. */
-export interface JobEvent {
-  type: 'started' | 'progress' | 'item' | 'finished' | 'failed' | 'cancelled';
-  job: JobInfo;
-  item?: string;
-  /** Why the item failed (`item` events only). */
-  error?: ItemError;
+/** How a run ended: the job reached a final state, or it went back to the queue because this worker is stopping. */
+export type RunOutcome = 'done' | 'released';
+
+/**
+ * What hands jobs to the runner: the table queue's claim loop (jobs/dispatch.ts), or a BullMQ worker
+ * (team/bull.ts). `run` resolves once the job is final or released.
+ */
+export interface JobDispatch {
+  start(run: (job: JobInfo) => Promise<RunOutcome>): void;
+  /** Stops taking jobs; resolves when the jobs it handed out have returned. */
+  stop(): Promise<void>;
 }
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
@@ -41,58 +44,39 @@ class Stopping extends Error {}
 
 export interface RunnerOptions {
   owner: string;
-  workers: number;
   leaseMs: number;
-  pollMs: number;
   /** Resolves when no interactive inference is waiting (jobs yield to it between items). */
   interactiveIdle: () => Promise<void>;
 }
 
 export class JobRunner {
-  readonly events = new EventEmitter();
   private stopping = false;
-  private loops: Promise<void>[] = [];
 
   constructor(
     private readonly queue: JobQueue,
     private readonly handlers: Record<string, JobHandler>,
+    private readonly bus: JobBus,
+    private readonly dispatch: JobDispatch,
     private readonly opts: RunnerOptions,
-  ) {
-    this.events.setMaxListeners(0);
-  }
+  ) {}
 
   start(): void {
-    for (let i = 0; i < this.opts.workers; i++) this.loops.push(this.loop());
+    this.dispatch.start((job) => this.run(job));
   }
 
-  /** Stops taking jobs, lets each worker finish its current item, and puts its running jobs back in the queue. */
+  /** Stops taking jobs, lets each running job finish its current item, and puts it back in the queue. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.loops);
+    await this.dispatch.stop();
     await this.queue.release(this.opts.owner);
   }
 
   private emit(type: JobEvent['type'], job: JobInfo, item?: string, error?: ItemError) {
-    this.events.emit('job', {
-      type,
-      job,
-      ...(item ? { item } : {}),
-      ...(error ? { error } : {}),
-    } satisfies JobEvent);
+    this.bus.publish({ type, job, ...(item ? { item } : {}), ...(error ? { error } : {}) });
   }
 
-  private async loop(): Promise<void> {
-    while (!this.stopping) {
-      const job = await this.queue.claim(this.opts.owner, this.opts.leaseMs).catch(() => undefined);
-      if (!job) {
-        await sleep(this.opts.pollMs);
-        continue;
-      }
-      await this.run(job);
-    }
-  }
-
-  private async run(job: JobInfo): Promise<void> {
+  /** Runs a claimed job to its end, or to the next item boundary when this worker is stopping. */
+  async run(job: JobInfo): Promise<RunOutcome> {
     const { queue, opts } = this;
     const renew = setInterval(
       () => void queue.renew(job.id, opts.owner, opts.leaseMs).catch(() => {}),
@@ -139,12 +123,15 @@ export class JobRunner {
         const error = after.failedItems === 1 ? reason : `All ${after.failedItems} items failed: ${reason}`;
         await queue.finish(job.id, 'failed', { result, error: error ?? 'Every item failed' });
         this.emit('failed', (await queue.get(job.id))!);
-        return;
+        return 'done';
       }
       await queue.finish(job.id, after.failedItems ? 'partial' : 'succeeded', { result });
       this.emit('finished', (await queue.get(job.id))!);
     } catch (e) {
-      if (e instanceof Stopping) return; // released by stop(): another start resumes it
+      if (e instanceof Stopping) {
+        await queue.release(opts.owner, job.id);
+        return 'released'; // another worker, or this one's next start, resumes it
+      }
       if (e instanceof Cancelled) {
         await queue.finish(job.id, 'cancelled', {});
         this.emit('cancelled', (await queue.get(job.id))!);
@@ -155,5 +142,6 @@ export class JobRunner {
     } finally {
       clearInterval(renew);
     }
+    return 'done';
   }
 }

@@ -3,8 +3,8 @@ import { Type } from 'typebox';
 import type { Activity, InferenceCall } from '../activity.js';
 import type { Caller } from '../auth.js';
 import type { ServerContext } from '../context.js';
+import type { JobEvent } from '../jobs/bus.js';
 import type { JobInfo } from '../jobs/queue.js';
-import type { JobEvent, JobRunner } from '../jobs/runner.js';
 import { listProjects } from '../repo/projects.js';
 import { ErrorBody, Job } from '../schemas.js';
 import { openEventStream } from '../sse.js';
@@ -19,9 +19,8 @@ const Call = Type.Object({
 
 export const activityRoutes: FastifyPluginAsyncTypebox<{
   ctx: ServerContext;
-  runner: JobRunner;
   activity: Activity;
-}> = async (app, { ctx, runner, activity }) => {
+}> = async (app, { ctx, activity }) => {
   /** An admin sees everything; others their own calls and the jobs of their projects. */
   const scope = async (caller: Caller) => {
     if (caller.role === 'admin') return { call: () => true, job: () => true };
@@ -73,10 +72,10 @@ export const activityRoutes: FastifyPluginAsyncTypebox<{
         if (see.job(e.job)) send(e.type, e.job);
       };
       activity.events.on('activity', onActivity);
-      runner.events.on('job', onJob);
+      const stop = ctx.bus.subscribe(onJob);
       req.raw.on('close', () => {
         activity.events.off('activity', onActivity);
-        runner.events.off('job', onJob);
+        stop();
       });
       send('snapshot', await snapshot(req.caller));
     },

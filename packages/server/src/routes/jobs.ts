@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { InvalidArgumentError, NotFoundError } from '@segkit/core';
 import { Type } from 'typebox';
 import type { ServerContext } from '../context.js';
+import type { JobEvent } from '../jobs/bus.js';
 import { FINAL as FINAL_STATES, type JobInfo } from '../jobs/queue.js';
-import type { JobEvent, JobRunner } from '../jobs/runner.js';
 import { getImage, imageIdsOf } from '../repo/images.js';
 import { getProject, listProjects, requireWrite } from '../repo/projects.js';
 import { getRecipe } from '../repo/recipes.js';
@@ -24,10 +24,7 @@ const Result = Type.Object({
 });
 const FINAL_EVENTS = new Set(['finished', 'failed', 'cancelled']);
 
-export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: JobRunner }> = async (
-  app,
-  { ctx, runner },
-) => {
+export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = async (app, { ctx }) => {
   /** A job the caller may see (its project's members), else E_NOT_FOUND. */
   const visible = async (caller: Parameters<typeof getProject>[1], id: number): Promise<JobInfo> => {
     const job = await ctx.jobs.get(id);
@@ -275,7 +272,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: 
       const job = await visible(req.caller, req.params.jobId);
       const { res, send } = openEventStream(reply);
       const end = () => {
-        runner.events.off('job', listener);
+        stop();
         res.end();
       };
       const listener = (e: JobEvent) => {
@@ -283,8 +280,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext; runner: 
         send(e.type, e.item ? { item: e.item, ...(e.error ? { error: e.error } : {}), job: e.job } : e.job);
         if (FINAL_EVENTS.has(e.type)) end();
       };
-      runner.events.on('job', listener);
-      req.raw.on('close', () => runner.events.off('job', listener));
+      const stop = ctx.bus.subscribe(listener);
+      req.raw.on('close', stop);
       send('state', job);
       const now = await ctx.jobs.get(job.id);
       if (now && FINAL_STATES.includes(now.state)) {

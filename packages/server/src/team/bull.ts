@@ -1,0 +1,121 @@
+// Jobs on BullMQ (`--redis`): the job table stays the record of every job (state, progress, finished items), and
+// BullMQ decides who runs a job next: it hands each job to one worker process, renews that worker's lock, and gives a
+// job whose worker died (its lock lapsed) to another, which resumes at the first unfinished item.
+import { DelayedError, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { type JobInfo, TableJobQueue } from '../jobs/queue.js';
+import type { JobDispatch, RunOutcome } from '../jobs/runner.js';
+
+const QUEUE = 'segkit-jobs';
+const bullId = (id: number) => `job-${id}`;
+
+/** The job table, with each new job also put on the BullMQ queue. */
+export class BullJobQueue extends TableJobQueue {
+  readonly bull: Queue;
+
+  constructor(db: Kysely<Database>, redis: Redis) {
+    super(db);
+    this.bull = new Queue(QUEUE, { connection: redis });
+  }
+
+  override async enqueue(
+    kind: string,
+    projectId: number | null,
+    params: Record<string, unknown>,
+    total: number,
+  ) {
+    const job = await super.enqueue(kind, projectId, params, total);
+    await this.dispatchOne(job.id);
+    return job;
+  }
+
+  /** Puts a job on the BullMQ queue; adding one that is already there does nothing (the id is the job's). */
+  private async dispatchOne(id: number): Promise<void> {
+    await this.bull.add(
+      'run',
+      { id },
+      {
+        jobId: bullId(id),
+        // A processor that throws (the database went away mid-job) is retried; the job's own failures are final
+        // states in the table and never reach BullMQ as errors.
+        attempts: 8,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: 1000,
+      },
+    );
+  }
+
+  /**
+   * Puts every unfinished job of the table on the BullMQ queue: after a Redis restart that lost its data, or an
+   * enqueue whose Redis write failed after the row was written. Returns how many it looked at.
+   */
+  async resync(): Promise<number> {
+    const open = await this.unfinished();
+    for (const id of open) await this.dispatchOne(id);
+    return open.length;
+  }
+
+  override async recoverOrphans(): Promise<number> {
+    return 0; // BullMQ's stalled-job check hands a dead worker's job to another
+  }
+
+  async close(): Promise<void> {
+    await this.bull.close();
+  }
+}
+
+export interface BullDispatchOptions {
+  owner: string;
+  /** Jobs this process runs at once. */
+  concurrency: number;
+  /** How long a worker's lock on a job lasts without renewal: a killed worker's job moves on after about this. */
+  leaseMs: number;
+}
+
+/** A BullMQ worker that claims each job it is handed in the table and runs it. */
+export class BullDispatch implements JobDispatch {
+  private worker: Worker | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly queue: BullJobQueue,
+    private readonly redis: Redis,
+    private readonly opts: BullDispatchOptions,
+  ) {}
+
+  start(run: (job: JobInfo) => Promise<RunOutcome>): void {
+    const { opts, queue } = this;
+    this.worker = new Worker(
+      QUEUE,
+      async (bullJob, token) => {
+        const job = await queue.claimById(Number(bullJob.data.id), opts.owner, opts.leaseMs);
+        if (!job) return; // cancelled while queued, or already finished
+        if ((await run(job)) === 'released') {
+          // This worker is stopping: the job goes back to BullMQ's queue for another worker, at once.
+          await bullJob.moveToDelayed(Date.now(), token);
+          throw new DelayedError();
+        }
+      },
+      {
+        connection: this.redis.duplicate(),
+        concurrency: opts.concurrency,
+        lockDuration: opts.leaseMs,
+        stalledInterval: Math.max(1000, Math.floor(opts.leaseMs / 2)),
+        // A job whose worker keeps dying is still resumed where it stopped; it never fails for that alone.
+        maxStalledCount: 1000,
+      },
+    );
+    this.worker.on('error', () => {}); // Redis hiccups: BullMQ reconnects on its own
+    void queue.resync().catch(() => {});
+    this.resyncTimer = setInterval(() => void queue.resync().catch(() => {}), 60_000);
+    this.resyncTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.resyncTimer);
+    await this.worker?.close(); // waits for the jobs in hand: each returns at its next item boundary
+  }
+}

@@ -1,0 +1,100 @@
+// Redis for the team set-up (`--redis redis://…`): one checked connection, job events over pub/sub, and the
+// per-user cap on inference calls shared by every replica.
+import { randomUUID } from 'node:crypto';
+import { RateLimitedError, ServiceUnavailableError, UsageError } from '@segkit/core';
+import { Redis } from 'ioredis';
+import type { JobEvent } from '../jobs/bus.js';
+import { LocalJobBus } from '../jobs/bus.js';
+import type { InflightSlots } from '../security.js';
+
+const CHANNEL = 'segkit:job-events';
+
+/** Opens a connection and checks that Redis answers: E_USAGE for a URL that is not redis://, else one line. */
+export async function connectRedis(url: string): Promise<Redis> {
+  if (!/^rediss?:\/\/[^/\s]/i.test(url))
+    throw new UsageError(
+      `--redis must be a Redis URL such as redis://127.0.0.1:6379, not ${JSON.stringify(url)}`,
+    );
+  // BullMQ needs maxRetriesPerRequest null (its blocking calls wait for as long as they must).
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, connectTimeout: 5000 });
+  redis.on('error', () => {}); // reconnects on its own; a failed first connect is reported below
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (e) {
+    redis.disconnect();
+    const where = url.replace(/\/\/[^@/]*@/, '//');
+    throw new ServiceUnavailableError(
+      `Cannot reach Redis at ${where}: ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+  return redis;
+}
+
+/** Job events through Redis pub/sub: every replica hears every worker's events, its own included, in order. */
+export class RedisJobBus extends LocalJobBus {
+  private constructor(
+    private readonly pub: Redis,
+    private readonly sub: Redis,
+  ) {
+    super();
+  }
+
+  static async open(redis: Redis): Promise<RedisJobBus> {
+    const sub = redis.duplicate();
+    sub.on('error', () => {});
+    const bus = new RedisJobBus(redis, sub);
+    sub.on('message', (_channel: string, text: string) => {
+      try {
+        bus.events.emit('job', JSON.parse(text) as JobEvent);
+      } catch {
+        // not one of ours
+      }
+    });
+    await sub.subscribe(CHANNEL);
+    return bus;
+  }
+
+  override publish(event: JobEvent): void {
+    void this.pub.publish(CHANNEL, JSON.stringify(event)).catch(() => {});
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    this.sub.disconnect();
+  }
+}
+
+/**
+ * The per-user cap on inference calls in flight, counted across replicas: each call is a member of the user's sorted
+ * set, scored by its start; members older than `staleMs` (a replica that died mid-call) no longer count.
+ */
+export class RedisInflightSlots implements InflightSlots {
+  constructor(
+    private readonly redis: Redis,
+    readonly max: number,
+    private readonly staleMs: number,
+  ) {}
+
+  async enter(userId: number): Promise<() => void> {
+    const key = `segkit:inflight:${userId}`;
+    const id = randomUUID();
+    const now = Date.now();
+    const r = await this.redis
+      .multi()
+      .zremrangebyscore(key, '-inf', now - this.staleMs)
+      .zadd(key, now, id)
+      .zcard(key)
+      .pexpire(key, this.staleMs)
+      .exec();
+    const n = Number(r?.[2]?.[1] ?? 0);
+    const leave = () => void this.redis.zrem(key, id).catch(() => {});
+    if (n > this.max) {
+      leave();
+      throw new RateLimitedError(
+        `${n - 1} inference calls of this client are still running (at most ${this.max} at once); retry when one finishes`,
+      );
+    }
+    return leave;
+  }
+}

@@ -13,9 +13,10 @@ import { jobHandlers } from './jobs/handlers.js';
 import { processOwner, TableJobQueue } from './jobs/queue.js';
 import { type JobDispatch, JobRunner } from './jobs/runner.js';
 import { Metrics } from './metrics.js';
+import { instanceId } from './repo/instance.js';
 import { InflightLimiter, type InflightSlots } from './security.js';
 import { BullDispatch, BullJobQueue } from './team/bull.js';
-import { connectRedis, RedisInflightSlots, RedisJobBus } from './team/redis.js';
+import { connectRedis, namespaceOf, RedisInflightSlots, RedisJobBus } from './team/redis.js';
 
 export interface RuntimeOptions {
   /** The data directory: the SQLite database, blobs and admin token when no `databaseUrl`/`blobs` are given. */
@@ -65,8 +66,9 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     redis?.disconnect();
     throw e;
   });
-  const jobs = redis ? new BullJobQueue(db, redis) : new TableJobQueue(db);
-  const bus: JobBus = redis ? await RedisJobBus.open(redis) : new LocalJobBus();
+  const namespace = redis ? namespaceOf(await instanceId(db)) : '';
+  const jobs = redis ? new BullJobQueue(db, redis, namespace) : new TableJobQueue(db);
+  const bus: JobBus = redis ? await RedisJobBus.open(redis, namespace) : new LocalJobBus();
   const ctx = new ServerContext(db, blobStoreOf(dataDir, options.blobs), dataDir, limits, jobs, bus, {
     segment: options.defaultSegmentModel,
     text: options.defaultTextModel,
@@ -77,7 +79,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const metrics = new Metrics(ctx);
   ctx.metrics = metrics;
   const inflight = redis
-    ? new RedisInflightSlots(redis, limits.inflightPerClient, limits.requestTimeoutMs)
+    ? new RedisInflightSlots(redis, namespace, limits.inflightPerClient, limits.requestTimeoutMs)
     : new InflightLimiter(limits.inflightPerClient);
   let runner: JobRunner | undefined;
   return {

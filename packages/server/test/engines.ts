@@ -1,6 +1,6 @@
-// Throwaway instances of the team set-up's engines for tests and harnesses: a PostgreSQL cluster in a temporary
-// folder on a free port of 127.0.0.1, stopped (and removed) by `stop()`.
-import { execFileSync } from 'node:child_process';
+// Throwaway instances of the team set-up's engines for tests and harnesses: a PostgreSQL cluster, a Redis server and
+// an S3-protocol server, each in a temporary folder on a free port of 127.0.0.1, stopped (and removed) by `stop()`.
+import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -144,6 +144,54 @@ export async function startS3(): Promise<S3> {
     },
     async stop() {
       await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const redisAvailable = () => existsSync('/usr/bin/redis-server');
+
+export interface RedisServer {
+  url: string;
+  /** Kills it at once (SIGKILL), as a crash would; `start()` brings it back on the same port, empty. */
+  kill(): void;
+  stop(): Promise<void>;
+}
+
+/** A Redis server of its own (Debian's redis-server), no persistence, on a free port of 127.0.0.1. */
+export async function startRedis(): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'segkit-redis-'));
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  const { Redis } = await import('ioredis');
+  for (let i = 0; ; i++) {
+    const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    c.on('error', () => {});
+    try {
+      await c.connect();
+      await c.ping();
+      c.disconnect();
+      break;
+    } catch (e) {
+      c.disconnect();
+      if (i > 100 || child.exitCode !== null) throw new Error(`redis-server did not start: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    url,
+    kill: () => child.kill('SIGKILL'),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -10,13 +10,16 @@ export const repo = new URL('../../../', import.meta.url).pathname;
 export const fixture = (name: string) => join(repo, 'fixtures/models', name);
 export const tmp = (prefix = 'segkit-server-') => mkdtempSync(join(tmpdir(), prefix));
 
-const stores = new Map<string, { databaseUrl?: string; blobs?: string }>();
+const stores = new Map<string, { databaseUrl?: string; blobs?: string; redisUrl?: string }>();
 /**
  * The database and blob store of a test server: the data directory's SQLite file and folder; or, in the team run
  * (`vitest.team.config.ts` sets SEGKIT_TEST_POSTGRES_URL and SEGKIT_TEST_S3), a fresh PostgreSQL database and a fresh
- * S3 bucket per data directory, the same ones again when a test restarts a server on the same directory.
+ * S3 bucket per data directory, the same ones again when a test restarts a server on the same directory, and the
+ * run's Redis (SEGKIT_TEST_REDIS_URL: jobs on BullMQ, events over pub/sub).
  */
-export async function testDatabase(dataDir: string): Promise<{ databaseUrl?: string; blobs?: string }> {
+export async function testDatabase(
+  dataDir: string,
+): Promise<{ databaseUrl?: string; blobs?: string; redisUrl?: string }> {
   const cluster = process.env.SEGKIT_TEST_POSTGRES_URL;
   if (!cluster) return {};
   let got = stores.get(dataDir);
@@ -29,6 +32,7 @@ export async function testDatabase(dataDir: string): Promise<{ databaseUrl?: str
       client.destroy();
       got.blobs = `s3://${bucket}/blobs`;
     }
+    if (process.env.SEGKIT_TEST_REDIS_URL) got.redisUrl = process.env.SEGKIT_TEST_REDIS_URL;
     stores.set(dataDir, got);
   }
   return got;

@@ -1,6 +1,7 @@
 // Numbered migrations, applied in order by Kysely's Migrator, the same on SQLite and PostgreSQL: the portable schema
 // builder, with the few types that differ from portable.ts (ids, doubles, the current time). Text, integers and
 // foreign keys that cascade.
+import { randomUUID } from 'node:crypto';
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { portable } from './portable.js';
 
@@ -155,12 +156,32 @@ const m0004: Migration = {
   },
 };
 
+/**
+ * The installation's id, made once with the database: what Redis keys, BullMQ's queue and the event channel are
+ * named under, so that replicas and workers on one database agree and two installations can share a Redis.
+ */
+const m0005: Migration = {
+  async up(db: Kysely<unknown>) {
+    const t = portable(db);
+    await db.schema
+      .createTable('instance')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(t.now))
+      .execute();
+    await (db as Kysely<{ instance: { id: string } }>)
+      .insertInto('instance')
+      .values({ id: randomUUID().replaceAll('-', '').slice(0, 16) })
+      .execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-job-cancel': m0002,
   '0003-job-item-errors': m0003,
   '0004-recipes': m0004,
+  '0005-instance': m0005,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

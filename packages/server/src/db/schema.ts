@@ -123,7 +123,13 @@ export interface RecipeTable {
   created_at: Timestamp;
 }
 
+export interface InstanceTable {
+  id: string;
+  created_at: Generated<string>;
+}
+
 export interface Database {
+  instance: InstanceTable;
   project: ProjectTable;
   recipe: RecipeTable;
   image: ImageTable;

@@ -15,9 +15,14 @@ const bullId = (id: number) => `job-${id}`;
 export class BullJobQueue extends TableJobQueue {
   readonly bull: Queue;
 
-  constructor(db: Kysely<Database>, redis: Redis) {
+  constructor(
+    db: Kysely<Database>,
+    redis: Redis,
+    /** The installation's Redis namespace: BullMQ's key prefix. */
+    readonly prefix: string,
+  ) {
     super(db);
-    this.bull = new Queue(QUEUE, { connection: redis });
+    this.bull = new Queue(QUEUE, { connection: redis, prefix });
   }
 
   override async enqueue(
@@ -101,6 +106,7 @@ export class BullDispatch implements JobDispatch {
       },
       {
         connection: this.redis.duplicate(),
+        prefix: queue.prefix,
         concurrency: opts.concurrency,
         lockDuration: opts.leaseMs,
         stalledInterval: Math.max(1000, Math.floor(opts.leaseMs / 2)),

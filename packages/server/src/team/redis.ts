@@ -7,7 +7,8 @@ import type { JobEvent } from '../jobs/bus.js';
 import { LocalJobBus } from '../jobs/bus.js';
 import type { InflightSlots } from '../security.js';
 
-const CHANNEL = 'segkit:job-events';
+/** The Redis names of one installation (its database's instance id): keys, queue prefix and event channel. */
+export const namespaceOf = (instance: string) => `segkit:${instance}`;
 
 /** Opens a connection and checks that Redis answers: E_USAGE for a URL that is not redis://, else one line. */
 export async function connectRedis(url: string): Promise<Redis> {
@@ -36,14 +37,16 @@ export class RedisJobBus extends LocalJobBus {
   private constructor(
     private readonly pub: Redis,
     private readonly sub: Redis,
+    private readonly channel: string,
   ) {
     super();
   }
 
-  static async open(redis: Redis): Promise<RedisJobBus> {
+  static async open(redis: Redis, namespace: string): Promise<RedisJobBus> {
     const sub = redis.duplicate();
     sub.on('error', () => {});
-    const bus = new RedisJobBus(redis, sub);
+    const channel = `${namespace}:job-events`;
+    const bus = new RedisJobBus(redis, sub, channel);
     sub.on('message', (_channel: string, text: string) => {
       try {
         bus.events.emit('job', JSON.parse(text) as JobEvent);
@@ -51,12 +54,12 @@ export class RedisJobBus extends LocalJobBus {
         // not one of ours
       }
     });
-    await sub.subscribe(CHANNEL);
+    await sub.subscribe(channel);
     return bus;
   }
 
   override publish(event: JobEvent): void {
-    void this.pub.publish(CHANNEL, JSON.stringify(event)).catch(() => {});
+    void this.pub.publish(this.channel, JSON.stringify(event)).catch(() => {});
   }
 
   override async close(): Promise<void> {
@@ -72,12 +75,13 @@ export class RedisJobBus extends LocalJobBus {
 export class RedisInflightSlots implements InflightSlots {
   constructor(
     private readonly redis: Redis,
+    private readonly namespace: string,
     readonly max: number,
     private readonly staleMs: number,
   ) {}
 
   async enter(userId: number): Promise<() => void> {
-    const key = `segkit:inflight:${userId}`;
+    const key = `${this.namespace}:inflight:${userId}`;
     const id = randomUUID();
     const now = Date.now();
     const r = await this.redis

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdminToken } from '../src/auth.js';
 import { openDatabase } from '../src/db/database.js';
+import { MIGRATIONS } from '../src/db/migrations.js';
 import { type Postgres, postgresAvailable, startPostgres } from './engines.js';
 import { tmp } from './helpers.js';
 
@@ -20,13 +21,7 @@ describe.skipIf(!postgresAvailable())('the database on PostgreSQL', () => {
         .selectFrom('kysely_migration' as never)
         .select('name' as never)
         .execute();
-      expect(migrations.map((m) => (m as { name: string }).name)).toEqual([
-        '0001-initial',
-        '0002-job-cancel',
-        '0003-job-item-errors',
-        '0004-recipes',
-        '0005-instance',
-      ]);
+      expect(migrations.map((m) => (m as { name: string }).name)).toEqual(Object.keys(MIGRATIONS));
       // One installation id, made once: the namespace every replica and worker uses in Redis.
       const ids = await Promise.all(dbs.map((d) => d.selectFrom('instance').select('id').execute()));
       expect(ids[0]).toHaveLength(1);

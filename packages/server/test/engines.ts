@@ -179,7 +179,8 @@ export async function startRedis(): Promise<RedisServer> {
       break;
     } catch (e) {
       c.disconnect();
-      if (i > 100 || child.exitCode !== null) throw new Error(`redis-server did not start: ${(e as Error).message}`);
+      if (i > 100 || child.exitCode !== null)
+        throw new Error(`redis-server did not start: ${(e as Error).message}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

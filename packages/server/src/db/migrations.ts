@@ -175,6 +175,26 @@ const m0005: Migration = {
   },
 };
 
+/**
+ * Jobs split into lanes (team set-up): a job's items are dealt round-robin to `lanes` BullMQ jobs that workers run in
+ * parallel; each lane that ends records itself and its result here, and the last one finishes the job.
+ */
+const m0006: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .alterTable('job')
+      .addColumn('lanes', 'integer', (c) => c.notNull().defaultTo(1))
+      .execute();
+    await db.schema
+      .createTable('job_lane')
+      .addColumn('job_id', 'integer', (c) => c.notNull().references('job.id').onDelete('cascade'))
+      .addColumn('lane', 'integer', (c) => c.notNull())
+      .addColumn('result', 'text')
+      .addPrimaryKeyConstraint('job_lane_pk', ['job_id', 'lane'])
+      .execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001,
@@ -182,6 +202,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003-job-item-errors': m0003,
   '0004-recipes': m0004,
   '0005-instance': m0005,
+  '0006-job-lanes': m0006,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -75,6 +75,8 @@ export interface JobTable {
   cancel_requested: Generated<number>;
   /** Items that failed (their reasons are in job_item.error). */
   failed_items: Generated<number>;
+  /** How many lanes (BullMQ jobs) share the job's items; 1 unless split (team/bull.ts). */
+  lanes: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -87,6 +89,13 @@ export interface JobItemTable {
   error: string | null;
   /** The failure's stable code (E_…), E_INTERNAL for an unexpected one. */
   error_code: string | null;
+}
+
+export interface JobLaneTable {
+  job_id: number;
+  lane: number;
+  /** The lane's result (JSON), summed with the others' when the job ends. */
+  result: string | null;
 }
 
 export interface UserTable {
@@ -137,6 +146,7 @@ export interface Database {
   processing_result: ProcessingResultTable;
   job: JobTable;
   job_item: JobItemTable;
+  job_lane: JobLaneTable;
   user: UserTable;
   token: TokenTable;
   membership: MembershipTable;

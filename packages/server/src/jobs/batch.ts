@@ -64,7 +64,7 @@ export function textBatchHandler(ctx: ServerContext): JobHandler {
           masks += (await insertAnnotations(tx, rows)).length;
         });
       });
-    return { images: imageIds.length, masks };
+    return { images: run.share(imageIds.length), masks };
   };
 }
 
@@ -91,7 +91,7 @@ export function buildSegHandler(ctx: ServerContext): JobHandler {
           masks++;
         }
       });
-    return { images: imageIds.length, masks };
+    return { images: run.share(imageIds.length), masks };
   };
 }
 

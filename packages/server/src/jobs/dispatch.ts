@@ -19,7 +19,7 @@ export class TableDispatch implements JobDispatch {
     private readonly opts: TableDispatchOptions,
   ) {}
 
-  start(run: (job: JobInfo) => Promise<RunOutcome>): void {
+  start(run: (job: JobInfo, lane: number) => Promise<RunOutcome>): void {
     for (let i = 0; i < this.opts.workers; i++) this.loops.push(this.loop(run));
   }
 
@@ -28,14 +28,14 @@ export class TableDispatch implements JobDispatch {
     await Promise.all(this.loops);
   }
 
-  private async loop(run: (job: JobInfo) => Promise<RunOutcome>): Promise<void> {
+  private async loop(run: (job: JobInfo, lane: number) => Promise<RunOutcome>): Promise<void> {
     while (!this.stopping) {
       const job = await this.queue.claim(this.opts.owner, this.opts.leaseMs).catch(() => undefined);
       if (!job) {
         await sleep(this.opts.pollMs);
         continue;
       }
-      await run(job);
+      await run(job, 0); // the table queue never splits a job
     }
   }
 }

@@ -126,6 +126,6 @@ export function processHandler(ctx: ServerContext): JobHandler {
         `image ${imageId}`,
       );
     }
-    return { images: imageIds.length, masks };
+    return { images: run.share(imageIds.length), masks };
   };
 }

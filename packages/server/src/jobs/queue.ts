@@ -38,9 +38,24 @@ export interface JobInfo {
   error: string | null;
   /** Items that failed so far (their reasons: `items()`). */
   failedItems: number;
+  /** Lanes sharing the job's items (1 unless split across workers). */
+  lanes: number;
   cancelRequested: boolean;
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * Kinds whose items are independent and visited in the same order on every run, so that lanes in several workers can
+ * share them round-robin (the team set-up splits these).
+ */
+export const SPLITTABLE: ReadonlySet<string> = new Set(['process', 'text-batch', 'build-seg']);
+
+/** What the lanes of a job have recorded so far. */
+export interface LanesDone {
+  finished: number;
+  /** Each finished lane's result. */
+  results: unknown[];
 }
 
 export interface JobQueue {
@@ -50,6 +65,10 @@ export interface JobQueue {
     params: Record<string, unknown>,
     total: number,
   ): Promise<JobInfo>;
+  /** Records that a lane ended, with its result (once per lane); what every finished lane recorded. */
+  laneDone(id: number, lane: number, result: unknown): Promise<LanesDone>;
+  /** Finished items of the job, failed ones included. */
+  countItems(id: number): Promise<number>;
   /** Takes the oldest queued job, or a running one whose lease expired, for `owner`. */
   claim(owner: string, leaseMs: number): Promise<JobInfo | undefined>;
   /**
@@ -94,6 +113,7 @@ function info(r: Selectable<JobTable>): JobInfo {
     result: r.result === null ? null : JSON.parse(r.result),
     error: r.error,
     failedItems: r.failed_items,
+    lanes: r.lanes,
     cancelRequested: r.cancel_requested === 1,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -106,13 +126,48 @@ export const processOwner = () => `${hostname()}:${process.pid}`;
 export class TableJobQueue implements JobQueue {
   constructor(protected readonly db: Kysely<Database>) {}
 
-  async enqueue(kind: string, projectId: number | null, params: Record<string, unknown>, total: number) {
+  async enqueue(
+    kind: string,
+    projectId: number | null,
+    params: Record<string, unknown>,
+    total: number,
+    lanes = 1,
+  ) {
     const r = await this.db
       .insertInto('job')
-      .values({ kind, project_id: projectId, params: JSON.stringify(params), state: 'queued', total })
+      .values({ kind, project_id: projectId, params: JSON.stringify(params), state: 'queued', total, lanes })
       .returningAll()
       .executeTakeFirstOrThrow();
     return info(r);
+  }
+
+  async laneDone(id: number, lane: number, result: unknown) {
+    await this.db
+      .insertInto('job_lane')
+      .values({ job_id: id, lane, result: result === undefined ? null : JSON.stringify(result) })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    const rows = await this.db.selectFrom('job_lane').select('result').where('job_id', '=', id).execute();
+    return {
+      finished: rows.length,
+      results: rows.map((r) => (r.result === null ? undefined : JSON.parse(r.result))),
+    };
+  }
+
+  /** The lanes of a job that have not ended. */
+  protected async openLanes(id: number, lanes: number): Promise<number[]> {
+    const rows = await this.db.selectFrom('job_lane').select('lane').where('job_id', '=', id).execute();
+    const ended = new Set(rows.map((r) => r.lane));
+    return [...Array(lanes).keys()].filter((l) => !ended.has(l));
+  }
+
+  async countItems(id: number) {
+    const r = await this.db
+      .selectFrom('job_item')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('job_id', '=', id)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
   }
 
   /**
@@ -247,6 +302,7 @@ export class TableJobQueue implements JobQueue {
         updated_at: iso(Date.now()),
       })
       .where('id', '=', id)
+      .where('state', 'in', ['queued', 'running']) // a final state stays (a lane ending after a cancel)
       .execute();
   }
 
@@ -263,7 +319,8 @@ export class TableJobQueue implements JobQueue {
       .updateTable('job')
       .set({ state: 'queued', lease_owner: null, lease_expires_at: null })
       .where('lease_owner', '=', owner)
-      .where('state', '=', 'running');
+      .where('state', '=', 'running')
+      .where('lanes', '=', 1); // a split job's lanes go back to BullMQ's queue one by one
     if (id !== undefined) q = q.where('id', '=', id);
     await q.execute();
   }
@@ -297,15 +354,14 @@ export class TableJobQueue implements JobQueue {
     return n;
   }
 
-  /** The ids of the jobs not yet final, oldest first. */
-  protected async unfinished(): Promise<number[]> {
-    const rows = await this.db
+  /** The jobs not yet final, oldest first, with their lane counts. */
+  protected async unfinished(): Promise<{ id: number; lanes: number }[]> {
+    return this.db
       .selectFrom('job')
-      .select('id')
+      .select(['id', 'lanes'])
       .where('state', 'in', ['queued', 'running'])
       .orderBy('id')
       .execute();
-    return rows.map((r) => r.id);
   }
 
   async depth() {

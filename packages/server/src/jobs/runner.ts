@@ -2,7 +2,7 @@
 // first unfinished item; a cancel takes effect at the next item boundary; interactive inference goes first.
 import { SegkitError } from '@segkit/core';
 import type { JobBus, JobEvent } from './bus.js';
-import type { ItemError, JobInfo, JobQueue } from './queue.js';
+import { FINAL, type ItemError, type JobInfo, type JobQueue } from './queue.js';
 
 /** What a job handler gets: items it runs one by one (skipping those already done), and a progress line. */
 export interface JobRun {
@@ -14,6 +14,8 @@ export interface JobRun {
   item(key: string, fn: () => Promise<void>, message?: string): Promise<void>;
   /** Reports progress inside an item (a training epoch): the job's message and counts, and a `progress` event. */
   note(message: string, progress?: { done: number; total: number }): Promise<void>;
+  /** Of `n` items, how many this run covers: all of them, or this lane's share when the job is split. */
+  share(n: number): number;
 }
 
 export type JobHandler = (job: JobInfo, run: JobRun) => Promise<unknown>;
@@ -26,7 +28,7 @@ export type RunOutcome = 'done' | 'released';
  * (team/bull.ts). `run` resolves once the job is final or released.
  */
 export interface JobDispatch {
-  start(run: (job: JobInfo) => Promise<RunOutcome>): void;
+  start(run: (job: JobInfo, lane: number) => Promise<RunOutcome>): void;
   /** Stops taking jobs; resolves when the jobs it handed out have returned. */
   stop(): Promise<void>;
 }
@@ -61,7 +63,7 @@ export class JobRunner {
   ) {}
 
   start(): void {
-    this.dispatch.start((job) => this.run(job));
+    this.dispatch.start((job, lane) => this.run(job, lane));
   }
 
   /** Stops taking jobs, lets each running job finish its current item, and puts it back in the queue. */
@@ -75,8 +77,11 @@ export class JobRunner {
     this.bus.publish({ type, job, ...(item ? { item } : {}), ...(error ? { error } : {}) });
   }
 
-  /** Runs a claimed job to its end, or to the next item boundary when this worker is stopping. */
-  async run(job: JobInfo): Promise<RunOutcome> {
+  /**
+   * Runs a claimed job (or its lane `lane`: the items whose index modulo `job.lanes` is `lane`) to its end, or to the
+   * next item boundary when this worker is stopping. The last lane to end finishes the job.
+   */
+  async run(job: JobInfo, lane = 0): Promise<RunOutcome> {
     const { queue, opts } = this;
     const renew = setInterval(
       () => void queue.renew(job.id, opts.owner, opts.leaseMs).catch(() => {}),
@@ -87,11 +92,11 @@ export class JobRunner {
       const handler = this.handlers[job.kind];
       if (!handler) throw new Error(`No handler for jobs of kind ${job.kind}`);
       const done = await queue.doneItems(job.id);
+      let index = 0;
       let count = done.size;
-      let firstError: ItemError | undefined;
       const result = await handler(job, {
         item: async (key, fn, message) => {
-          if (done.has(key)) return;
+          if (index++ % job.lanes !== lane || done.has(key)) return;
           if (this.stopping) throw new Stopping();
           if ((await queue.get(job.id))?.cancelRequested) throw new Cancelled();
           await opts.interactiveIdle();
@@ -100,10 +105,10 @@ export class JobRunner {
             await fn();
           } catch (e) {
             error = itemError(e);
-            firstError ??= error;
           }
-          if (await queue.itemDone(job.id, key, error)) count++;
+          await queue.itemDone(job.id, key, error);
           done.add(key);
+          count = await queue.countItems(job.id); // every lane's items
           await queue.progress(job.id, count, job.total, message ?? null);
           const now = (await queue.get(job.id))!;
           this.emit('item', now, key, error);
@@ -113,24 +118,16 @@ export class JobRunner {
           await queue.progress(job.id, progress?.done ?? count, progress?.total ?? job.total, message);
           this.emit('progress', (await queue.get(job.id))!);
         },
+        share: (n) => Math.floor(n / job.lanes) + (lane < n % job.lanes ? 1 : 0),
       });
-      const after = (await queue.get(job.id))!;
-      // `done` holds every finished item, this attempt's and those of earlier ones.
-      if (after.failedItems > 0 && after.failedItems >= done.size) {
-        const reason = (
-          firstError ?? (await queue.items(job.id, { failed: true, limit: 1, offset: 0 }))[0]?.error
-        )?.message;
-        const error = after.failedItems === 1 ? reason : `All ${after.failedItems} items failed: ${reason}`;
-        await queue.finish(job.id, 'failed', { result, error: error ?? 'Every item failed' });
-        this.emit('failed', (await queue.get(job.id))!);
-        return 'done';
-      }
-      await queue.finish(job.id, after.failedItems ? 'partial' : 'succeeded', { result });
-      this.emit('finished', (await queue.get(job.id))!);
+      const lanes = await queue.laneDone(job.id, lane, result);
+      if (lanes.finished < job.lanes) return 'done'; // another lane is still running; the last one finishes
+      await this.finish(job, job.lanes > 1 ? sumResults(lanes.results) : result);
     } catch (e) {
       if (e instanceof Stopping) {
-        await queue.release(opts.owner, job.id);
-        return 'released'; // another worker, or this one's next start, resumes it
+        // Another worker, or this one's next start, resumes it (a lane goes back to BullMQ's queue on its own).
+        if (job.lanes === 1) await queue.release(opts.owner, job.id);
+        return 'released';
       }
       if (e instanceof Cancelled) {
         await queue.finish(job.id, 'cancelled', {});
@@ -144,4 +141,30 @@ export class JobRunner {
     }
     return 'done';
   }
+
+  /** Ends a job whose items are all done: `failed` when every item failed, `partial` when some did. */
+  private async finish(job: JobInfo, result: unknown): Promise<void> {
+    const { queue } = this;
+    const after = (await queue.get(job.id))!;
+    if (FINAL.includes(after.state)) return; // cancelled meanwhile
+    const finished = await queue.countItems(job.id);
+    if (after.failedItems > 0 && after.failedItems >= finished) {
+      const reason = (await queue.items(job.id, { failed: true, limit: 1, offset: 0 }))[0]?.error?.message;
+      const error = after.failedItems === 1 ? reason : `All ${after.failedItems} items failed: ${reason}`;
+      await queue.finish(job.id, 'failed', { result, error: error ?? 'Every item failed' });
+      this.emit('failed', (await queue.get(job.id))!);
+      return;
+    }
+    await queue.finish(job.id, after.failedItems ? 'partial' : 'succeeded', { result });
+    this.emit('finished', (await queue.get(job.id))!);
+  }
+}
+
+/** The result of a job split into lanes: each lane's counts, added up ({images, masks} of each lane's share). */
+function sumResults(results: unknown[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of results)
+    if (r && typeof r === 'object')
+      for (const [k, v] of Object.entries(r)) if (typeof v === 'number') out[k] = (out[k] ?? 0) + v;
+  return out;
 }

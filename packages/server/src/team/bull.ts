@@ -5,11 +5,17 @@ import { DelayedError, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { type JobInfo, TableJobQueue } from '../jobs/queue.js';
+import { type JobInfo, SPLITTABLE, TableJobQueue } from '../jobs/queue.js';
 import type { JobDispatch, RunOutcome } from '../jobs/runner.js';
 
 const QUEUE = 'segkit-jobs';
-const bullId = (id: number) => `job-${id}`;
+const bullId = (id: number, lane: number) => `job-${id}-${lane}`;
+
+/** Lanes a splittable job gets (SEGKIT_JOB_LANES, default 4): as many workers at most share it. */
+export function jobLanes(): number {
+  const v = Number(process.env.SEGKIT_JOB_LANES);
+  return Number.isInteger(v) && v >= 1 && v <= 64 ? v : 4;
+}
 
 /** The job table, with each new job also put on the BullMQ queue. */
 export class BullJobQueue extends TableJobQueue {
@@ -25,24 +31,26 @@ export class BullJobQueue extends TableJobQueue {
     this.bull = new Queue(QUEUE, { connection: redis, prefix });
   }
 
+  /** A splittable job's items are dealt to lanes, one BullMQ job each, so that several workers share them. */
   override async enqueue(
     kind: string,
     projectId: number | null,
     params: Record<string, unknown>,
     total: number,
   ) {
-    const job = await super.enqueue(kind, projectId, params, total);
-    await this.dispatchOne(job.id);
+    const lanes = SPLITTABLE.has(kind) ? Math.max(1, Math.min(total, jobLanes())) : 1;
+    const job = await super.enqueue(kind, projectId, params, total, lanes);
+    for (let lane = 0; lane < lanes; lane++) await this.dispatchOne(job.id, lane);
     return job;
   }
 
-  /** Puts a job on the BullMQ queue; adding one that is already there does nothing (the id is the job's). */
-  private async dispatchOne(id: number): Promise<void> {
+  /** Puts a lane on the BullMQ queue; adding one that is already there does nothing (the id is the lane's). */
+  private async dispatchOne(id: number, lane: number): Promise<void> {
     await this.bull.add(
       'run',
-      { id },
+      { id, lane },
       {
-        jobId: bullId(id),
+        jobId: bullId(id, lane),
         // A processor that throws (the database went away mid-job) is retried; the job's own failures are final
         // states in the table and never reach BullMQ as errors.
         attempts: 8,
@@ -59,7 +67,8 @@ export class BullJobQueue extends TableJobQueue {
    */
   async resync(): Promise<number> {
     const open = await this.unfinished();
-    for (const id of open) await this.dispatchOne(id);
+    for (const { id, lanes } of open)
+      for (const lane of await this.openLanes(id, lanes)) await this.dispatchOne(id, lane);
     return open.length;
   }
 
@@ -91,14 +100,14 @@ export class BullDispatch implements JobDispatch {
     private readonly opts: BullDispatchOptions,
   ) {}
 
-  start(run: (job: JobInfo) => Promise<RunOutcome>): void {
+  start(run: (job: JobInfo, lane: number) => Promise<RunOutcome>): void {
     const { opts, queue } = this;
     this.worker = new Worker(
       QUEUE,
       async (bullJob, token) => {
         const job = await queue.claimById(Number(bullJob.data.id), opts.owner, opts.leaseMs);
         if (!job) return; // cancelled while queued, or already finished
-        if ((await run(job)) === 'released') {
+        if ((await run(job, Number(bullJob.data.lane ?? 0))) === 'released') {
           // This worker is stopping: the job goes back to BullMQ's queue for another worker, at once.
           await bullJob.moveToDelayed(Date.now(), token);
           throw new DelayedError();

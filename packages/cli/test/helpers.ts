@@ -24,8 +24,9 @@ export async function cli(...argv: string[]): Promise<{ code: number; stdout: st
 }
 
 /**
- * The real `segkit serve` binary on `args` (port 0), until it prints its URL: the base URL, the admin token, what it
- * printed on stderr and stdout so far, and stop() (SIGTERM; resolves with the exit code).
+ * The real `segkit serve` binary on `args` (port 0), until it prints its URL: the base URL, the admin token ('' for a
+ * replica that joined a database whose token another server made), what it printed on stderr and stdout so far, and
+ * stop() (SIGTERM; resolves with the exit code).
  */
 export async function serve(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}) {
   const child = spawn(
@@ -42,10 +43,15 @@ export async function serve(args: string[], opts: { env?: Record<string, string>
     const timer = setTimeout(() => reject(new Error(`no URL printed: ${stderr}`)), 30_000);
     child.stderr.on('data', (d) => {
       stderr += String(d);
-      const m = /Open (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/.exec(stderr);
+      // A replica on a database whose admin token another server made prints no token.
+      const m =
+        /Open (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/.exec(stderr) ??
+        /SegKit server on (http:\/\/127\.0\.0\.1:\d+)\nThe admin token of this database was made/.exec(
+          stderr,
+        );
       if (m) {
         clearTimeout(timer);
-        resolve([m[1]!, m[2]!]);
+        resolve([m[1]!, m[2] ?? '']);
       }
     });
   });

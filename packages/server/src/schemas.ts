@@ -316,6 +316,9 @@ export const JobItem = Type.Object({
   item: Type.String(),
   error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
   finishedAt: Type.String(),
+  worker: Type.Union([Type.String(), Type.Null()], {
+    description: 'The worker process (host:pid) that finished the item',
+  }),
 });
 export type JobItemT = Static<typeof JobItem>;
 export type ModeT = Static<typeof Mode>;

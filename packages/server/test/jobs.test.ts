@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { iou, rleToMask } from '@segkit/core';
@@ -96,6 +97,7 @@ describe('processing jobs', () => {
         item: String(images[2]!.id),
         error: { code: 'E_FIND_ALL_NEEDS_PROMPT', message: expect.stringMatching(/text prompt or exemplar/) },
         finishedAt: expect.any(String),
+        worker: `${hostname()}:${process.pid}`, // the in-process worker finished it
       },
     ]);
     const all = (await c('GET', `/api/v1/jobs/${find.id}/items`)).json.items;

@@ -177,7 +177,8 @@ const m0005: Migration = {
 
 /**
  * Jobs split into lanes (team set-up): a job's items are dealt round-robin to `lanes` BullMQ jobs that workers run in
- * parallel; each lane that ends records itself and its result here, and the last one finishes the job.
+ * parallel; each lane that ends records itself and its result here, and the last one finishes the job. Each item
+ * records the worker that finished it.
  */
 const m0006: Migration = {
   async up(db: Kysely<unknown>) {
@@ -192,6 +193,9 @@ const m0006: Migration = {
       .addColumn('result', 'text')
       .addPrimaryKeyConstraint('job_lane_pk', ['job_id', 'lane'])
       .execute();
+    // Which worker process (host:pid) finished each item, and the item's counts (JSON; summed into the job's result).
+    await db.schema.alterTable('job_item').addColumn('worker', 'text').execute();
+    await db.schema.alterTable('job_item').addColumn('result', 'text').execute();
   },
 };
 

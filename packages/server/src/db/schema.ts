@@ -89,6 +89,10 @@ export interface JobItemTable {
   error: string | null;
   /** The failure's stable code (E_…), E_INTERNAL for an unexpected one. */
   error_code: string | null;
+  /** The worker process (host:pid) that finished it. */
+  worker: string | null;
+  /** The item's counts (JSON, `{"masks": 3}`), summed into the job's result. */
+  result: string | null;
 }
 
 export interface JobLaneTable {

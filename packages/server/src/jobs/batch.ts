@@ -25,7 +25,6 @@ export function textBatchHandler(ctx: ServerContext): JobHandler {
     };
     const project = await projectById(ctx.db, job.projectId!);
     const model = ctx.allowModel(ctx.projectModels(project).text);
-    let masks = 0;
     for (const imageId of imageIds)
       await run.item(String(imageId), async () => {
         const image = await imageById(ctx.db, imageId);
@@ -35,7 +34,7 @@ export function textBatchHandler(ctx: ServerContext): JobHandler {
           ...(model ? { model } : {}),
         });
         const labels = results.map((r) => r.label);
-        await ctx.db.transaction().execute(async (tx) => {
+        const added = await ctx.db.transaction().execute(async (tx) => {
           // Redoing an image replaces its earlier masks of these labels: never a duplicate.
           await tx
             .deleteFrom('annotation')
@@ -61,10 +60,11 @@ export function textBatchHandler(ctx: ServerContext): JobHandler {
                 by,
               };
             });
-          masks += (await insertAnnotations(tx, rows)).length;
+          return (await insertAnnotations(tx, rows)).length;
         });
+        return { masks: added };
       });
-    return { images: run.share(imageIds.length), masks };
+    return { images: run.share(imageIds.length), masks: 0 }; // masks: the items' counts, added up
   };
 }
 
@@ -74,7 +74,6 @@ export function buildSegHandler(ctx: ServerContext): JobHandler {
     const { imageIds, by } = job.params as { imageIds: number[]; by: string };
     const project = await projectById(ctx.db, job.projectId!);
     const segmenter = await ctx.segmenter(ctx.projectModels(project).segment);
-    let masks = 0;
     for (const imageId of imageIds)
       await run.item(String(imageId), async () => {
         const image = await imageById(ctx.db, imageId);
@@ -82,6 +81,7 @@ export function buildSegHandler(ctx: ServerContext): JobHandler {
         const boxes = (await listAnnotations(ctx.db, imageId, { mode: 'inside_box' })).filter((a) => !a.rle);
         if (!boxes.length) return;
         const pixels = await ctx.image(image.sha256);
+        let masks = 0;
         for (const a of boxes) {
           const r = await segmenter.segment(pixels, { prompt: { box: a.bbox } });
           if (!r.area) continue;
@@ -90,8 +90,9 @@ export function buildSegHandler(ctx: ServerContext): JobHandler {
           );
           masks++;
         }
+        return { masks };
       });
-    return { images: run.share(imageIds.length), masks };
+    return { images: run.share(imageIds.length), masks: 0 }; // masks: the items' counts, added up
   };
 }
 

@@ -64,7 +64,6 @@ export function processHandler(ctx: ServerContext): JobHandler {
       plan = { cascade, rows };
     }
     const segmentModel = ctx.projectModels(project).segment;
-    let masks = 0;
     for (const imageId of imageIds) {
       await run.item(
         String(imageId),
@@ -104,7 +103,6 @@ export function processHandler(ctx: ServerContext): JobHandler {
               await runFindAll(ctx, image, project, {}, by);
             }
             const annotations = await listAnnotations(ctx.db, imageId, { mode });
-            masks += annotations.filter((a) => a.rle).length;
             const coco = await ctx.blobs.put(
               Buffer.from(JSON.stringify(cocoOf(image, project, annotations))),
             );
@@ -115,6 +113,7 @@ export function processHandler(ctx: ServerContext): JobHandler {
               ms: performance.now() - t0,
               coco_blob: coco,
             });
+            return { masks: annotations.filter((a) => a.rle).length };
           } catch (e) {
             await setResult(ctx.db, imageId, mode, {
               status: 'failed',
@@ -126,6 +125,7 @@ export function processHandler(ctx: ServerContext): JobHandler {
         `image ${imageId}`,
       );
     }
-    return { images: run.share(imageIds.length), masks };
+    // Masks are counted per item (kept with it, so a resumed or split job adds them up right).
+    return { images: run.share(imageIds.length), masks: 0 };
   };
 }

@@ -16,6 +16,8 @@ export interface JobItemInfo {
   item: string;
   error: ItemError | null;
   finishedAt: string;
+  /** The worker process (host:pid) that finished it. */
+  worker: string | null;
 }
 
 /** Why an item failed: a stable code and a one-line message. */
@@ -84,7 +86,13 @@ export interface JobQueue {
    * Records a finished item, with its one-line reason when it failed (counted in `failedItems`); returns false when
    * it was already recorded (a resumed job never redoes it).
    */
-  itemDone(id: number, item: string, error?: ItemError): Promise<boolean>;
+  itemDone(
+    id: number,
+    item: string,
+    outcome?: { error?: ItemError | undefined; worker?: string; counts?: Record<string, number> | undefined },
+  ): Promise<boolean>;
+  /** The items' counts added up, over every attempt and lane (`{masks: 40}`). */
+  itemTotals(id: number): Promise<Record<string, number>>;
   doneItems(id: number): Promise<Set<string>>;
   /** The job's finished items in the order they finished, only the failed ones with `failed`, at most `limit`. */
   items(id: number, opts: { failed?: boolean; limit: number; offset: number }): Promise<JobItemInfo[]>;
@@ -95,6 +103,15 @@ export interface JobQueue {
   /** Re-queues running jobs whose owner, a process on this host, is no longer alive. */
   recoverOrphans(): Promise<number>;
   depth(): Promise<Record<JobState, number>>;
+}
+
+/** Numeric fields added up over several results ({images, masks} of each lane or item). */
+export function sumCounts(results: unknown[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of results)
+    if (r && typeof r === 'object')
+      for (const [k, v] of Object.entries(r)) if (typeof v === 'number') out[k] = (out[k] ?? 0) + v;
+  return out;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -159,6 +176,16 @@ export class TableJobQueue implements JobQueue {
     const rows = await this.db.selectFrom('job_lane').select('lane').where('job_id', '=', id).execute();
     const ended = new Set(rows.map((r) => r.lane));
     return [...Array(lanes).keys()].filter((l) => !ended.has(l));
+  }
+
+  async itemTotals(id: number) {
+    const rows = await this.db
+      .selectFrom('job_item')
+      .select('result')
+      .where('job_id', '=', id)
+      .where('result', 'is not', null)
+      .execute();
+    return sumCounts(rows.map((r) => JSON.parse(r.result!)));
   }
 
   async countItems(id: number) {
@@ -250,11 +277,27 @@ export class TableJobQueue implements JobQueue {
       .execute();
   }
 
-  async itemDone(id: number, item: string, error?: ItemError) {
+  async itemDone(
+    id: number,
+    item: string,
+    outcome: {
+      error?: ItemError | undefined;
+      worker?: string;
+      counts?: Record<string, number> | undefined;
+    } = {},
+  ) {
+    const { error, worker, counts } = outcome;
     return this.db.transaction().execute(async (tx) => {
       const r = await tx
         .insertInto('job_item')
-        .values({ job_id: id, item, error: error?.message ?? null, error_code: error?.code ?? null })
+        .values({
+          job_id: id,
+          item,
+          error: error?.message ?? null,
+          error_code: error?.code ?? null,
+          worker: worker ?? null,
+          result: counts ? JSON.stringify(counts) : null,
+        })
         .onConflict((oc) => oc.doNothing())
         .executeTakeFirst();
       const inserted = Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
@@ -271,7 +314,7 @@ export class TableJobQueue implements JobQueue {
   async items(id: number, opts: { failed?: boolean; limit: number; offset: number }) {
     let q = this.db
       .selectFrom('job_item')
-      .select(['item', 'error', 'error_code', 'finished_at'])
+      .select(['item', 'error', 'error_code', 'finished_at', 'worker'])
       .where('job_id', '=', id)
       .orderBy('finished_at')
       .orderBy('item')
@@ -282,6 +325,7 @@ export class TableJobQueue implements JobQueue {
       item: r.item,
       error: r.error === null ? null : { code: r.error_code ?? 'E_INTERNAL', message: r.error },
       finishedAt: r.finished_at,
+      worker: r.worker,
     }));
   }
 

@@ -2,7 +2,7 @@
 // first unfinished item; a cancel takes effect at the next item boundary; interactive inference goes first.
 import { SegkitError } from '@segkit/core';
 import type { JobBus, JobEvent } from './bus.js';
-import { FINAL, type ItemError, type JobInfo, type JobQueue } from './queue.js';
+import { FINAL, type ItemError, type JobInfo, type JobQueue, sumCounts } from './queue.js';
 
 /** What a job handler gets: items it runs one by one (skipping those already done), and a progress line. */
 export interface JobRun {
@@ -11,12 +11,19 @@ export interface JobRun {
    * throws, the item is recorded as failed with the error's first line and the job goes on with the next item; a job
    * whose items all failed ends `failed`, one with some failed ends `partial`.
    */
-  item(key: string, fn: () => Promise<void>, message?: string): Promise<void>;
+  item(
+    key: string,
+    fn: () => Promise<ItemCounts | undefined> | Promise<void>,
+    message?: string,
+  ): Promise<void>;
   /** Reports progress inside an item (a training epoch): the job's message and counts, and a `progress` event. */
   note(message: string, progress?: { done: number; total: number }): Promise<void>;
   /** Of `n` items, how many this run covers: all of them, or this lane's share when the job is split. */
   share(n: number): number;
 }
+
+/** What an item may count (`{masks: 3}`): kept with the item, and added up into the job's result at its end. */
+export type ItemCounts = Record<string, number>;
 
 export type JobHandler = (job: JobInfo, run: JobRun) => Promise<unknown>;
 
@@ -101,12 +108,13 @@ export class JobRunner {
           if ((await queue.get(job.id))?.cancelRequested) throw new Cancelled();
           await opts.interactiveIdle();
           let error: ItemError | undefined;
+          let counts: ItemCounts | undefined;
           try {
-            await fn();
+            counts = (await fn()) ?? undefined;
           } catch (e) {
             error = itemError(e);
           }
-          await queue.itemDone(job.id, key, error);
+          await queue.itemDone(job.id, key, { error, worker: opts.owner, counts: counts || undefined });
           done.add(key);
           count = await queue.countItems(job.id); // every lane's items
           await queue.progress(job.id, count, job.total, message ?? null);
@@ -122,7 +130,12 @@ export class JobRunner {
       });
       const lanes = await queue.laneDone(job.id, lane, result);
       if (lanes.finished < job.lanes) return 'done'; // another lane is still running; the last one finishes
-      await this.finish(job, job.lanes > 1 ? sumResults(lanes.results) : result);
+      const laneResult = job.lanes > 1 ? sumCounts(lanes.results) : result;
+      const totals = await queue.itemTotals(job.id);
+      await this.finish(
+        job,
+        Object.keys(totals).length ? { ...(laneResult as object | undefined), ...totals } : laneResult,
+      );
     } catch (e) {
       if (e instanceof Stopping) {
         // Another worker, or this one's next start, resumes it (a lane goes back to BullMQ's queue on its own).
@@ -158,13 +171,4 @@ export class JobRunner {
     await queue.finish(job.id, after.failedItems ? 'partial' : 'succeeded', { result });
     this.emit('finished', (await queue.get(job.id))!);
   }
-}
-
-/** The result of a job split into lanes: each lane's counts, added up ({images, masks} of each lane's share). */
-function sumResults(results: unknown[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of results)
-    if (r && typeof r === 'object')
-      for (const [k, v] of Object.entries(r)) if (typeof v === 'number') out[k] = (out[k] ?? 0) + v;
-  return out;
 }

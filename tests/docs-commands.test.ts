@@ -44,6 +44,10 @@ const NOT_RUN: [RegExp, string][] = [
     /\bsegkit serve\b/,
     'starts a server that runs until stopped; packages/cli/test/serve.test.ts and the browser tests (tests/e2e/) run it',
   ],
+  [
+    /\bsegkit worker\b/,
+    'runs jobs until stopped, beside PostgreSQL, Redis and S3; packages/cli/test/cluster.test.ts runs it',
+  ],
   [/^curl\b/, 'talks to a running server; packages/server/test/ covers every route'],
   [
     /^npm run (soak|crashloop|fuzz)\b/,

@@ -40,6 +40,7 @@ describe('error codes', () => {
         'E_NETWORK',
         'E_NO_SPACE',
         'E_READ_ONLY',
+        'E_SERVICE_UNAVAILABLE',
         'E_WRITE_FAILED',
       ].sort(),
     );

@@ -11,11 +11,12 @@ import { runSam3Bench, sam3Targets } from './sam3.bench.js';
 import { runScatterBench, scatterTargets } from './scatter.bench.js';
 import { runSegmentBench, segmentTargets } from './segment.bench.js';
 import { runServerBench, serverTargets } from './server.bench.js';
+import { runTeamBench, teamTargets } from './team.bench.js';
 import { runTrainTextBench, trainTextTargets } from './train-text.bench.js';
 import { runWebBench, webTargets } from './web.bench.js';
 
 // `npm run bench -- web server`: only the named suites (core, segment, sam3, datasets, analytics, scatter, ap,
-// train-text, heads, recipes, server, web).
+// train-text, heads, recipes, server, team, web).
 const only = process.argv.slice(2);
 const wanted = (suite: string) => only.length === 0 || only.includes(suite);
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
@@ -75,6 +76,11 @@ if (wanted('server')) {
   const srv = await runServerBench();
   printTable('server (ms)', srv.results, serverTargets);
   for (const n of srv.notes) console.log(n);
+}
+if (wanted('team')) {
+  const team = await runTeamBench();
+  printTable('team set-up: PostgreSQL, Redis, S3, replicas and workers (ms)', team.results, teamTargets);
+  for (const n of team.notes) console.log(n);
 }
 if (wanted('web')) {
   const web = await runWebBench();

@@ -48,6 +48,10 @@ const NOT_RUN: [RegExp, string][] = [
     /\bsegkit worker\b/,
     'runs jobs until stopped, beside PostgreSQL, Redis and S3; packages/cli/test/cluster.test.ts runs it',
   ],
+  [
+    /\bpostgres:\/\//,
+    'needs a PostgreSQL database (and an S3 bucket); packages/cli/test/team.test.ts runs db copy and doctor on both',
+  ],
   [/^curl\b/, 'talks to a running server; packages/server/test/ covers every route'],
   [
     /^npm run (soak|crashloop|fuzz)\b/,

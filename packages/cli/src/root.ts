@@ -35,7 +35,7 @@ export const rootCommand = defineCommand({
       load: async () => (await import('./commands/users.js')).usersCommand,
     },
     db: {
-      summary: 'Back up and restore the server database (online, consistent)',
+      summary: 'Back up and restore the server database (online, consistent); copy it to PostgreSQL and S3',
       load: async () => (await import('./commands/db.js')).dbCommand,
     },
     doctor: {

@@ -81,4 +81,45 @@ describe.skipIf(!built || !postgresAvailable())('the CLI on the team set-up (--d
       delete process.env.SEGKIT_DATABASE_URL;
     }
   });
+
+  it('db copy moves a SQLite data directory into PostgreSQL and a bucket; doctor passes on both sides; the server serves it', async () => {
+    const data = tmp();
+    const first = await serve([join(repo, 'examples/shapes'), '--data', data]);
+    expect(await first.stop()).toBe(143);
+    const url = await postgres.createDatabase();
+    const blobs = `s3://${await s3.createBucket()}/segkit`;
+    Object.assign(process.env, s3.env);
+    try {
+      const copy = await cli('db', 'copy', '--data', data, '--to', url, '--blobs', blobs);
+      expect(copy.code).toBe(0);
+      expect(copy.stdout).toMatch(
+        /^copied \d+ rows in 12 tables and 12 of 12 blobs; counts and hashes match\n$/,
+      );
+      expect(copy.stderr).toMatch(/image: 12 rows/);
+      const again = await cli('db', 'copy', '--data', data, '--to', url, '--blobs', blobs);
+      expect(again.code).not.toBe(0);
+      expect(again.stderr).toMatch(/^segkit: E_CONFLICT: The target database already has project rows/);
+      for (const args of [
+        ['--data', data],
+        ['--data', data, '--db', url, '--blobs', blobs],
+      ]) {
+        const doc = await cli('doctor', ...args);
+        expect(doc.code).toBe(0);
+        expect(doc.stdout).toMatch(/blobs\s+12 checked, 0 missing, 0 corrupt/);
+      }
+    } finally {
+      for (const k of Object.keys(s3.env)) delete process.env[k];
+    }
+    const moved = await serve(['--data', data, '--db', url, '--blobs', blobs], { env: s3.env });
+    expect(moved.token).toBe(first.token); // the same admin token
+    const projects = await fetch(`${moved.base}/api/v1/projects`, {
+      headers: { authorization: `Bearer ${moved.token}` },
+    });
+    expect(await projects.json()).toMatchObject([{ id: 1, name: 'shapes' }]);
+    const thumb = await fetch(`${moved.base}/api/v1/images/12/file`, {
+      headers: { authorization: `Bearer ${moved.token}` },
+    });
+    expect([thumb.status, thumb.headers.get('content-type')]).toEqual([200, 'image/png']);
+    expect(await moved.stop()).toBe(143);
+  }, 120_000);
 });

@@ -3,6 +3,7 @@ export { type Caller, ensureAdminToken, issueToken, ROLES, type Role } from './a
 export { type BlobStore, FolderBlobStore } from './blobs.js';
 export { DEFAULT_LIMITS, type Limits } from './context.js';
 export { integrityCheck } from './db/database.js';
+export { type CopyReport, copyDatabase } from './db-copy.js';
 export { importFolders } from './folders.js';
 export {
   backupDatabase,

@@ -1,6 +1,6 @@
 import { UsageError } from '@segkit/core';
-import { backupDatabase, doctor, restoreDatabase } from '@segkit/server';
-import { defineCommand, eager } from '../command.js';
+import { backupDatabase, copyDatabase, doctor, restoreDatabase } from '@segkit/server';
+import { defineCommand, eager, requireOption } from '../command.js';
 import { jsonOption, printResult } from '../util.js';
 import {
   blobsOption,
@@ -47,10 +47,42 @@ const restore = defineCommand({
   },
 });
 
+const copy = defineCommand({
+  name: 'copy',
+  description:
+    'Copy a data directory (SQLite database and blobs) into an empty PostgreSQL database and, with --blobs, an S3 bucket; counts and hashes are checked, and an interrupted copy can be run again. Stop the server first.',
+  options: {
+    ...dataOption,
+    to: {
+      type: 'string',
+      valueName: 'URL',
+      description: 'The PostgreSQL database to fill (postgres://user:pass@host:5432/db); it must be empty',
+    },
+    ...blobsOption,
+    ...jsonOption,
+  },
+  examples: [
+    'segkit db copy --data /tmp/segkit-data --to postgres://segkit@127.0.0.1:5432/segkit',
+    'segkit db copy --data ~/.segkit/server --to postgres://segkit@db/segkit --blobs s3://segkit/blobs',
+  ],
+  async run({ options, io }) {
+    const to = databaseUrlOf({ db: requireOption(options, 'to', 'segkit db copy') });
+    const r = await copyDatabase(dataDirOf(options), {
+      to: to!,
+      blobs: blobsUrlOf(options),
+      onProgress: (line) => io.stderr(`${line}\n`),
+    });
+    printResult(io, options, r, () => {
+      const rows = Object.values(r.tables).reduce((a, b) => a + b, 0);
+      return `copied ${rows} rows in ${Object.keys(r.tables).length} tables and ${r.blobs.written} of ${r.blobs.total} blobs; counts and hashes match\n`;
+    });
+  },
+});
+
 export const dbCommand = defineCommand({
   name: 'db',
-  description: 'Back up and restore the server database.',
-  subcommands: { backup: eager(backup), restore: eager(restore) },
+  description: 'Back up, restore and copy the server database.',
+  subcommands: { backup: eager(backup), restore: eager(restore), copy: eager(copy) },
 });
 
 export const doctorCommand = defineCommand({

@@ -1,5 +1,6 @@
 // The dialect setup. Engine-specific code lives here and in portable.ts only; everything else speaks Kysely.
 import { join } from 'node:path';
+import { ServiceUnavailableError } from '@segkit/core';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -50,9 +51,31 @@ export async function openDatabase(dataDir: string, opts: DatabaseOptions = {}):
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     await db.destroy();
+    if (opts.url && unreachable(error))
+      throw new ServiceUnavailableError(
+        `Cannot reach PostgreSQL at ${opts.url.replace(/\/\/[^@/]*@/, '//')}: ${(error as Error).message.split('\n')[0]}`,
+      );
     throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
   return db;
+}
+
+/**
+ * A connection that failed before any statement ran: refused, unknown host, timed out, bad password (28P01), no
+ * such database (3D000) or role (28000).
+ */
+function unreachable(e: unknown): boolean {
+  const code = String((e as { code?: unknown } | undefined)?.code ?? '');
+  return [
+    'ECONNREFUSED',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'ETIMEDOUT',
+    'EHOSTUNREACH',
+    '28P01',
+    '3D000',
+    '28000',
+  ].includes(code);
 }
 
 /** The database's own consistency check: `['ok']` when sound (SQLite's integrity_check; on PostgreSQL, a query). */

@@ -40,7 +40,11 @@ export class BullJobQueue extends TableJobQueue {
   ) {
     const lanes = SPLITTABLE.has(kind) ? Math.max(1, Math.min(total, jobLanes())) : 1;
     const job = await super.enqueue(kind, projectId, params, total, lanes);
-    for (let lane = 0; lane < lanes; lane++) await this.dispatchOne(job.id, lane);
+    try {
+      for (let lane = 0; lane < lanes; lane++) await this.dispatchOne(job.id, lane);
+    } catch {
+      // Redis is down: the job is recorded (queued), and the workers' resync puts it on BullMQ once Redis is back.
+    }
     return job;
   }
 
@@ -92,6 +96,7 @@ export interface BullDispatchOptions {
 /** A BullMQ worker that claims each job it is handed in the table and runs it. */
 export class BullDispatch implements JobDispatch {
   private worker: Worker | undefined;
+  private connection: Redis | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -102,6 +107,9 @@ export class BullDispatch implements JobDispatch {
 
   start(run: (job: JobInfo, lane: number) => Promise<RunOutcome>): void {
     const { opts, queue } = this;
+    // Its own connection, which waits for Redis as long as it must: a worker blocks on it while it waits for jobs.
+    const connection = this.redis.duplicate({ maxRetriesPerRequest: null });
+    this.connection = connection;
     this.worker = new Worker(
       QUEUE,
       async (bullJob, token) => {
@@ -114,7 +122,7 @@ export class BullDispatch implements JobDispatch {
         }
       },
       {
-        connection: this.redis.duplicate(),
+        connection,
         prefix: queue.prefix,
         concurrency: opts.concurrency,
         lockDuration: opts.leaseMs,
@@ -132,5 +140,6 @@ export class BullDispatch implements JobDispatch {
   async stop(): Promise<void> {
     clearInterval(this.resyncTimer);
     await this.worker?.close(); // waits for the jobs in hand: each returns at its next item boundary
+    this.connection?.disconnect();
   }
 }

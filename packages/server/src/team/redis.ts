@@ -16,8 +16,9 @@ export async function connectRedis(url: string): Promise<Redis> {
     throw new UsageError(
       `--redis must be a Redis URL such as redis://127.0.0.1:6379, not ${JSON.stringify(url)}`,
     );
-  // BullMQ needs maxRetriesPerRequest null (its blocking calls wait for as long as they must).
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, connectTimeout: 5000 });
+  // Commands fail after a few tries instead of waiting for Redis forever (a request never hangs on it); a BullMQ
+  // worker's own connection waits (team/bull.ts).
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5000 });
   redis.on('error', () => {}); // reconnects on its own; a failed first connect is reported below
   try {
     await redis.connect();
@@ -90,8 +91,10 @@ export class RedisInflightSlots implements InflightSlots {
       .zadd(key, now, id)
       .zcard(key)
       .pexpire(key, this.staleMs)
-      .exec();
-    const n = Number(r?.[2]?.[1] ?? 0);
+      .exec()
+      .catch(() => undefined); // Redis down: the call goes ahead uncounted rather than failing
+    if (!r) return () => {};
+    const n = Number(r[2]?.[1] ?? 0);
     const leave = () => void this.redis.zrem(key, id).catch(() => {});
     if (n > this.max) {
       leave();

@@ -1,0 +1,261 @@
+// The team set-up, measured (`npm run bench -- team`): the 50-client save/list load against one server on SQLite, one
+// replica on PostgreSQL and two replicas on PostgreSQL + Redis, side by side; and a 200-image processing job run by 1,
+// 2 and 4 `segkit worker` processes. Throwaway PostgreSQL, Redis and S3 servers on 127.0.0.1 (packages/server/test/
+// engines.ts), stopped at the end.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeImage, loadImage } from '../packages/core/src/index.js';
+import { startPostgres, startRedis, startS3 } from '../packages/server/test/engines.js';
+import type { BenchResult } from './harness.js';
+
+const root = new URL('../', import.meta.url).pathname;
+const bin = join(root, 'packages/cli/bin/segkit.js');
+const tmp = () => mkdtempSync(join(tmpdir(), 'segkit-bench-team-'));
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const MODEL = [
+  '--model',
+  join(root, 'fixtures/models/sam-fixture'),
+  '--model-root',
+  join(root, 'fixtures/models'),
+];
+
+/** Starts a `segkit` process and waits for the line that says it is ready; resolves with what the line matched. */
+async function start(args: string[], env: Record<string, string>, ready: RegExp) {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, SEGKIT_CACHE_DIR: tmp(), ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  const m = await new Promise<RegExpExecArray>((resolve, reject) => {
+    child.stderr!.on('data', (d) => {
+      err += String(d);
+      const hit = ready.exec(err);
+      if (hit) resolve(hit);
+    });
+    child.on('exit', () => reject(new Error(`segkit ${args[0]} exited: ${err}`)));
+  });
+  return { child, m };
+}
+const stop = (child: ChildProcess) =>
+  new Promise<void>((r) => {
+    if (child.exitCode !== null) return r();
+    child.on('exit', () => r());
+    child.kill('SIGTERM');
+  });
+
+/** `n` servers on one set-up (the first makes the admin token); their base URLs and the token. */
+async function servers(n: number, env: Record<string, string>, extra: string[] = []) {
+  const data = tmp();
+  const children: ChildProcess[] = [];
+  const bases: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const { child, m } = await start(
+      ['serve', '--port', '0', '--data', i === 0 ? data : tmp(), '--max-inflight', '64', ...MODEL, ...extra],
+      env,
+      /SegKit server on (http:\/\/127\.0\.0\.1:\d+)/,
+    );
+    children.push(child);
+    bases.push(m[1]!);
+  }
+  return {
+    bases,
+    token: readFileSync(join(data, 'admin-token'), 'utf8').trim(),
+    stop: () => Promise.all(children.map(stop)),
+  };
+}
+
+/** 50 clients for `seconds`, round-robin over the replicas, alternately saving an annotation and listing them. */
+async function load(bases: string[], token: string, seconds: number) {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const project = (await (
+    await fetch(`${bases[0]}/api/v1/projects`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'load' }),
+    })
+  ).json()) as { id: number };
+  const png = await encodeImage(await loadImage(join(root, 'examples/shapes/img00.png')), 'png');
+  const form = new FormData();
+  form.append('files', new Blob([new Uint8Array(png)]), 'img00.png');
+  const up = (await (
+    await fetch(`${bases[0]}/api/v1/projects/${project.id}/images`, {
+      method: 'POST',
+      headers: { authorization: headers.authorization },
+      body: form,
+    })
+  ).json()) as { images: { id: number }[] };
+  const imageId = up.images[0]!.id;
+  const deadline = Date.now() + seconds * 1000;
+  const latencies: number[] = [];
+  let errors = 0;
+  let saved = 0;
+  await Promise.all(
+    Array.from({ length: 50 }, async (_, client) => {
+      const base = bases[client % bases.length]!;
+      for (let i = 0; Date.now() < deadline && i < 1_000_000; i++) {
+        const t0 = performance.now();
+        const res =
+          i % 2 === 0
+            ? await fetch(`${base}/api/v1/images/${imageId}/annotations`, {
+                method: 'POST',
+                headers,
+                body: JSON.stringify({ mode: 'inside_box', bbox: [client % 200, 10, 20, 20] }),
+              })
+            : await fetch(`${base}/api/v1/images/${imageId}/annotations?mode=find_all`, { headers });
+        await res.arrayBuffer();
+        latencies.push(performance.now() - t0);
+        if (res.status >= 400) errors++;
+        else if (i % 2 === 0) saved++;
+      }
+    }),
+  );
+  const listed = await fetch(`${bases.at(-1)}/api/v1/images/${imageId}/annotations?mode=inside_box`, {
+    headers,
+  });
+  const rows = ((await listed.json()) as unknown[]).length;
+  latencies.sort((a, b) => a - b);
+  return { latencies, rate: latencies.length / seconds, errors, lost: saved - rows };
+}
+
+/** A processing job over `images` images (each with a box) run by `workers` worker processes; its wall time, ms. */
+async function jobRun(workers: number, images: number, engines: Awaited<ReturnType<typeof engineSet>>) {
+  const env = await engines.fresh();
+  const api = await servers(1, env, ['--workers', '0']);
+  const procs: ChildProcess[] = [];
+  try {
+    for (let i = 0; i < workers; i++)
+      procs.push(
+        (await start(['worker', '--data', tmp(), ...MODEL], env, /segkit worker \S+: running jobs/)).child,
+      );
+    const base = api.bases[0]!;
+    const headers = { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' };
+    const project = (await (
+      await fetch(`${base}/api/v1/projects`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ name: 'jobs' }),
+      })
+    ).json()) as { id: number };
+    const form = new FormData();
+    for (let i = 0; i < images; i++) {
+      const image = await loadImage(
+        join(root, 'examples/shapes', `img${String(i % 12).padStart(2, '0')}.png`),
+      );
+      image.data[0] = i % 256;
+      image.data[1] = Math.floor(i / 256);
+      form.append('files', new Blob([new Uint8Array(await encodeImage(image))]), `img${i}.png`);
+    }
+    const up = (await (
+      await fetch(`${base}/api/v1/projects/${project.id}/images`, {
+        method: 'POST',
+        headers: { authorization: headers.authorization },
+        body: form,
+      })
+    ).json()) as { images: { id: number }[] };
+    for (const img of up.images)
+      await fetch(`${base}/api/v1/images/${img.id}/annotations`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ mode: 'inside_box', bbox: [20, 20, 150, 110] }),
+      });
+    const t0 = performance.now();
+    const job = (await (
+      await fetch(`${base}/api/v1/projects/${project.id}/process`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ mode: 'inside_box' }),
+      })
+    ).json()) as { id: number };
+    for (;;) {
+      const j = (await (await fetch(`${base}/api/v1/jobs/${job.id}`, { headers })).json()) as {
+        state: string;
+      };
+      if (['succeeded', 'partial', 'failed', 'cancelled'].includes(j.state)) {
+        if (j.state !== 'succeeded') throw new Error(`job ended ${j.state}`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return performance.now() - t0;
+  } finally {
+    await Promise.all([...procs.map(stop), api.stop()]);
+  }
+}
+
+async function engineSet() {
+  const [pg, redis, s3] = await Promise.all([startPostgres(), startRedis(), startS3()]);
+  return {
+    /** A fresh database and bucket on the shared engines, as environment variables. */
+    fresh: async () => ({
+      ...s3.env,
+      SEGKIT_DATABASE_URL: await pg.createDatabase(),
+      SEGKIT_BLOBS_URL: `s3://${await s3.createBucket()}/blobs`,
+      SEGKIT_REDIS_URL: redis.url,
+      SEGKIT_JOB_LANES: '4',
+    }),
+    stop: async () => {
+      await redis.stop();
+      await s3.stop();
+      pg.stop();
+    },
+  };
+}
+
+export async function runTeamBench(): Promise<{ results: BenchResult[]; notes: string[] }> {
+  const seconds = Number(process.env.SEGKIT_BENCH_SECONDS ?? 30);
+  const images = Number(process.env.SEGKIT_BENCH_JOB_IMAGES ?? 200);
+  const results: BenchResult[] = [];
+  const notes: string[] = [];
+  const engines = await engineSet();
+  try {
+    const setups: [string, () => Promise<Awaited<ReturnType<typeof servers>>>][] = [
+      ['SQLite, 1 server', () => servers(1, {})],
+      ['PostgreSQL, 1 replica', async () => servers(1, { ...(await engines.fresh()), SEGKIT_REDIS_URL: '' })],
+      ['PostgreSQL + Redis, 2 replicas', async () => servers(2, await engines.fresh())],
+    ];
+    for (const [name, make] of setups) {
+      const s = await make();
+      try {
+        const r = await load(s.bases, s.token, seconds);
+        results.push({
+          name: `50 clients, ${name}: p95 ms`,
+          median: pct(r.latencies, 95),
+          min: r.latencies[0]!,
+          max: r.latencies.at(-1)!,
+          runs: r.latencies.length,
+        });
+        notes.push(
+          `${name}: ${r.rate.toFixed(0)} req/s; p50 ${pct(r.latencies, 50).toFixed(1)} ms, p95 ${pct(r.latencies, 95).toFixed(1)} ms, p99 ${pct(r.latencies, 99).toFixed(1)} ms; ${r.errors} errors; ${r.lost} lost`,
+        );
+      } finally {
+        await s.stop();
+      }
+    }
+    const walls: Record<number, number> = {};
+    for (const workers of [1, 2, 4]) {
+      walls[workers] = await jobRun(workers, images, engines);
+      results.push({
+        name: `${images}-image job, ${workers} worker${workers > 1 ? 's' : ''}: wall ms`,
+        median: walls[workers]!,
+        min: walls[workers]!,
+        max: walls[workers]!,
+        runs: 1,
+      });
+    }
+    notes.push(
+      `${images}-image processing job (fixture SAM, inside-box, 4 lanes): 1 worker ${(walls[1]! / 1000).toFixed(1)} s, 2 workers ${(walls[2]! / 1000).toFixed(1)} s (×${(walls[1]! / walls[2]!).toFixed(2)}), 4 workers ${(walls[4]! / 1000).toFixed(1)} s (×${(walls[1]! / walls[4]!).toFixed(2)})`,
+    );
+  } finally {
+    await engines.stop();
+  }
+  return { results, notes };
+}
+
+export const teamTargets: Record<string, number> = {
+  '50 clients, SQLite, 1 server: p95 ms': 50,
+  '50 clients, PostgreSQL, 1 replica: p95 ms': 50,
+  '50 clients, PostgreSQL + Redis, 2 replicas: p95 ms': 50,
+};

@@ -34,6 +34,7 @@ const DOCS = [
   'docs/classify.md',
   'docs/security.md',
   'docs/recipes.md',
+  'docs/deploy.md',
 ];
 /** Lines the test does not run, and why. */
 const NOT_RUN: [RegExp, string][] = [
@@ -51,6 +52,10 @@ const NOT_RUN: [RegExp, string][] = [
   [
     /\bpostgres:\/\//,
     'needs a PostgreSQL database (and an S3 bucket); packages/cli/test/team.test.ts runs db copy and doctor on both',
+  ],
+  [
+    /^sudo\b|\/srv\//,
+    'sets up system services and their folders; tests/deploy-doc.test.ts follows the team set-up on throwaway ones',
   ],
   [/^curl\b/, 'talks to a running server; packages/server/test/ covers every route'],
   [

@@ -17,6 +17,8 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Every key held (for doctor's orphan check). */
   keys(): AsyncIterable<string>;
+  /** Lets go of connections (an S3 client's sockets), so that a command can exit. */
+  close(): void;
 }
 
 const KEY = /^[0-9a-f]{64}$/;
@@ -60,6 +62,8 @@ export class FolderBlobStore implements BlobStore {
   async delete(key: string): Promise<void> {
     await rm(this.path(key), { force: true });
   }
+
+  close(): void {}
 
   async *keys(): AsyncIterable<string> {
     if (!existsSync(this.root)) return;

@@ -100,15 +100,19 @@ async function copyBlobs(dataDir: string, to: string | undefined, say: (line: st
   const store = blobStoreOf(dataDir, to);
   let total = 0;
   let written = 0;
-  for await (const key of from.keys()) {
-    total++;
-    if (await store.has(key)) continue; // an earlier, interrupted copy wrote it
-    const bytes = await from.get(key);
-    await store.putAt(key, bytes);
-    if (sha256(await store.get(key)) !== sha256(bytes))
-      throw new WriteError(`Blob ${key} reads back different from the target store`);
-    written++;
-    if (written % 100 === 0) say(`blobs: ${written} written`);
+  try {
+    for await (const key of from.keys()) {
+      total++;
+      if (await store.has(key)) continue; // an earlier, interrupted copy wrote it
+      const bytes = await from.get(key);
+      await store.putAt(key, bytes);
+      if (sha256(await store.get(key)) !== sha256(bytes))
+        throw new WriteError(`Blob ${key} reads back different from the target store`);
+      written++;
+      if (written % 100 === 0) say(`blobs: ${written} written`);
+    }
+  } finally {
+    store.close();
   }
   say(`blobs: ${total} in the source, ${written} written`);
   return { total, written };

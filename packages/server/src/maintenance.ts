@@ -120,10 +120,10 @@ export async function doctor(
   if (!opts.databaseUrl && !existsSync(join(dataDir, 'segkit.db')))
     throw new FileNotFoundError(`No SegKit database in ${dataDir} (expected ${join(dataDir, 'segkit.db')})`);
   const db = await openDatabase(dataDir, { url: opts.databaseUrl });
+  const store = blobStoreOf(dataDir, opts.blobs);
   try {
     const integrity = await integrityCheck(db);
     const named = await namedBlobs(db);
-    const store = blobStoreOf(dataDir, opts.blobs);
     const missing: string[] = [];
     const corrupt: string[] = [];
     for (const key of named) {
@@ -174,6 +174,7 @@ export async function doctor(
       fixed,
     };
   } finally {
+    store.close();
     await db.destroy();
   }
 }

@@ -106,6 +106,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       await bus.close();
       if (jobs instanceof BullJobQueue) await jobs.close();
       redis?.disconnect();
+      ctx.blobs.close();
       await db.destroy();
     },
   };

@@ -41,10 +41,13 @@ function asPostgres(program: string, args: string[]): string {
 }
 
 export const postgresAvailable = () => existsSync(join(PG_BIN, 'initdb'));
+/** Where PostgreSQL's programs are (initdb, createdb, psql, pg_dump, …). */
+export const pgBin = () => PG_BIN;
 
 export interface Postgres {
   /** The URL of the cluster's `postgres` database. */
   url: string;
+  port: number;
   /** A fresh empty database in the cluster; its URL. */
   createDatabase(): Promise<string>;
   stop(): void;
@@ -64,8 +67,12 @@ export async function createDatabaseIn(url: string): Promise<string> {
   return url.replace(/\/[^/]*$/, `/${name}`);
 }
 
-/** Starts a PostgreSQL cluster of its own (trust auth on 127.0.0.1, fsync off: a test cluster). */
-export async function startPostgres(): Promise<Postgres> {
+/**
+ * Starts a PostgreSQL cluster of its own (trust auth on 127.0.0.1, fsync off: a test cluster), whose superuser is
+ * `superuser` (`segkit` unless named; `postgres` as a distribution's cluster has).
+ */
+export async function startPostgres(opts: { superuser?: string } = {}): Promise<Postgres> {
+  const superuser = opts.superuser ?? 'segkit';
   const dir = mkdtempSync(join(tmpdir(), 'segkit-pg-'));
   if (process.getuid?.() === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
@@ -79,18 +86,19 @@ export async function startPostgres(): Promise<Postgres> {
     '-A',
     'trust',
     '-U',
-    'segkit',
+    superuser,
     '-E',
     'UTF8',
     '--no-sync',
     '--no-instructions',
   ]);
   const port = await freePort();
-  const opts = `-p ${port} -h 127.0.0.1 -k ${dir} -F -c max_connections=300 -c shared_buffers=32MB`;
-  asPostgres('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-s', 'start']);
-  const url = `postgres://segkit@127.0.0.1:${port}/postgres`;
+  const settings = `-p ${port} -h 127.0.0.1 -k ${dir} -F -c max_connections=300 -c shared_buffers=32MB`;
+  asPostgres('pg_ctl', ['-D', data, '-o', settings, '-l', join(dir, 'log'), '-w', '-s', 'start']);
+  const url = `postgres://${superuser}@127.0.0.1:${port}/postgres`;
   return {
     url,
+    port,
     createDatabase: () => createDatabaseIn(url),
     stop() {
       try {
@@ -106,8 +114,8 @@ export interface S3 {
   /** The endpoint (http://127.0.0.1:PORT) and the environment that points the AWS SDK at it. */
   endpoint: string;
   env: Record<string, string>;
-  /** A fresh empty bucket; its name. */
-  createBucket(): Promise<string>;
+  /** A fresh empty bucket (named `name`, else a new name); its name. */
+  createBucket(name?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -129,9 +137,9 @@ export async function startS3(): Promise<S3> {
   return {
     endpoint,
     env,
-    async createBucket() {
+    async createBucket(given?: string) {
       const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
-      const name = `segkit-${process.pid}-${++n}`;
+      const name = given ?? `segkit-${process.pid}-${++n}`;
       const c = new S3Client({
         region: 'us-east-1',
         endpoint,

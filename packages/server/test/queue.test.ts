@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.js';
-import { TableJobQueue } from '../src/jobs/queue.js';
+import { LocalJobBus } from '../src/jobs/bus.js';
+import { TableDispatch } from '../src/jobs/dispatch.js';
+import { FINAL, TableJobQueue } from '../src/jobs/queue.js';
+import { type JobHandler, JobRunner } from '../src/jobs/runner.js';
 import { type Postgres, postgresAvailable, startPostgres } from './engines.js';
 
 let postgres: Postgres | undefined;
@@ -13,6 +16,45 @@ beforeAll(async () => {
 afterAll(() => postgres?.stop());
 
 describe.each(['sqlite', 'postgres'])('the table job queue on %s', (engine) => {
+  it('a job split into lanes runs each item once, adds up the lanes’ and items’ counts, and finishes once', async (t) => {
+    if (engine === 'postgres' && !postgres) return t.skip();
+    const url = engine === 'postgres' ? await postgres!.createDatabase() : undefined;
+    const db = await openDatabase(mkdtempSync(join(tmpdir(), 'segkit-queue-')), { url });
+    const q = new TableJobQueue(db);
+    // Split while Redis was in use (3 lanes), then run by the embedded claim loop, which takes the lanes in turn.
+    const job = await q.enqueue('count', null, {}, 7, 3);
+    const calls: string[] = [];
+    const count: JobHandler = async (_job, run) => {
+      for (let i = 0; i < 7; i++)
+        await run.item(`k${i}`, async () => {
+          calls.push(`k${i}`);
+          return { masks: 2 };
+        });
+      return { images: run.share(7), masks: 0 };
+    };
+    const bus = new LocalJobBus();
+    const events: string[] = [];
+    bus.subscribe((e) => events.push(e.type));
+    const owner = 'test:1';
+    const dispatch = new TableDispatch(q, { owner, workers: 1, leaseMs: 30_000, pollMs: 10 });
+    const runner = new JobRunner(q, { count }, bus, dispatch, {
+      owner,
+      leaseMs: 30_000,
+      interactiveIdle: async () => {},
+    });
+    runner.start();
+    let final = await q.get(job.id);
+    for (let i = 0; i < 500 && !FINAL.includes(final!.state); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      final = await q.get(job.id);
+    }
+    await runner.stop();
+    await db.destroy();
+    expect(calls.sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6']);
+    expect(final).toMatchObject({ state: 'succeeded', done: 7, lanes: 3, result: { images: 7, masks: 14 } });
+    expect(events.filter((e) => e === 'finished')).toHaveLength(1);
+  });
+
   it('two claimers on two connections racing for 40 jobs get each job exactly once, with no error', async (t) => {
     if (engine === 'postgres' && !postgres) return t.skip();
     const dir = mkdtempSync(join(tmpdir(), 'segkit-queue-'));

@@ -35,7 +35,8 @@ export class TableDispatch implements JobDispatch {
         await sleep(this.opts.pollMs);
         continue;
       }
-      await run(job, 0); // the table queue never splits a job
+      // The table queue never splits a job; one split while Redis was in use runs here lane after lane.
+      for (let lane = 0; lane < job.lanes; lane++) if ((await run(job, lane)) === 'released') break;
     }
   }
 }

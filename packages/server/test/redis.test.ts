@@ -1,12 +1,15 @@
 // What replicas share through Redis: job events (pub/sub) and the per-user cap on inference calls, each under its
 // installation's namespace.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../src/app.js';
 import { openDatabase } from '../src/db/database.js';
 import type { JobEvent } from '../src/jobs/bus.js';
 import { connectRedis, namespaceOf, RedisInflightSlots, RedisJobBus } from '../src/team/redis.js';
 import { type RedisServer, redisAvailable, startRedis } from './engines.js';
-import { tmp } from './helpers.js';
+import { client, fixture, multipart, repo, tmp } from './helpers.js';
 
 let server: RedisServer;
 const open: Redis[] = [];
@@ -84,4 +87,33 @@ describe.skipIf(!redisAvailable())('Redis between replicas', () => {
     expect(Date.now() - t0).toBeLessThan(6000);
     await expect(connectRedis('http://example.com')).rejects.toMatchObject({ code: 'E_USAGE' });
   });
+
+  it('with Redis gone, a server still answers: a new job is recorded queued at once, inference is not refused', async () => {
+    const own = await startRedis();
+    const app = await build({
+      dataDir: tmp(),
+      redisUrl: own.url,
+      defaultSegmentModel: fixture('sam-fixture'),
+      modelRoots: [join(repo, 'fixtures/models')],
+      workers: 0,
+    });
+    const c = client(app, app.segkit.adminToken);
+    const p = (await c('POST', '/api/v1/projects', { name: 'no redis' })).json;
+    const up = multipart([
+      { name: 'img00.png', bytes: readFileSync(join(repo, 'examples/shapes/img00.png')) },
+    ]);
+    const img = (await c('POST', `/api/v1/projects/${p.id}/images`, up.body, up.headers)).json.images[0];
+    own.kill();
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    const job = await c('POST', `/api/v1/projects/${p.id}/process`, { mode: 'inside_box' });
+    expect([job.status, job.json.state]).toEqual([202, 'queued']);
+    const seg = await c('POST', `/api/v1/images/${img.id}/segment`, {
+      points: [{ x: 100, y: 80, label: 1 }],
+    });
+    expect(seg.status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await app.close();
+    await own.stop();
+  }, 30_000);
 });

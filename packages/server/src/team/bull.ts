@@ -29,6 +29,7 @@ export class BullJobQueue extends TableJobQueue {
   ) {
     super(db);
     this.bull = new Queue(QUEUE, { connection: redis, prefix });
+    this.bull.on('error', () => {}); // Redis down: an enqueue says so by failing (see enqueue), not on the console
   }
 
   /** A splittable job's items are dealt to lanes, one BullMQ job each, so that several workers share them. */

@@ -5,15 +5,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeImage, loadImage } from '../packages/core/src/index.js';
+import { loadImage } from '../packages/core/src/index.js';
 import { Segmenter } from '../packages/models/src/index.js';
 import { build } from '../packages/server/src/index.js';
 import type { BenchResult } from './harness.js';
+import { load, pct } from './load.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const fixture = (n: string) => join(root, 'fixtures/models', n);
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function startServer(data: string): Promise<{ base: string; stop: () => Promise<void> }> {
   const child = spawn(
@@ -50,63 +49,18 @@ export async function runServerBench(): Promise<{ results: BenchResult[]; notes:
   const data = mkdtempSync(join(tmpdir(), 'segkit-bench-'));
   const server = await startServer(data);
   const token = readFileSync(join(data, 'admin-token'), 'utf8').trim();
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   try {
-    const created = await fetch(`${server.base}/api/v1/projects`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ name: 'load' }),
-    });
-    const project = (await created.json()) as { id: number };
-    const png = await encodeImage(await loadImage(join(root, 'examples/shapes/img00.png')), 'png');
-    const form = new FormData();
-    form.append('files', new Blob([new Uint8Array(png)]), 'img00.png');
-    const up = (await (
-      await fetch(`${server.base}/api/v1/projects/${project.id}/images`, {
-        method: 'POST',
-        headers: { authorization: headers.authorization },
-        body: form,
-      })
-    ).json()) as { images: { id: number }[] };
-    const imageId = up.images[0]!.id;
     const seconds = Number(process.env.SEGKIT_BENCH_SECONDS ?? 60);
-    const deadline = Date.now() + seconds * 1000;
-    const latencies: number[] = [];
-    let errors = 0;
-    let saved = 0;
-    await Promise.all(
-      Array.from({ length: 50 }, async (_, client) => {
-        for (let i = 0; Date.now() < deadline && i < 1_000_000; i++) {
-          const t0 = performance.now();
-          const res =
-            i % 2 === 0
-              ? await fetch(`${server.base}/api/v1/images/${imageId}/annotations`, {
-                  method: 'POST',
-                  headers,
-                  body: JSON.stringify({ mode: 'inside_box', bbox: [client % 200, 10, 20, 20] }),
-                })
-              : await fetch(`${server.base}/api/v1/images/${imageId}/annotations?mode=find_all`, { headers });
-          await res.arrayBuffer();
-          latencies.push(performance.now() - t0);
-          if (res.status >= 400) errors++;
-          else if (i % 2 === 0) saved++;
-        }
-      }),
-    );
-    const listed = await fetch(`${server.base}/api/v1/images/${imageId}/annotations?mode=inside_box`, {
-      headers,
-    });
-    const rows = ((await listed.json()) as unknown[]).length;
-    latencies.sort((a, b) => a - b);
+    const r = await load([server.base], token, seconds);
     results.push({
       name: '50 clients: save/list annotation latency (p50)',
-      median: pct(latencies, 50),
-      min: latencies[0]!,
-      max: latencies.at(-1)!,
-      runs: latencies.length,
+      median: pct(r.latencies, 50),
+      min: r.latencies[0]!,
+      max: r.latencies.at(-1)!,
+      runs: r.latencies.length,
     });
     notes.push(
-      `load: ${latencies.length} requests in ${seconds} s by 50 clients (${(latencies.length / seconds).toFixed(0)}/s); p50 ${pct(latencies, 50).toFixed(1)} ms, p95 ${pct(latencies, 95).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms; ${errors} errors; ${saved} saves acknowledged, ${rows} rows stored (${saved - rows} lost)`,
+      `load: ${r.latencies.length} requests in ${seconds} s by 50 clients (${r.rate.toFixed(0)}/s); p50 ${pct(r.latencies, 50).toFixed(1)} ms, p95 ${pct(r.latencies, 95).toFixed(1)} ms, p99 ${pct(r.latencies, 99).toFixed(1)} ms; ${r.errors} errors; ${r.saved} saves acknowledged, ${r.saved - r.lost} rows stored (${r.lost} lost)`,
     );
   } finally {
     await server.stop();

@@ -114,6 +114,16 @@ export function sumCounts(results: unknown[]): Record<string, number> {
   return out;
 }
 
+/** The columns a claim sets: running, leased to `owner` until `now + leaseMs`, one more attempt. */
+const claimed =
+  (owner: string, leaseMs: number, now: number) => (eb: ExpressionBuilder<Database, 'job'>) => ({
+    state: 'running',
+    lease_owner: owner,
+    lease_expires_at: iso(now + leaseMs),
+    attempts: eb('attempts', '+', 1),
+    updated_at: iso(now),
+  });
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function info(r: Selectable<JobTable>): JobInfo {
@@ -211,13 +221,7 @@ export class TableJobQueue implements JobQueue {
       ]);
     const r = await this.db
       .updateTable('job')
-      .set((eb) => ({
-        state: 'running',
-        lease_owner: owner,
-        lease_expires_at: iso(now + leaseMs),
-        attempts: eb('attempts', '+', 1),
-        updated_at: iso(now),
-      }))
+      .set(claimed(owner, leaseMs, now))
       .where('id', '=', (eb) =>
         skipLocked(this.db, eb.selectFrom('job').select('id').where(claimable).orderBy('id').limit(1)),
       )
@@ -231,13 +235,7 @@ export class TableJobQueue implements JobQueue {
     const now = Date.now();
     const r = await this.db
       .updateTable('job')
-      .set((eb) => ({
-        state: 'running',
-        lease_owner: owner,
-        lease_expires_at: iso(now + leaseMs),
-        attempts: eb('attempts', '+', 1),
-        updated_at: iso(now),
-      }))
+      .set(claimed(owner, leaseMs, now))
       .where('id', '=', id)
       .where('state', 'in', ['queued', 'running'])
       .returningAll()

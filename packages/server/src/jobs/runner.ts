@@ -116,9 +116,8 @@ export class JobRunner {
           }
           await queue.itemDone(job.id, key, { error, worker: opts.owner, counts: counts || undefined });
           done.add(key);
-          count = await queue.countItems(job.id); // every lane's items
-          await queue.progress(job.id, count, job.total, message ?? null);
-          const now = (await queue.get(job.id))!;
+          const now = await queue.itemProgress(job.id, message ?? null); // done counts every lane's items
+          count = now.done;
           this.emit('item', now, key, error);
           this.emit('progress', now);
         },

@@ -3,7 +3,7 @@
 // 2 and 4 `segkit worker` processes. Throwaway PostgreSQL, Redis and S3 servers on 127.0.0.1 (packages/server/test/
 // engines.ts), stopped at the end.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeImage, loadImage } from '../packages/core/src/index.js';
@@ -13,7 +13,13 @@ import { load, pct } from './load.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const bin = join(root, 'packages/cli/bin/segkit.js');
-const tmp = () => mkdtempSync(join(tmpdir(), 'segkit-bench-team-'));
+/** Folders this bench made (data directories, caches of embeddings): removed at the end. */
+const made: string[] = [];
+const tmp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'segkit-bench-team-'));
+  made.push(dir);
+  return dir;
+};
 const MODEL = [
   '--model',
   join(root, 'fixtures/models/sam-fixture'),
@@ -120,7 +126,12 @@ async function jobRun(workers: number, images: number, engines: Awaited<ReturnTy
         state: string;
       };
       if (['succeeded', 'partial', 'failed', 'cancelled'].includes(j.state)) {
-        if (j.state !== 'succeeded') throw new Error(`job ended ${j.state}`);
+        if (j.state !== 'succeeded') {
+          const failed = await (
+            await fetch(`${base}/api/v1/jobs/${job.id}/items?failed=true&limit=3`, { headers })
+          ).text();
+          throw new Error(`job ended ${j.state}: ${failed}`);
+        }
         break;
       }
       await new Promise((r) => setTimeout(r, 20));
@@ -196,6 +207,7 @@ export async function runTeamBench(): Promise<{ results: BenchResult[]; notes: s
     );
   } finally {
     await engines.stop();
+    for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
   return { results, notes };
 }

@@ -3,7 +3,7 @@
 // graphs answered; the script recomputes the feeds from the image and prompt and the instances from the raw answers.
 // Skipped, saying so, without python3 + numpy or without ../shared/real-arch.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Box, iou, toRawImage } from '@segkit/core';
@@ -157,6 +157,7 @@ describe.skipIf(!ready)('SAM 3 against the numpy reference', () => {
         if (both) expect(iou(inst.mask, refMask)).toBeGreaterThanOrEqual(0.99);
       });
       expect(n).toBe(result.instances.length);
+      rmSync(dir, { recursive: true, force: true }); // 80 MB of arrays per case; kept only when a case fails
     },
   );
 });

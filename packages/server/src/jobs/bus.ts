@@ -11,6 +11,8 @@ export interface JobEvent {
   item?: string;
   /** Why the item failed (`item` events only). */
   error?: ItemError;
+  /** The worker process (host:pid) that finished the item (`item` events only). */
+  worker?: string;
 }
 
 export interface JobBus {

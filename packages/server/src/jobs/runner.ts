@@ -81,7 +81,12 @@ export class JobRunner {
   }
 
   private emit(type: JobEvent['type'], job: JobInfo, item?: string, error?: ItemError) {
-    this.bus.publish({ type, job, ...(item ? { item } : {}), ...(error ? { error } : {}) });
+    this.bus.publish({
+      type,
+      job,
+      ...(item ? { item, worker: this.opts.owner } : {}),
+      ...(error ? { error } : {}),
+    });
   }
 
   /**

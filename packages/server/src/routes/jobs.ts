@@ -264,7 +264,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = asyn
       schema: {
         tags: ['jobs'],
         description:
-          'Server-Sent Events of a job: `state` at once, then `progress`, `item`, and one of `finished`, `failed`, `cancelled`, after which the stream ends.',
+          'Server-Sent Events of a job: `state` at once, then `progress`, `item` (`{item, error?, worker, job}`: the worker is the process, host:pid, that did it), and one of `finished`, `failed`, `cancelled`, after which the stream ends.',
         params: JobParams,
       },
     },
@@ -277,7 +277,12 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = asyn
       };
       const listener = (e: JobEvent) => {
         if (e.job.id !== job.id) return;
-        send(e.type, e.item ? { item: e.item, ...(e.error ? { error: e.error } : {}), job: e.job } : e.job);
+        send(
+          e.type,
+          e.item
+            ? { item: e.item, ...(e.error ? { error: e.error } : {}), worker: e.worker ?? null, job: e.job }
+            : e.job,
+        );
         if (FINAL_EVENTS.has(e.type)) end();
       };
       const stop = ctx.bus.subscribe(listener);

@@ -5,12 +5,13 @@ import { createHash } from 'node:crypto';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { NotFoundError, UsageError, WriteError } from '@segkit/core';
+import { NotFoundError, ServiceUnavailableError, UsageError, WriteError } from '@segkit/core';
 import type { BlobStore } from './blobs.js';
 
 const KEY = /^[0-9a-f]{64}$/;
@@ -133,6 +134,28 @@ export class S3BlobStore implements BlobStore {
       }
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  /**
+   * Checks at start that the bucket answers to these credentials: one line with the bucket, the endpoint and the
+   * reason (E_SERVICE_UNAVAILABLE) instead of a first upload that fails.
+   */
+  async check(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (e) {
+      const code = status(e);
+      const why =
+        code === 404
+          ? 'no such bucket'
+          : code === 403
+            ? 'access denied (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)'
+            : (e as Error).message.split('\n')[0] || (e as Error).name;
+      const endpoint = (await this.client.config.endpoint?.())?.hostname ?? 'AWS S3';
+      throw new ServiceUnavailableError(
+        `Cannot use the S3 bucket s3://${this.bucket} at ${endpoint}: ${why}`,
+      );
+    }
   }
 
   close(): void {

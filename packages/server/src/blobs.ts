@@ -17,6 +17,8 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Every key held (for doctor's orphan check). */
   keys(): AsyncIterable<string>;
+  /** Checks that the store can be used (a bucket that answers), E_SERVICE_UNAVAILABLE if not. */
+  check(): Promise<void>;
   /** Lets go of connections (an S3 client's sockets), so that a command can exit. */
   close(): void;
 }
@@ -62,6 +64,8 @@ export class FolderBlobStore implements BlobStore {
   async delete(key: string): Promise<void> {
     await rm(this.path(key), { force: true });
   }
+
+  async check(): Promise<void> {} // the folder is made on first write; a write that fails says why
 
   close(): void {}
 

@@ -62,14 +62,19 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   mkdirSync(dataDir, { recursive: true });
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const redis: Redis | undefined = options.redisUrl ? await connectRedis(options.redisUrl) : undefined;
-  const db = await openDatabase(dataDir, { url: options.databaseUrl }).catch((e) => {
-    redis?.disconnect();
-    throw e;
-  });
+  const blobs = blobStoreOf(dataDir, options.blobs);
+  const db = await blobs
+    .check()
+    .then(() => openDatabase(dataDir, { url: options.databaseUrl }))
+    .catch((e) => {
+      redis?.disconnect();
+      blobs.close();
+      throw e;
+    });
   const namespace = redis ? namespaceOf(await instanceId(db)) : '';
   const jobs = redis ? new BullJobQueue(db, redis, namespace) : new TableJobQueue(db);
   const bus: JobBus = redis ? await RedisJobBus.open(redis, namespace) : new LocalJobBus();
-  const ctx = new ServerContext(db, blobStoreOf(dataDir, options.blobs), dataDir, limits, jobs, bus, {
+  const ctx = new ServerContext(db, blobs, dataDir, limits, jobs, bus, {
     segment: options.defaultSegmentModel,
     text: options.defaultTextModel,
     embed: options.defaultEmbedModel,

@@ -49,6 +49,23 @@ describe('s3:// URLs', () => {
       expect(() => parseS3Url(bad)).toThrow(expect.objectContaining({ code: 'E_USAGE' }));
   });
 
+  it('a bucket that is missing, refuses the keys or cannot be reached is one coded line at start', async () => {
+    const at = (bucket: string, env: Record<string, string>) =>
+      new S3BlobStore(`s3://${bucket}`, env).check();
+    const bucket = await s3.createBucket();
+    await expect(at(bucket, s3.env)).resolves.toBeUndefined();
+    await expect(at('no-such-bucket', s3.env)).rejects.toMatchObject({
+      code: 'E_SERVICE_UNAVAILABLE',
+      message: 'Cannot use the S3 bucket s3://no-such-bucket at 127.0.0.1: no such bucket',
+    });
+    await expect(at(bucket, { ...s3.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1' })).rejects.toMatchObject({
+      code: 'E_SERVICE_UNAVAILABLE',
+      message: expect.stringMatching(
+        new RegExp(`^Cannot use the S3 bucket s3://${bucket} at 127\\.0\\.0\\.1: .+`),
+      ),
+    });
+  });
+
   it('a store that cannot be reached fails the write with E_WRITE_FAILED (a server fault), not a hang', async () => {
     const store = new S3BlobStore('s3://nowhere', {
       AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1',

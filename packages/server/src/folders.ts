@@ -4,6 +4,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { FileNotFoundError, imageSize } from '@segkit/core';
 import type { ServerContext } from './context.js';
 import { addImage } from './repo/images.js';
+import { folderProject } from './repo/projects.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff']);
 
@@ -24,20 +25,7 @@ export async function importFolders(
     } catch {}
     if (!isDir) throw new FileNotFoundError(`Not a folder: ${folder}`);
     const name = basename(dir);
-    let project = await ctx.db.selectFrom('project').select('id').where('name', '=', name).executeTakeFirst();
-    if (!project) {
-      project = await ctx.db
-        .insertInto('project')
-        .values({ name, labels: '[]', settings: '{}' })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      const admin = await ctx.db
-        .selectFrom('user')
-        .select('id')
-        .where('name', '=', 'admin')
-        .executeTakeFirstOrThrow();
-      await ctx.db.insertInto('membership').values({ user_id: admin.id, project_id: project.id }).execute();
-    }
+    const projectId = await folderProject(ctx.db, name);
     const files = readdirSync(dir)
       .filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()))
       .sort();
@@ -46,9 +34,9 @@ export async function importFolders(
       const bytes = readFileSync(join(dir, f));
       const { width, height } = await imageSize(bytes, { maxPixels: ctx.limits.maxPixels });
       const sha256 = await ctx.blobs.put(bytes);
-      if ((await addImage(ctx.db, project.id, { sha256, fileName: f, width, height })).created) added++;
+      if ((await addImage(ctx.db, projectId, { sha256, fileName: f, width, height })).created) added++;
     }
-    out.push({ projectId: project.id, name, added, total: files.length });
+    out.push({ projectId, name, added, total: files.length });
   }
   return out;
 }

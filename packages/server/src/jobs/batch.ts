@@ -6,8 +6,8 @@ import { analyze } from '@segkit/analytics';
 import { maskToRle, rleBbox } from '@segkit/core';
 import { type PromptSet, segmentText } from '@segkit/models';
 import type { ServerContext } from '../context.js';
-import { insertAnnotations, listAnnotations, updateAnnotation } from '../repo/annotations.js';
-import { imageById } from '../repo/images.js';
+import { listAnnotations, replaceAnnotations, updateAnnotation } from '../repo/annotations.js';
+import { imageById, projectImages } from '../repo/images.js';
 import { projectById } from '../repo/projects.js';
 import type { JobHandler } from './runner.js';
 
@@ -34,34 +34,26 @@ export function textBatchHandler(ctx: ServerContext): JobHandler {
           ...(model ? { model } : {}),
         });
         const labels = results.map((r) => r.label);
-        const added = await ctx.db.transaction().execute(async (tx) => {
-          // Redoing an image replaces its earlier masks of these labels: never a duplicate.
-          await tx
-            .deleteFrom('annotation')
-            .where('image_id', '=', imageId)
-            .where('mode', '=', mode)
-            .where('source', '=', 'model')
-            .where('label', 'in', labels)
-            .execute();
-          const rows = results
-            .filter((r) => r.mask.data.some((v) => v))
-            .map((r) => {
-              const rle = maskToRle(r.mask) as Rle;
-              return {
-                imageId,
-                label: r.label,
-                mode,
-                promptType: 'segment' as const,
-                source: 'model' as const,
-                bbox: rleBbox(rle) as [number, number, number, number],
-                rle,
-                score: null,
-                model: model ?? 'clipseg',
-                by,
-              };
-            });
-          return (await insertAnnotations(tx, rows)).length;
-        });
+        const rows = results
+          .filter((r) => r.mask.data.some((v) => v))
+          .map((r) => {
+            const rle = maskToRle(r.mask) as Rle;
+            return {
+              imageId,
+              label: r.label,
+              mode,
+              promptType: 'segment' as const,
+              source: 'model' as const,
+              bbox: rleBbox(rle) as [number, number, number, number],
+              rle,
+              score: null,
+              model: model ?? 'clipseg',
+              by,
+            };
+          });
+        // Redoing an image replaces its earlier masks of these labels: never a duplicate.
+        const added = (await replaceAnnotations(ctx.db, imageId, mode, rows, { source: 'model', labels }))
+          .length;
         return { masks: added };
       });
     return { images: run.share(imageIds.length), masks: 0 }; // masks: the items' counts, added up
@@ -106,12 +98,7 @@ export function analyzeHandler(ctx: ServerContext): JobHandler {
     let result: Record<string, unknown> = {};
     await run.item('analyze', async () => {
       await mkdir(images, { recursive: true });
-      const rows = await ctx.db
-        .selectFrom('image')
-        .selectAll()
-        .where('project_id', '=', project.id)
-        .orderBy('id')
-        .execute();
+      const rows = await projectImages(ctx.db, project.id);
       const files: string[] = [];
       for (const r of rows) {
         const file = join(images, `${r.id}-${r.file_name}`);

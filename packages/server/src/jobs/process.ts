@@ -3,7 +3,7 @@
 // processing_result for that mode and a COCO JSON of its masks; the two modes never touch each other's rows.
 import { maskToRle, NoBoxesError, rleArea } from '@segkit/core';
 import type { ServerContext } from '../context.js';
-import { listAnnotations, updateAnnotation } from '../repo/annotations.js';
+import { listAnnotations, setAnnotationModel, updateAnnotation } from '../repo/annotations.js';
 import { imageById } from '../repo/images.js';
 import { projectById } from '../repo/projects.js';
 import { getRecipe, type RecipeRow } from '../repo/recipes.js';
@@ -90,13 +90,7 @@ export function processHandler(ctx: ServerContext): JobHandler {
                   by,
                 ).catch(() => {}); // edited meanwhile: the user's version wins
               }
-              await ctx.db
-                .updateTable('annotation')
-                .set({ model: segmenter.modelName })
-                .where('image_id', '=', imageId)
-                .where('mode', '=', mode)
-                .where('prompt_type', '=', 'segment')
-                .execute();
+              await setAnnotationModel(ctx.db, imageId, mode, 'segment', segmenter.modelName);
             } else if (plan) {
               await applyToImage(ctx, image, project, plan, by);
             } else {

@@ -21,8 +21,8 @@ import {
 import type { ServerContext } from '../context.js';
 import { workDir } from '../maintenance.js';
 import { insertAnnotations, listAnnotations } from '../repo/annotations.js';
-import { addImage } from '../repo/images.js';
-import { projectById } from '../repo/projects.js';
+import { addImage, projectImages } from '../repo/images.js';
+import { projectById, setProjectLabels } from '../repo/projects.js';
 import { isPrompt, promptCategory } from './prompts.js';
 import type { JobHandler } from './runner.js';
 
@@ -44,12 +44,7 @@ export function exportHandler(ctx: ServerContext): JobHandler {
     const project = await projectById(ctx.db, job.projectId!);
     const work = await workDir(ctx.dataDir);
     try {
-      const images = await ctx.db
-        .selectFrom('image')
-        .selectAll()
-        .where('project_id', '=', project.id)
-        .orderBy('id')
-        .execute();
+      const images = await projectImages(ctx.db, project.id);
       const names = project.labels.map((l) => l.name);
       const ds: Dataset = {
         imageRoot: join(work, 'images'),
@@ -167,12 +162,7 @@ export function importHandler(ctx: ServerContext): JobHandler {
           .map((v) => v.toString(16).padStart(2, '0'))
           .join('')}`,
       }));
-    if (added.length)
-      await ctx.db
-        .updateTable('project')
-        .set({ labels: JSON.stringify([...project.labels, ...added]) })
-        .where('id', '=', project.id)
-        .execute();
+    if (added.length) await setProjectLabels(ctx.db, project.id, [...project.labels, ...added]);
     return { images: ds.images.length, annotations, warnings: ds.warnings.slice(0, 20) };
   };
 }

@@ -118,24 +118,64 @@ export async function deleteAnnotation(db: Kysely<Database>, id: number): Promis
 }
 
 /**
- * Replaces an image's annotations of one mode (optionally only those of one source and prompt type) by `list`, in
- * one transaction.
+ * Replaces an image's annotations of one mode (optionally only those of one source, prompt type, models or labels) by
+ * `list`, in one transaction.
  */
 export async function replaceAnnotations(
   db: Kysely<Database>,
   imageId: number,
   mode: string,
   list: NewAnnotation[],
-  only: { source?: string; promptType?: string; models?: string[] } = {},
+  only: { source?: string; promptType?: string; models?: string[]; labels?: string[] } = {},
 ): Promise<AnnotationT[]> {
   return db.transaction().execute(async (tx) => {
     let del = tx.deleteFrom('annotation').where('image_id', '=', imageId).where('mode', '=', mode);
     if (only.source) del = del.where('source', '=', only.source);
+    if (only.labels) del = del.where('label', 'in', only.labels.length ? only.labels : ['']);
     if (only.promptType) del = del.where('prompt_type', '=', only.promptType);
     if (only.models) del = del.where('model', 'in', only.models.length ? only.models : ['']);
     await del.execute();
     return insertAnnotations(tx, list);
   });
+}
+
+/** A project's user-made labelled masks (segment annotations of either mode), with their images, oldest first. */
+export async function userMasks(db: Kysely<Database>, projectId: number) {
+  return db
+    .selectFrom('annotation')
+    .innerJoin('image', 'image.id', 'annotation.image_id')
+    .select([
+      'image.id as imageId',
+      'image.sha256',
+      'image.width',
+      'image.height',
+      'annotation.label',
+      'annotation.rle',
+    ])
+    .where('image.project_id', '=', projectId)
+    .where('annotation.source', '=', 'user')
+    .where('annotation.prompt_type', '=', 'segment')
+    .where('annotation.label', 'is not', null)
+    .where('annotation.rle', 'is not', null)
+    .orderBy('annotation.id')
+    .execute();
+}
+
+/** Names the model that made the masks of an image's annotations of one mode and prompt type. */
+export async function setAnnotationModel(
+  db: Kysely<Database>,
+  imageId: number,
+  mode: string,
+  promptType: string,
+  model: string,
+): Promise<void> {
+  await db
+    .updateTable('annotation')
+    .set({ model })
+    .where('image_id', '=', imageId)
+    .where('mode', '=', mode)
+    .where('prompt_type', '=', promptType)
+    .execute();
 }
 
 /** Every labelled box or mask of a project (both modes, exemplars left out), with its image: what a head learns. */

@@ -83,6 +83,11 @@ export async function getImageMeta(db: Kysely<Database>, caller: Caller, id: num
   return toMeta(r);
 }
 
+/** A project's image rows, in order. */
+export async function projectImages(db: Kysely<Database>, projectId: number): Promise<ImageRow[]> {
+  return db.selectFrom('image').selectAll().where('project_id', '=', projectId).orderBy('id').execute();
+}
+
 /** The ids of a project's images, in order. */
 export async function imageIdsOf(db: Kysely<Database>, projectId: number): Promise<number[]> {
   const rows = await db

@@ -99,6 +99,39 @@ export async function updateProject(
   return getProject(db, caller, id);
 }
 
+/** The project named `name` (a served folder's), made for the admin when there is none; its id. */
+export async function folderProject(db: Kysely<Database>, name: string): Promise<number> {
+  const found = await db.selectFrom('project').select('id').where('name', '=', name).executeTakeFirst();
+  if (found) return found.id;
+  return db.transaction().execute(async (tx) => {
+    const project = await tx
+      .insertInto('project')
+      .values({ name, labels: '[]', settings: '{}' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const admin = await tx
+      .selectFrom('user')
+      .select('id')
+      .where('name', '=', 'admin')
+      .executeTakeFirstOrThrow();
+    await tx.insertInto('membership').values({ user_id: admin.id, project_id: project.id }).execute();
+    return project.id;
+  });
+}
+
+/** Sets a project's label set (a job adding the labels a dataset brings). */
+export async function setProjectLabels(
+  db: Kysely<Database>,
+  id: number,
+  labels: ProjectT['labels'],
+): Promise<void> {
+  await db
+    .updateTable('project')
+    .set({ labels: JSON.stringify(labels) })
+    .where('id', '=', id)
+    .execute();
+}
+
 /** Deletes a project with its images, annotations, results and recipes (cascade); returns the blob keys it held. */
 export async function deleteProject(db: Kysely<Database>, caller: Caller, id: number): Promise<string[]> {
   await getProject(db, caller, id);

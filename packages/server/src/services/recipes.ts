@@ -16,7 +16,7 @@ import {
   readRecipe,
 } from '@segkit/recipes';
 import type { ServerContext } from '../context.js';
-import { replaceAnnotations } from '../repo/annotations.js';
+import { replaceAnnotations, userMasks } from '../repo/annotations.js';
 import type { ImageMeta } from '../repo/images.js';
 import { putRecipe, type RecipeRow } from '../repo/recipes.js';
 import type { AnnotationT, CascadeApplyT, ProjectT } from '../schemas.js';
@@ -164,24 +164,7 @@ export async function applyToImage(
 
 /** The project's images with user-made labelled masks, per class: what mining learns from. */
 export async function labelledImages(ctx: ServerContext, projectId: number): Promise<LabelledImages> {
-  const rows = await ctx.db
-    .selectFrom('annotation')
-    .innerJoin('image', 'image.id', 'annotation.image_id')
-    .select([
-      'image.id as imageId',
-      'image.sha256',
-      'image.width',
-      'image.height',
-      'annotation.label',
-      'annotation.rle',
-    ])
-    .where('image.project_id', '=', projectId)
-    .where('annotation.source', '=', 'user')
-    .where('annotation.prompt_type', '=', 'segment')
-    .where('annotation.label', 'is not', null)
-    .where('annotation.rle', 'is not', null)
-    .orderBy('annotation.id')
-    .execute();
+  const rows = await userMasks(ctx.db, projectId);
   const images = new Map<number, LabelledImages['images'][number]>();
   for (const r of rows) {
     const rle = JSON.parse(r.rle!) as { size: [number, number]; counts: string };

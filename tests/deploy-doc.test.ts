@@ -86,7 +86,18 @@ describe.skipIf(!ready)('docs/deploy.md, followed on a fresh set-up', () => {
     // apt-get install: no downloads in a test, so the packages must be there already (.ci/run installs them).
     shim(
       'apt-get',
-      '[ "$1" = install ] || exit 97\nshift\nfor p in "$@"; do case "$p" in -*) ;; *) dpkg -s "$p" >/dev/null 2>&1 || { echo "$p is not installed" >&2; exit 1; } ;; esac; done',
+      [
+        '[ "$1" = install ] || exit 97',
+        'shift',
+        'for p in "$@"; do',
+        '  case "$p" in',
+        '    -*) ;;',
+        // A versioned server package (postgresql-15) serves as the `postgresql` the docs install.
+        '    postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "$p is not installed" >&2; exit 1; } ;;',
+        '    *) dpkg -s "$p" >/dev/null 2>&1 || { echo "$p is not installed" >&2; exit 1; } ;;',
+        '  esac',
+        'done',
+      ].join('\n'),
     );
     for (const p of ['createuser', 'createdb', 'psql', 'pg_dump', 'pg_restore'])
       shim(p, `exec "${join(pgBin(), p)}" "$@"`);

@@ -62,6 +62,9 @@ describe('classifier heads on the server', () => {
         /^epoch 1: loss [\d.]+, train accuracy [\d.]+, val loss [\d.]+, val accuracy [\d.]+, val macro-F1/,
       );
       expect(text).toMatch(/event: finished/);
+      // The epochs counted in the progress give way to the job's own count: a finished job reads 100%.
+      const done = (await c('GET', `/api/v1/jobs/${job.json.id}`)).json;
+      expect([done.state, done.done, done.total]).toEqual(['succeeded', 1, 1]);
     } finally {
       await app.close();
     }

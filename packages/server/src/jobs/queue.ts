@@ -82,8 +82,11 @@ export interface JobQueue {
   get(id: number): Promise<JobInfo | undefined>;
   list(projectIds: number[] | 'all'): Promise<JobInfo[]>;
   progress(id: number, done: number, total: number, message: string | null): Promise<void>;
-  /** Sets the job's `done` to its finished items (every lane's) and its message, in one statement; the job after. */
-  itemProgress(id: number, message: string | null): Promise<JobInfo>;
+  /**
+   * Sets the job's `done` to its finished items (every lane's), its `total` back to its items' count (a note may
+   * have counted epochs) and its message, in one statement; the job after.
+   */
+  itemProgress(id: number, total: number, message: string | null): Promise<JobInfo>;
   /**
    * Records a finished item, with its one-line reason when it failed (counted in `failedItems`); returns false when
    * it was already recorded (a resumed job never redoes it).
@@ -277,11 +280,12 @@ export class TableJobQueue implements JobQueue {
       .execute();
   }
 
-  async itemProgress(id: number, message: string | null) {
+  async itemProgress(id: number, total: number, message: string | null) {
     const r = await this.db
       .updateTable('job')
       .set((eb) => ({
         done: eb.selectFrom('job_item').select(eb.fn.countAll<number>().as('n')).where('job_id', '=', id),
+        total,
         message,
         updated_at: iso(Date.now()),
       }))

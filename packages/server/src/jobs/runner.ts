@@ -121,7 +121,7 @@ export class JobRunner {
           }
           await queue.itemDone(job.id, key, { error, worker: opts.owner, counts: counts || undefined });
           done.add(key);
-          const now = await queue.itemProgress(job.id, message ?? null); // done counts every lane's items
+          const now = await queue.itemProgress(job.id, job.total, message ?? null); // every lane's items
           count = now.done;
           this.emit('item', now, key, error);
           this.emit('progress', now);

@@ -13,6 +13,7 @@ export {
   sweepTemps,
 } from './maintenance.js';
 export * from './schemas.js';
+export { withoutCredentials } from './urls.js';
 export { usersAdd, usersList, usersRevoke } from './users-cli.js';
 export { bundledWebRoot } from './web-root.js';
 export { startWorker, type WorkerHandle, type WorkerOptions } from './worker.js';

@@ -1,5 +1,5 @@
 import { UsageError } from '@segkit/core';
-import { startWorker } from '@segkit/server';
+import { startWorker, withoutCredentials } from '@segkit/server';
 import { defineCommand, numberOption } from '../command.js';
 import { stopGracefully } from '../util.js';
 import {
@@ -52,7 +52,7 @@ export const workerCommand = defineCommand({
       ...modelDefaultsOf(options),
     });
     io.stderr(
-      `segkit worker ${worker.owner}: running jobs from ${redisUrl.replace(/\/\/[^@/]*@/, '//')} (${concurrency} at once)\n`,
+      `segkit worker ${worker.owner}: running jobs from ${withoutCredentials(redisUrl)} (${concurrency} at once)\n`,
     );
     stopGracefully(io, 'the worker (the current item finishes, its job goes back to the queue)', () =>
       worker.close(),

@@ -4,6 +4,7 @@ import { ServiceUnavailableError } from '@segkit/core';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { withoutCredentials } from '../urls.js';
 import { migrationProvider } from './migrations.js';
 import { isPostgres } from './portable.js';
 import type { Database } from './schema.js';
@@ -53,7 +54,7 @@ export async function openDatabase(dataDir: string, opts: DatabaseOptions = {}):
     await db.destroy();
     if (opts.url && unreachable(error))
       throw new ServiceUnavailableError(
-        `Cannot reach PostgreSQL at ${opts.url.replace(/\/\/[^@/]*@/, '//')}: ${(error as Error).message.split('\n')[0]}`,
+        `Cannot reach PostgreSQL at ${withoutCredentials(opts.url)}: ${(error as Error).message.split('\n')[0]}`,
       );
     throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import type { JobEvent } from '../jobs/bus.js';
 import { LocalJobBus } from '../jobs/bus.js';
 import type { InflightSlots } from '../security.js';
+import { withoutCredentials } from '../urls.js';
 
 /** The Redis names of one installation (its database's instance id): keys, queue prefix and event channel. */
 export const namespaceOf = (instance: string) => `segkit:${instance}`;
@@ -25,9 +26,8 @@ export async function connectRedis(url: string): Promise<Redis> {
     await redis.ping();
   } catch (e) {
     redis.disconnect();
-    const where = url.replace(/\/\/[^@/]*@/, '//');
     throw new ServiceUnavailableError(
-      `Cannot reach Redis at ${where}: ${(e as Error).message.split('\n')[0]}`,
+      `Cannot reach Redis at ${withoutCredentials(url)}: ${(e as Error).message.split('\n')[0]}`,
     );
   }
   return redis;

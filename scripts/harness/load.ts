@@ -2,7 +2,7 @@
 // is bounded by a count and a deadline. Each client records every write the server acknowledged (and every write whose
 // answer never came, which may or may not have happened), so the database can be compared with that record at the end.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
@@ -23,53 +23,66 @@ export interface Served {
   pid: number;
 }
 
-/** Starts `segkit serve` on a free port of 127.0.0.1 with the fixture models; resolves once it listens. */
-export async function startServer(dataDir: string, extra: string[] = []): Promise<Served> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(repo, 'packages/cli/bin/segkit.js'),
-      'serve',
-      '--data',
-      dataDir,
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--model',
-      fixture('sam-fixture'),
-      '--model-root',
-      join(repo, 'fixtures/models'),
-      '--max-inflight',
-      '64',
-      ...extra,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SEGKIT_OFFLINE: '1' } },
-  );
-  const base = await new Promise<string>((resolve, reject) => {
+const MODELS = ['--model', fixture('sam-fixture'), '--model-root', join(repo, 'fixtures/models')];
+
+/**
+ * Starts a `segkit` command with the fixture models (and `env` added to this process's environment); resolves with
+ * the process and what `ready` matched in its stderr once it says so. The process goes when the harness does.
+ */
+export async function startSegkit(
+  args: string[],
+  ready: RegExp,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [join(repo, 'packages/cli/bin/segkit.js'), ...args, ...MODELS], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, SEGKIT_OFFLINE: '1', ...env },
+  });
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`segkit serve did not start in 60 s: ${err}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`segkit ${args[0]} did not start in 60 s: ${err}`)),
+      60_000,
+    );
     child.stderr!.on('data', (d) => {
       err += d.toString();
-      const m = /SegKit server on (http:\/\/[^\s]+)/.exec(err);
+      const m = ready.exec(err);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve(m);
       }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`segkit serve exited with ${code}: ${err}`));
+      reject(new Error(`segkit ${args[0]} exited with ${code}: ${err}`));
     });
   });
-  const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
-  // Never leave a server behind: if the harness itself stops (an error, Ctrl-C), the server goes with it.
+  // Never leave a process behind: if the harness itself stops (an error, Ctrl-C), the process goes with it.
   const reap = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
   process.once('exit', reap);
   child.once('exit', () => process.removeListener('exit', reap));
-  return { child, base, token, pid: child.pid! };
+  return { child, match };
+}
+
+/**
+ * Starts `segkit serve` on a free port of 127.0.0.1 with the fixture models; resolves once it listens. Its token is
+ * the admin token of the data directory ('' where another replica of its database made the token).
+ */
+export async function startServer(
+  dataDir: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Served> {
+  const { child, match } = await startSegkit(
+    ['serve', '--data', dataDir, '--port', '0', '--host', '127.0.0.1', '--max-inflight', '64', ...extra],
+    /SegKit server on (http:\/\/[^\s]+)/,
+    env,
+  );
+  const file = join(dataDir, 'admin-token');
+  const token = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  return { child, base: match[1]!, token, pid: child.pid! };
 }
 
 /** Runs `fn` on a read-only connection to a SegKit database file. */
@@ -146,29 +159,44 @@ export class Ledger {
 
   /** Compares the record with the database file: returns the acknowledged writes that are not there. */
   verify(dbFile: string): string[] {
-    return readOnly(dbFile, (db) => {
-      const row = db.prepare('SELECT version, label FROM annotation WHERE id = ?');
-      const lost: string[] = [];
-      for (const [id, k] of this.known) {
-        const r = row.get(id) as { version: number; label: string } | undefined;
-        const now = r
-          ? { version: r.version, label: r.label, deleted: false }
-          : { deleted: true, version: 0, label: '' };
-        const ok = [{ version: k.version, label: k.label, deleted: k.deleted }, ...k.maybe].some((s) =>
-          s.deleted ? now.deleted : !now.deleted && now.version === s.version && now.label === s.label,
+    return this.verifyRows(
+      readOnly(dbFile, (db) => {
+        const rows = db.prepare('SELECT id, version, label FROM annotation').all() as AnnotationRow[];
+        return new Map(rows.map((r) => [r.id, r]));
+      }),
+    );
+  }
+
+  /** Compares the record with the annotations a database holds (by id): the acknowledged writes not there. */
+  verifyRows(rows: Map<number, AnnotationRow>): string[] {
+    const lost: string[] = [];
+    for (const [id, k] of this.known) {
+      const r = rows.get(id);
+      const now = r
+        ? { version: r.version, label: r.label, deleted: false }
+        : { deleted: true, version: 0, label: '' };
+      const ok = [{ version: k.version, label: k.label, deleted: k.deleted }, ...k.maybe].some((s) =>
+        s.deleted ? now.deleted : !now.deleted && now.version === s.version && now.label === s.label,
+      );
+      if (!ok)
+        lost.push(
+          `annotation ${id}: acknowledged ${k.deleted ? 'deleted' : `v${k.version} ${k.label}`}, database has ${now.deleted ? 'none' : `v${now.version} ${now.label}`}`,
         );
-        if (!ok)
-          lost.push(
-            `annotation ${id}: acknowledged ${k.deleted ? 'deleted' : `v${k.version} ${k.label}`}, database has ${now.deleted ? 'none' : `v${now.version} ${now.label}`}`,
-          );
-      }
-      return lost;
-    });
+    }
+    return lost;
   }
 }
 
+/** An annotation's row as the ledger compares it. */
+export interface AnnotationRow {
+  id: number;
+  version: number;
+  label: string;
+}
+
 export interface ClientPlan {
-  base: string;
+  /** The server, or the replicas of one (each request goes to the next, round-robin). */
+  base: string | string[];
   token: string;
   projectId: number;
   imageIds: number[];
@@ -228,6 +256,8 @@ export async function annotator(plan: ClientPlan): Promise<void> {
   const pick = <T>(a: T[]) => a[Math.floor(r() * a.length)]!;
   const mine: number[] = [];
   const auth = { authorization: `Bearer ${plan.token}` };
+  const bases = typeof plan.base === 'string' ? [plan.base] : plan.base;
+  let sent = plan.seed; // clients start on different replicas
   const call = async (
     route: string,
     method: string,
@@ -239,7 +269,7 @@ export async function annotator(plan: ClientPlan): Promise<void> {
     const flying = plan.stats.inFlight;
     flying.set(route, (flying.get(route) ?? 0) + 1);
     try {
-      const res = await fetch(`${plan.base}/api/v1${path}`, {
+      const res = await fetch(`${bases[sent++ % bases.length]}/api/v1${path}`, {
         method,
         headers: {
           ...auth,

@@ -2,11 +2,15 @@
 // At the end the server is stopped with SIGTERM while the clients are still writing (a graceful stop under load), and
 // the database is compared with every write the clients saw acknowledged. A backup taken half-way is restored and
 // checked with doctor. Prints the report (and writes it as JSON with --out); exits 1 when a check fails.
+// `--cluster`: the team set-up instead (scripts/harness/cluster.ts): PostgreSQL, Redis, an S3 server, two API-only
+// replicas that the clients' requests alternate between, and two workers; the backup is a pg_dump; memory is the
+// first replica's.
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backupDatabase, doctor, restoreDatabase } from '@segkit/server';
+import { startCluster } from './cluster.js';
 import { annotator, Ledger, rssMiB, Stats, setUpProject, startServer } from './load.js';
 
 const { values } = parseArgs({
@@ -16,12 +20,23 @@ const { values } = parseArgs({
     images: { type: 'string', default: '20' },
     'max-rss-mib': { type: 'string', default: '2048' },
     out: { type: 'string' },
+    cluster: { type: 'boolean', default: false },
   },
 });
 const clients = Number(values.clients);
 const ms = Number(values.minutes) * 60_000;
 const dataDir = mkdtempSync(join(tmpdir(), 'segkit-soak-'));
-const server = await startServer(dataDir);
+const cluster = values.cluster ? await startCluster(2, 2) : undefined;
+const single = cluster ? undefined : await startServer(dataDir);
+/** Where the clients send requests, the token, and the process whose memory is watched. */
+const server = cluster
+  ? {
+      bases: cluster.bases(),
+      base: cluster.bases()[0]!,
+      token: cluster.token,
+      pid: cluster.pid('replica', 0),
+    }
+  : { bases: [single!.base], base: single!.base, token: single!.token, pid: single!.pid };
 const { projectId, imageIds } = await setUpProject(server.base, server.token, Number(values.images));
 const stats = new Stats();
 const ledger = new Ledger();
@@ -93,7 +108,7 @@ async function quietMiB(): Promise<{
 let serverGone = false;
 const runs = Array.from({ length: clients }, (_, i) =>
   annotator({
-    base: server.base,
+    base: server.bases,
     token: server.token,
     projectId,
     imageIds,
@@ -111,27 +126,34 @@ await until(ms * 0.4);
 const quiet1 = await quietMiB();
 await until(ms * 0.5);
 const backupFile = join(dataDir, '..', `${join(dataDir).split('/').pop()}-backup.db`);
-await backupDatabase(dataDir, backupFile);
+const pgBackup = cluster ? await cluster.backup() : undefined;
+if (!cluster) await backupDatabase(dataDir, backupFile);
 await until(ms * 0.9);
 const quiet2 = await quietMiB();
 await until(ms);
-const exited = new Promise<number | null>((r) =>
-  server.child.once('exit', (code) => {
-    serverGone = true;
-    r(code);
-  }),
-);
 stats.stopping = true;
-server.child.kill('SIGTERM');
-const exitCode = await exited;
+const stopped = cluster
+  ? cluster.stop()
+  : new Promise<(number | null)[]>((r) => single!.child.once('exit', (code) => r([code])));
+if (single) single.child.kill('SIGTERM');
+const exitCodes = await stopped;
+serverGone = true;
+const exitCode = exitCodes.find((c) => c !== 143) ?? 143;
 clearInterval(sampler);
 await Promise.all(runs);
-const lost = ledger.verify(join(dataDir, 'segkit.db'));
-const health = await doctor(dataDir);
-const restored = mkdtempSync(join(tmpdir(), 'segkit-soak-restore-'));
-cpSync(join(dataDir, 'blobs'), join(restored, 'blobs'), { recursive: true });
-await restoreDatabase(restored, backupFile);
-const backupHealth = await doctor(restored);
+const lost = cluster
+  ? ledger.verifyRows(await cluster.annotations())
+  : ledger.verify(join(dataDir, 'segkit.db'));
+const health = cluster ? await cluster.doctor() : await doctor(dataDir);
+let backupOk: boolean;
+if (pgBackup) backupOk = await pgBackup.restores();
+else {
+  const restored = mkdtempSync(join(tmpdir(), 'segkit-soak-restore-'));
+  cpSync(join(dataDir, 'blobs'), join(restored, 'blobs'), { recursive: true });
+  await restoreDatabase(restored, backupFile);
+  backupOk = (await doctor(restored)).ok;
+}
+await cluster?.close();
 // Memory must level off. Under load a sample mostly shows work in flight (a find-all holds hundreds of MiB for
 // seconds, and 20 clients keep several running), so the levels compared are those of a quiet server: at 40% and at
 // 90% of the run the clients are held and the work in flight is let finish (quietMiB). What SegKit's own code keeps
@@ -171,7 +193,7 @@ const report = {
   jsGrowthMiB: jsGrowth,
   quietWaitMs: [quiet1.waitedMs, quiet2.waitedMs],
   doctor: health.ok,
-  backupDoctor: backupHealth.ok,
+  backupDoctor: backupOk,
 };
 console.log(
   `soak: ${clients} clients for ${values.minutes} min: ${report.requests} requests (${report.perSecond}/s)`,
@@ -194,15 +216,15 @@ console.log(
   `RSS MiB: start ${report.rssMiB.start?.toFixed(0)}, last ${report.rssMiB.last?.toFixed(0)}, max ${report.rssMiB.max.toFixed(0)}; embedding caches at the end ${report.rssMiB.embeddingCacheLast?.toFixed(0)}; quiet server without them: ${quiet1.mib.toFixed(0)} at 40% of the run (${quiet1.rss.toFixed(0)} − ${quiet1.cache.toFixed(0)}; JS heap ${quiet1.heap.toFixed(0)}, external ${quiet1.external.toFixed(0)}), ${quiet2.mib.toFixed(0)} at 90% (${quiet2.rss.toFixed(0)} − ${quiet2.cache.toFixed(0)}; JS heap ${quiet2.heap.toFixed(0)}, external ${quiet2.external.toFixed(0)}) (RSS growth ${quietGrowth.toFixed(0)} MiB; JS heap growth ${jsGrowth.toFixed(0)} MiB; drained in ${(quiet1.waitedMs / 1000).toFixed(1)} s and ${(quiet2.waitedMs / 1000).toFixed(1)} s)`,
 );
 console.log(
-  `graceful stop exit ${exitCode}; doctor ${health.ok ? 'ok' : 'FAILED'}; backup taken half-way restores and passes doctor: ${backupHealth.ok}`,
+  `graceful stop exit ${exitCodes.join(', ')}; doctor ${health.ok ? 'ok' : 'FAILED'}; ${cluster ? 'pg_dump' : 'backup'} taken half-way restores and passes doctor: ${backupOk}`,
 );
 if (values.out) writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
 const failed = [
   lost.length > 0 && 'acknowledged writes were lost',
   fiveXX > 0 && `${fiveXX} answers were 5xx`,
-  exitCode !== 143 && `the server exited with ${exitCode} on SIGTERM, not 143`,
+  exitCode !== 143 && `a server exited with ${exitCode} on SIGTERM, not 143`,
   !health.ok && 'doctor failed on the data directory',
-  !backupHealth.ok && 'the half-way backup failed doctor',
+  !backupOk && 'the half-way backup failed doctor',
   stats.transportErrors > 0 && `${stats.transportErrors} requests got no answer before the stop`,
   jsGrowth > Math.max(32, 0.25 * quiet1.js) &&
     `memory still climbing: a quiet server's JS heap rose ${jsGrowth.toFixed(0)} MiB from 40% of the run to 90%`,

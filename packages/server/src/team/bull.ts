@@ -23,7 +23,7 @@ export class BullJobQueue extends TableJobQueue {
 
   constructor(
     db: Kysely<Database>,
-    redis: Redis,
+    private readonly redis: Redis,
     /** The installation's Redis namespace: BullMQ's key prefix. */
     readonly prefix: string,
   ) {
@@ -41,6 +41,9 @@ export class BullJobQueue extends TableJobQueue {
   ) {
     const lanes = SPLITTABLE.has(kind) ? Math.max(1, Math.min(total, jobLanes())) : 1;
     const job = await super.enqueue(kind, projectId, params, total, lanes);
+    // Redis known to be down: the job is recorded (queued) at once, and the workers' resync puts it on BullMQ once
+    // Redis is back, rather than the request waiting for reconnects.
+    if (this.redis.status !== 'ready') return job;
     try {
       for (let lane = 0; lane < lanes; lane++) await this.dispatchOne(job.id, lane);
     } catch {

@@ -84,6 +84,8 @@ export class RedisInflightSlots implements InflightSlots {
   async enter(userId: number): Promise<() => void> {
     const key = `${this.namespace}:inflight:${userId}`;
     const id = randomUUID();
+    // Redis known to be down: the call goes ahead uncounted at once rather than waiting for reconnects.
+    if (this.redis.status !== 'ready') return () => {};
     const now = Date.now();
     const r = await this.redis
       .multi()

@@ -40,7 +40,12 @@ export async function serve(args: string[], opts: { env?: Record<string, string>
     stdout += String(d);
   });
   const [base, token] = await new Promise<[string, string]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed: ${stderr}`)), 30_000);
+    // 60 s: a loaded CI machine (the whole suite on two cores) starts a server and scans its folder slowly.
+    const timer = setTimeout(() => reject(new Error(`no URL printed in 60 s: ${stderr}`)), 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`segkit serve exited with ${code} before printing its URL: ${stderr}`));
+    });
     child.stderr.on('data', (d) => {
       stderr += String(d);
       // A replica on a database whose admin token another server made prints no token.
@@ -57,6 +62,7 @@ export async function serve(args: string[], opts: { env?: Record<string, string>
   });
   const stop = () =>
     new Promise<number | null>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
       child.on('exit', (c) => resolve(c));
       child.kill('SIGTERM');
     });

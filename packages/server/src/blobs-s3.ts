@@ -2,6 +2,7 @@
 // keys under the prefix, written only when absent; the endpoint, region and credentials come from the standard AWS
 // environment variables (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, …).
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -92,16 +93,24 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async get(key: string): Promise<Buffer> {
+  /** The object of a key (`E_NOT_FOUND` when absent). */
+  private async object(key: string) {
     try {
-      const r = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
-      );
-      return Buffer.from(await r.Body!.transformToByteArray());
+      return await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
     } catch (e) {
       if (status(e) === 404 || (e as Error).name === 'NoSuchKey') throw new NotFoundError(`No blob ${key}`);
       throw e;
     }
+  }
+
+  async get(key: string): Promise<Buffer> {
+    return Buffer.from(await (await this.object(key)).Body!.transformToByteArray());
+  }
+
+  async stream(key: string): Promise<{ body: Readable; size: number }> {
+    const r = await this.object(key);
+    // In Node the SDK's body is the HTTP response itself, a Readable.
+    return { body: r.Body as Readable, size: Number(r.ContentLength ?? 0) };
   }
 
   async has(key: string): Promise<boolean> {

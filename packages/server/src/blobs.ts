@@ -2,8 +2,9 @@
 // (the default) or an S3-compatible bucket (blobs-s3.ts). Routes and services never touch the file system for blobs themselves.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { NotFoundError, writeFileAtomic } from '@segkit/core';
 
 export interface BlobStore {
@@ -13,6 +14,11 @@ export interface BlobStore {
   putAt(key: string, bytes: Uint8Array): Promise<void>;
   /** The bytes of a key (`E_NOT_FOUND` when absent). */
   get(key: string): Promise<Buffer>;
+  /**
+   * The bytes of a key as a stream, and their size (`E_NOT_FOUND` when absent): downloads send a large blob (an
+   * export) without holding it in memory.
+   */
+  stream(key: string): Promise<{ body: Readable; size: number }>;
   has(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
   /** Every key held (for doctor's orphan check). */
@@ -55,6 +61,17 @@ export class FolderBlobStore implements BlobStore {
     } catch {
       throw new NotFoundError(`No blob ${key}`);
     }
+  }
+
+  async stream(key: string): Promise<{ body: Readable; size: number }> {
+    let file: FileHandle;
+    try {
+      file = await open(this.path(key));
+    } catch {
+      throw new NotFoundError(`No blob ${key}`);
+    }
+    const { size } = await file.stat();
+    return { body: file.createReadStream(), size }; // the stream closes the file when it ends or is destroyed
   }
 
   async has(key: string): Promise<boolean> {

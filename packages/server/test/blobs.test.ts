@@ -39,6 +39,19 @@ describe.each(stores)('the blob store on %s', (_name, make) => {
     await expect(store.get(key)).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     await expect(store.get('../etc/passwd')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
   });
+
+  it('streams a blob with its size (downloads need not hold it in memory); a missing one is E_NOT_FOUND', async () => {
+    const store = await make();
+    const bytes = new Uint8Array(3 * 1024 * 1024 + 5).map((_, i) => (i * 31) & 255);
+    const key = await store.put(bytes);
+    const { body, size } = await store.stream(key);
+    expect(size).toBe(bytes.length);
+    const chunks: Buffer[] = [];
+    for await (const c of body) chunks.push(c as Buffer);
+    expect(chunks.length).toBeGreaterThan(1); // it came in pieces, not one buffer
+    expect(Buffer.concat(chunks).equals(Buffer.from(bytes))).toBe(true);
+    await expect(store.stream('a'.repeat(64))).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+  });
 });
 
 describe('s3:// URLs', () => {

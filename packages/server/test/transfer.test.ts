@@ -61,6 +61,8 @@ describe('import and export', () => {
       headers: { authorization: `Bearer ${app.segkit.adminToken}` },
     });
     expect(zip.headers['content-type']).toBe('application/zip');
+    // streamed from the blob store with its size, so a browser shows the download's progress
+    expect(Number(zip.headers['content-length'])).toBe(zip.rawPayload.length);
     const file = join(tmp(), 'export.zip');
     writeFileSync(file, zip.rawPayload);
     const ds = await readDataset(file);

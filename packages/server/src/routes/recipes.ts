@@ -97,10 +97,12 @@ export const recipeRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = a
     },
     async (req, reply) => {
       const r = await getRecipe(ctx.db, req.caller, req.params.id);
+      const { body, size } = await ctx.blobs.stream(r.blob);
       return reply
         .header('content-type', 'application/zip')
+        .header('content-length', size)
         .header('content-disposition', `attachment; filename="${r.name.replace(/[^\w.-]/g, '_')}.zip"`)
-        .send(await ctx.blobs.get(r.blob));
+        .send(body);
     },
   );
 

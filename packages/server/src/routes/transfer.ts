@@ -96,13 +96,16 @@ export const transferRoutes: FastifyPluginAsyncTypebox<{
       const result = job.result as { blob?: string; file?: string } | null;
       if (job.kind !== 'export' || !['succeeded', 'partial'].includes(job.state) || !result?.blob)
         throw new NotFoundError(`Job ${job.id} has no download (${job.kind}, ${job.state})`);
+      // Streamed from the store (an export can be large): never the whole ZIP in the server's memory.
+      const { body, size } = await ctx.blobs.stream(result.blob);
       return reply
         .header('content-type', 'application/zip')
+        .header('content-length', size)
         .header(
           'content-disposition',
           `attachment; filename="${result.file?.replace(/[^\w.-]/g, '_') ?? 'export.zip'}"`,
         )
-        .send(await ctx.blobs.get(result.blob));
+        .send(body);
     },
   );
   app.post(

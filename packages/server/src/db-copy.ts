@@ -41,8 +41,15 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 export async function copyDatabase(
   dataDir: string,
-  opts: { to: string; blobs?: string | undefined; onProgress?: (line: string) => void },
+  opts: {
+    to: string;
+    blobs?: string | undefined;
+    onProgress?: (line: string) => void;
+    /** Rows read and written at a time (default 500): a table is never held in memory whole. */
+    batchRows?: number;
+  },
 ): Promise<CopyReport> {
+  const batch = opts.batchRows ?? 500;
   if (!existsSync(join(dataDir, 'segkit.db')))
     throw new FileNotFoundError(`No SegKit database in ${dataDir} (expected ${join(dataDir, 'segkit.db')})`);
   const say = opts.onProgress ?? (() => {});
@@ -63,19 +70,32 @@ export async function copyDatabase(
     await target.transaction().execute(async (tx) => {
       await tx.deleteFrom('instance').execute(); // the source's installation id replaces the fresh one
       for (const [table, serial] of TABLES) {
-        const rows = await source.selectFrom(table).selectAll().execute();
-        for (let i = 0; i < rows.length; i += 500)
+        // In pages of `batch` rows, in SQLite's rowid order (a keyset: each page starts after the last one's rowid).
+        let count = 0;
+        for (let after = 0; ; ) {
+          const page = (await source
+            .selectFrom(table)
+            .selectAll()
+            .select(sql<number>`rowid`.as('_rowid'))
+            .where(sql`rowid`, '>', after)
+            .orderBy(sql`rowid`)
+            .limit(batch)
+            .execute()) as { _rowid: number }[];
+          if (!page.length) break;
+          after = page.at(-1)!._rowid;
           await tx
             .insertInto(table)
-            .values(rows.slice(i, i + 500) as never)
+            .values(page.map(({ _rowid, ...row }) => row) as never)
             .execute();
+          count += page.length;
+        }
         // Later inserts number on from the copied ids.
-        if (serial && rows.length)
+        if (serial && count)
           await sql`select setval(pg_get_serial_sequence(${table}, ${serial}), (select max(${sql.ref(serial)}) from ${sql.table(table)}))`.execute(
             tx,
           );
-        tables[table] = rows.length;
-        say(`${table}: ${rows.length} rows`);
+        tables[table] = count;
+        say(`${table}: ${count} rows`);
       }
     });
     for (const [table] of TABLES) {

@@ -102,7 +102,8 @@ describe.skipIf(!postgresAvailable())('db copy: SQLite and a blob folder into Po
     const to = await postgres.createDatabase();
     const blobs = `s3://${await s3.createBucket()}/blobs`;
     const lines: string[] = [];
-    const r = await copyDatabase(dataDir, { to, blobs, onProgress: (l) => lines.push(l) });
+    // 4 rows a page: the larger tables take several pages, and every row must still arrive once.
+    const r = await copyDatabase(dataDir, { to, blobs, onProgress: (l) => lines.push(l), batchRows: 4 });
     expect(r.tables).toMatchObject({
       project: 1,
       image: 3,

@@ -283,7 +283,10 @@ export const Job = Type.Object({
   done: Type.Integer(),
   total: Type.Integer(),
   message: Type.Union([Type.String(), Type.Null()]),
-  attempts: Type.Integer(),
+  attempts: Type.Integer({
+    description:
+      'Times a worker took the job up: a job split into lanes counts once per lane, and each resume after a stop or a crash counts once more',
+  }),
   result: Type.Unknown(),
   error: Type.Union([Type.String(), Type.Null()]),
   /** Items that failed: the job ends `partial` when some did, `failed` when all did (`GET /jobs/{id}/items`). */

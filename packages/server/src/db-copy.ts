@@ -16,6 +16,7 @@ const TABLES: [keyof Database, string | null][] = [
   ['instance', null],
   ['project', 'id'],
   ['recipe', 'id'],
+  ['artifact', 'id'],
   ['image', 'id'],
   ['annotation', 'id'],
   ['processing_result', 'id'],

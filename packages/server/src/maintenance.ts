@@ -10,6 +10,7 @@ import { FileNotFoundError, InvalidArgumentError, isSegkitError, trackTemp, untr
 import SQLite from 'better-sqlite3';
 import { blobStoreOf } from './blob-stores.js';
 import { integrityCheck, openDatabase } from './db/database.js';
+import { artifactBlobs } from './repo/artifacts.js';
 
 /** A temporary name made by `writeFileAtomic` (`.name.tmp-<pid>-<hex>`) or a job's work folder (`tmp/<pid>-…`). */
 const TEMP_FILE = /\.tmp-(\d+)-[0-9a-f]{8}$/;
@@ -96,6 +97,7 @@ async function namedBlobs(db: Awaited<ReturnType<typeof openDatabase>>): Promise
   const keys = new Set<string>();
   for (const r of await db.selectFrom('image').select('sha256').execute()) keys.add(r.sha256);
   for (const r of await db.selectFrom('recipe').select('blob').execute()) keys.add(r.blob);
+  for (const key of await artifactBlobs(db)) keys.add(key);
   for (const r of await db.selectFrom('processing_result').select('coco_blob').execute())
     if (r.coco_blob) keys.add(r.coco_blob);
   for (const r of await db.selectFrom('job').select('result').where('result', 'is not', null).execute()) {

@@ -1,10 +1,11 @@
 // Classifier heads on the server: a train-head job on the project's own labelled boxes, streaming each epoch's
 // metrics; heads listed; one activated without a restart, after which classify answers from it (and says so).
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { colourBoxDataset } from '../../analytics/test/helpers/colour-boxes.js';
-import { fixture, jobEvents, multipart, server } from './helpers.js';
+import { doctor } from '../src/maintenance.js';
+import { client, fixture, jobEvents, multipart, server, testDatabase, tmp } from './helpers.js';
 
 async function labelledProject() {
   const s = await server();
@@ -113,5 +114,49 @@ describe('classifier heads on the server', () => {
     const bad = await c('POST', `/api/v1/projects/${projectId}/heads`, { name: '../escape' });
     expect(bad.status).toBe(400);
     await app.close();
+  });
+
+  it('a head is kept in the blob store: another replica (its own data directory) uses it, and a retrain reaches every replica', async () => {
+    const a = await labelledProject();
+    const train = async (c: typeof a.client, epochs: number) => {
+      const job = await c('POST', `/api/v1/projects/${a.projectId}/heads`, { name: 'colours', epochs });
+      for (let i = 0; i < 300; i++) {
+        const j = (await c('GET', `/api/v1/jobs/${job.json.id}`)).json;
+        if (j.state === 'succeeded' || j.state === 'failed') return j;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    expect((await train(a.client, 30)).state).toBe('succeeded');
+    const team = process.env.SEGKIT_TEST_POSTGRES_URL !== undefined;
+    // The other process: a second replica on the same database and bucket (team run), else the same server started
+    // again after its data directory lost the heads folder; either way no local copy of the head.
+    if (!team) {
+      await a.app.close();
+      rmSync(join(a.dataDir, 'heads'), { recursive: true, force: true });
+    }
+    const other = team
+      ? await server({ dataDir: tmp(), ...(await testDatabase(a.dataDir)) })
+      : await server({ dataDir: a.dataDir });
+    // A replica on a database whose admin token another server made has none of its own: it takes that one.
+    const b = { ...other, client: client(other.app, a.app.segkit.adminToken) };
+    const listed = (await b.client('GET', `/api/v1/projects/${a.projectId}/heads`)).json;
+    expect(listed.heads.map((h: { name: string }) => h.name)).toEqual(['colours']);
+    await b.client('PUT', `/api/v1/projects/${a.projectId}/heads/active`, { name: 'colours' });
+    const r = (
+      await b.client('POST', `/api/v1/images/${a.anns[0]!.imageId}/classify`, { box: a.anns[0]!.bbox })
+    ).json;
+    expect([r.source, r.head, r.ranked[0].label]).toEqual(['head', 'colours', a.anns[0]!.label]);
+    const report = await doctor(b.dataDir, await testDatabase(a.dataDir));
+    expect(report.ok).toBe(true);
+    expect(report.orphans).toEqual([]); // the head's blobs are named by the database, never swept as orphans
+    if (team) {
+      // Retrained through B: A's copy is made again from the new blobs.
+      const first = listed.heads[0].createdAt as string;
+      expect((await train(b.client, 10)).state).toBe('succeeded');
+      const again = (await a.client('GET', `/api/v1/projects/${a.projectId}/heads`)).json;
+      expect(again.heads[0].createdAt > first).toBe(true);
+      await a.app.close();
+    }
+    await b.app.close();
   });
 });

@@ -199,6 +199,26 @@ const m0006: Migration = {
   },
 };
 
+/**
+ * Folders a job trains for a project (classifier heads), kept as blobs so that every replica and worker reads the
+ * same one: one row per kind and name, `files` the folder's file names and their blob keys (JSON).
+ */
+const m0007: Migration = {
+  async up(db: Kysely<unknown>) {
+    const t = portable(db);
+    await db.schema
+      .createTable('artifact')
+      .addColumn('id', ...t.id)
+      .addColumn('project_id', 'integer', (c) => c.notNull().references('project.id').onDelete('cascade'))
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('files', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull().defaultTo(t.now))
+      .addUniqueConstraint('artifact_name', ['project_id', 'kind', 'name'])
+      .execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001,
@@ -207,6 +227,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-recipes': m0004,
   '0005-instance': m0005,
   '0006-job-lanes': m0006,
+  '0007-artifacts': m0007,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -136,6 +136,17 @@ export interface RecipeTable {
   created_at: Timestamp;
 }
 
+/** A folder a job trained for a project (a classifier head): its files are blobs, named in `files` (JSON). */
+export interface ArtifactTable {
+  id: Generated<number>;
+  project_id: number;
+  kind: string;
+  name: string;
+  /** JSON: file name → blob key */
+  files: string;
+  created_at: Timestamp;
+}
+
 export interface InstanceTable {
   id: string;
   created_at: Generated<string>;
@@ -145,6 +156,7 @@ export interface Database {
   instance: InstanceTable;
   project: ProjectTable;
   recipe: RecipeTable;
+  artifact: ArtifactTable;
   image: ImageTable;
   annotation: AnnotationTable;
   processing_result: ProcessingResultTable;

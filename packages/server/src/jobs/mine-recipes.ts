@@ -6,7 +6,7 @@ import type { ServerContext } from '../context.js';
 import { blobInUse } from '../repo/images.js';
 import { projectById } from '../repo/projects.js';
 import type { RecipeMineT } from '../schemas.js';
-import { headDir } from '../services/heads.js';
+import { localHead } from '../services/heads.js';
 import { importRecipe, labelledImages, projectRunner } from '../services/recipes.js';
 import type { JobHandler } from './runner.js';
 
@@ -23,7 +23,7 @@ export function mineRecipesHandler(ctx: ServerContext): JobHandler {
         val: p.val ?? 0.2,
         seed: p.seed ?? 42,
         ...(p.prompts ? { prompts: p.prompts } : {}),
-        ...(p.head ? { head: headDir(ctx, project.id, p.head) } : {}),
+        ...(p.head ? { head: await localHead(ctx, project.id, p.head) } : {}),
         mode: p.mode ?? 'greedy',
         targetPrecision: p.targetPrecision ?? 0.9,
         iou: p.iou ?? 0.5,

@@ -3,7 +3,7 @@
 import { trainHead, writeHead } from '@segkit/analytics';
 import type { ServerContext } from '../context.js';
 import { projectById } from '../repo/projects.js';
-import { headDir, projectSamples } from '../services/heads.js';
+import { headDir, projectSamples, storeHead } from '../services/heads.js';
 import type { JobHandler } from './runner.js';
 
 export function trainHeadHandler(ctx: ServerContext): JobHandler {
@@ -39,6 +39,7 @@ export function trainHeadHandler(ctx: ServerContext): JobHandler {
           ),
       });
       await writeHead(headDir(ctx, project.id, p.name), r.head);
+      await storeHead(ctx, project.id, p.name); // into the blob store, for every replica and worker
       result = {
         head: p.name,
         labels: r.head.info.labels,

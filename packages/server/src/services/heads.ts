@@ -1,5 +1,6 @@
-// Classifier heads of a project: trained by the `train-head` job from the project's labelled boxes and masks, kept in
-// the data directory under heads/project-<id>/<name>/, one of them active per project (its settings' `head`).
+// Classifier heads of a project: trained by the `train-head` job from the project's labelled boxes and masks, kept as
+// blobs (the `artifact` table, services/artifacts.ts) with a local copy in each process's data directory under
+// heads/project-<id>/<name>/; one of them active per project (its settings' `head`).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -14,6 +15,8 @@ import { InvalidArgumentError, NotFoundError, rleBbox } from '@segkit/core';
 import { splitImages } from '@segkit/datasets';
 import type { ServerContext } from '../context.js';
 import { labelledAnnotations } from '../repo/annotations.js';
+import { listArtifacts } from '../repo/artifacts.js';
+import { localFolder, storeFolder } from './artifacts.js';
 
 export const HEAD_NAME = /^[A-Za-z0-9][\w.-]{0,63}$/;
 
@@ -28,29 +31,38 @@ export function headDir(ctx: ServerContext, projectId: number, name: string): st
   return join(headsDir(ctx, projectId), name);
 }
 
-/** The heads trained for a project, newest first. */
+/** The heads trained for a project (recorded, or only in this data directory from before), newest first. */
 export async function listHeads(
   ctx: ServerContext,
   projectId: number,
 ): Promise<{ name: string; head: Head }[]> {
+  const names = new Set((await listArtifacts(ctx.db, projectId, 'head')).map((r) => r.name));
   const root = headsDir(ctx, projectId);
-  if (!existsSync(root)) return [];
+  if (existsSync(root))
+    for (const name of readdirSync(root))
+      if (HEAD_NAME.test(name) && existsSync(join(root, name, 'head.json'))) names.add(name);
   const out: { name: string; head: Head }[] = [];
-  for (const name of readdirSync(root)) {
-    if (!HEAD_NAME.test(name) || !existsSync(join(root, name, 'head.json'))) continue;
-    out.push({ name, head: await openHead(ctx, projectId, name) });
-  }
+  for (const name of names) out.push({ name, head: await openHead(ctx, projectId, name) });
   return out.sort((a, b) => b.head.info.createdAt.localeCompare(a.head.info.createdAt));
 }
+
+/** The local folder of a head of the project, made from its blobs when this process has no current copy. */
+export async function localHead(ctx: ServerContext, projectId: number, name: string): Promise<string> {
+  const dir = await localFolder(ctx, projectId, 'head', name, headDir(ctx, projectId, name));
+  if (!dir) throw new NotFoundError(`Project ${projectId} has no head ${JSON.stringify(name)}`);
+  return dir;
+}
+
+/** Records a head the train-head job wrote into its local folder, for every replica and worker. */
+export const storeHead = (ctx: ServerContext, projectId: number, name: string) =>
+  storeFolder(ctx, projectId, 'head', name, headDir(ctx, projectId, name));
 
 const loaded = new Map<string, { mtime: number; head: Promise<Head> }>();
 
 /** A head of the project, loaded once per version of its head.json. */
-export function openHead(ctx: ServerContext, projectId: number, name: string): Promise<Head> {
-  const dir = headDir(ctx, projectId, name);
-  const file = join(dir, 'head.json');
-  if (!existsSync(file)) throw new NotFoundError(`Project ${projectId} has no head ${JSON.stringify(name)}`);
-  const mtime = statSync(file).mtimeMs;
+export async function openHead(ctx: ServerContext, projectId: number, name: string): Promise<Head> {
+  const dir = await localHead(ctx, projectId, name);
+  const mtime = statSync(join(dir, 'head.json')).mtimeMs;
   const hit = loaded.get(dir);
   if (hit && hit.mtime === mtime) return hit.head;
   const head = loadHead(dir);

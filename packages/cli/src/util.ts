@@ -37,11 +37,14 @@ export function stopGracefully(io: Io, what: string, close: () => Promise<void>)
     ['SIGINT', 130],
     ['SIGTERM', 143],
   ] as const) {
-    process.removeAllListeners(signal);
+    // The new handler goes in before the old ones come out, so the signal's watcher stays open throughout: a signal
+    // that arrived just before (and waits in it) reaches the new handler instead of being dropped with the old one.
+    const before = process.listeners(signal);
     process.once(signal, async () => {
       io.stderr(`segkit: ${signal}: stopping ${what}\n`);
       await close();
       process.exit(code);
     });
+    for (const l of before) process.removeListener(signal, l);
   }
 }

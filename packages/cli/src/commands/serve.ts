@@ -93,6 +93,10 @@ export const serveCommand = defineCommand({
       ...modelDefaultsOf(options),
       ...(webRoot() ? { webRoot: webRoot()! } : {}),
     });
+    // The signal handlers go in before the folders are imported and the URL is printed: a stop during the import
+    // closes the server cleanly, and a supervisor that stops the server as soon as it reads the URL never finds the
+    // start-up handlers, whose pending signal would be dropped when they are replaced.
+    stopGracefully(io, 'the server', () => app.close());
     try {
       for (const p of await importFolders(app.segkit.ctx, positionals))
         io.stderr(`project ${p.name} (id ${p.projectId}): ${p.total} images, ${p.added} new\n`);
@@ -119,7 +123,6 @@ export const serveCommand = defineCommand({
         );
       throw e;
     }
-    stopGracefully(io, 'the server', () => app.close());
     await new Promise<never>(() => {});
   },
 });

@@ -51,11 +51,13 @@ export const workerCommand = defineCommand({
       concurrency,
       ...modelDefaultsOf(options),
     });
-    io.stderr(
-      `segkit worker ${worker.owner}: running jobs from ${withoutCredentials(redisUrl)} (${concurrency} at once)\n`,
-    );
+    // The signal handlers go in before the ready line: a supervisor that stops the worker as soon as it reads that
+    // line must never find the start-up handlers, whose pending signal would be dropped when they are replaced.
     stopGracefully(io, 'the worker (the current item finishes, its job goes back to the queue)', () =>
       worker.close(),
+    );
+    io.stderr(
+      `segkit worker ${worker.owner}: running jobs from ${withoutCredentials(redisUrl)} (${concurrency} at once)\n`,
     );
     await new Promise<never>(() => {});
   },

@@ -2,6 +2,7 @@
 // head trained by one worker is used by every replica. Each process keeps a local copy in its data directory, the
 // folder the code that reads heads opens; the copy carries the blob keys it was made from and is made again when the
 // recorded folder changes (retrained under the same name elsewhere).
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -41,8 +42,8 @@ function sameFiles(dir: string, files: Record<string, string>): boolean {
 
 /**
  * The local folder `dir` of a recorded folder, made from its blobs when it is missing or was made from other blobs;
- * a folder only this data directory has (trained before folders were recorded) is recorded now. Undefined when
- * neither the table nor the data directory has it.
+ * a folder only this data directory has (trained before folders were recorded) is recorded now if it holds
+ * `required`. Undefined when neither the table nor the data directory has it.
  */
 export async function localFolder(
   ctx: ServerContext,
@@ -50,27 +51,41 @@ export async function localFolder(
   kind: string,
   name: string,
   dir: string,
+  required: string,
 ): Promise<string | undefined> {
   const row = await artifactOf(ctx.db, projectId, kind, name);
   if (!row) {
-    if (!existsSync(dir)) return undefined;
+    if (!existsSync(join(dir, required))) return undefined;
     await storeFolder(ctx, projectId, kind, name, dir);
     return dir;
   }
-  if (!sameFiles(dir, row.files)) await materialize(ctx, row, dir);
+  if (!sameFiles(dir, row.files)) {
+    // Requests that need the same copy at once share one making of it.
+    let making = pending.get(dir);
+    if (!making) {
+      making = materialize(ctx, row, dir).finally(() => pending.delete(dir));
+      pending.set(dir, making);
+    }
+    await making;
+  }
   return dir;
 }
 
+const pending = new Map<string, Promise<void>>();
+
 /** Writes a recorded folder's files into a fresh folder beside `dir`, then swaps it in. */
 async function materialize(ctx: ServerContext, row: ArtifactRow, dir: string): Promise<void> {
-  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
+  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`);
   await mkdir(tmp, { recursive: true });
   try {
     for (const [file, key] of Object.entries(row.files))
       await writeFile(join(tmp, basename(file)), await ctx.blobs.get(key));
     await writeFile(join(tmp, SOURCE), JSON.stringify(row.files));
     await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
+    await rename(tmp, dir).catch((e) => {
+      // Another process sharing this data directory made the same copy meanwhile: that one serves.
+      if (!sameFiles(dir, row.files)) throw e;
+    });
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

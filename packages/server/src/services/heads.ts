@@ -48,7 +48,7 @@ export async function listHeads(
 
 /** The local folder of a head of the project, made from its blobs when this process has no current copy. */
 export async function localHead(ctx: ServerContext, projectId: number, name: string): Promise<string> {
-  const dir = await localFolder(ctx, projectId, 'head', name, headDir(ctx, projectId, name));
+  const dir = await localFolder(ctx, projectId, 'head', name, headDir(ctx, projectId, name), 'head.json');
   if (!dir) throw new NotFoundError(`Project ${projectId} has no head ${JSON.stringify(name)}`);
   return dir;
 }

@@ -93,9 +93,9 @@ export const serveCommand = defineCommand({
       ...modelDefaultsOf(options),
       ...(webRoot() ? { webRoot: webRoot()! } : {}),
     });
-    // The signal handlers go in before the folders are imported and the URL is printed: a stop during the import
-    // closes the server cleanly, and a supervisor that stops the server as soon as it reads the URL never finds the
-    // start-up handlers, whose pending signal would be dropped when they are replaced.
+    // The graceful handlers go in before the folders are imported and the URL is printed: a stop during the import
+    // closes the server cleanly, and so does one sent the moment the URL is read (stopGracefully keeps a signal that
+    // arrives during the swap).
     stopGracefully(io, 'the server', () => app.close());
     try {
       for (const p of await importFolders(app.segkit.ctx, positionals))

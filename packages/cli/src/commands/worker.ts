@@ -51,8 +51,8 @@ export const workerCommand = defineCommand({
       concurrency,
       ...modelDefaultsOf(options),
     });
-    // The signal handlers go in before the ready line: a supervisor that stops the worker as soon as it reads that
-    // line must never find the start-up handlers, whose pending signal would be dropped when they are replaced.
+    // The graceful handlers go in before the ready line, so a supervisor that stops the worker as soon as it reads
+    // that line gets the graceful stop (stopGracefully keeps a signal that arrives during the swap).
     stopGracefully(io, 'the worker (the current item finishes, its job goes back to the queue)', () =>
       worker.close(),
     );

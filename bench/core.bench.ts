@@ -7,6 +7,7 @@ import {
   maskToRle,
   overlay,
   type RawImage,
+  type RleCompressed,
   rleArea,
   rleBbox,
   rleIou,
@@ -33,6 +34,17 @@ function blobs(width: number, height: number, shift = 0): Mask {
       if (d2 < (r * s) ** 2 && d2 >= (hole * s) ** 2) return true;
     }
     return bar;
+  });
+}
+
+/** The RLEs pycocotools is compared on: 100 discs on 640×480, as instance masks are (random but fixed). */
+export function discRles(): RleCompressed[] {
+  const rand = seededRandom(3);
+  return Array.from({ length: 100 }, () => {
+    const cx = rand() * 640;
+    const cy = rand() * 480;
+    const r = 20 + rand() * 80;
+    return maskToRle(maskFromFunction(640, 480, (x, y) => (x - cx) ** 2 + (y - cy) ** 2 < r * r));
   });
 }
 
@@ -91,14 +103,7 @@ export async function runCoreBench(): Promise<BenchResult[]> {
       (x, y) => (x - 50 - (k % 5) * 220) ** 2 + (y - 90 - Math.floor(k / 5) * 190) ** 2 < 80 ** 2,
     ),
   );
-  // The four RLE operations pycocotools was measured on (100 discs on 640×480, as instance masks are).
-  const rand = seededRandom(3);
-  const discs = Array.from({ length: 100 }, () => {
-    const cx = rand() * 640;
-    const cy = rand() * 480;
-    const r = 20 + rand() * 80;
-    return maskToRle(maskFromFunction(640, 480, (x, y) => (x - cx) ** 2 + (y - cy) ** 2 < r * r));
-  });
+  const discs = discRles();
   const fresh = () => discs.map((r) => ({ size: r.size, counts: r.counts }));
   results.push(
     await bench('IoU matrix 100×100 RLEs (parsed once)', () => rleIouMatrix(discs, discs), {
@@ -132,6 +137,7 @@ export async function runCoreBench(): Promise<BenchResult[]> {
       { runs: 51, warmup: 20 },
     ),
   );
+  const rand = seededRandom(3);
   // Greedy NMS as automatic mask generation runs it: 300 candidates on a 256² low-resolution grid, best first.
   const low = Array.from({ length: 300 }, () => {
     const cx = rand() * 256;

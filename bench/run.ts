@@ -6,6 +6,7 @@ import { coreTargets, runCoreBench } from './core.bench.js';
 import { datasetTargets, runDatasetBench } from './datasets.bench.js';
 import { printTable } from './harness.js';
 import { headsTargets, runHeadsBench } from './heads.bench.js';
+import { runPycocotoolsComparison } from './pycocotools.bench.js';
 import { recipesTargets, runRecipesBench } from './recipes.bench.js';
 import { runSam3Bench, sam3Targets } from './sam3.bench.js';
 import { runScatterBench, scatterTargets } from './scatter.bench.js';
@@ -22,6 +23,7 @@ const wanted = (suite: string) => only.length === 0 || only.includes(suite);
 console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
 if (wanted('core')) {
   printTable('@segkit/core (median of repeated runs, ms)', await runCoreBench(), coreTargets);
+  for (const n of await runPycocotoolsComparison()) console.log(n);
 }
 if (wanted('segment')) {
   const seg = await runSegmentBench();

@@ -19,36 +19,82 @@ export function boxIou(d: ArrayLike<number>, g: ArrayLike<number>, crowd = false
   return i / (crowd ? d[2]! * d[3]! : d[2]! * d[3]! + g[2]! * g[3]! - i);
 }
 
-/** Intersection and union of two parsed RLEs, walking both run lists once. */
-function interUnion(a: Uint32Array, b: Uint32Array): [number, number] {
-  let ca = a[0] ?? 0;
-  let cb = b[0] ?? 0;
-  let va = 0;
-  let vb = 0;
-  let ia = 1;
-  let ib = 1;
-  let u = 0;
-  let i = 0;
-  for (;;) {
-    const c = ca < cb ? ca : cb;
-    if (va | vb) {
-      u += c;
-      if (va & vb) i += c;
-    }
-    ca -= c;
-    cb -= c;
-    if (ca === 0) {
-      if (ia >= a.length) break;
-      ca = a[ia++]!;
-      va ^= 1;
-    }
-    if (cb === 0) {
-      if (ib >= b.length) break;
-      cb = b[ib++]!;
-      vb ^= 1;
+/**
+ * Where each run ends, counted from the first pixel: foreground run `j` covers pixels `[ends[2j], ends[2j+1])`.
+ * Made once per RLE per call, so that a pair walks only the foreground runs inside the columns both boxes share.
+ */
+function runEnds(p: ParsedRle): Uint32Array | Float64Array {
+  const c = p.counts;
+  const out = p.size[0] * p.size[1] > 0xffffffff ? new Float64Array(c.length) : new Uint32Array(c.length);
+  let pos = 0;
+  for (let i = 0; i < c.length; i++) {
+    pos += c[i]!;
+    out[i] = pos;
+  }
+  return out;
+}
+
+/** The first foreground run of `e` that ends after pixel `lo` (a binary search over the run ends). */
+function firstRunAfter(e: Uint32Array | Float64Array, lo: number): number {
+  let a = 0;
+  let b = e.length >> 1;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if (e[2 * mid + 1]! > lo) b = mid;
+    else a = mid + 1;
+  }
+  return a;
+}
+
+/**
+ * Pixels in both masks. Only the columns both boxes cover can hold any (runs go down the columns), so the walk starts
+ * at the first foreground run reaching into them and stops past them; the union is then the two areas minus this.
+ */
+function intersection(
+  a: ParsedRle,
+  ea: Uint32Array | Float64Array,
+  b: ParsedRle,
+  eb: Uint32Array | Float64Array,
+): number {
+  const h = a.size[0];
+  const x0 = Math.max(a.bbox[0], b.bbox[0]);
+  const x1 = Math.min(a.bbox[0] + a.bbox[2], b.bbox[0] + b.bbox[2]);
+  if (x1 <= x0) return 0;
+  const lo = x0 * h;
+  const hi = x1 * h;
+  const enda = 2 * (ea.length >> 1);
+  const endb = 2 * (eb.length >> 1);
+  let pa = 2 * firstRunAfter(ea, lo);
+  let pb = 2 * firstRunAfter(eb, lo);
+  if (pa >= enda || pb >= endb) return 0;
+  let inter = 0;
+  // The current foreground run of each: [sa, fa) and [sb, fb). The one that ends first moves on.
+  let sa = ea[pa]!;
+  let fa = ea[pa + 1]!;
+  let sb = eb[pb]!;
+  let fb = eb[pb + 1]!;
+  while (sa < hi && sb < hi) {
+    const s = sa > sb ? sa : sb;
+    if (fa < fb) {
+      if (fa > s) inter += fa - s;
+      pa += 2;
+      if (pa >= enda) break;
+      sa = ea[pa]!;
+      fa = ea[pa + 1]!;
+    } else {
+      if (fb > s) inter += fb - s;
+      pb += 2;
+      if (pb >= endb) break;
+      sb = eb[pb]!;
+      fb = eb[pb + 1]!;
     }
   }
-  return [i, u];
+  return inter;
+}
+
+function assertSameSize(a: ParsedRle, b: ParsedRle): void {
+  if (a.size[0] !== b.size[0] || a.size[1] !== b.size[1])
+    throw new RleInvalidError(`RLEs differ in size: ${a.size.join('×')} vs ${b.size.join('×')}`);
 }
 
 /**
@@ -64,30 +110,43 @@ export function rleIouMatrix(
   const d = dts.map(parseRle);
   const g = gts.map(parseRle);
   const out = new Float64Array(d.length * g.length);
+  const de: (Uint32Array | Float64Array | undefined)[] = new Array(d.length);
+  const ge: (Uint32Array | Float64Array | undefined)[] = new Array(g.length);
   for (let j = 0; j < g.length; j++) {
     const gj = g[j]!;
     const crowd = Boolean(iscrowd[j]);
     for (let k = 0; k < d.length; k++) {
       const dk = d[k]!;
       if (!(boxIou(dk.bbox, gj.bbox, crowd) > 0)) continue;
-      if (dk.size[0] !== gj.size[0] || dk.size[1] !== gj.size[1])
-        throw new RleInvalidError(`RLEs differ in size: ${dk.size.join('×')} vs ${gj.size.join('×')}`);
-      const [i, u] = interUnion(dk.counts, gj.counts);
-      out[k * g.length + j] = i === 0 ? 0 : i / (crowd ? dk.area : u);
+      assertSameSize(dk, gj);
+      const ek = de[k] ?? runEnds(dk);
+      const ej = ge[j] ?? runEnds(gj);
+      de[k] = ek;
+      ge[j] = ej;
+      const i = intersection(dk, ek, gj, ej);
+      out[k * g.length + j] = i === 0 ? 0 : i / (crowd ? dk.area : dk.area + gj.area - i);
     }
   }
   return out;
 }
 
-/** How much of `a` overlaps `b`: the IoU, and the share of `a`'s area inside `b` (0 when their boxes miss). */
+/** The IoU of two RLEs, and the share of `a`'s area inside `b` (0 when their boxes miss). */
 export function rleOverlap(a: Rle | ParsedRle, b: Rle | ParsedRle): { iou: number; contained: number } {
   const pa = parseRle(a);
   const pb = parseRle(b);
-  if (pa.size[0] !== pb.size[0] || pa.size[1] !== pb.size[1])
-    throw new RleInvalidError(`RLEs differ in size: ${pa.size.join('×')} vs ${pb.size.join('×')}`);
+  assertSameSize(pa, pb);
   if (!(boxIou(pa.bbox, pb.bbox) > 0)) return { iou: 0, contained: 0 };
-  const [i, u] = interUnion(pa.counts, pb.counts);
-  return { iou: u ? i / u : 0, contained: pa.area ? i / pa.area : 0 };
+  return overlapOf(pa, runEnds(pa), pb, runEnds(pb));
+}
+
+function overlapOf(
+  a: ParsedRle,
+  ea: Uint32Array | Float64Array,
+  b: ParsedRle,
+  eb: Uint32Array | Float64Array,
+): { iou: number; contained: number } {
+  const i = intersection(a, ea, b, eb);
+  return { iou: i ? i / (a.area + b.area - i) : 0, contained: i ? i / a.area : 0 };
 }
 
 /**
@@ -98,10 +157,15 @@ export function rleOverlap(a: Rle | ParsedRle, b: Rle | ParsedRle): { iou: numbe
  */
 export function rleNms(rles: (Rle | ParsedRle)[], iou: number, contained = 1): number[] {
   const parsed = rles.map(parseRle);
+  const ends = parsed.map(runEnds);
   const kept: number[] = [];
   for (let k = 0; k < parsed.length; k++) {
+    const pk = parsed[k]!;
     const dup = kept.some((j) => {
-      const o = rleOverlap(parsed[k]!, parsed[j]!);
+      const pj = parsed[j]!;
+      assertSameSize(pk, pj);
+      if (!(boxIou(pk.bbox, pj.bbox) > 0)) return false;
+      const o = overlapOf(pk, ends[k]!, pj, ends[j]!);
       return o.iou > iou || o.contained > contained;
     });
     if (!dup) kept.push(k);

@@ -1,4 +1,5 @@
 import { PolygonInvalidError } from './errors.js';
+import { rleOverlap } from './rle-batch.js';
 import { rleMerge } from './rle-merge.js';
 import { assertSameRleSize, countsToString, parseRle, rleCounts } from './rle-parse.js';
 import type { Box, FlatPolygon, Mask, Rle, RleCompressed, RleUncompressed } from './types.js';
@@ -51,51 +52,14 @@ export function rleBbox(rle: Rle): Box {
   return [...parseRle(rle).bbox] as Box;
 }
 
-/** Walks the runs of two RLEs in lockstep, calling `visit(valueA, valueB, length)` for each common stretch. */
-function walkRuns(
-  ca: ArrayLike<number>,
-  cb: ArrayLike<number>,
-  visit: (va: number, vb: number, len: number) => void,
-): void {
-  let ia = 0;
-  let ib = 0;
-  let ra = ca[0] ?? 0;
-  let rb = cb[0] ?? 0;
-  while (ia < ca.length && ib < cb.length) {
-    if (ra === 0) {
-      ra = ca[++ia] ?? 0;
-      continue;
-    }
-    if (rb === 0) {
-      rb = cb[++ib] ?? 0;
-      continue;
-    }
-    const step = Math.min(ra, rb);
-    visit(ia & 1, ib & 1, step);
-    ra -= step;
-    rb -= step;
-  }
-}
-
 /**
  * IoU of two RLEs computed on the runs. With `iscrowd`, the denominator is the area of `a`
  * (the detection), as in pycocotools. Two empty masks have IoU 0, as everywhere in SegKit (see docs/masks.md).
  */
 export function rleIou(a: Rle, b: Rle, opts: { iscrowd?: boolean } = {}): number {
   assertSameRleSize(a, b);
-  const ca = parseRle(a).counts;
-  const cb = parseRle(b).counts;
-  let inter = 0;
-  let areaA = 0;
-  let areaB = 0;
-  walkRuns(ca, cb, (va, vb, len) => {
-    if (va) areaA += len;
-    if (vb) areaB += len;
-    if (va & vb) inter += len;
-  });
-  const denom = opts.iscrowd ? areaA : areaA + areaB - inter;
-  if (denom === 0) return 0;
-  return inter / denom;
+  const o = rleOverlap(a, b);
+  return opts.iscrowd ? o.contained : o.iou;
 }
 
 /** Checks a flat polygon `[x1, y1, x2, y2, ...]`: at least 3 points, even length, finite numbers. */

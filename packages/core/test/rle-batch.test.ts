@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   area,
+  bbox,
   boxIou,
+  countsFromString,
   intersection,
+  type Mask,
   maskFromFunction,
   maskToRle,
   parseRle,
@@ -51,6 +54,78 @@ describe('RLEs parsed once, and batch operations', () => {
     expect(rleIouMatrix([empty], [empty], [true])[0]).toBe(0);
     expect(boxIou([0, 0, 10, 10], [5, 5, 10, 10])).toBeCloseTo(25 / 175, 12);
     expect(boxIou([0, 0, 10, 10], [0, 0, 100, 100], true)).toBe(1);
+  });
+
+  it('a compressed string parses to the same counts, area and box as the bitmap, and parses kept together never overwrite each other', () => {
+    const r = seededRandom(4);
+    const kept: { counts: string; parsed: ReturnType<typeof parseRle>; mask: Mask }[] = [];
+    // Enough masks to fill several of the shared blocks the parsed counts live in (16,384 counts each).
+    for (let t = 0; t < 400; t++) {
+      const W = 1 + Math.floor(r() * 90);
+      const H = 1 + Math.floor(r() * 70);
+      const p = r() * r();
+      const mask = maskFromFunction(W, H, () => r() < p);
+      const rle = maskToRle(mask);
+      kept.push({ counts: rle.counts, parsed: parseRle({ size: rle.size, counts: rle.counts }), mask });
+    }
+    for (const { counts, parsed, mask } of kept) {
+      expect(Array.from(parsed.counts)).toEqual(countsFromString(counts));
+      expect(parsed.area).toBe(area(mask));
+      expect(parsed.bbox).toEqual(bbox(mask));
+    }
+    expect(kept.reduce((n, k) => n + k.parsed.counts.length, 0)).toBeGreaterThan(3 * 16384);
+  });
+
+  it('a bad compressed string is refused with E_RLE_INVALID, whatever is parsed next still parses', () => {
+    const bad = [
+      { size: [2, 2], counts: '0 2' }, // a character outside 48–111
+      { size: [2, 2], counts: '02o' }, // ends in the middle of a number
+      { size: [2, 2], counts: '03' }, // sums to 3, not 4
+      { size: [2, 2], counts: '023M' }, // the fourth count comes out negative (2 − 3)
+      { size: [2, -2], counts: '04' },
+    ];
+    for (const rle of bad)
+      expect(() => parseRle(rle as never)).toThrow(expect.objectContaining({ code: 'E_RLE_INVALID' }));
+    expect(Array.from(parseRle({ size: [2, 2], counts: '013O' }).counts)).toEqual([0, 1, 3, 0]);
+  });
+
+  it('the IoU matrix equals the IoU counted pixel by pixel, on masks whose runs cross columns and boxes that barely meet', () => {
+    const r = seededRandom(12);
+    const pixelIou = (a: Mask, b: Mask, crowd: boolean) => {
+      let i = 0;
+      let u = 0;
+      let aa = 0;
+      for (let k = 0; k < a.data.length; k++) {
+        i += a.data[k]! & b.data[k]!;
+        u += a.data[k]! | b.data[k]!;
+        aa += a.data[k]!;
+      }
+      return i === 0 ? 0 : i / (crowd ? aa : u);
+    };
+    for (let t = 0; t < 60; t++) {
+      const W = 2 + Math.floor(r() * 40);
+      const H = 1 + Math.floor(r() * 30);
+      const shape = () => {
+        const x0 = Math.floor(r() * W);
+        const y0 = Math.floor(r() * H);
+        const x1 = x0 + Math.floor(r() * (W - x0));
+        const y1 = y0 + Math.floor(r() * (H - y0));
+        const p = 0.3 + r() * 0.7;
+        return maskFromFunction(W, H, (x, y) => x >= x0 && x <= x1 && y >= y0 && y <= y1 && r() < p);
+      };
+      const d = Array.from({ length: 6 }, shape);
+      const g = Array.from({ length: 5 }, shape);
+      const crowd = g.map(() => r() < 0.3);
+      const m = rleIouMatrix(
+        d.map((x) => maskToRle(x)),
+        g.map((x) => maskToRle(x)),
+        crowd,
+      );
+      for (let a = 0; a < d.length; a++) {
+        for (let b = 0; b < g.length; b++)
+          expect(m[a * g.length + b]).toBeCloseTo(pixelIou(d[a]!, g[b]!, crowd[b]!), 12);
+      }
+    }
   });
 
   it('merging many RLEs (union and intersection) gives the canonical RLE of the bitmap result', () => {

@@ -123,38 +123,24 @@ export class KdTree {
    * scikit-learn's `KDTree.query(X, k)[0][:, -1]`.
    */
   kthDistance(i: number, k: number): number {
-    // A max-heap of the k best distances found so far.
+    // A max-heap of the k best distances found so far, and the nodes still to visit.
     const heap = new Float64Array(k).fill(Infinity);
-    const push = (v: number) => {
-      if (v >= heap[0]!) return;
-      heap[0] = v;
-      let p = 0;
-      for (;;) {
-        const l = 2 * p + 1;
-        const r = l + 1;
-        let m = p;
-        if (l < k && heap[l]! > heap[m]!) m = l;
-        if (r < k && heap[r]! > heap[m]!) m = r;
-        if (m === p) break;
-        const t = heap[p]!;
-        heap[p] = heap[m]!;
-        heap[m] = t;
-        p = m;
-      }
-    };
-    const stack = [0];
-    while (stack.length) {
-      const v = stack.pop()!;
+    const stack = new Int32Array(2 * this.size + 2);
+    let top = 0;
+    stack[top++] = 0;
+    while (top > 0) {
+      const v = stack[--top]!;
       if (this.boxDist(i, v) >= heap[0]!) continue;
       if (this.left[v]! < 0) {
-        for (let p = this.start[v]!; p < this.end[v]!; p++) push(this.dist(i, this.perm[p]!));
+        for (let p = this.start[v]!; p < this.end[v]!; p++) heapPush(heap, k, this.dist(i, this.perm[p]!));
         continue;
       }
       const a = this.left[v]!;
       const b = this.right[v]!;
       // Nearer child last, so it is searched first.
-      if (this.boxDist(i, a) < this.boxDist(i, b)) stack.push(b, a);
-      else stack.push(a, b);
+      const near = this.boxDist(i, a) < this.boxDist(i, b);
+      stack[top++] = near ? b : a;
+      stack[top++] = near ? a : b;
     }
     return heap[0]!;
   }
@@ -163,67 +149,89 @@ export class KdTree {
    * {@link kthDistance} for every point, a leaf at a time: the points of a leaf share their neighbourhoods, so one
    * query bounds them all (the k-th distance of any point q of the leaf is at most r₀ + |q − p₀| for its first point
    * p₀), one range search gathers the candidates within that bound of the leaf's box, and each point takes its k-th
-   * smallest distance among them by quickselect. Much faster than a heap per point when k is large.
+   * smallest distance among them by quickselect. Much faster than a heap per point when k is large. Each step is a
+   * function of its own, so that V8 optimises each as soon as it is hot (one large function took longer to compile
+   * than the whole search takes once compiled).
    */
   kthDistances(k: number): Float64Array {
-    const { n, d, perm, start, end, left } = this;
-    const out = new Float64Array(n);
-    let cand = new Int32Array(1024);
-    let dist = new Float64Array(1024);
-    const stack: number[] = [];
+    const out = new Float64Array(this.n);
+    const buf: Candidates = {
+      cand: new Int32Array(1024),
+      dist: new Float64Array(1024),
+      stack: new Int32Array(2 * this.size + 2),
+    };
     for (let leaf = 0; leaf < this.size; leaf++) {
-      if (left[leaf]! >= 0 || end[leaf]! <= start[leaf]!) continue;
-      const p0 = perm[start[leaf]!]!;
-      let reach = 0; // the farthest point of the leaf from p0
-      for (let p = start[leaf]!; p < end[leaf]!; p++) reach = Math.max(reach, this.dist(p0, perm[p]!));
-      const bound = this.kthDistance(p0, k) + reach;
-      // Every point within `bound` of the leaf's box.
-      let count = 0;
-      stack.length = 0;
-      stack.push(0);
-      while (stack.length) {
-        const v = stack.pop()!;
-        if (this.boxGap(leaf, v) > bound) continue;
-        if (left[v]! >= 0) {
-          stack.push(left[v]!, this.right[v]!);
-          continue;
-        }
-        const need = count + end[v]! - start[v]!;
-        if (need > cand.length) {
-          const grown = new Int32Array(Math.max(need, cand.length * 2));
-          grown.set(cand);
-          cand = grown;
-          dist = new Float64Array(grown.length);
-        }
-        for (let p = start[v]!; p < end[v]!; p++) cand[count++] = perm[p]!;
-      }
-      for (let p = start[leaf]!; p < end[leaf]!; p++) {
-        const q = perm[p]!;
-        const x = this.x;
-        if (d === 2) {
-          // The 2-D layouts HDBSCAN runs on: the loop written out.
-          const qx = x[2 * q]!;
-          const qy = x[2 * q + 1]!;
-          for (let c = 0; c < count; c++) {
-            const j = cand[c]!;
-            const gx = qx - x[2 * j]!;
-            const gy = qy - x[2 * j + 1]!;
-            dist[c] = gx * gx + gy * gy;
-          }
-        } else
-          for (let c = 0; c < count; c++) {
-            const j = cand[c]!;
-            let s = 0;
-            for (let t = 0; t < d; t++) {
-              const g = x[q * d + t]! - x[j * d + t]!;
-              s += g * g;
-            }
-            dist[c] = s;
-          }
-        out[q] = Math.sqrt(select(dist, count, Math.min(k, count) - 1));
-      }
+      if (this.left[leaf]! >= 0 || this.end[leaf]! <= this.start[leaf]!) continue;
+      const count = this.gather(leaf, this.leafBound(leaf, k), buf);
+      this.leafKth(leaf, k, buf, count, out);
     }
     return out;
+  }
+
+  /** A bound on the k-th distance of every point of a leaf: its first point's, plus the leaf's reach from it. */
+  private leafBound(leaf: number, k: number): number {
+    const p0 = this.perm[this.start[leaf]!]!;
+    let reach = 0;
+    for (let p = this.start[leaf]!; p < this.end[leaf]!; p++)
+      reach = Math.max(reach, this.dist(p0, this.perm[p]!));
+    return this.kthDistance(p0, k) + reach;
+  }
+
+  /** Every point within `bound` of the leaf's box, into `buf.cand` (grown as needed); returns how many. */
+  private gather(leaf: number, bound: number, buf: Candidates): number {
+    const { left, right, start, end, perm } = this;
+    const stack = buf.stack;
+    let count = 0;
+    let top = 0;
+    stack[top++] = 0;
+    while (top > 0) {
+      const v = stack[--top]!;
+      if (this.boxGap(leaf, v) > bound) continue;
+      if (left[v]! >= 0) {
+        stack[top++] = left[v]!;
+        stack[top++] = right[v]!;
+        continue;
+      }
+      const need = count + end[v]! - start[v]!;
+      if (need > buf.cand.length) {
+        const grown = new Int32Array(Math.max(need, buf.cand.length * 2));
+        grown.set(buf.cand);
+        buf.cand = grown;
+        buf.dist = new Float64Array(grown.length);
+      }
+      for (let p = start[v]!; p < end[v]!; p++) buf.cand[count++] = perm[p]!;
+    }
+    return count;
+  }
+
+  /** Each point of the leaf: its k-th smallest distance among the candidates, into `out`. */
+  private leafKth(leaf: number, k: number, buf: Candidates, count: number, out: Float64Array): void {
+    const { x, d, perm } = this;
+    const { cand, dist } = buf;
+    for (let p = this.start[leaf]!; p < this.end[leaf]!; p++) {
+      const q = perm[p]!;
+      if (d === 2) {
+        // The 2-D layouts HDBSCAN runs on: the loop written out.
+        const qx = x[2 * q]!;
+        const qy = x[2 * q + 1]!;
+        for (let c = 0; c < count; c++) {
+          const j = cand[c]!;
+          const gx = qx - x[2 * j]!;
+          const gy = qy - x[2 * j + 1]!;
+          dist[c] = gx * gx + gy * gy;
+        }
+      } else
+        for (let c = 0; c < count; c++) {
+          const j = cand[c]!;
+          let s = 0;
+          for (let t = 0; t < d; t++) {
+            const g = x[q * d + t]! - x[j * d + t]!;
+            s += g * g;
+          }
+          dist[c] = s;
+        }
+      out[q] = Math.sqrt(select(dist, count, Math.min(k, count) - 1));
+    }
   }
 
   /** Smallest distance between the boxes of nodes u and v. */
@@ -235,6 +243,32 @@ export class KdTree {
       s += g * g;
     }
     return Math.sqrt(s);
+  }
+}
+
+/** Buffers one core-distance search reuses from leaf to leaf. */
+interface Candidates {
+  cand: Int32Array;
+  dist: Float64Array;
+  stack: Int32Array;
+}
+
+/** Offers `v` to a max-heap of the `k` smallest values so far (`heap[0]` is the largest of them). */
+function heapPush(heap: Float64Array, k: number, v: number): void {
+  if (v >= heap[0]!) return;
+  heap[0] = v;
+  let p = 0;
+  for (;;) {
+    const l = 2 * p + 1;
+    const r = l + 1;
+    let m = p;
+    if (l < k && heap[l]! > heap[m]!) m = l;
+    if (r < k && heap[r]! > heap[m]!) m = r;
+    if (m === p) break;
+    const t = heap[p]!;
+    heap[p] = heap[m]!;
+    heap[m] = t;
+    p = m;
   }
 }
 

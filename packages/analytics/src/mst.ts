@@ -64,6 +64,97 @@ export function mstPrim(x: Float64Array, n: number, d: number, core: Float64Arra
   return { a, b, w };
 }
 
+/** Union–find root of `i`, halving the path on the way. */
+function root(parent: Int32Array, i: number): number {
+  while (parent[i] !== i) {
+    parent[i] = parent[parent[i]!]!;
+    i = parent[i]!;
+  }
+  return i;
+}
+
+/** The state one Borůvka run shares between its rounds (typed arrays only, so each step compiles on its own). */
+interface Round {
+  tree: KdTree;
+  core: Float64Array;
+  /** The smallest core distance under each node. */
+  minCore: Float64Array;
+  /** Each point's component this round, and each node's component when it holds one only (else −1). */
+  comp: Int32Array;
+  nodeComp: Int32Array;
+  /** Per component: the lightest edge out found so far. */
+  bestW: Float64Array;
+  bestA: Int32Array;
+  bestB: Int32Array;
+  stack: Int32Array;
+}
+
+/** The smallest core distance under each node (children come after their parent, so filled in reverse). */
+function minCoreOfNodes(tree: KdTree, core: Float64Array): Float64Array {
+  const minCore = new Float64Array(tree.size).fill(Infinity);
+  for (let v = tree.size - 1; v >= 0; v--) {
+    if (tree.left[v]! < 0)
+      for (let p = tree.start[v]!; p < tree.end[v]!; p++)
+        minCore[v] = Math.min(minCore[v]!, core[tree.perm[p]!]!);
+    else minCore[v] = Math.min(minCore[tree.left[v]!]!, minCore[tree.right[v]!]!);
+  }
+  return minCore;
+}
+
+/** Marks each node that lies wholly inside one component, which that component's searches then skip. */
+function labelNodes(r: Round): void {
+  const { tree, comp, nodeComp } = r;
+  for (let v = tree.size - 1; v >= 0; v--) {
+    if (tree.left[v]! < 0) {
+      const s = tree.start[v]!;
+      let c = comp[tree.perm[s]!]!;
+      for (let p = s + 1; p < tree.end[v]! && c >= 0; p++) if (comp[tree.perm[p]!] !== c) c = -1;
+      nodeComp[v] = c;
+    } else {
+      const l = nodeComp[tree.left[v]!]!;
+      nodeComp[v] = l >= 0 && l === nodeComp[tree.right[v]!] ? l : -1;
+    }
+  }
+}
+
+/** Point i's lightest edge to another component, kept when lighter than its component's best so far. */
+function searchFrom(r: Round, i: number): void {
+  const { tree, core, minCore, comp, nodeComp, bestW, bestA, bestB, stack } = r;
+  const c = comp[i]!;
+  const ci = core[i]!;
+  if (ci >= bestW[c]!) return;
+  let top = 0;
+  stack[top++] = 0;
+  while (top > 0) {
+    const v = stack[--top]!;
+    if (nodeComp[v] === c) continue;
+    const lb = Math.max(ci, minCore[v]!, tree.boxDist(i, v));
+    if (lb >= bestW[c]!) continue;
+    const l = tree.left[v]!;
+    if (l < 0) {
+      for (let p = tree.start[v]!; p < tree.end[v]!; p++) {
+        const j = tree.perm[p]!;
+        if (comp[j] === c) continue;
+        const m = Math.max(ci, core[j]!, tree.dist(i, j));
+        if (m < bestW[c]!) {
+          bestW[c] = m;
+          bestA[c] = i;
+          bestB[c] = j;
+        }
+      }
+      continue;
+    }
+    const rt = tree.right[v]!;
+    if (tree.boxDist(i, l) < tree.boxDist(i, rt)) {
+      stack[top++] = rt;
+      stack[top++] = l;
+    } else {
+      stack[top++] = l;
+      stack[top++] = rt;
+    }
+  }
+}
+
 /**
  * Borůvka over a k-d tree: each round, every component finds its lightest edge to another component (a search per
  * point, pruned by the component's best so far, by nodes wholly inside the component, and by a lower bound from the
@@ -76,94 +167,37 @@ export function mstBoruvka(tree: KdTree, core: Float64Array): Mst {
   const w = new Float64Array(Math.max(0, n - 1));
   if (n < 2) return { a, b, w };
   const parent = Int32Array.from({ length: n }, (_, i) => i);
-  const find = (i: number) => {
-    while (parent[i] !== i) {
-      parent[i] = parent[parent[i]!]!;
-      i = parent[i]!;
-    }
-    return i;
+  const r: Round = {
+    tree,
+    core,
+    minCore: minCoreOfNodes(tree, core),
+    comp: new Int32Array(n),
+    nodeComp: new Int32Array(tree.size),
+    bestW: new Float64Array(n),
+    bestA: new Int32Array(n),
+    bestB: new Int32Array(n),
+    stack: new Int32Array(4 * tree.size + 4),
   };
-  // The smallest core distance under each node (children come after their parent, so fill in reverse).
-  const minCore = new Float64Array(tree.size).fill(Infinity);
-  for (let v = tree.size - 1; v >= 0; v--) {
-    if (tree.left[v]! < 0)
-      for (let p = tree.start[v]!; p < tree.end[v]!; p++)
-        minCore[v] = Math.min(minCore[v]!, core[tree.perm[p]!]!);
-    else minCore[v] = Math.min(minCore[tree.left[v]!]!, minCore[tree.right[v]!]!);
-  }
-  const comp = new Int32Array(n);
-  const nodeComp = new Int32Array(tree.size);
-  const bestW = new Float64Array(n);
-  const bestA = new Int32Array(n);
-  const bestB = new Int32Array(n);
-  const stack = new Int32Array(4 * tree.size + 4);
   let edges = 0;
   while (edges < n - 1) {
-    for (let i = 0; i < n; i++) comp[i] = find(i);
-    // A node wholly inside one component is skipped by that component's searches.
-    for (let v = tree.size - 1; v >= 0; v--) {
-      if (tree.left[v]! < 0) {
-        const s = tree.start[v]!;
-        let c = comp[tree.perm[s]!]!;
-        for (let p = s + 1; p < tree.end[v]! && c >= 0; p++) if (comp[tree.perm[p]!] !== c) c = -1;
-        nodeComp[v] = c;
-      } else {
-        const l = nodeComp[tree.left[v]!]!;
-        nodeComp[v] = l >= 0 && l === nodeComp[tree.right[v]!] ? l : -1;
-      }
-    }
-    bestW.fill(Infinity);
-    bestA.fill(-1);
-    for (let q = 0; q < n; q++) {
-      const i = tree.perm[q]!;
-      const c = comp[i]!;
-      const ci = core[i]!;
-      if (ci >= bestW[c]!) continue;
-      let top = 0;
-      stack[top++] = 0;
-      while (top > 0) {
-        const v = stack[--top]!;
-        if (nodeComp[v] === c) continue;
-        const lb = Math.max(ci, minCore[v]!, tree.boxDist(i, v));
-        if (lb >= bestW[c]!) continue;
-        const l = tree.left[v]!;
-        if (l < 0) {
-          for (let p = tree.start[v]!; p < tree.end[v]!; p++) {
-            const j = tree.perm[p]!;
-            if (comp[j] === c) continue;
-            const m = Math.max(ci, core[j]!, tree.dist(i, j));
-            if (m < bestW[c]!) {
-              bestW[c] = m;
-              bestA[c] = i;
-              bestB[c] = j;
-            }
-          }
-          continue;
-        }
-        const r = tree.right[v]!;
-        if (tree.boxDist(i, l) < tree.boxDist(i, r)) {
-          stack[top++] = r;
-          stack[top++] = l;
-        } else {
-          stack[top++] = l;
-          stack[top++] = r;
-        }
-      }
-    }
-    let joined = 0;
+    for (let i = 0; i < n; i++) r.comp[i] = root(parent, i);
+    labelNodes(r);
+    r.bestW.fill(Infinity);
+    r.bestA.fill(-1);
+    for (let q = 0; q < n; q++) searchFrom(r, tree.perm[q]!);
+    const before = edges;
     for (let c = 0; c < n; c++) {
-      if (comp[c] !== c || bestA[c]! < 0) continue;
-      const ra = find(bestA[c]!);
-      const rb = find(bestB[c]!);
+      if (r.comp[c] !== c || r.bestA[c]! < 0) continue;
+      const ra = root(parent, r.bestA[c]!);
+      const rb = root(parent, r.bestB[c]!);
       if (ra === rb) continue; // the other component already chose the same (or an equal) edge
       parent[ra] = rb;
-      a[edges] = bestA[c]!;
-      b[edges] = bestB[c]!;
-      w[edges] = bestW[c]!;
+      a[edges] = r.bestA[c]!;
+      b[edges] = r.bestB[c]!;
+      w[edges] = r.bestW[c]!;
       edges++;
-      joined++;
     }
-    if (joined === 0) break; // cannot happen for finite points; a guard against an endless loop
+    if (edges === before) break; // cannot happen for finite points; a guard against an endless loop
   }
   return { a, b, w };
 }

@@ -168,6 +168,7 @@ export interface RedisServer {
 
 /** A Redis server of its own (Debian's redis-server), no persistence, on a free port of 127.0.0.1. */
 export async function startRedis(): Promise<RedisServer> {
+  if (!redisAvailable()) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
   const dir = mkdtempSync(join(tmpdir(), 'segkit-redis-'));
   const port = await freePort();
   const child = spawn(
@@ -175,6 +176,7 @@ export async function startRedis(): Promise<RedisServer> {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
     { stdio: 'ignore' },
   );
+  child.on('error', () => {}); // a failed start shows as the connection failing below
   const url = `redis://127.0.0.1:${port}`;
   const { Redis } = await import('ioredis');
   for (let i = 0; ; i++) {

@@ -1,12 +1,12 @@
 // Fine-tuning CLIPSeg on the server: a train-text job on the project's own labelled masks, streaming each epoch's
 // loss and val mIoU, writing a model folder that the project may then use as its text model.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { area, bbox, maskToRle, readMask } from '@segkit/core';
 import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../datasets/src/index.js';
 import { colourShapesDataset, PROMPTS } from '../../datasets/test/helpers/colour-shapes.js';
-import { jobEvents, multipart, server } from './helpers.js';
+import { client, jobEvents, multipart, server, testDatabase, tmp } from './helpers.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 const realArch = join(repo, '../shared/real-arch');
@@ -78,6 +78,46 @@ describe.skipIf(!present)('train-text jobs', () => {
         model: s.dataDir,
       });
       expect(outside.status).toBe(400);
+
+      // The model is kept in the blob store under its name: a process that has no copy of it (a second replica with
+      // its own data directory in a team run, else this server again after its text-models folder went) loads it by
+      // `text-models/<name>`, making its copy from the blobs.
+      expect(done.result.ref).toBe('text-models/shapes-v1');
+      await c('PATCH', `/api/v1/projects/${projectId}`, { settings: { models: { text: done.result.ref } } });
+      const team = process.env.SEGKIT_TEST_POSTGRES_URL !== undefined;
+      if (!team) {
+        await app.close();
+        rmSync(join(s.dataDir, 'text-models'), { recursive: true, force: true });
+      }
+      const other = team
+        ? await server({ dataDir: tmp(), modelRoots: [realArch], ...(await testDatabase(s.dataDir)) })
+        : await server({ dataDir: s.dataDir, modelRoots: [realArch] });
+      const b = client(other.app, app.segkit.adminToken);
+      try {
+        const state = (await b('GET', `/api/v1/projects/${projectId}/models`)).json;
+        expect([state.text.ref, state.text.status, state.text.from]).toEqual([
+          'text-models/shapes-v1',
+          'ready',
+          'project',
+        ]);
+        const viaB = await b('POST', `/api/v1/images/${images[0]!.id}/text`, { prompts: ['segment red'] });
+        expect(viaB.status, JSON.stringify(viaB.json)).toBe(200);
+        expect(viaB.json).toEqual(seg.json);
+        expect(
+          existsSync(
+            join(other.dataDir, 'text-models', `project-${projectId}`, 'shapes-v1', 'onnx/model.onnx'),
+          ),
+        ).toBe(true);
+        // A name the project never trained: the state says missing, and a request gets a one-line E_MODEL_MISSING.
+        await b('PATCH', `/api/v1/projects/${projectId}`, {
+          settings: { models: { text: 'text-models/nope' } },
+        });
+        expect((await b('GET', `/api/v1/projects/${projectId}/models`)).json.text.status).toBe('missing');
+        const missing = await b('POST', `/api/v1/images/${images[0]!.id}/text`, { prompts: ['segment red'] });
+        expect([missing.status, missing.json.error.code]).toEqual([422, 'E_MODEL_MISSING']);
+      } finally {
+        await other.app.close();
+      }
     } finally {
       await app.close();
     }

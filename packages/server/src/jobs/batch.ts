@@ -9,6 +9,7 @@ import type { ServerContext } from '../context.js';
 import { listAnnotations, replaceAnnotations, updateAnnotation } from '../repo/annotations.js';
 import { imageById, projectImages } from '../repo/images.js';
 import { projectById } from '../repo/projects.js';
+import { resolveTextModel } from '../services/text-models.js';
 import type { JobHandler } from './runner.js';
 
 type Rle = { size: [number, number]; counts: string };
@@ -24,7 +25,7 @@ export function textBatchHandler(ctx: ServerContext): JobHandler {
       by: string;
     };
     const project = await projectById(ctx.db, job.projectId!);
-    const model = ctx.allowModel(ctx.projectModels(project).text);
+    const model = await resolveTextModel(ctx, project.id, ctx.projectModels(project).text);
     for (const imageId of imageIds)
       await run.item(String(imageId), async () => {
         const image = await imageById(ctx.db, imageId);

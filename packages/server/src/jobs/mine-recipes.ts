@@ -16,7 +16,7 @@ export function mineRecipesHandler(ctx: ServerContext): JobHandler {
     const project = await projectById(ctx.db, job.projectId!);
     let result: Record<string, unknown> = {};
     await run.item('mine', async () => {
-      const runner = projectRunner(ctx, project);
+      const runner = await projectRunner(ctx, project);
       const mined = await mineRecipes(await labelledImages(ctx, project.id), {
         models: runner.models,
         ...(p.classes ? { classes: p.classes } : {}),

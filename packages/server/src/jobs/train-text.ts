@@ -6,7 +6,13 @@ import { trainText } from '@segkit/datasets';
 import type { ServerContext } from '../context.js';
 import { workDir } from '../maintenance.js';
 import { projectById } from '../repo/projects.js';
-import { projectManifest, textModelDir } from '../services/text-models.js';
+import {
+  projectManifest,
+  resolveTextModel,
+  storeTextModel,
+  textModelDir,
+  textModelRef,
+} from '../services/text-models.js';
 import type { JobHandler } from './runner.js';
 
 export interface TrainTextParams {
@@ -26,7 +32,7 @@ export function trainTextHandler(ctx: ServerContext): JobHandler {
   return async (job, run) => {
     const p = job.params as unknown as TrainTextParams;
     const project = await projectById(ctx.db, job.projectId!);
-    const model = ctx.allowModel(p.model ?? ctx.projectModels(project).text);
+    const model = await resolveTextModel(ctx, project.id, p.model ?? ctx.projectModels(project).text);
     const out = textModelDir(ctx, project.id, p.name);
     let result: Record<string, unknown> = {};
     await run.item('train', async () => {
@@ -57,8 +63,11 @@ export function trainTextHandler(ctx: ServerContext): JobHandler {
               { done: e.epoch, total: p.epochs },
             ),
         });
+        // Kept in the blob store, so that every replica and worker can load it by its name.
+        await storeTextModel(ctx, project.id, p.name, out);
         result = {
           model: p.name,
+          ref: textModelRef(p.name),
           path: out,
           images: data.images,
           best: r.best,

@@ -10,6 +10,7 @@ import { getProject } from '../repo/projects.js';
 import { BoxResult, BoxXYWH, ClassifyResult, ErrorBody, ImageParams, Rle } from '../schemas.js';
 import { checkBox } from '../services/annotations.js';
 import { classifyWithHead, openHead } from '../services/heads.js';
+import { resolveTextModel } from '../services/text-models.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 413: ErrorBody, 422: ErrorBody };
 const ModelField = Type.Optional(Type.String({ minLength: 1, maxLength: 300 }));
@@ -108,7 +109,11 @@ export const assistRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = a
       const image = await getImage(ctx.db, req.caller, req.params.imageId);
       const project = await getProject(ctx.db, req.caller, image.projectId);
       const pixels = await ctx.image(image.sha256);
-      const model = ctx.allowModel(req.body.model ?? ctx.projectModels(project).text);
+      const model = await resolveTextModel(
+        ctx,
+        project.id,
+        req.body.model ?? ctx.projectModels(project).text,
+      );
       const results = await segmentText(pixels, req.body.prompts, {
         ...(req.body.threshold !== undefined ? { threshold: req.body.threshold } : {}),
         ...(model ? { model } : {}),

@@ -75,7 +75,7 @@ export const headRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = asy
       schema: {
         tags: ['heads'],
         description:
-          "Fine-tunes a CLIPSeg decoder on the project's labelled masks (a `train-text` job; its events carry each epoch's loss and val mIoU). The model folder is <data>/text-models/project-<id>/<name>; a model of the same name is replaced.",
+          "Fine-tunes a CLIPSeg decoder on the project's labelled masks (a `train-text` job; its events carry each epoch's loss and val mIoU). The model is kept in the blob store: the job's result gives its `ref` (`text-models/<name>`), which a project's `settings.models.text` or a request's `model` may name on any replica, and `path`, this process's copy (<data>/text-models/project-<id>/<name>); a model of the same name is replaced.",
         params: IdParams,
         body: TextModelTrain,
         response: { 202: Job, ...errors },

@@ -16,6 +16,7 @@ import type { ServerContext } from '../context.js';
 import type { JobHandler } from '../jobs/runner.js';
 import { getProject, requireAdmin } from '../repo/projects.js';
 import { ErrorBody, IdParams, Job, ModelState, type ModelStateT } from '../schemas.js';
+import { textModelState } from '../services/text-models.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
@@ -111,7 +112,19 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
             classic: false,
             pipeline: true,
           };
-      return { segment: state('segment'), text: state('text'), embed: state('embed'), find };
+      // A model the project trained (`text-models/<name>`) is ready once recorded; the pull hint does not apply.
+      const trained = await textModelState(ctx, project.id, models.text);
+      const text: ModelStateT = trained
+        ? {
+            ref: models.text!,
+            from: project.settings.models?.text ? 'project' : 'server',
+            status: trained,
+            pull: null,
+            test: false,
+            classic: false,
+          }
+        : state('text');
+      return { segment: state('segment'), text, embed: state('embed'), find };
     },
   );
   app.get(

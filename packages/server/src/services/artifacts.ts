@@ -1,4 +1,4 @@
-// Folders a job trains for a project (classifier heads) live in the blob store and the `artifact` table, so that a
+// Folders a job trains for a project (classifier heads, fine-tuned text models) live in the blob store and the `artifact` table, so that a
 // head trained by one worker is used by every replica. Each process keeps a local copy in its data directory, the
 // folder the code that reads heads opens; the copy carries the blob keys it was made from and is made again when the
 // recorded folder changes (retrained under the same name elsewhere).
@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { writeFileAtomic } from '@segkit/core';
+import { UnsafePathError, writeFileAtomic } from '@segkit/core';
 import type { ServerContext } from '../context.js';
 import { type ArtifactRow, artifactOf, putArtifact } from '../repo/artifacts.js';
 
@@ -22,11 +22,33 @@ export async function storeFolder(
   dir: string,
 ): Promise<void> {
   const files: Record<string, string> = {};
-  for (const f of readdirSync(dir).sort())
-    if (f !== SOURCE && statSync(join(dir, f)).isFile())
-      files[f] = await ctx.blobs.put(await readFile(join(dir, f)));
+  for (const f of filesUnder(dir)) files[f] = await ctx.blobs.put(await readFile(join(dir, f)));
   await putArtifact(ctx.db, projectId, kind, name, files);
   await writeFileAtomic(join(dir, SOURCE), JSON.stringify(files));
+}
+
+/**
+ * The files of a folder, by their path inside it (`onnx/model.onnx`), sorted; the copy's own record and hidden
+ * entries (a training's resume state) are left out.
+ */
+function filesUnder(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const f of readdirSync(join(dir, prefix)).sort()) {
+    if (f.startsWith('.')) continue;
+    const rel = prefix ? `${prefix}/${f}` : f;
+    const st = statSync(join(dir, rel));
+    if (st.isDirectory()) out.push(...filesUnder(dir, rel));
+    else if (st.isFile()) out.push(rel);
+  }
+  return out;
+}
+
+/** A recorded file's path inside its folder, refused if it could leave it. */
+function inside(file: string): string {
+  const parts = file.split('/');
+  if (!file || parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\\')))
+    throw new UnsafePathError(`Recorded file ${JSON.stringify(file)} would leave its folder`);
+  return join(...parts);
 }
 
 /** Whether the local copy `dir` was made from exactly these blobs. */
@@ -78,8 +100,11 @@ async function materialize(ctx: ServerContext, row: ArtifactRow, dir: string): P
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`);
   await mkdir(tmp, { recursive: true });
   try {
-    for (const [file, key] of Object.entries(row.files))
-      await writeFile(join(tmp, basename(file)), await ctx.blobs.get(key));
+    for (const [file, key] of Object.entries(row.files)) {
+      const path = join(tmp, inside(file));
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, await ctx.blobs.get(key));
+    }
     await writeFile(join(tmp, SOURCE), JSON.stringify(row.files));
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir).catch((e) => {

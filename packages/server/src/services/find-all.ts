@@ -7,6 +7,7 @@ import type { ServerContext } from '../context.js';
 import { listAnnotations, replaceAnnotations } from '../repo/annotations.js';
 import type { ImageMeta } from '../repo/images.js';
 import type { AnnotationT, ProjectT } from '../schemas.js';
+import { resolveTextModel } from './text-models.js';
 
 /** The message the API promises when find-all has nothing to look for. */
 export const NEEDS_PROMPT = 'Find-all requires text prompt or exemplar boxes';
@@ -36,7 +37,7 @@ export async function runFindAll(
   if (!text && !positives.length) throw new FindAllNeedsPromptError(NEEDS_PROMPT);
   const models = ctx.projectModels(project);
   const segmentModel = ctx.allowModel(body.model ?? models.segment);
-  const textModel = ctx.allowModel(body.textModel ?? models.text);
+  const textModel = await resolveTextModel(ctx, project.id, body.textModel ?? models.text);
   const clipModel = ctx.allowModel(body.embedModel ?? models.embed);
   const findModel = ctx.allowModel(body.findModel ?? models.find);
   const answeredBy = findModel ?? segmentModel ?? null;

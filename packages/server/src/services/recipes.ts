@@ -20,16 +20,17 @@ import { replaceAnnotations, userMasks } from '../repo/annotations.js';
 import type { ImageMeta } from '../repo/images.js';
 import { putRecipe, type RecipeRow } from '../repo/recipes.js';
 import type { AnnotationT, CascadeApplyT, ProjectT } from '../schemas.js';
+import { resolveTextModel } from './text-models.js';
 
 /** What an annotation made by a recipe records as its model. */
 export const recipeModel = (name: string) => `recipe:${name}`;
 
 /** The runner of a project's models (find, segment, text, embed), each allowed by the server. */
-export function projectRunner(ctx: ServerContext, project: ProjectT): FindRunner {
+export async function projectRunner(ctx: ServerContext, project: ProjectT): Promise<FindRunner> {
   const m = ctx.projectModels(project);
   const find = ctx.allowModel(m.find);
   const segment = ctx.allowModel(m.segment);
-  const text = ctx.allowModel(m.text);
+  const text = await resolveTextModel(ctx, project.id, m.text);
   const embed = ctx.allowModel(m.embed);
   return new FindRunner({
     ...(find ? { find } : {}),
@@ -108,7 +109,7 @@ export async function applyToImage(
   plan: Plan,
   by: string,
 ): Promise<AnnotationT[]> {
-  const runner = projectRunner(ctx, project);
+  const runner = await projectRunner(ctx, project);
   const src = imageSource(ctx, image.sha256);
   let dets: RecipeDetection[];
   if ('recipe' in plan) {

@@ -1,11 +1,15 @@
-// Fine-tuned CLIPSeg models of a project (`train-text` jobs): where they live, and the manifest a training reads,
-// built from the project's labelled masks (one PNG per image and label, the union of that label's masks).
+// Fine-tuned CLIPSeg models of a project (`train-text` jobs): where they live, how a project names them, and the
+// manifest a training reads, built from the project's labelled masks (one PNG per image and label, the union of that
+// label's masks). A trained model is kept in the blob store like a head, so every replica and worker can load it:
+// a project names it `text-models/<name>`, and each process makes its own copy in its data directory when needed.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { rleMerge, rleToMask, UnsafePathError, writeMask } from '@segkit/core';
+import { ModelMissingError, rleMerge, rleToMask, UnsafePathError, writeMask } from '@segkit/core';
 import { type ManifestRow, splitImages, writeManifest } from '@segkit/datasets';
 import type { ServerContext } from '../context.js';
 import { labelledAnnotations } from '../repo/annotations.js';
+import { artifactOf } from '../repo/artifacts.js';
+import { localFolder, storeFolder } from './artifacts.js';
 
 export const TEXT_MODEL_NAME = /^[A-Za-z0-9][\w.-]{0,63}$/;
 
@@ -13,6 +17,61 @@ export const TEXT_MODEL_NAME = /^[A-Za-z0-9][\w.-]{0,63}$/;
 export function textModelDir(ctx: ServerContext, projectId: number, name: string): string {
   if (!TEXT_MODEL_NAME.test(name)) throw new UnsafePathError(`Bad text model name ${JSON.stringify(name)}`);
   return join(ctx.dataDir, 'text-models', `project-${projectId}`, name);
+}
+
+/** The artifact kind of a trained text model, and how a project's settings or a request name one. */
+const KIND = 'text-model';
+const REF = /^text-models\/([A-Za-z0-9][\w.-]{0,63})$/;
+
+/** The reference a project uses for its trained model `name`. */
+export const textModelRef = (name: string) => `text-models/${name}`;
+
+/** Records a trained model folder in the blob store under its name (replacing one of that name). */
+export function storeTextModel(
+  ctx: ServerContext,
+  projectId: number,
+  name: string,
+  dir: string,
+): Promise<void> {
+  return storeFolder(ctx, projectId, KIND, name, dir);
+}
+
+/**
+ * The model a request may load for a project: `text-models/<name>` is the project's trained model of that name (a
+ * local copy, made from the blob store when this process has none, E_MODEL_MISSING when the project has no such
+ * model); anything else goes through the server's usual check of model references.
+ */
+export async function resolveTextModel<T extends string | undefined>(
+  ctx: ServerContext,
+  projectId: number,
+  ref: T,
+): Promise<T | string> {
+  const name = ref === undefined ? undefined : REF.exec(ref)?.[1];
+  if (name === undefined) return ctx.allowModel(ref);
+  const dir = await localFolder(
+    ctx,
+    projectId,
+    KIND,
+    name,
+    textModelDir(ctx, projectId, name),
+    'config.json',
+  );
+  if (!dir)
+    throw new ModelMissingError(
+      `This project has no trained text model ${name} (POST /projects/${projectId}/text-models trains one)`,
+    );
+  return dir;
+}
+
+/** Whether `ref` names a trained model of the project, and if so whether it is recorded. */
+export async function textModelState(
+  ctx: ServerContext,
+  projectId: number,
+  ref: string | undefined,
+): Promise<'ready' | 'missing' | undefined> {
+  const name = ref === undefined ? undefined : REF.exec(ref)?.[1];
+  if (name === undefined) return undefined;
+  return (await artifactOf(ctx.db, projectId, KIND, name)) ? 'ready' : 'missing';
 }
 
 /**

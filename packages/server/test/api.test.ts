@@ -84,6 +84,7 @@ describe('the SegKit server API', () => {
     const file = await c('GET', `/api/v1/images/${imageId}/file`);
     expect(file.res.headers['content-type']).toBe('image/png');
     expect(file.res.rawPayload.equals(await encodeImage(image, 'png'))).toBe(true);
+    expect(Number(file.res.headers['content-length'])).toBe(file.res.rawPayload.length);
     const text = multipart([{ name: 'notes.png', bytes: Buffer.from('not an image at all') }]);
     expect(
       (await c('POST', `/api/v1/projects/${projectId}/images`, text.body, text.headers)).json.error.code,

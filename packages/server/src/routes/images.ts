@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   describeBinary,
@@ -29,6 +30,21 @@ function mediaType(bytes: Uint8Array): string {
   if (what === 'a TIFF image') return 'image/tiff';
   if (what === 'a GIF image') return 'image/gif';
   return 'application/octet-stream';
+}
+
+/** A stream's first piece, and a stream that gives that piece and then the rest. */
+async function firstPiece(body: Readable): Promise<{ head: Buffer; rest: Readable }> {
+  const it = body[Symbol.asyncIterator]();
+  const first = await it.next();
+  const head = first.done ? Buffer.alloc(0) : Buffer.from(first.value as Uint8Array);
+  const rest = Readable.from(
+    (async function* () {
+      if (head.length) yield head;
+      for (let n = await it.next(); !n.done; n = await it.next()) yield n.value as Uint8Array;
+    })(),
+    { objectMode: false },
+  );
+  return { head, rest };
 }
 
 /** A file name as given by the client, reduced to its last path part and printable characters. */
@@ -135,11 +151,14 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
     { schema: { tags: ['images'], params: ImageParams, description: 'The image bytes as uploaded' } },
     async (req, reply) => {
       const image = await getImage(ctx.db, req.caller, req.params.imageId);
-      const bytes = await ctx.blobs.get(image.sha256);
+      // Streamed from the store, never held whole: the first piece names the format.
+      const { body, size } = await ctx.blobs.stream(image.sha256);
+      const { head, rest } = await firstPiece(body);
       return reply
-        .header('content-type', mediaType(bytes))
+        .header('content-type', mediaType(head))
+        .header('content-length', size)
         .header('cache-control', 'private, max-age=31536000, immutable')
-        .send(bytes);
+        .send(rest);
     },
   );
   app.get(

@@ -6,16 +6,10 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@segkit/core';
 import type { Kysely } from 'kysely';
 import type { Database } from './db/schema.js';
+import { callerOfHash, insertFirstAdminToken, insertToken, tokenIsLive } from './repo/tokens.js';
+import type { Caller, Role } from './roles.js';
 
-export type Role = 'admin' | 'annotator' | 'viewer';
-export const ROLES: readonly Role[] = ['admin', 'annotator', 'viewer'];
-
-/** Who is calling. */
-export interface Caller {
-  userId: number;
-  name: string;
-  role: Role;
-}
+export { type Caller, ROLES, type Role } from './roles.js';
 
 export const COOKIE = 'segkit_token';
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -23,13 +17,8 @@ export const newToken = () => randomBytes(24).toString('base64url');
 
 /** Creates a user (or reuses one by name) and a new token for it; returns the token, shown once. */
 export async function issueToken(db: Kysely<Database>, name: string, role: Role): Promise<string> {
-  let user = await db.selectFrom('user').select(['id']).where('name', '=', name).executeTakeFirst();
-  user ??= await db.insertInto('user').values({ name, role }).returning('id').executeTakeFirstOrThrow();
   const token = newToken();
-  await db
-    .insertInto('token')
-    .values({ user_id: user.id, hash: hashToken(token) })
-    .execute();
+  await insertToken(db, name, role, hashToken(token));
   return token;
 }
 
@@ -48,13 +37,7 @@ export async function ensureAdminToken(
   const file = join(dataDir, 'admin-token');
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();
-    const known = await db
-      .selectFrom('token')
-      .select('id')
-      .where('hash', '=', hashToken(token))
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    if (known) return token;
+    if (await tokenIsLive(db, hashToken(token))) return token;
   }
   const token = shared ? await firstAdminToken(db) : await issueToken(db, 'admin', 'admin');
   if (token === undefined) return undefined;
@@ -64,59 +47,24 @@ export async function ensureAdminToken(
   return token;
 }
 
-/** A token for the `admin` user unless it has a live one already, decided under a lock on its row (PostgreSQL). */
+/** A token for the `admin` user unless it has a live one already (PostgreSQL, shared by replicas). */
 async function firstAdminToken(db: Kysely<Database>): Promise<string | undefined> {
-  return db.transaction().execute(async (tx) => {
-    await tx
-      .insertInto('user')
-      .values({ name: 'admin', role: 'admin' })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
-    const admin = await tx
-      .selectFrom('user')
-      .select('id')
-      .where('name', '=', 'admin')
-      .forUpdate()
-      .executeTakeFirstOrThrow();
-    const live = await tx
-      .selectFrom('token')
-      .select('id')
-      .where('user_id', '=', admin.id)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    if (live) return undefined;
-    const token = newToken();
-    await tx
-      .insertInto('token')
-      .values({ user_id: admin.id, hash: hashToken(token) })
-      .execute();
-    return token;
-  });
+  const token = newToken();
+  return (await insertFirstAdminToken(db, hashToken(token))) ? token : undefined;
 }
 
-/** The caller a token stands for, or undefined for an unknown or revoked token. */
 /** Recent token lookups, so a busy client costs one query a second; a revoked token stops within that second. */
 const recent = new Map<string, { caller: Caller | undefined; until: number }>();
 export const TOKEN_CACHE_MS = 1000;
 
+/** The caller a token stands for, or undefined for an unknown or revoked token. */
 export async function callerOf(db: Kysely<Database>, token: string | undefined): Promise<Caller | undefined> {
   if (!token) return undefined;
   const hash = hashToken(token);
   const hit = recent.get(hash);
   if (hit && hit.until > Date.now()) return hit.caller;
-  const caller = await lookup(db, hash);
+  const caller = await callerOfHash(db, hash);
   if (recent.size > 10_000) recent.clear();
   recent.set(hash, { caller, until: Date.now() + TOKEN_CACHE_MS });
   return caller;
-}
-
-async function lookup(db: Kysely<Database>, hash: string): Promise<Caller | undefined> {
-  const row = await db
-    .selectFrom('token')
-    .innerJoin('user', 'user.id', 'token.user_id')
-    .select(['user.id as userId', 'user.name as name', 'user.role as role'])
-    .where('token.hash', '=', hash)
-    .where('token.revoked_at', 'is', null)
-    .executeTakeFirst();
-  return row ? { userId: row.userId, name: row.name, role: row.role as Role } : undefined;
 }

@@ -1,8 +1,8 @@
 // Images of a project: metadata in the database, bytes in the blob store (by content hash).
 import { NotFoundError } from '@segkit/core';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type { Caller } from '../auth.js';
 import type { Database, ImageTable } from '../db/schema.js';
+import type { Caller } from '../roles.js';
 import type { ImageT } from '../schemas.js';
 import { getProject } from './projects.js';
 

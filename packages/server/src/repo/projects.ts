@@ -1,8 +1,8 @@
 // Projects and who may see them.
 import { ForbiddenError, NotFoundError } from '@segkit/core';
 import type { Kysely } from 'kysely';
-import type { Caller } from '../auth.js';
 import type { Database } from '../db/schema.js';
+import type { Caller } from '../roles.js';
 import type { ProjectCreateT, ProjectT } from '../schemas.js';
 
 function toProject(row: {

@@ -1,8 +1,8 @@
 // Find-all recipes of a project: one row per name (importing a name again replaces it), the ZIP kept as a blob.
 import { NotFoundError } from '@segkit/core';
 import type { Kysely } from 'kysely';
-import type { Caller } from '../auth.js';
 import type { Database } from '../db/schema.js';
+import type { Caller } from '../roles.js';
 import type { RecipeSummaryT } from '../schemas.js';
 import { getProject } from './projects.js';
 

@@ -1,8 +1,9 @@
 // Users, their tokens, and project membership.
 import { InvalidArgumentError, NotFoundError } from '@segkit/core';
 import type { Kysely } from 'kysely';
-import { issueToken, ROLES, type Role } from '../auth.js';
+import { issueToken } from '../auth.js';
 import type { Database } from '../db/schema.js';
+import { ROLES, type Role } from '../roles.js';
 
 const NAME = /^[A-Za-z0-9][\w.@-]{0,63}$/;
 

@@ -2,17 +2,17 @@
 // replica on PostgreSQL and two replicas on PostgreSQL + Redis, side by side; and a 200-image processing job run by 1,
 // 2 and 4 `segkit worker` processes. Throwaway PostgreSQL, Redis and S3 servers on 127.0.0.1 (packages/server/test/
 // engines.ts), stopped at the end.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeImage, loadImage } from '../packages/core/src/index.js';
 import { startPostgres, startRedis, startS3 } from '../packages/server/test/engines.js';
+import { startSegkit } from '../scripts/harness/load.js';
 import type { BenchResult } from './harness.js';
 import { load, pct } from './load.js';
 
 const root = new URL('../', import.meta.url).pathname;
-const bin = join(root, 'packages/cli/bin/segkit.js');
 /** Folders this bench made (data directories, caches of embeddings): removed at the end. */
 const made: string[] = [];
 const tmp = () => {
@@ -20,29 +20,10 @@ const tmp = () => {
   made.push(dir);
   return dir;
 };
-const MODEL = [
-  '--model',
-  join(root, 'fixtures/models/sam-fixture'),
-  '--model-root',
-  join(root, 'fixtures/models'),
-];
-
-/** Starts a `segkit` process and waits for the line that says it is ready; resolves with what the line matched. */
+/** Starts a `segkit` process with the fixture models and its own embedding cache; waits for its ready line. */
 async function start(args: string[], env: Record<string, string>, ready: RegExp) {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: { ...process.env, SEGKIT_CACHE_DIR: tmp(), ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  const m = await new Promise<RegExpExecArray>((resolve, reject) => {
-    child.stderr!.on('data', (d) => {
-      err += String(d);
-      const hit = ready.exec(err);
-      if (hit) resolve(hit);
-    });
-    child.on('exit', () => reject(new Error(`segkit ${args[0]} exited: ${err}`)));
-  });
-  return { child, m };
+  const { child, match } = await startSegkit(args, ready, { SEGKIT_CACHE_DIR: tmp(), ...env });
+  return { child, m: match };
 }
 const stop = (child: ChildProcess) =>
   new Promise<void>((r) => {
@@ -58,7 +39,7 @@ async function servers(n: number, env: Record<string, string>, extra: string[] =
   const bases: string[] = [];
   for (let i = 0; i < n; i++) {
     const { child, m } = await start(
-      ['serve', '--port', '0', '--data', i === 0 ? data : tmp(), '--max-inflight', '64', ...MODEL, ...extra],
+      ['serve', '--port', '0', '--data', i === 0 ? data : tmp(), '--max-inflight', '64', ...extra],
       env,
       /SegKit server on (http:\/\/127\.0\.0\.1:\d+)/,
     );
@@ -79,9 +60,7 @@ async function jobRun(workers: number, images: number, engines: Awaited<ReturnTy
   const procs: ChildProcess[] = [];
   try {
     for (let i = 0; i < workers; i++)
-      procs.push(
-        (await start(['worker', '--data', tmp(), ...MODEL], env, /segkit worker \S+: running jobs/)).child,
-      );
+      procs.push((await start(['worker', '--data', tmp()], env, /segkit worker \S+: running jobs/)).child);
     const base = api.bases[0]!;
     const headers = { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' };
     const project = (await (

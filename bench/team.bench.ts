@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeImage, loadImage } from '../packages/core/src/index.js';
-import { startPostgres, startRedis, startS3 } from '../packages/server/test/engines.js';
+import { startEngines } from '../packages/server/test/engines.js';
 import { startSegkit } from '../scripts/harness/load.js';
 import type { BenchResult } from './harness.js';
 import { load, pct } from './load.js';
@@ -122,7 +122,7 @@ async function jobRun(workers: number, images: number, engines: Awaited<ReturnTy
 }
 
 async function engineSet() {
-  const [pg, redis, s3] = await Promise.all([startPostgres(), startRedis(), startS3()]);
+  const { pg, redis, s3 } = await startEngines();
   return {
     /** A fresh database and bucket on the shared engines, as environment variables. */
     fresh: async () => ({

@@ -12,9 +12,7 @@ import {
   pgBin,
   postgresAvailable,
   redisAvailable,
-  startPostgres,
-  startRedis,
-  startS3,
+  startEngines,
 } from '../../packages/server/test/engines.js';
 import type { AnnotationRow } from './load.js';
 import { type Served, startSegkit, startServer } from './load.js';
@@ -53,7 +51,7 @@ export async function startCluster(replicas: number, workers: number): Promise<C
     );
     process.exit(2);
   }
-  const [pgServer, redis, s3] = await Promise.all([startPostgres(), startRedis(), startS3()]);
+  const { pg: pgServer, redis, s3 } = await startEngines();
   const databaseUrl = await pgServer.createDatabase();
   const blobs = `s3://${await s3.createBucket()}/blobs`;
   const env: Record<string, string> = {

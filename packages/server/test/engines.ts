@@ -207,3 +207,14 @@ export async function startRedis(): Promise<RedisServer> {
     },
   };
 }
+
+/** PostgreSQL, Redis and the S3 server, started together; if one fails, the others are stopped before the error. */
+export async function startEngines(): Promise<{ pg: Postgres; redis: RedisServer; s3: S3 }> {
+  const [pg, redis, s3] = await Promise.allSettled([startPostgres(), startRedis(), startS3()]);
+  if (pg.status === 'fulfilled' && redis.status === 'fulfilled' && s3.status === 'fulfilled')
+    return { pg: pg.value, redis: redis.value, s3: s3.value };
+  if (pg.status === 'fulfilled') pg.value.stop();
+  if (redis.status === 'fulfilled') await redis.value.stop();
+  if (s3.status === 'fulfilled') await s3.value.stop();
+  throw [pg, redis, s3].find((r) => r.status === 'rejected')!.reason;
+}

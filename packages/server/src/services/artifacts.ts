@@ -1,7 +1,7 @@
-// Folders a job trains for a project (classifier heads, fine-tuned text models) live in the blob store and the `artifact` table, so that a
-// head trained by one worker is used by every replica. Each process keeps a local copy in its data directory, the
-// folder the code that reads heads opens; the copy carries the blob keys it was made from and is made again when the
-// recorded folder changes (retrained under the same name elsewhere).
+// Folders a job trains for a project (classifier heads, fine-tuned text models) live in the blob store and the
+// `artifact` table, so that a folder trained by one worker is used by every replica. Each process keeps a local copy
+// in its data directory, the folder the code that reads it opens; the copy carries the blob keys it was made from and
+// is made again when the recorded folder changes (retrained under the same name elsewhere).
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';

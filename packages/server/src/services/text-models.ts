@@ -2,6 +2,7 @@
 // manifest a training reads, built from the project's labelled masks (one PNG per image and label, the union of that
 // label's masks). A trained model is kept in the blob store like a head, so every replica and worker can load it:
 // a project names it `text-models/<name>`, and each process makes its own copy in its data directory when needed.
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelMissingError, rleMerge, rleToMask, UnsafePathError, writeMask } from '@segkit/core';
@@ -71,7 +72,9 @@ export async function textModelState(
 ): Promise<'ready' | 'missing' | undefined> {
   const name = ref === undefined ? undefined : REF.exec(ref)?.[1];
   if (name === undefined) return undefined;
-  return (await artifactOf(ctx.db, projectId, KIND, name)) ? 'ready' : 'missing';
+  if (await artifactOf(ctx.db, projectId, KIND, name)) return 'ready';
+  // Trained here before models were kept as blobs: recorded when first used.
+  return existsSync(join(textModelDir(ctx, projectId, name), 'config.json')) ? 'ready' : 'missing';
 }
 
 /**

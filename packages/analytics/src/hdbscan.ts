@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '@segkit/core';
 import { type HdbscanResult, selectClusters } from './hdbscan-select.js';
 import { KdTree } from './kdtree.js';
-import { coreDistances, mstBoruvka, mstPrim } from './mst.js';
+import { coreDistances, mstBoruvka, mstPrim, root } from './mst.js';
 
 /** Options for {@link hdbscan}. */
 export interface HdbscanOptions {
@@ -85,13 +85,7 @@ export function hdbscanFull(points: ArrayLike<number>[], opts: HdbscanOptions = 
   const edges: [number, number, number][] = order.map((e) => [mst.a[e]!, mst.b[e]!, mst.w[e]!]);
   // 3. Single-linkage hierarchy: leaves 0..n−1, then one node per merge level and group.
   const ufParent = new Int32Array(2 * n - 1).map((_, i) => i);
-  const find = (i: number) => {
-    while (ufParent[i] !== i) {
-      ufParent[i] = ufParent[ufParent[i]!]!;
-      i = ufParent[i]!;
-    }
-    return i;
-  };
+  const find = (i: number) => root(ufParent, i);
   // Each merge is one node; a run of equal weights makes one node per group it joins, with all its parts as children.
   const kids: number[][] = Array.from({ length: n }, () => []);
   const size = new Int32Array(2 * n - 1).fill(1);

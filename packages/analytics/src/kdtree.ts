@@ -122,10 +122,9 @@ export class KdTree {
    * The distance from point i to its k-th nearest point, counting i itself as the first (k = 1 gives 0), as
    * scikit-learn's `KDTree.query(X, k)[0][:, -1]`.
    */
-  kthDistance(i: number, k: number): number {
-    // A max-heap of the k best distances found so far, and the nodes still to visit.
+  kthDistance(i: number, k: number, stack: Int32Array = new Int32Array(2 * this.size + 2)): number {
+    // A max-heap of the k best distances found so far, and the nodes still to visit (`stack`, reusable scratch).
     const heap = new Float64Array(k).fill(Infinity);
-    const stack = new Int32Array(2 * this.size + 2);
     let top = 0;
     stack[top++] = 0;
     while (top > 0) {
@@ -162,19 +161,19 @@ export class KdTree {
     };
     for (let leaf = 0; leaf < this.size; leaf++) {
       if (this.left[leaf]! >= 0 || this.end[leaf]! <= this.start[leaf]!) continue;
-      const count = this.gather(leaf, this.leafBound(leaf, k), buf);
+      const count = this.gather(leaf, this.leafBound(leaf, k, buf.stack), buf);
       this.leafKth(leaf, k, buf, count, out);
     }
     return out;
   }
 
   /** A bound on the k-th distance of every point of a leaf: its first point's, plus the leaf's reach from it. */
-  private leafBound(leaf: number, k: number): number {
+  private leafBound(leaf: number, k: number, stack: Int32Array): number {
     const p0 = this.perm[this.start[leaf]!]!;
     let reach = 0;
     for (let p = this.start[leaf]!; p < this.end[leaf]!; p++)
       reach = Math.max(reach, this.dist(p0, this.perm[p]!));
-    return this.kthDistance(p0, k) + reach;
+    return this.kthDistance(p0, k, stack) + reach;
   }
 
   /** Every point within `bound` of the leaf's box, into `buf.cand` (grown as needed); returns how many. */

@@ -65,7 +65,7 @@ export function mstPrim(x: Float64Array, n: number, d: number, core: Float64Arra
 }
 
 /** Union–find root of `i`, halving the path on the way. */
-function root(parent: Int32Array, i: number): number {
+export function root(parent: Int32Array, i: number): number {
   while (parent[i] !== i) {
     parent[i] = parent[parent[i]!]!;
     i = parent[i]!;

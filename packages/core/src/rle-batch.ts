@@ -1,7 +1,6 @@
 // RLEs parsed once: run lengths as a typed array with their area and bbox, kept with the RLE object, so operations
 // over many masks (IoU matrices, merges, areas and boxes) do not decode the compressed string again on every call.
-import { RleInvalidError } from './errors.js';
-import { type ParsedRle, parseRle } from './rle-parse.js';
+import { assertSameRleSize, type ParsedRle, parseRle } from './rle-parse.js';
 import type { Box, Rle } from './types.js';
 
 /** Areas of many RLEs. */
@@ -92,11 +91,6 @@ function intersection(
   return inter;
 }
 
-function assertSameSize(a: ParsedRle, b: ParsedRle): void {
-  if (a.size[0] !== b.size[0] || a.size[1] !== b.size[1])
-    throw new RleInvalidError(`RLEs differ in size: ${a.size.join('×')} vs ${b.size.join('×')}`);
-}
-
 /**
  * IoU of every detection against every ground truth, as pycocotools' `mask.iou(dts, gts, iscrowd)`: row d, column g
  * of the result (`dts.length × gts.length`, row-major). Pairs whose boxes do not overlap are 0 without touching the
@@ -118,7 +112,7 @@ export function rleIouMatrix(
     for (let k = 0; k < d.length; k++) {
       const dk = d[k]!;
       if (!(boxIou(dk.bbox, gj.bbox, crowd) > 0)) continue;
-      assertSameSize(dk, gj);
+      assertSameRleSize(dk, gj);
       const ek = de[k] ?? runEnds(dk);
       const ej = ge[j] ?? runEnds(gj);
       de[k] = ek;
@@ -134,7 +128,7 @@ export function rleIouMatrix(
 export function rleOverlap(a: Rle | ParsedRle, b: Rle | ParsedRle): { iou: number; contained: number } {
   const pa = parseRle(a);
   const pb = parseRle(b);
-  assertSameSize(pa, pb);
+  assertSameRleSize(pa, pb);
   if (!(boxIou(pa.bbox, pb.bbox) > 0)) return { iou: 0, contained: 0 };
   return overlapOf(pa, runEnds(pa), pb, runEnds(pb));
 }
@@ -163,7 +157,7 @@ export function rleNms(rles: (Rle | ParsedRle)[], iou: number, contained = 1): n
     const pk = parsed[k]!;
     const dup = kept.some((j) => {
       const pj = parsed[j]!;
-      assertSameSize(pk, pj);
+      assertSameRleSize(pk, pj);
       if (!(boxIou(pk.bbox, pj.bbox) > 0)) return false;
       const o = overlapOf(pk, ends[k]!, pj, ends[j]!);
       return o.iou > iou || o.contained > contained;

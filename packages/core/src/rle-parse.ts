@@ -119,7 +119,7 @@ export function countsBbox(counts: ArrayLike<number>, h: number): Box {
   return x1 < 0 ? [0, 0, 0, 0] : [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
 }
 
-export function assertSameRleSize(a: Rle, b: Rle): void {
+export function assertSameRleSize(a: { size: Rle['size'] }, b: { size: Rle['size'] }): void {
   if (a.size[0] !== b.size[0] || a.size[1] !== b.size[1]) {
     throw new RleInvalidError(`RLEs differ in size: ${a.size.join('×')} vs ${b.size.join('×')}`);
   }

@@ -1,7 +1,7 @@
 import { PolygonInvalidError } from './errors.js';
 import { rleOverlap } from './rle-batch.js';
 import { rleMerge } from './rle-merge.js';
-import { assertSameRleSize, countsToString, parseRle, rleCounts } from './rle-parse.js';
+import { countsToString, parseRle, rleCounts } from './rle-parse.js';
 import type { Box, FlatPolygon, Mask, Rle, RleCompressed, RleUncompressed } from './types.js';
 
 /**
@@ -57,8 +57,7 @@ export function rleBbox(rle: Rle): Box {
  * (the detection), as in pycocotools. Two empty masks have IoU 0, as everywhere in SegKit (see docs/masks.md).
  */
 export function rleIou(a: Rle, b: Rle, opts: { iscrowd?: boolean } = {}): number {
-  assertSameRleSize(a, b);
-  const o = rleOverlap(a, b);
+  const o = rleOverlap(a, b); // checks the sizes
   return opts.iscrowd ? o.contained : o.iou;
 }
 

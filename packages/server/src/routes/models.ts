@@ -95,11 +95,10 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
     async (req) => {
       const project = await getProject(ctx.db, req.caller, req.params.id);
       const models = ctx.projectModels(project);
-      const state = (role: keyof typeof LIBRARY_DEFAULT) => {
-        const from = project.settings.models?.[role] ? 'project' : ctx.defaults[role] ? 'server' : 'default';
-        return modelState(role, models[role], from);
-      };
-      const findFrom = project.settings.models?.find ? 'project' : ctx.defaults.find ? 'server' : 'default';
+      const fromOf = (role: keyof typeof LIBRARY_DEFAULT | 'find') =>
+        project.settings.models?.[role] ? 'project' : ctx.defaults[role] ? 'server' : 'default';
+      const state = (role: keyof typeof LIBRARY_DEFAULT) => modelState(role, models[role], fromOf(role));
+      const findFrom = fromOf('find');
       // No SAM 3 model named: find-all runs the pipeline of the other three roles.
       const find: ModelStateT = models.find
         ? modelState('find', models.find, findFrom)
@@ -117,7 +116,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<{ ctx: ServerContext }> = as
       const text: ModelStateT = trained
         ? {
             ref: models.text!,
-            from: project.settings.models?.text ? 'project' : 'server',
+            from: fromOf('text'),
             status: trained,
             pull: null,
             test: false,

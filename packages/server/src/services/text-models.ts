@@ -12,7 +12,8 @@ import { labelledAnnotations } from '../repo/annotations.js';
 import { artifactOf } from '../repo/artifacts.js';
 import { localFolder, storeFolder } from './artifacts.js';
 
-export const TEXT_MODEL_NAME = /^[A-Za-z0-9][\w.-]{0,63}$/;
+const NAME = '[A-Za-z0-9][\\w.-]{0,63}';
+export const TEXT_MODEL_NAME = new RegExp(`^${NAME}$`);
 
 /** `<data>/text-models/project-<id>/<name>`: a model folder `segkit text --model` and the project settings load. */
 export function textModelDir(ctx: ServerContext, projectId: number, name: string): string {
@@ -22,7 +23,10 @@ export function textModelDir(ctx: ServerContext, projectId: number, name: string
 
 /** The artifact kind of a trained text model, and how a project's settings or a request name one. */
 const KIND = 'text-model';
-const REF = /^text-models\/([A-Za-z0-9][\w.-]{0,63})$/;
+const REF = new RegExp(`^text-models/(${NAME})$`);
+
+/** The trained model a reference names (`text-models/<name>`), or undefined for any other reference. */
+const trainedName = (ref: string | undefined) => (ref === undefined ? undefined : REF.exec(ref)?.[1]);
 
 /** The reference a project uses for its trained model `name`. */
 export const textModelRef = (name: string) => `text-models/${name}`;
@@ -47,7 +51,7 @@ export async function resolveTextModel<T extends string | undefined>(
   projectId: number,
   ref: T,
 ): Promise<T | string> {
-  const name = ref === undefined ? undefined : REF.exec(ref)?.[1];
+  const name = trainedName(ref);
   if (name === undefined) return ctx.allowModel(ref);
   const dir = await localFolder(
     ctx,
@@ -70,7 +74,7 @@ export async function textModelState(
   projectId: number,
   ref: string | undefined,
 ): Promise<'ready' | 'missing' | undefined> {
-  const name = ref === undefined ? undefined : REF.exec(ref)?.[1];
+  const name = trainedName(ref);
   if (name === undefined) return undefined;
   if (await artifactOf(ctx.db, projectId, KIND, name)) return 'ready';
   // Trained here before models were kept as blobs: recorded when first used.
